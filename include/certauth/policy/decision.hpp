@@ -1,0 +1,33 @@
+#pragma once
+// Decision: the outcome of the pipeline, a value (denial is not an exception).
+
+#include <certauth/reason.hpp>
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace certauth::policy {
+
+enum class Verdict {
+    authorised,    // verified and in the user list
+    authenticated, // verified, no user list given
+    inspected,     // no trust store given: fields only, nothing verified
+    public_route,  // (serve) the route needs no certificate; user kept when the connection was authorised
+    denied,        // see reason
+};
+
+std::string_view to_string(Verdict verdict) noexcept; // "authorised", ...
+
+struct Decision {
+    Verdict verdict = Verdict::denied;
+    Reason reason = Reason::untrusted; // ok unless denied
+    nlohmann::json user;               // the user object when authorised, else null
+    std::string detail;                // why, for a person: always set on denial
+
+    bool allowed() const noexcept { return verdict != Verdict::denied; }
+    int http_status() const noexcept { return certauth::http_status(reason); }
+};
+
+} // namespace certauth::policy

@@ -1,0 +1,57 @@
+#pragma once
+// UserList: the user list and routes of DESIGN.md §2 - load, validate, match.
+
+#include <certauth/result.hpp>
+#include <certauth/x509/facts.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace certauth::policy {
+
+// One entry of "users": its match keys (normalised at load) and attributes.
+struct UserEntry {
+    // Match keys; an empty optional is "not constrained". At least one is set.
+    std::optional<std::string> cn, o, ou, email, dns, uri, ip, fingerprint256, serial, issuer_cn;
+    nlohmann::json attributes = nlohmann::json::object(); // every other key of the entry
+    std::string json_path;                                // "users[3]", for messages
+
+    bool matches(const x509::CertFacts& facts) const;
+};
+
+struct Route {
+    std::string path;               // a path prefix, matched segment-wise ("/admin" covers "/admin/x", not "/administrator")
+    std::vector<std::string> roles; // a user needs at least one of them
+    bool is_public = false;         // no certificate needed at all
+};
+
+class UserList {
+public:
+    // Reads and validates `file`. Errors name the file and the line and column
+    // (syntax) or the JSON path (users[3].cn) and say what is wrong.
+    static Result<UserList> load(const std::filesystem::path& file);
+    // The same for text already in memory; `origin` names it in messages.
+    static Result<UserList> parse(std::string_view text, std::string_view origin);
+
+    // The user object of the first matching entry (its attributes plus "cn",
+    // the certificate's CN); nullopt when no entry matches.
+    std::optional<nlohmann::json> find(const x509::CertFacts& facts) const;
+
+    // The route with the longest path prefix covering `path` (already
+    // normalised, without query); nullptr when no route covers it.
+    const Route* route_for(std::string_view path) const;
+
+    const std::vector<UserEntry>& users() const noexcept { return m_users; }
+    const std::vector<Route>& routes() const noexcept { return m_routes; }
+
+private:
+    std::vector<UserEntry> m_users;
+    std::vector<Route> m_routes;
+};
+
+} // namespace certauth::policy

@@ -1,0 +1,49 @@
+#pragma once
+// CertFacts: the identity-relevant fields of one certificate as plain values,
+// no OpenSSL types, so that the policy layer (and its tests) work on facts
+// built in memory.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace certauth::x509 {
+
+struct NameEntry {
+    std::string key;   // OpenSSL short name: "CN", "O", "OU", "C", "emailAddress", ...; dotted OID when unnamed
+    std::string value; // UTF-8
+};
+
+// A distinguished name in certificate order (most significant RDN first).
+struct Name {
+    std::vector<NameEntry> entries;
+
+    // Every value of `key`, in order ("OU" may repeat).
+    std::vector<std::string> values(std::string_view key) const;
+    // The first value of `key`; "" when absent.
+    std::string first(std::string_view key) const;
+    // "CN=joe, O=Example" style, most specific first as people read it
+    // (OpenSSL's RFC 2253 order, UTF-8, escaped commas).
+    std::string to_string() const;
+};
+
+struct CertFacts {
+    Name subject;
+    Name issuer;
+    // subjectAltName entries by kind, in certificate order. IP addresses are
+    // in canonical text form (inet_ntop: "127.0.0.1", "::1").
+    std::vector<std::string> san_dns;
+    std::vector<std::string> san_email;
+    std::vector<std::string> san_uri;
+    std::vector<std::string> san_ip;
+    std::string serial;         // uppercase hex, as Node's serialNumber
+    std::string fingerprint256; // SHA-256, uppercase, colon-separated
+    std::chrono::system_clock::time_point not_before;
+    std::chrono::system_clock::time_point not_after;
+
+    std::string cn() const { return subject.first("CN"); }
+    std::string issuer_cn() const { return issuer.first("CN"); }
+};
+
+} // namespace certauth::x509

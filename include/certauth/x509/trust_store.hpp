@@ -1,0 +1,73 @@
+#pragma once
+// TrustStore: the CAs trusted for client certificates and the CRLs, and
+// verification of a chain at a given time with OpenSSL's X509_verify_cert,
+// the TLS-client purpose, a depth limit and no partial chains. Immutable
+// once loaded; safe to share between threads; move-only.
+
+#include <certauth/reason.hpp>
+#include <certauth/result.hpp>
+#include <certauth/x509/certificate.hpp>
+#include <certauth/x509/ossl.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace certauth::x509 {
+
+// What verification of one chain concluded.
+struct ChainStatus {
+    Reason reason = Reason::untrusted; // ok, or one of untrusted / expired / not_yet_valid / revoked / wrong_usage
+    int error = 0;                     // OpenSSL X509_V_ERR_*; 0 when verified
+    int depth = -1;                    // depth of the certificate that failed (0 = leaf); -1 when verified
+    std::string detail;                // for a person: which certificate, what failed, what would be accepted
+
+    bool verified() const noexcept { return reason == Reason::ok; }
+};
+
+enum class CrlMode {
+    when_loaded, // a CA with a loaded CRL is revocation-checked; a CA without one is not
+    required,    // every CA of a chain must have a current CRL (else untrusted)
+};
+
+struct TrustConfig {
+    std::vector<std::filesystem::path> ca_files;  // PEM files or bundles (one or more CAs each)
+    std::vector<std::filesystem::path> crl_files; // PEM or DER CRLs
+    CrlMode crl_mode = CrlMode::when_loaded;
+    int max_depth = 8; // intermediates allowed between leaf and root
+};
+
+class TrustStore {
+public:
+    // Loads every file; any unreadable file, a CA file with no certificate in
+    // it, or an unparseable CRL is an error naming the file.
+    static Result<TrustStore> load(const TrustConfig& config);
+
+    // Verifies `chain` (leaf first; further certificates are untrusted
+    // intermediates) at time `at`. Deterministic: the first failure decides.
+    ChainStatus verify(const Chain& chain, std::chrono::system_clock::time_point at) const;
+    // The same for borrowed OpenSSL objects (the TLS handshake's leaf and
+    // untrusted chain, which may or may not include the leaf).
+    ChainStatus verify(X509* leaf, STACK_OF(X509) * untrusted, std::chrono::system_clock::time_point at) const;
+
+    const Chain& authorities() const noexcept { return m_authorities; } // the trusted CAs, in load order
+    std::size_t crl_count() const noexcept { return m_crl_count; }
+    const TrustConfig& config() const noexcept { return m_config; }
+    // Loaded CRLs whose nextUpdate is before `at`, as messages for a log
+    // ("ca.crl: expired 2025-01-01 (next update), CRL of CN=certauth test CA").
+    std::vector<std::string> stale_crls(std::chrono::system_clock::time_point at) const;
+
+    X509_STORE* native() const noexcept { return m_store.get(); } // borrowed
+
+private:
+    TrustStore() = default;
+    Ptr<X509_STORE> m_store;
+    Chain m_authorities;
+    std::vector<Ptr<X509_CRL>> m_crls;
+    std::size_t m_crl_count = 0;
+    TrustConfig m_config;
+};
+
+} // namespace certauth::x509

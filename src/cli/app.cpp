@@ -1,0 +1,52 @@
+#include "cli/app.hpp"
+
+#include "cli/commands.hpp"
+#include "cli/config_file.hpp"
+#include "cli/output.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+#include <map>
+#include <string>
+
+namespace certauth::cli {
+
+int run(int argc, char** argv) {
+    CLI::App app{"certauth - TLS client-certificate authentication and authorisation", "certauth"};
+    app.set_version_flag("--version", "certauth 0.1.0");
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+        std::string text = std::string("certauth: error: ") + e.what() + "\n";
+        if (failed) text += "Run with --help for more information.\n";
+        return text;
+    });
+    app.footer("Run 'certauth <command> --help' for a command's options and examples.");
+
+    use_config_file(app);
+
+    std::map<const CLI::App*, std::function<int()>> runners;
+    for (auto add : {add_check_command, add_serve_command, add_probe_command}) {
+        Command command = add(app);
+        runners.emplace(command.app, std::move(command.run));
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+
+    try {
+        for (const CLI::App* sub : app.get_subcommands())
+            return runners.at(sub)();
+    } catch (const std::exception& e) {
+        print_error(e.what());
+        return 2;
+    }
+    return 2;
+}
+
+} // namespace certauth::cli

@@ -1,0 +1,20 @@
+#pragma once
+// The subcommands. Each registers itself (its options, help and examples) on
+// the root app and returns what runs it once the command line is parsed.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace certauth::cli {
+
+struct Command {
+    CLI::App* app = nullptr;  // the subcommand, owned by the root app
+    std::function<int()> run; // runs it after parsing; returns the exit code
+};
+
+Command add_check_command(CLI::App& root);
+Command add_serve_command(CLI::App& root);
+Command add_probe_command(CLI::App& root);
+
+} // namespace certauth::cli

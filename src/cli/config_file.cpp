@@ -1,0 +1,94 @@
+#include "cli/config_file.hpp"
+
+#include <array>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+namespace certauth::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Keys whose values are file paths, resolved relative to the file.
+constexpr std::array<std::string_view, 7> k_path_keys{"ca", "crl", "users", "cert", "key", "cacert", "scenarios"};
+
+// Top-level keys shared by the subcommands that decide (serve, check); a
+// subcommand without them (probe) ignores them.
+constexpr std::array<std::string_view, 4> k_shared_keys{"ca", "crl", "crl-required", "users"};
+
+template <std::size_t N>
+bool contains(const std::array<std::string_view, N>& keys, std::string_view key) {
+    for (auto k : keys)
+        if (k == key) return true;
+    return false;
+}
+
+// CLI11's TOML reader, plus: top-level keys move into the section of the
+// subcommand that runs (so one file configures serve and check alike), and
+// relative paths become relative to the file's directory.
+class ResolvingConfig : public CLI::ConfigTOML {
+public:
+    explicit ResolvingConfig(const CLI::App& root) : m_root(root) {}
+
+    std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+        std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
+        const fs::path base = config_directory();
+        const CLI::App* active = nullptr;
+        for (const CLI::App* sub : m_root.get_subcommands()) active = sub;
+
+        std::vector<CLI::ConfigItem> out;
+        out.reserve(items.size());
+        for (CLI::ConfigItem& item : items) {
+            if (item.name == "++" || item.name == "--") {
+                out.push_back(std::move(item));
+                continue;
+            }
+            if (item.parents.empty() && active != nullptr) {
+                if (active->get_option_no_throw("--" + item.name) != nullptr)
+                    item.parents = {active->get_name()};
+                else if (contains(k_shared_keys, item.name))
+                    continue; // shared with serve/check, not this subcommand's concern
+                // anything else stays at the top level: CLI11 reports it as unknown
+            }
+            if (contains(k_path_keys, item.name)) {
+                for (std::string& value : item.inputs)
+                    if (!value.empty() && value != "-" && fs::path(value).is_relative())
+                        value = (base / value).lexically_normal().string();
+            }
+            out.push_back(std::move(item));
+        }
+        return out;
+    }
+
+private:
+    fs::path config_directory() const {
+        const CLI::Option* option = m_root.get_config_ptr();
+        std::string file = option ? option->as<std::string>() : std::string{};
+        if (file.empty()) return {};
+        return fs::absolute(fs::path(file)).parent_path();
+    }
+
+    const CLI::App& m_root;
+};
+
+} // namespace
+
+void use_config_file(CLI::App& root) {
+    root.set_config("--config", k_default_config,
+                    "TOML configuration file (default: ./certauth.toml when present); "
+                    "top-level keys ca, crl, crl-required, users; [serve] for serve's own keys",
+                    false);
+    root.config_formatter(std::make_shared<ResolvingConfig>(root));
+    root.allow_config_extras(CLI::config_extras_mode::error);
+}
+
+std::optional<std::string> config_file_used(const CLI::App& root) {
+    const CLI::Option* option = root.get_config_ptr();
+    if (option == nullptr || option->count() == 0) return std::nullopt;
+    std::string file = option->as<std::string>();
+    if (file.empty()) return std::nullopt;
+    return file;
+}
+
+} // namespace certauth::cli

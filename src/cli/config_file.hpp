@@ -1,0 +1,25 @@
+#pragma once
+// The configuration file shared by serve and check (DESIGN.md §3): TOML read
+// through CLI11's config support. `--config FILE`, or certauth.toml in the
+// working directory when present. Top-level keys (ca, crl, crl-required,
+// users) apply to whichever subcommand runs; a [serve] / [check] / [probe]
+// section holds a subcommand's own keys. Keys are named as the long options;
+// an unknown key is an error; relative paths are relative to the file.
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+namespace certauth::cli {
+
+inline constexpr const char* k_default_config = "certauth.toml";
+
+// Installs --config on the root app (which must have fallthrough() so that
+// `certauth serve --config f` works) with the resolving TOML reader.
+void use_config_file(CLI::App& root);
+
+// The configuration file that was read, if any (after parsing).
+std::optional<std::string> config_file_used(const CLI::App& root);
+
+} // namespace certauth::cli

@@ -1,0 +1,17 @@
+#pragma once
+// Small output helpers shared by the subcommands: stdout carries results,
+// stderr diagnostics.
+
+#include <string_view>
+
+namespace certauth::cli {
+
+// "certauth: error: <message>" on stderr.
+void print_error(std::string_view message);
+// "certauth: warning: <message>" on stderr.
+void print_warning(std::string_view message);
+// True when `fd` is a terminal and NO_COLOR is unset: colour and progress
+// lines only then.
+bool use_colour(int fd);
+
+} // namespace certauth::cli

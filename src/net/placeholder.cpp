@@ -1,0 +1,1 @@
+// Placeholder so the net library has a source until the server lands; delete then.

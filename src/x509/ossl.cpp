@@ -1,0 +1,19 @@
+#include <certauth/x509/ossl.hpp>
+
+#include <openssl/err.h>
+
+namespace certauth::x509 {
+
+std::string drain_errors() {
+    std::string out;
+    unsigned long code = 0;
+    while ((code = ERR_get_error()) != 0) {
+        char buf[256];
+        ERR_error_string_n(code, buf, sizeof buf);
+        if (!out.empty()) out += "; ";
+        out += buf;
+    }
+    return out;
+}
+
+} // namespace certauth::x509

@@ -1,0 +1,80 @@
+// The layers of DESIGN.md §4: x509 -> policy -> net -> cli; a lower layer
+// never includes a higher one. OpenSSL and Boost headers are reachable from
+// every target, so linking alone would not catch a wrong include: this test
+// reads every source and header of the tree.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int layer_of_path(const fs::path& relative) {
+    const std::string p = relative.generic_string();
+    for (auto [prefix, layer] : std::vector<std::pair<std::string, int>>{{"include/certauth/x509/", 1},
+                                                                        {"src/x509/", 1},
+                                                                        {"include/certauth/policy/", 2},
+                                                                        {"src/policy/", 2},
+                                                                        {"include/certauth/net/", 3},
+                                                                        {"src/net/", 3},
+                                                                        {"src/cli/", 4},
+                                                                        {"include/certauth/", 0},
+                                                                        {"src/", 0}})
+        if (p.rfind(prefix, 0) == 0) return layer;
+    return -1;
+}
+
+int layer_of_include(const std::string& header) {
+    if (header.rfind("certauth/x509/", 0) == 0) return 1;
+    if (header.rfind("certauth/policy/", 0) == 0) return 2;
+    if (header.rfind("certauth/net/", 0) == 0) return 3;
+    if (header.rfind("cli/", 0) == 0) return 4;
+    if (header.rfind("boost/", 0) == 0) return 3; // Asio and Beast stay inside net
+    if (header.rfind("CLI/", 0) == 0) return 4;   // CLI11 stays inside cli
+    return 0;
+}
+
+} // namespace
+
+TEST_CASE("no layer includes a higher one, Boost stays in src/net, CLI11 in cli", "[layers]") {
+    const fs::path root = CERTAUTH_SOURCE_DIR;
+    const std::regex include_re(R"(^\s*#\s*include\s*[<"]([^>"]+)[>"])");
+    std::vector<std::string> violations;
+    std::size_t files = 0;
+    for (const auto& dir : {root / "include", root / "src"}) {
+        for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+            if (!entry.is_regular_file()) continue;
+            const fs::path relative = fs::relative(entry.path(), root);
+            const int layer = layer_of_path(relative);
+            if (layer < 0 || relative.generic_string() == "src/main.cpp") continue;
+            ++files;
+            std::ifstream in(entry.path());
+            std::string line;
+            int number = 0;
+            while (std::getline(in, line)) {
+                ++number;
+                std::smatch m;
+                if (!std::regex_search(line, m, include_re)) continue;
+                const int target = layer_of_include(m[1]);
+                // Public headers never expose Asio/Beast (build time: TOOLCHAIN.md).
+                const bool boost_in_public_header =
+                    relative.generic_string().rfind("include/", 0) == 0 && m[1].str().rfind("boost/", 0) == 0;
+                if (target > layer || boost_in_public_header)
+                    violations.push_back(relative.generic_string() + ":" + std::to_string(number) + ": " + m[1].str());
+            }
+        }
+    }
+    CHECK(files > 5);
+    INFO("violations:\n" << [&] {
+        std::string s;
+        for (auto& v : violations) s += "  " + v + "\n";
+        return s;
+    }());
+    CHECK(violations.empty());
+}
