@@ -1,0 +1,46 @@
+#include <certauth/x509/facts.hpp>
+
+namespace certauth::x509 {
+namespace {
+
+// RFC 4514 escaping of one attribute value.
+std::string escape_value(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const char c = value[i];
+        const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' || c == ';' ||
+                             c == '=' || (i == 0 && (c == '#' || c == ' ')) || (i + 1 == value.size() && c == ' ');
+        if (special) out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<std::string> Name::values(std::string_view key) const {
+    std::vector<std::string> out;
+    for (const NameEntry& entry : entries)
+        if (entry.key == key) out.push_back(entry.value);
+    return out;
+}
+
+std::string Name::first(std::string_view key) const {
+    for (const NameEntry& entry : entries)
+        if (entry.key == key) return entry.value;
+    return {};
+}
+
+std::string Name::to_string() const {
+    std::string out;
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+        if (!out.empty()) out += ", ";
+        out += it->key;
+        out += '=';
+        out += escape_value(it->value);
+    }
+    return out;
+}
+
+} // namespace certauth::x509
