@@ -1,0 +1,35 @@
+#pragma once
+// The options serve and check share (DESIGN.md §3): --ca, --crl,
+// --crl-required, --users; top-level keys of the configuration file.
+
+#include <certauth/policy/user_list.hpp>
+#include <certauth/result.hpp>
+#include <certauth/x509/trust_store.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace certauth::cli {
+
+struct TrustOptions {
+    std::vector<std::string> ca;
+    std::vector<std::string> crl;
+    bool crl_required = false;
+    std::string users;
+};
+
+// Adds --ca (repeatable), --crl (repeatable), --crl-required and --users to
+// `command`, bound to `options` (which must outlive parsing).
+void add_trust_options(CLI::App& command, TrustOptions& options);
+
+// The trust store of --ca/--crl, or nullopt when no --ca was given (an --crl
+// without --ca is an error). Errors name the file.
+Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& options);
+
+// The user list of --users, or nullopt when none was given.
+Result<std::optional<policy::UserList>> load_user_list(const TrustOptions& options);
+
+} // namespace certauth::cli
