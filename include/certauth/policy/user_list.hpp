@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,10 +49,17 @@ public:
 
     const std::vector<UserEntry>& users() const noexcept { return m_users; }
     const std::vector<Route>& routes() const noexcept { return m_routes; }
+    // The match keys the entries use, in the order of the spec ("cn",
+    // "fingerprint256"), for messages about a certificate that matched none.
+    const std::vector<std::string>& match_keys() const noexcept { return m_match_keys; }
 
 private:
     std::vector<UserEntry> m_users;
     std::vector<Route> m_routes;
+    std::vector<std::string> m_match_keys;
+    // Entry indices (ascending) by their most selective match key and its
+    // normalised value, so that find() does not scan the whole list.
+    std::unordered_map<std::string, std::vector<std::size_t>> m_index;
 };
 
 } // namespace certauth::policy

@@ -1,0 +1,201 @@
+#include <certauth/policy/decide.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace certauth::policy {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+Decision deny(Reason reason, std::string detail) {
+    Decision decision;
+    decision.verdict = Verdict::denied;
+    decision.reason = reason;
+    decision.detail = std::move(detail);
+    return decision;
+}
+
+Decision allow(Verdict verdict, nlohmann::json user = nullptr, std::string detail = {}) {
+    Decision decision;
+    decision.verdict = verdict;
+    decision.reason = Reason::ok;
+    decision.user = std::move(user);
+    decision.detail = std::move(detail);
+    return decision;
+}
+
+std::string date(Clock::time_point t) {
+    const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return buffer;
+}
+
+std::string days_between(Clock::time_point from, Clock::time_point to) {
+    const auto days = std::chrono::floor<std::chrono::days>(to - from).count();
+    return std::to_string(days) + (days == 1 ? " day" : " days");
+}
+
+std::string describe(const x509::Name& name) {
+    std::string text = name.to_string();
+    return text.empty() ? std::string("(empty name)") : text;
+}
+
+// "CN=bob (issued by CN=certauth test CA)"
+std::string who(const x509::CertFacts& leaf) {
+    return describe(leaf.subject) + " (issued by " + describe(leaf.issuer) + ")";
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const std::string& item : items) {
+        if (!out.empty()) out += ", ";
+        out += item;
+    }
+    return out;
+}
+
+// What a person needs to add the certificate to the list: the values of the
+// match keys the list uses that the subject and issuer do not already show.
+std::string identifiers(const x509::CertFacts& leaf, const std::vector<std::string>& keys) {
+    std::vector<std::string> parts;
+    auto add = [&](std::string_view key, const std::vector<std::string>& values) {
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) return;
+        if (values.empty())
+            parts.push_back("no " + std::string(key));
+        else
+            parts.push_back(std::string(key) + " " + join(values));
+    };
+    add("fingerprint256", {leaf.fingerprint256});
+    add("serial", {leaf.serial});
+    add("dns", leaf.san_dns);
+    add("uri", leaf.san_uri);
+    add("ip", leaf.san_ip);
+    std::vector<std::string> emails = leaf.subject.values("emailAddress");
+    emails.insert(emails.end(), leaf.san_email.begin(), leaf.san_email.end());
+    add("email", emails);
+    return join(parts);
+}
+
+std::vector<std::string> roles_of(const nlohmann::json& user) {
+    std::vector<std::string> roles;
+    if (!user.is_object()) return roles;
+    const auto it = user.find("roles");
+    if (it == user.end() || !it->is_array()) return roles;
+    for (const nlohmann::json& role : *it)
+        if (role.is_string()) roles.push_back(role.get<std::string>());
+    return roles;
+}
+
+std::string user_name(const nlohmann::json& user) {
+    if (user.is_object())
+        if (const auto it = user.find("cn");
+            it != user.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
+            return "CN=" + it->get<std::string>();
+    return "the user";
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+} // namespace
+
+Decision decide(const x509::CertFacts* leaf, const std::optional<x509::ChainStatus>& chain, const UserList* users,
+                Clock::time_point now) {
+    if (leaf == nullptr) return deny(Reason::no_certificate, "no client certificate was presented");
+    if (!chain)
+        return allow(Verdict::inspected, nullptr,
+                     "not verified: no trusted CA given (--ca), so the fields are shown but not vouched for");
+    if (!chain->verified()) {
+        // Fail closed: a status that is not ok is a denial even when its
+        // reason is not one verification produces.
+        const Reason reason = chain->reason == Reason::ok ? Reason::untrusted : chain->reason;
+        std::string detail = chain->detail.empty() ? who(*leaf) + " did not verify" : chain->detail;
+        return deny(reason, std::move(detail));
+    }
+    // The chain was verified for `now`; the leaf's own validity is checked
+    // again so that a status and a time that disagree never let it through.
+    if (now < leaf->not_before)
+        return deny(Reason::not_yet_valid, who(*leaf) + " is not valid before " + date(leaf->not_before) + ", " +
+                                               days_between(now, leaf->not_before) + " after the time of the check");
+    if (now > leaf->not_after)
+        return deny(Reason::expired, who(*leaf) + " expired " + date(leaf->not_after) + ", " +
+                                         days_between(leaf->not_after, now) + " before the time of the check");
+    if (users == nullptr) return allow(Verdict::authenticated, nullptr, "verified; no user list given (--users)");
+
+    if (std::optional<nlohmann::json> user = users->find(*leaf)) return allow(Verdict::authorised, std::move(*user));
+
+    std::string detail = who(*leaf) + " is not in the user list";
+    if (users->users().empty()) {
+        detail += ", which is empty";
+    } else {
+        detail += "; entries match on " + join(users->match_keys());
+        const std::string ids = identifiers(*leaf, users->match_keys());
+        if (!ids.empty()) detail += "; this certificate has " + ids;
+    }
+    return deny(Reason::unknown_user, std::move(detail));
+}
+
+Decision route(const Decision& connection, const UserList* users, std::string_view path) {
+    if (users == nullptr) return connection;
+    const Route* rule = users->route_for(path);
+    if (rule == nullptr) return connection;
+    if (rule->is_public)
+        return allow(Verdict::public_route, connection.verdict == Verdict::authorised ? connection.user : nullptr,
+                     "route " + rule->path + " is public");
+    if (!connection.allowed()) return connection; // 401 before 403: who you are comes first
+
+    const std::string wanted = join(rule->roles);
+    if (connection.verdict != Verdict::authorised)
+        return deny(Reason::forbidden, "route " + rule->path + " requires one of the roles " + wanted +
+                                           ", and the connection is not an authorised user");
+    const std::vector<std::string> has = roles_of(connection.user);
+    for (const std::string& role : has)
+        if (std::find(rule->roles.begin(), rule->roles.end(), role) != rule->roles.end()) return connection;
+    return deny(Reason::forbidden, "route " + rule->path + " requires one of the roles " + wanted + "; " +
+                                       user_name(connection.user) +
+                                       (has.empty() ? std::string(" has no roles") : " has the roles " + join(has)));
+}
+
+std::optional<std::string> normalise_path(std::string_view target) {
+    target = target.substr(0, target.find('?'));
+    if (target.empty() || target.front() != '/') return std::nullopt;
+
+    std::string decoded;
+    decoded.reserve(target.size());
+    for (std::size_t i = 0; i < target.size(); ++i) {
+        char c = target[i];
+        if (c == '%') {
+            if (i + 2 >= target.size()) return std::nullopt;
+            const int high = hex_value(target[i + 1]);
+            const int low = hex_value(target[i + 2]);
+            if (high < 0 || low < 0) return std::nullopt;
+            c = static_cast<char>(high * 16 + low);
+            i += 2;
+        }
+        if (c == '\0' || c == '\\') return std::nullopt;
+        // Merge repeated slashes, as nginx does: "//admin" is "/admin".
+        if (c == '/' && !decoded.empty() && decoded.back() == '/') continue;
+        decoded += c;
+    }
+
+    // No "." or ".." segment may remain: they would let a prefix rule be
+    // walked around ("/public/../admin").
+    std::size_t start = 1;
+    while (start <= decoded.size()) {
+        std::size_t end = decoded.find('/', start);
+        if (end == std::string::npos) end = decoded.size();
+        const std::string_view segment = std::string_view(decoded).substr(start, end - start);
+        if (segment == "." || segment == "..") return std::nullopt;
+        start = end + 1;
+    }
+    return decoded;
+}
+
+} // namespace certauth::policy
