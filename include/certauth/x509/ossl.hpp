@@ -53,6 +53,12 @@ struct X509StackDeleter {
 };
 using X509Stack = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
 
+// STACK_OF(X509) that only borrows its elements (frees the stack, not them).
+struct X509StackViewDeleter {
+    void operator()(STACK_OF(X509) * p) const noexcept { sk_X509_free(p); }
+};
+using X509StackView = std::unique_ptr<STACK_OF(X509), X509StackViewDeleter>;
+
 // Memory returned by OpenSSL_malloc (e.g. from X509_NAME_oneline, i2s_*).
 struct OsslStringDeleter {
     void operator()(char* p) const noexcept { OPENSSL_free(p); }
