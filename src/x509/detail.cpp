@@ -110,7 +110,7 @@ Result<PemScan> scan_pem(std::string_view text, const std::vector<std::string_vi
             if (line != "-----END " + block.label + "-----")
                 return Error{where + ": \"" + std::string(line) + "\" does not end the " + block_name};
             if (decoding) {
-                auto der = decode_base64(base64, block_name);
+                auto der = decode_base64(base64, "line " + std::to_string(block.line) + ": " + block.label + " block");
                 if (!der) return der.error();
                 block.der = std::move(*der);
             }
