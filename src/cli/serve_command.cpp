@@ -1,14 +1,159 @@
-// Placeholder until the serve subcommand lands; replaced by its implementation.
+// `certauth serve`: options in (command line and the [serve] section of the
+// configuration file), the server out (src/net), exit code 0 after a
+// graceful stop, 2 for start-up errors.
 #include "cli/commands.hpp"
+#include "cli/config_file.hpp"
 #include "cli/output.hpp"
+#include "cli/trust_options.hpp"
+
+#include <certauth/net/server.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace certauth::cli {
+namespace {
+
+struct ServeOptions {
+    std::vector<std::string> listen{"127.0.0.1:3443"};
+    std::string cert;
+    std::string key;
+    TrustOptions trust;
+    bool require_cert = false;
+    unsigned threads = 0;
+    std::string log_format = "text";
+    bool no_access_log = false;
+    double handshake_timeout = 10;
+    double request_timeout = 10;
+    double idle_timeout = 60;
+    double shutdown_timeout = 10;
+    std::size_t max_connections = 10'000;
+    std::size_t max_header_size = 16 * 1024;
+    std::size_t max_body_size = 64 * 1024;
+    std::size_t session_cache = 20'480;
+    std::string io_model = "per-thread";
+};
+
+std::chrono::milliseconds millis(double seconds) {
+    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5));
+}
+
+constexpr const char* k_footer = R"(Examples:
+  cd fixtures && certauth serve        # the demo: certauth.toml here, https://127.0.0.1:3443
+  certauth serve --cert server.crt --key server.key --ca ca.crt --crl ca.crl --users users.json
+  certauth serve --config /etc/certauth/certauth.toml --listen '[::1]:8443' --log-format json
+  curl --cacert ca.crt --cert joe.crt --key joe.key https://localhost:3443/
+
+Configuration: --config FILE (default ./certauth.toml when present). Top-level
+keys ca, crl, crl-required, users; a [serve] section for serve's own keys
+(listen, cert, key, threads, ...). Relative paths are relative to the file; the
+command line wins.
+
+HTTP: GET/HEAD any path -> 200 with the user as JSON, 401/403 with
+{"error","reason","detail"}; /healthz -> 200 without a certificate.
+Signals: SIGHUP reloads the configuration atomically (a failed reload keeps the
+old one); SIGTERM/SIGINT stop accepting, finish requests in flight, exit 0.)";
+
+} // namespace
 
 Command add_serve_command(CLI::App& root) {
-    CLI::App* cmd = root.add_subcommand("serve", "(not yet implemented)");
-    return {cmd, [] {
-                print_error("serve: not implemented yet");
-                return 2;
+    auto options = std::make_shared<ServeOptions>();
+    CLI::App* cmd = root.add_subcommand("serve", "Run the mTLS HTTPS server");
+    cmd->footer(k_footer);
+
+    cmd->add_option("--listen", options->listen, "Address to listen on, HOST:PORT or [IPv6]:PORT (repeatable)")
+        ->capture_default_str()
+        ->allow_extra_args(false);
+    cmd->add_option("--cert", options->cert, "Server certificate chain (PEM: leaf, then intermediates)");
+    cmd->add_option("--key", options->key, "Server private key (PEM, unencrypted)");
+    add_trust_options(*cmd, options->trust);
+    cmd->add_flag("--require-cert", options->require_cert,
+                  "Refuse clients without a verified certificate at the TLS handshake (nginx: ssl_verify_client on)");
+    cmd->add_option("--threads", options->threads, "Worker threads (default: one per core)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--log-format", options->log_format, "Access log on stdout: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    cmd->add_flag("--no-access-log", options->no_access_log, "Write no access log");
+    cmd->add_option("--handshake-timeout", options->handshake_timeout,
+                    "Seconds from connect to the end of the TLS handshake")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--request-timeout", options->request_timeout,
+                    "Seconds to receive a whole request once it has begun (and a first request after the handshake)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--idle-timeout", options->idle_timeout,
+                    "Seconds a kept-alive connection may wait for its next request")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--shutdown-timeout", options->shutdown_timeout,
+                    "Seconds to finish requests in flight after SIGTERM/SIGINT")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd->add_option("--max-connections", options->max_connections,
+                    "Open connections at most; further ones are closed at accept")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--max-header-size", options->max_header_size, "Bytes of request line and headers (beyond: 431)")
+        ->check(CLI::Range(1024, 1024 * 1024))
+        ->capture_default_str();
+    cmd->add_option("--max-body-size", options->max_body_size, "Bytes of request body (beyond: 413)")
+        ->check(CLI::Range(0, 64 * 1024 * 1024))
+        ->capture_default_str();
+    cmd->add_option("--session-cache", options->session_cache,
+                    "TLS sessions kept for resumption (server-side cache; 0 disables resumption)")
+        ->capture_default_str();
+    cmd->add_option("--io-model", options->io_model,
+                    "per-thread: one event loop per thread, SO_REUSEPORT listeners; shared: one loop, all threads")
+        ->check(CLI::IsMember({"per-thread", "shared"}))
+        ->capture_default_str();
+
+    return {cmd, [options, &root]() -> int {
+                if (options->cert.empty() || options->key.empty()) {
+                    print_error("serve needs the server certificate and key: --cert FILE --key FILE "
+                                "(or cert = / key = in the [serve] section of the configuration file)");
+                    return 2;
+                }
+                net::ServerOptions server;
+                server.listen = options->listen;
+                server.tls.cert_file = options->cert;
+                server.tls.key_file = options->key;
+                server.tls.client_cert =
+                    options->require_cert ? net::ClientCertMode::require : net::ClientCertMode::request;
+                server.tls.session_cache_size = options->session_cache;
+                server.config_file = config_file_used(root).value_or("");
+                server.threads = options->threads;
+                server.io_model = options->io_model == "shared" ? net::IoModel::shared : net::IoModel::per_thread;
+                server.log_format = options->no_access_log          ? net::LogFormat::none
+                                    : options->log_format == "json" ? net::LogFormat::json
+                                                                    : net::LogFormat::text;
+                server.handshake_timeout = millis(options->handshake_timeout);
+                server.request_timeout = millis(options->request_timeout);
+                server.idle_timeout = millis(options->idle_timeout);
+                server.shutdown_timeout = millis(options->shutdown_timeout);
+                server.max_connections = options->max_connections;
+                server.max_header_size = options->max_header_size;
+                server.max_body_size = options->max_body_size;
+                server.loader = [trust = options->trust]() -> Result<net::StateInputs> {
+                    auto store = load_trust_store(trust);
+                    if (!store) return store.error();
+                    if (!*store)
+                        return Error{"serve needs the CAs trusted for client certificates: --ca FILE "
+                                     "(or ca = \"...\" in the configuration file)"};
+                    auto users = load_user_list(trust);
+                    if (!users) return users.error();
+                    return net::StateInputs{std::move(**store), std::move(*users)};
+                };
+
+                auto created = net::Server::create(std::move(server));
+                if (!created) {
+                    print_error(created.error().message);
+                    return 2;
+                }
+                return (*created)->run();
             }};
 }
 

@@ -1,0 +1,76 @@
+#pragma once
+// `certauth serve`: the mTLS HTTPS server (DESIGN.md §3). Worker threads run
+// Asio/Beast (inside src/net only); the thread that calls run() handles the
+// signals: SIGHUP reloads, SIGTERM/SIGINT stop gracefully.
+
+#include <certauth/net/access_log.hpp>
+#include <certauth/net/server_state.hpp>
+#include <certauth/net/tls_context.hpp>
+#include <certauth/result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace certauth::net {
+
+enum class IoModel {
+    shared,     // one io_context run by every worker thread, one acceptor per address
+    per_thread, // one io_context per thread, SO_REUSEPORT acceptors (the kernel spreads connections)
+};
+
+struct ServerOptions {
+    std::vector<std::string> listen{"127.0.0.1:3443"}; // "HOST:PORT", "[::1]:3443"
+    TlsSettings tls;
+    StateLoader loader;      // reads trust store and users (start-up and every reload)
+    std::string config_file; // named in the start-up line ("" when none)
+    unsigned threads = 0;    // 0: one per core
+    IoModel io_model = IoModel::per_thread;
+    LogFormat log_format = LogFormat::text;
+
+    std::chrono::milliseconds handshake_timeout{10'000}; // TCP accept to TLS handshake done (and a silent client)
+    std::chrono::milliseconds request_timeout{10'000};   // first byte of a request to its end
+    std::chrono::milliseconds idle_timeout{60'000};      // kept-alive connection waiting for its next request
+    std::chrono::milliseconds shutdown_timeout{10'000};  // SIGTERM: in-flight requests finish within this
+    std::size_t max_connections = 10'000;                // further connections are closed at accept
+    std::size_t max_header_size = 16 * 1024;             // request line + headers; beyond: 431
+    std::size_t max_body_size = 64 * 1024;               // beyond: 413
+};
+
+struct BoundAddress {
+    std::string host; // as given ("127.0.0.1", "::1", "localhost")
+    unsigned short port = 0;
+    std::string url() const; // "https://127.0.0.1:3443", "https://[::1]:3443"
+};
+
+class Server {
+  public:
+    // Loads the state, builds the TLS context and binds every address.
+    // Errors (port in use, unreadable key, key not matching the certificate,
+    // bad users file) name the cause; the caller exits 2.
+    static Result<std::unique_ptr<Server>> create(ServerOptions options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    const std::vector<BoundAddress>& addresses() const noexcept;
+
+    // Prints the start-up lines on stderr, serves until SIGTERM/SIGINT (or
+    // stop()), then drains in-flight requests within the shutdown timeout.
+    // Returns the exit code (0).
+    int run();
+
+    // Thread-safe: what SIGHUP and SIGTERM do.
+    void reload();
+    void stop();
+
+  private:
+    struct Impl;
+    explicit Server(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace certauth::net

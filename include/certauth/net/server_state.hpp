@@ -1,0 +1,81 @@
+#pragma once
+// The server's configuration as one immutable value (trust store, user list,
+// TLS context, generation), built whole and published by swapping one
+// pointer: a reload that fails before the swap leaves the old state in force.
+// Also the per-connection decision: verified and decided once per connection
+// and configuration generation, never per request.
+
+#include <certauth/net/tls_context.hpp>
+#include <certauth/policy/decision.hpp>
+#include <certauth/policy/user_list.hpp>
+#include <certauth/result.hpp>
+#include <certauth/x509/trust_store.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace certauth::net {
+
+// What a reload reads from files (the CLI knows how: --ca, --crl, --users).
+struct StateInputs {
+    x509::TrustStore trust;
+    std::optional<policy::UserList> users;
+};
+using StateLoader = std::function<Result<StateInputs>()>;
+
+struct State {
+    x509::TrustStore trust;
+    std::optional<policy::UserList> users;
+    TlsContext tls;
+    std::uint64_t generation = 0;
+    std::string summary;               // "1 CA (CN=...), 1 CRL, 7 users, 2 routes, certificate CN=localhost (RSA 2048)"
+    std::vector<std::string> warnings; // stale CRLs, expired server certificate, ...
+
+    const policy::UserList* user_list() const noexcept { return users ? &*users : nullptr; }
+};
+
+// Builds a State: the TLS context from `tls` (reading the certificate and key
+// files) and the inputs. `now` dates the stale-CRL warnings.
+Result<std::shared_ptr<const State>> build_state(StateInputs inputs, const TlsSettings& tls, std::uint64_t generation,
+                                                 std::chrono::system_clock::time_point now);
+
+// The published state: readers copy the pointer (a short lock, once per
+// connection or reload) and check the generation per request without a lock.
+class StateHolder {
+  public:
+    explicit StateHolder(std::shared_ptr<const State> initial);
+
+    std::shared_ptr<const State> current() const;
+    void publish(std::shared_ptr<const State> next);
+    std::uint64_t generation() const noexcept { return m_generation.load(std::memory_order_acquire); }
+
+  private:
+    mutable std::mutex m_mutex;
+    std::shared_ptr<const State> m_state;
+    std::atomic<std::uint64_t> m_generation;
+};
+
+// One connection's decision under one state.
+struct ConnectionDecision {
+    policy::Decision decision;
+    std::string cn;               // the client certificate's CN ("" without one); logged only when verified
+    std::string fingerprint;      // SHA-256, colon-separated ("" without a certificate)
+    std::string body;             // the JSON body answering this decision on a path without a route
+    std::uint64_t generation = 0; // of the state that decided
+    std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max(); // leaf notAfter
+};
+
+// Decides a TLS connection under `state`: `handshake` is what the verify
+// callback recorded (nullopt when it did not run: no certificate, or a
+// resumed session, whose chain is then verified here from the session).
+ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::optional<x509::ChainStatus>& handshake,
+                                     std::chrono::system_clock::time_point now);
+
+} // namespace certauth::net
