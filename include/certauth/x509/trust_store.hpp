@@ -66,6 +66,7 @@ private:
     Ptr<X509_STORE> m_store;
     Chain m_authorities;
     std::vector<Ptr<X509_CRL>> m_crls;
+    std::vector<std::string> m_crl_origins; // the file of each CRL, for messages
     std::size_t m_crl_count = 0;
     TrustConfig m_config;
 };
