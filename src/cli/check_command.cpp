@@ -1,15 +1,281 @@
-// Placeholder until the check subcommand lands; replaced by its implementation.
+// certauth check FILE...: the decision serve would make, offline, for
+// certificate files (DESIGN.md §3). Options in, policy::evaluate per file,
+// one line of output per file, exit code out.
+#include "cli/check_time.hpp"
 #include "cli/commands.hpp"
+#include "cli/config_file.hpp"
 #include "cli/output.hpp"
+#include "cli/trust_options.hpp"
+
+#include <certauth/policy/decide.hpp>
+#include <certauth/x509/certificate.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
 
 namespace certauth::cli {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+struct CheckOptions {
+    std::vector<std::string> files;
+    TrustOptions trust;
+    std::string at;
+    bool json = false;
+    bool quiet = false;
+    bool verbose = false;
+};
+
+// What check concluded for one file.
+enum class Outcome { authorised, authenticated, inspected, denied, error };
+
+std::string_view to_string(Outcome outcome) {
+    switch (outcome) {
+    case Outcome::authorised: return "authorised";
+    case Outcome::authenticated: return "authenticated";
+    case Outcome::inspected: return "inspected";
+    case Outcome::denied: return "denied";
+    case Outcome::error: return "error";
+    }
+    return "error";
+}
+
+Outcome outcome_of(const policy::Decision& decision) {
+    switch (decision.verdict) {
+    case policy::Verdict::authorised: return Outcome::authorised;
+    case policy::Verdict::authenticated: return Outcome::authenticated;
+    case policy::Verdict::inspected: return Outcome::inspected;
+    case policy::Verdict::public_route: // check has no routes; never produced here
+    case policy::Verdict::denied: return Outcome::denied;
+    }
+    return Outcome::denied;
+}
+
+struct FileResult {
+    std::string file;
+    Outcome outcome = Outcome::error;
+    std::optional<Reason> reason; // denied: the decision's; error: malformed when no certificate could be parsed
+    policy::Decision decision;
+    x509::Chain chain;
+    std::string message; // error: what went wrong, naming the file
+};
+
+FileResult check_file(const std::string& file, const x509::TrustStore* store, const policy::UserList* users,
+                      Clock::time_point at) {
+    FileResult result;
+    result.file = file;
+    Result<std::string> bytes = x509::read_file(file);
+    if (!bytes) {
+        result.message = bytes.error().message;
+        return result;
+    }
+    const std::string origin = file == "-" ? std::string("standard input") : file;
+    Result<x509::Chain> chain = bytes->empty()
+                                    ? Result<x509::Chain>(Error{origin + ": empty file, no certificate found"})
+                                    : x509::parse_chain(*bytes, origin);
+    if (!chain) {
+        result.reason = Reason::malformed;
+        result.message = chain.error().message;
+        return result;
+    }
+    result.chain = std::move(*chain);
+    result.decision = policy::evaluate(result.chain, store, users, at);
+    result.outcome = outcome_of(result.decision);
+    if (result.outcome == Outcome::denied) result.reason = result.decision.reason;
+    return result;
+}
+
+std::string dump(const nlohmann::ordered_json& value) {
+    return value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string json_line(const FileResult& r, const std::optional<std::string>& config) {
+    nlohmann::ordered_json line;
+    line["file"] = r.file;
+    line["outcome"] = to_string(r.outcome);
+    line["reason"] = r.reason ? nlohmann::ordered_json(to_string(*r.reason)) : nlohmann::ordered_json(nullptr);
+    line["user"] = r.outcome == Outcome::authorised ? nlohmann::ordered_json(r.decision.user) : nullptr;
+    line["certificate"] = nullptr;
+    if (!r.chain.empty()) line["certificate"] = nlohmann::ordered_json(r.chain.front().node_object());
+    const std::string& detail = r.outcome == Outcome::error ? r.message : r.decision.detail;
+    line["detail"] = detail.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(detail);
+    line["config"] = config ? nlohmann::ordered_json(*config) : nlohmann::ordered_json(nullptr);
+    return dump(line);
+}
+
+struct Style {
+    bool colour = false;
+    std::string good(std::string_view text) const { return paint("32", text); }
+    std::string bad(std::string_view text) const { return paint("31", text); }
+    std::string dim(std::string_view text) const { return paint("2", text); }
+
+  private:
+    std::string paint(std::string_view code, std::string_view text) const {
+        if (!colour) return std::string(text);
+        return "\033[" + std::string(code) + "m" + std::string(text) + "\033[0m";
+    }
+};
+
+// The message without a leading "FILE: " (the line already starts with it).
+std::string without_origin(const std::string& message, const std::string& file) {
+    const std::string origin = file == "-" ? std::string("standard input") : file;
+    if (message.rfind(origin + ": ", 0) == 0) return message.substr(origin.size() + 2);
+    return message;
+}
+
+std::string human_line(const FileResult& r, Clock::time_point at, const Style& style, bool verbose) {
+    const bool ok = r.outcome != Outcome::denied && r.outcome != Outcome::error;
+    std::string line = ok ? style.good("✔") : style.bad("✘");
+    line += ' ';
+    line += r.file;
+    line += "  ";
+    if (r.outcome == Outcome::error) {
+        line += style.bad("error: " + without_origin(r.message, r.file));
+        return line + '\n';
+    }
+    if (r.outcome == Outcome::denied)
+        line += style.bad("denied: " + std::string(to_string(r.decision.reason)));
+    else
+        line += style.good(to_string(r.outcome));
+
+    const x509::CertFacts facts = r.chain.front().facts();
+    const std::string cn = facts.cn();
+    line += "  ";
+    line += cn.empty()
+                ? "subject " + (facts.subject.entries.empty() ? std::string("(empty)") : facts.subject.to_string())
+                : "CN=" + cn;
+    const std::string issuer = facts.issuer_cn();
+    line += "  issuer ";
+    line += issuer.empty() ? facts.issuer.to_string() : "CN=" + issuer;
+    line += facts.not_after < at ? "  expired " : "  expires ";
+    line += format_date(facts.not_after);
+    if (r.outcome == Outcome::denied && !r.decision.detail.empty()) line += " — " + r.decision.detail;
+    line += '\n';
+
+    if (verbose) {
+        auto more = [&](std::string_view key, const std::string& value) {
+            line += "    " + style.dim(std::string(key)) + " " + value + "\n";
+        };
+        more("subject", facts.subject.to_string());
+        more("issuer", facts.issuer.to_string());
+        more("valid", format_time(facts.not_before) + " .. " + format_time(facts.not_after));
+        more("serial", facts.serial);
+        more("fingerprint256", facts.fingerprint256);
+        more("key", r.chain.front().key_description());
+        if (r.chain.size() > 1) more("chain", std::to_string(r.chain.size()) + " certificates (leaf first)");
+        if (r.outcome == Outcome::authorised) more("user", dump(r.decision.user));
+        if (r.outcome != Outcome::denied && !r.decision.detail.empty()) more("note", r.decision.detail);
+    }
+    return line;
+}
+
+constexpr const char* k_footer = R"(Outcomes: authorised (verified and in the user list), authenticated (verified,
+no --users), inspected (no --ca: fields only), denied: REASON, error.
+Exit status: 0 none denied or in error, 1 some denied, 2 usage error, bad --ca/--crl/--users, or a file in error.
+Options also come from the configuration file (--config FILE, default ./certauth.toml when present):
+top-level keys ca, crl, crl-required, users; the command line wins.
+
+Examples:
+  certauth check --ca ca.crt --users users.json joe.crt bob.crt
+  certauth check joe.crt                      # inside a folder with certauth.toml: as serve decides
+  certauth check --ca ca.crt --crl ca.crl --at 2030-01-01 joe.crt
+  certauth check --ca ca.crt --json chain.pem | jq .certificate.subject
+  certauth check --ca ca.crt - < joe.pem       # other PEM blocks (the key) are skipped
+  certauth check --ca ca.crt --quiet joe.crt && echo trusted
+)";
+
+int run_check(const CheckOptions& options, const CLI::App& root) {
+    const Clock::time_point now = Clock::now(); // the one clock read: below cli, time is passed in
+    Clock::time_point at = now;
+    if (!options.at.empty()) {
+        const std::optional<Clock::time_point> parsed = parse_time(options.at, now);
+        if (!parsed) {
+            print_error("--at: cannot read \"" + options.at +
+                        "\" as a time; use ISO 8601, e.g. 2025-01-01, 2025-01-01T12:00:00Z or "
+                        "2025-01-01T12:00:00+02:00");
+            return 2;
+        }
+        at = *parsed;
+    }
+
+    Result<std::optional<x509::TrustStore>> store = load_trust_store(options.trust);
+    if (!store) {
+        print_error(store.error().message);
+        return 2;
+    }
+    Result<std::optional<policy::UserList>> users = load_user_list(options.trust);
+    if (!users) {
+        print_error(users.error().message);
+        return 2;
+    }
+    const x509::TrustStore* trust = *store ? &**store : nullptr;
+    const policy::UserList* list = *users ? &**users : nullptr;
+    const std::optional<std::string> config = config_file_used(root);
+
+    if (options.verbose) {
+        std::string about = "configuration " + (config ? *config : std::string("none"));
+        about += "; time " + format_time(at);
+        about += trust ? "; " + std::to_string(trust->authorities().size()) + " trusted CA(s), " +
+                             std::to_string(trust->crl_count()) + " CRL(s)"
+                       : std::string("; no --ca: certificates are inspected, not verified");
+        about += list ? "; " + std::to_string(list->users().size()) + " user(s) in " + options.trust.users
+                      : std::string("; no --users");
+        std::fprintf(stderr, "certauth: %s\n", about.c_str());
+    }
+    if (trust && !options.quiet)
+        for (const std::string& stale : trust->stale_crls(at))
+            print_warning(stale);
+
+    const Style style{!options.json && use_colour(STDOUT_FILENO)};
+    bool any_denied = false;
+    bool any_error = false;
+    std::string out;
+    for (const std::string& file : options.files) {
+        const FileResult result = check_file(file, trust, list, at);
+        any_denied = any_denied || result.outcome == Outcome::denied;
+        any_error = any_error || result.outcome == Outcome::error;
+        if (options.quiet) continue;
+        out = options.json ? json_line(result, config) + '\n' : human_line(result, at, style, options.verbose);
+        std::fwrite(out.data(), 1, out.size(), stdout);
+    }
+    std::fflush(stdout);
+    if (any_error) return 2;
+    return any_denied ? 1 : 0;
+}
+
+} // namespace
 
 Command add_check_command(CLI::App& root) {
-    CLI::App* cmd = root.add_subcommand("check", "(not yet implemented)");
-    return {cmd, [] {
-                print_error("check: not implemented yet");
-                return 2;
-            }};
+    CLI::App* cmd = root.add_subcommand("check", "Decide offline, as serve would, for certificate files");
+    auto options = std::make_shared<CheckOptions>();
+    cmd->add_option("FILE", options->files,
+                    "certificate files: PEM or DER, a chain leaf first (the rest are untrusted intermediates); "
+                    "- is standard input")
+        ->type_name("")
+        ->required();
+    add_trust_options(*cmd, options->trust);
+    cmd->add_option("--at", options->at,
+                    "decide at this time instead of now: ISO 8601 (2025-01-01, 2025-01-01T12:00:00Z, "
+                    "2025-01-01T12:00:00+02:00; no zone means UTC) or @EPOCH-SECONDS")
+        ->type_name("TIME");
+    CLI::Option* json = cmd->add_flag("--json", options->json, "one JSON object per file and line");
+    CLI::Option* quiet = cmd->add_flag("-q,--quiet", options->quiet, "no output: the exit status only");
+    CLI::Option* verbose =
+        cmd->add_flag("-v,--verbose", options->verbose,
+                      "more about each certificate, and the configuration file, time and trust store used (on stderr)");
+    quiet->excludes(json);
+    quiet->excludes(verbose);
+    cmd->footer(k_footer);
+    const CLI::App* app = &root;
+    return {cmd, [options, app] { return run_check(*options, *app); }};
 }
 
 } // namespace certauth::cli

@@ -1,0 +1,44 @@
+#include "cli/trust_options.hpp"
+
+namespace certauth::cli {
+
+void add_trust_options(CLI::App& command, TrustOptions& options) {
+    // No file-existence validators: our own loaders give better errors, and a
+    // value from the configuration file must not fail another subcommand.
+    command.add_option("--ca", options.ca, "CA certificates (PEM) trusted for client certificates; repeatable")
+        ->type_name("FILE")
+        ->allow_extra_args(false);
+    command.add_option("--crl", options.crl, "certificate revocation list (PEM or DER); repeatable")
+        ->type_name("FILE")
+        ->allow_extra_args(false);
+    command.add_flag("--crl-required", options.crl_required,
+                     "every CA of a chain must have a current CRL loaded (else: untrusted)");
+    command.add_option("--users", options.users, "the user list (JSON): who is authorised, and the routes' roles")
+        ->type_name("FILE");
+}
+
+Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& options) {
+    if (options.ca.empty()) {
+        if (!options.crl.empty())
+            return Error{"--crl " + options.crl.front() +
+                         " needs --ca: revocation is checked while verifying against trusted CAs"};
+        if (options.crl_required) return Error{"--crl-required needs --ca (the CAs whose CRLs are required)"};
+        return std::optional<x509::TrustStore>{};
+    }
+    x509::TrustConfig config;
+    config.ca_files.assign(options.ca.begin(), options.ca.end());
+    config.crl_files.assign(options.crl.begin(), options.crl.end());
+    config.crl_mode = options.crl_required ? x509::CrlMode::required : x509::CrlMode::when_loaded;
+    Result<x509::TrustStore> store = x509::TrustStore::load(config);
+    if (!store) return store.error();
+    return std::optional<x509::TrustStore>{std::move(*store)};
+}
+
+Result<std::optional<policy::UserList>> load_user_list(const TrustOptions& options) {
+    if (options.users.empty()) return std::optional<policy::UserList>{};
+    Result<policy::UserList> list = policy::UserList::load(options.users);
+    if (!list) return list.error();
+    return std::optional<policy::UserList>{std::move(*list)};
+}
+
+} // namespace certauth::cli
