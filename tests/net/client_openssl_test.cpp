@@ -1,0 +1,245 @@
+// The client against servers that are not certauth: openssl s_server and a
+// Python HTTPS server, on ephemeral ports of 127.0.0.1.
+#include <certauth/net/client.hpp>
+
+#include "net/client_servers.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace certauth;
+using namespace certauth::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+net::ClientContext context(const std::string& cert = "", const std::string& key = "",
+                           const std::string& cacert = "fixtures/ca.crt", bool insecure = false) {
+    net::ClientTlsOptions options;
+    if (!cert.empty()) options.cert = source_path(cert);
+    if (!key.empty()) options.key = source_path(key);
+    if (!cacert.empty()) options.cacert = source_path(cacert);
+    options.insecure = insecure;
+    auto result = net::ClientContext::create(options);
+    if (!result) FAIL(result.error().message);
+    return std::move(*result);
+}
+
+net::ClientRequest request(const std::string& url) {
+    net::ClientRequest r;
+    auto parsed = net::parse_url(url);
+    REQUIRE(parsed);
+    r.url = *parsed;
+    r.timeout = 10s;
+    return r;
+}
+
+std::string failure_text(const net::Exchange& e) { return e.failure ? e.failure->message : "(no failure)"; }
+
+} // namespace
+
+TEST_CASE("client: GET from openssl s_server -www with --cacert - no client certificate", "[net]") {
+    auto server = start_s_server();
+    const net::Exchange e = net::fetch(context(), request(server.url()));
+    INFO(failure_text(e));
+    REQUIRE(e.response);
+    CHECK(e.response->status == 200);
+    CHECK(e.response->body.find("<HTML>") != std::string::npos);
+    CHECK(e.tls.handshake_done);
+    CHECK(e.tls.version == "TLSv1.3");
+    CHECK_FALSE(e.tls.cipher.empty());
+    REQUIRE_FALSE(e.tls.server_chain.empty());
+    CHECK(e.tls.server_chain.front().facts().cn() == "localhost");
+    CHECK(e.tls.verify_result == 0);
+    CHECK_FALSE(e.tls.certificate_requested);
+    CHECK_FALSE(e.tls.certificate_sent);
+    CHECK(e.peer == "127.0.0.1:" + std::to_string(server.port));
+}
+
+TEST_CASE("client: s_server asking for a certificate sees joe's - the CA names it asked for are reported", "[net]") {
+    auto server = start_s_server({"-verify", "1", "-CAfile", source_path("fixtures/ca.crt")});
+    SECTION("with joe's certificate") {
+        const net::Exchange e = net::fetch(context("fixtures/joe.crt", "fixtures/joe.key"), request(server.url()));
+        INFO(failure_text(e));
+        REQUIRE(e.response);
+        CHECK(e.response->status == 200);
+        CHECK(e.tls.certificate_requested);
+        CHECK(e.tls.certificate_sent);
+        REQUIRE(e.tls.requested_cas.size() == 1);
+        CHECK(e.tls.requested_cas[0].find("CN=certauth test CA") != std::string::npos);
+        // s_server -www echoes the client certificate it got.
+        CHECK(e.response->body.find("Client certificate") != std::string::npos);
+    }
+    SECTION("with a combined PEM (certificate and key in one file)") {
+        const net::Exchange e = net::fetch(context("fixtures/joe.pem"), request(server.url()));
+        INFO(failure_text(e));
+        REQUIRE(e.response);
+        CHECK(e.tls.certificate_sent);
+    }
+    SECTION("without a certificate: requested, none sent, still answered (optional)") {
+        const net::Exchange e = net::fetch(context(), request(server.url()));
+        INFO(failure_text(e));
+        REQUIRE(e.response);
+        CHECK(e.response->status == 200);
+        CHECK(e.tls.certificate_requested);
+        CHECK_FALSE(e.tls.certificate_sent);
+    }
+}
+
+TEST_CASE("client: a server that requires a certificate refuses by alert - and the client says why", "[net]") {
+    SECTION("TLS 1.3, none sent: certificate required") {
+        auto server = start_s_server({"-Verify", "1", "-CAfile", source_path("fixtures/ca.crt")});
+        const net::Exchange e = net::fetch(context(), request(server.url()));
+        REQUIRE_FALSE(e.response);
+        REQUIRE(e.failure);
+        CHECK(e.failure->kind == net::FailureKind::client_certificate_required);
+        CHECK_THAT(e.failure->message, Catch::Contains("requires a client certificate") &&
+                                           Catch::Contains("tlsv13 alert certificate required"));
+    }
+    SECTION("TLS 1.2, none sent: handshake failure while a certificate was requested") {
+        auto server = start_s_server({"-Verify", "1", "-CAfile", source_path("fixtures/ca.crt"), "-tls1_2"});
+        const net::Exchange e = net::fetch(context(), request(server.url()));
+        REQUIRE(e.failure);
+        CHECK(e.failure->kind == net::FailureKind::client_certificate_required);
+        CHECK_THAT(e.failure->message, Catch::Contains("requires a client certificate"));
+    }
+    SECTION("a certificate from an untrusted CA is refused") {
+        auto server =
+            start_s_server({"-Verify", "1", "-CAfile", source_path("fixtures/ca.crt"), "-verify_return_error"});
+        const net::Exchange e = net::fetch(context("fixtures/rogue.crt", "fixtures/rogue.key"), request(server.url()));
+        REQUIRE(e.failure);
+        CHECK(e.failure->kind == net::FailureKind::client_certificate_refused);
+        CHECK_THAT(e.failure->message, Catch::Contains("the server refused the client certificate") &&
+                                           Catch::Contains("CN=joe") && Catch::Contains("alert"));
+    }
+}
+
+TEST_CASE("client: an untrusted server certificate fails with the verification error - -k proceeds", "[net]") {
+    auto server = start_s_server();
+    SECTION("system store only") {
+        const net::Exchange e = net::fetch(context("", "", ""), request(server.url()));
+        REQUIRE(e.failure);
+        CHECK(e.failure->kind == net::FailureKind::server_untrusted);
+        CHECK_THAT(e.failure->message,
+                   Catch::Contains("server certificate not trusted") && Catch::Contains("local issuer certificate"));
+    }
+    SECTION("the wrong CA") {
+        const net::Exchange e = net::fetch(context("", "", "fixtures/rogue-ca.crt"), request(server.url()));
+        REQUIRE(e.failure);
+        CHECK(e.failure->kind == net::FailureKind::server_untrusted);
+    }
+    SECTION("-k") {
+        const net::Exchange e = net::fetch(context("", "", "", true), request(server.url()));
+        INFO(failure_text(e));
+        REQUIRE(e.response);
+        CHECK(e.response->status == 200);
+        CHECK(e.tls.verify_result != 0);
+        CHECK_THAT(e.tls.verify_error, Catch::Contains("local issuer"));
+    }
+}
+
+TEST_CASE("client: host names are checked - --resolve and --servername", "[net]") {
+    auto server = start_s_server();
+    const std::string port = std::to_string(server.port);
+    SECTION("a name the certificate does not hold") {
+        auto r = request("https://wrong.example:" + port + "/");
+        auto resolve = net::parse_resolve("wrong.example:" + port + ":127.0.0.1");
+        REQUIRE(resolve);
+        r.resolve.push_back(*resolve);
+        const net::Exchange e = net::fetch(context(), r);
+        REQUIRE(e.failure);
+        CHECK(e.failure->kind == net::FailureKind::hostname_mismatch);
+        CHECK_THAT(e.failure->message, Catch::Contains("wrong.example") && Catch::Contains("DNS:localhost"));
+    }
+    SECTION("an IP address the certificate holds") {
+        const net::Exchange e = net::fetch(context(), request("https://127.0.0.1:" + port + "/"));
+        INFO(failure_text(e));
+        CHECK(e.response);
+    }
+    SECTION("--resolve sends localhost to 127.0.0.1") {
+        auto r = request("https://localhost:" + port + "/");
+        r.resolve.push_back(*net::parse_resolve("localhost:" + port + ":127.0.0.1"));
+        const net::Exchange e = net::fetch(context(), r);
+        INFO(failure_text(e));
+        REQUIRE(e.response);
+        CHECK(e.peer == "127.0.0.1:" + port);
+    }
+    SECTION("--servername checks another name than the URL's") {
+        auto r = request("https://wrong.example:" + port + "/");
+        r.resolve.push_back(*net::parse_resolve("wrong.example:" + port + ":127.0.0.1"));
+        r.servername = "localhost";
+        const net::Exchange e = net::fetch(context(), r);
+        INFO(failure_text(e));
+        CHECK(e.response);
+    }
+}
+
+TEST_CASE("client: connection errors are classified", "[net]") {
+    SECTION("nothing listens: connection refused") {
+        const std::uint16_t port = free_port();
+        const net::Exchange e = net::fetch(context(), request("https://127.0.0.1:" + std::to_string(port) + "/"));
+        REQUIRE(e.failure);
+        CHECK(e.failure->kind == net::FailureKind::connection_refused);
+        CHECK_THAT(e.failure->message, Catch::Contains("connection refused"));
+    }
+    SECTION("an unresolvable name") {
+        const net::Exchange e = net::fetch(context(), request("https://nonexistent.invalid:3443/"));
+        REQUIRE(e.failure);
+        CHECK(e.failure->kind == net::FailureKind::name_not_resolved);
+        CHECK_THAT(e.failure->message, Catch::Contains("nonexistent.invalid"));
+    }
+    SECTION("a listener that never answers: timed out") {
+        SilentListener listener;
+        auto r = request("https://127.0.0.1:" + std::to_string(listener.port()) + "/");
+        r.timeout = 500ms;
+        const auto start = std::chrono::steady_clock::now();
+        const net::Exchange e = net::fetch(context(), r);
+        REQUIRE(e.failure);
+        CHECK(e.failure->kind == net::FailureKind::timed_out);
+        CHECK_THAT(e.failure->message, Catch::Contains("timed out"));
+        CHECK(std::chrono::steady_clock::now() - start < 5s);
+    }
+}
+
+TEST_CASE("client: a key that does not match the certificate is refused before connecting", "[net]") {
+    net::ClientTlsOptions options;
+    options.cert = source_path("fixtures/joe.crt");
+    options.key = source_path("fixtures/bob.key");
+    auto result = net::ClientContext::create(options);
+    REQUIRE_FALSE(result);
+    CHECK_THAT(result.error().message, Catch::Contains("bob.key") && Catch::Contains("does not match") &&
+                                           Catch::Contains("joe.crt") && Catch::Contains("CN=joe"));
+    options.key.clear();
+    result = net::ClientContext::create(options);
+    REQUIRE_FALSE(result);
+    CHECK_THAT(result.error().message, Catch::Contains("joe.crt") && Catch::Contains("no private key"));
+    options.cert = source_path("fixtures/missing.crt");
+    result = net::ClientContext::create(options);
+    REQUIRE_FALSE(result);
+    CHECK_THAT(result.error().message, Catch::Contains("missing.crt"));
+}
+
+TEST_CASE("client: keep-alive Python server - HEAD and custom headers", "[net]") {
+    auto server = start_python_server();
+    auto r = request(server.url());
+    SECTION("GET with joe") {
+        const net::Exchange e = net::fetch(context("fixtures/joe.crt", "fixtures/joe.key"), r);
+        INFO(failure_text(e));
+        REQUIRE(e.response);
+        CHECK(e.response->status == 200);
+        CHECK(e.response->body == R"({"cn": "joe"})");
+    }
+    SECTION("HEAD without a certificate") {
+        r.method = net::HttpMethod::head;
+        r.headers.push_back({"X-Probe", "1"});
+        const net::Exchange e = net::fetch(context(), r);
+        INFO(failure_text(e));
+        REQUIRE(e.response);
+        CHECK(e.response->status == 401);
+        CHECK(e.response->body.empty());
+    }
+    SECTION("the reason of a denial") {
+        const net::Exchange e = net::fetch(context(), r);
+        REQUIRE(e.response);
+        CHECK(net::body_reason(e.response->body) == "no_certificate");
+    }
+}

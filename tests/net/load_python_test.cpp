@@ -1,0 +1,130 @@
+// The load generator against a keep-alive Python HTTPS server (not certauth).
+#include <certauth/net/load.hpp>
+
+#include "net/client_servers.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace certauth;
+using namespace certauth::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+net::ClientContext context(const std::string& cert = "", const std::string& key = "") {
+    net::ClientTlsOptions options;
+    if (!cert.empty()) options.cert = source_path(cert);
+    if (!key.empty()) options.key = source_path(key);
+    options.cacert = source_path("fixtures/ca.crt");
+    auto result = net::ClientContext::create(options);
+    if (!result) FAIL(result.error().message);
+    return std::move(*result);
+}
+
+net::LoadOptions load_options(const TestServer& server, const std::string& path = "/") {
+    net::LoadOptions options;
+    options.request.url = *net::parse_url(server.url(path));
+    options.request.timeout = 10s;
+    options.requests = 300;
+    options.concurrency = 4;
+    options.threads = 2;
+    return options;
+}
+
+} // namespace
+
+TEST_CASE("load: exactly N keep-alive requests - counted by status and reason", "[net]") {
+    auto server = start_python_server();
+    SECTION("joe: all 200 over 4 connections, 4 handshakes") {
+        auto result = net::run_load(context("fixtures/joe.crt", "fixtures/joe.key"), load_options(server));
+        REQUIRE(result);
+        CHECK(result->responses == 300);
+        CHECK(result->error_count() == 0);
+        CHECK(result->by_status == std::map<int, std::uint64_t>{{200, 300}});
+        CHECK(result->by_reason.empty());
+        CHECK(result->handshakes == 4);
+        CHECK(result->latency.count() == 300);
+        CHECK(result->latency.max() > 0);
+        CHECK(result->requests_per_second() > 0);
+        CHECK(result->threads == 2);
+    }
+    SECTION("no certificate: all 401 no_certificate") {
+        auto options = load_options(server);
+        options.requests = 101; // not a multiple of the connections or threads
+        options.concurrency = 3;
+        auto result = net::run_load(context(), options);
+        REQUIRE(result);
+        CHECK(result->responses == 101);
+        CHECK(result->by_status == std::map<int, std::uint64_t>{{401, 101}});
+        CHECK(result->by_reason == std::map<std::string, std::uint64_t>{{"no_certificate", 101}});
+    }
+    SECTION("HEAD") {
+        auto options = load_options(server);
+        options.request.method = net::HttpMethod::head;
+        options.requests = 50;
+        auto result = net::run_load(context(), options);
+        REQUIRE(result);
+        CHECK(result->responses == 50);
+        CHECK(result->by_status[401] == 50);
+    }
+}
+
+TEST_CASE("load: a new connection per request makes one handshake per request", "[net]") {
+    auto server = start_python_server();
+    auto options = load_options(server);
+    options.requests = 60;
+    options.mode = net::ConnectionMode::new_connections;
+    auto result = net::run_load(context("fixtures/joe.crt", "fixtures/joe.key"), options);
+    REQUIRE(result);
+    CHECK(result->responses == 60);
+    CHECK(result->handshakes == 60);
+    CHECK(result->error_count() == 0);
+    CHECK(result->handshakes_per_second() > 0);
+}
+
+TEST_CASE("load: a server that closes after each response is followed with new connections", "[net]") {
+    auto server = start_python_server();
+    auto result = net::run_load(context(), load_options(server, "/close"));
+    REQUIRE(result);
+    CHECK(result->responses == 300);
+    CHECK(result->error_count() == 0);
+    CHECK(result->handshakes == 300);
+}
+
+TEST_CASE("load: a duration run stops on time", "[net]") {
+    auto server = start_python_server();
+    auto options = load_options(server);
+    options.requests.reset();
+    options.duration = 700ms;
+    const auto start = std::chrono::steady_clock::now();
+    auto result = net::run_load(context(), options);
+    const auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE(result);
+    CHECK(result->responses > 0);
+    CHECK(took >= 700ms);
+    CHECK(took < 5s);
+}
+
+TEST_CASE("load: set-up failures are errors - failing requests are counted", "[net]") {
+    net::LoadOptions options;
+    options.request.url = *net::parse_url("https://127.0.0.1:" + std::to_string(free_port()) + "/");
+    options.requests = 5;
+    auto refused = net::run_load(context(), options);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("connection refused"));
+
+    options.request.url = *net::parse_url("https://nonexistent.invalid/");
+    auto unresolved = net::run_load(context(), options);
+    REQUIRE_FALSE(unresolved);
+    CHECK_THAT(unresolved.error().message, Catch::Contains("name not resolved"));
+
+    SilentListener listener;
+    options.request.url = *net::parse_url("https://127.0.0.1:" + std::to_string(listener.port()) + "/");
+    options.request.timeout = 300ms;
+    options.requests = 4;
+    options.concurrency = 2;
+    auto timed_out = net::run_load(context(), options);
+    REQUIRE(timed_out);
+    CHECK(timed_out->responses == 0);
+    CHECK(timed_out->errors["timed_out"].count == 4);
+}
