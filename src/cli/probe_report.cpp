@@ -1,0 +1,466 @@
+#include "cli/probe_report.hpp"
+
+#include <certauth/x509/certificate.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+namespace certauth::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* k_green = "\033[32m";
+constexpr const char* k_red = "\033[31m";
+constexpr const char* k_yellow = "\033[33m";
+constexpr const char* k_reset = "\033[0m";
+
+std::string fixed(double value, int decimals) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(decimals) << value;
+    return s.str();
+}
+
+double seconds(std::chrono::microseconds us) { return static_cast<double>(us.count()) / 1e6; }
+
+// Width in terminal columns of UTF-8 text (one per code point).
+std::size_t columns(std::string_view text) {
+    return static_cast<std::size_t>(
+        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string pad(std::string_view text, std::size_t width) {
+    std::string out(text);
+    const std::size_t w = columns(text);
+    if (w < width) out.append(width - w, ' ');
+    return out;
+}
+
+std::string shorten(std::string_view text, std::size_t max) {
+    if (columns(text) <= max) return std::string(text);
+    std::string out;
+    std::size_t n = 0;
+    for (char c : text) {
+        const bool starts = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        if (starts && ++n > max - 1) break;
+        out += c;
+    }
+    return out + "…";
+}
+
+std::string utc_date(std::chrono::system_clock::time_point t) {
+    const std::time_t time = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&time, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+std::string utc_timestamp(std::chrono::system_clock::time_point t) {
+    const std::time_t time = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&time, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return buf;
+}
+
+std::string expiry(const x509::CertFacts& facts) {
+    const auto now = std::chrono::system_clock::now();
+    const auto days = std::chrono::duration_cast<std::chrono::hours>(facts.not_after - now).count() / 24;
+    std::string out = "expires " + utc_date(facts.not_after);
+    if (facts.not_after < now) return out + " (expired " + std::to_string(-days) + " days ago)";
+    return out + " (in " + std::to_string(days) + " days)";
+}
+
+std::string describe_certificate(const x509::Certificate& cert) {
+    const x509::CertFacts facts = cert.facts();
+    return facts.subject.to_string() + ", issuer " + facts.issuer.to_string() + ", " + expiry(facts) + ", " +
+           cert.key_description();
+}
+
+json certificate_json(const x509::Certificate& cert) {
+    const x509::CertFacts facts = cert.facts();
+    return json{{"subject", facts.subject.to_string()},
+                {"issuer", facts.issuer.to_string()},
+                {"not_before", utc_timestamp(facts.not_before) + "Z"},
+                {"not_after", utc_timestamp(facts.not_after) + "Z"},
+                {"key", cert.key_description()},
+                {"fingerprint256", facts.fingerprint256}};
+}
+
+const char* verdict_mark(net::Verdict verdict) {
+    return verdict == net::Verdict::passed ? "✔" : verdict == net::Verdict::failed ? "✘" : "!";
+}
+
+const char* verdict_colour(net::Verdict verdict) {
+    return verdict == net::Verdict::passed ? k_green : verdict == net::Verdict::failed ? k_red : k_yellow;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+} // namespace
+
+std::string format_micros(double micros) {
+    if (micros < 1000) return fixed(micros, 0) + " µs";
+    if (micros < 1e6) return fixed(micros / 1000, micros < 1e4 ? 2 : 1) + " ms";
+    return fixed(micros / 1e6, 2) + " s";
+}
+
+std::string xml_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        // Decode one UTF-8 code point (strictly: no overlongs, no surrogates).
+        std::uint32_t cp = 0;
+        std::size_t length = 0;
+        if (c < 0x80)
+            cp = c, length = 1;
+        else if (c >= 0xC2 && c <= 0xDF)
+            cp = c & 0x1F, length = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+            cp = c & 0x0F, length = 3;
+        else if (c >= 0xF0 && c <= 0xF4)
+            cp = c & 0x07, length = 4;
+        bool valid = length > 0 && i + length <= text.size();
+        for (std::size_t k = 1; valid && k < length; ++k) {
+            const auto cc = static_cast<unsigned char>(text[i + k]);
+            if ((cc & 0xC0) != 0x80) valid = false;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        if (valid && ((length == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+                      (length == 4 && (cp < 0x10000 || cp > 0x10FFFF))))
+            valid = false;
+        if (valid && (cp == 0xFFFE || cp == 0xFFFF)) valid = false;
+        if (!valid) {
+            append_utf8(out, 0xFFFD);
+            ++i;
+            continue;
+        }
+        i += length;
+        switch (cp) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&apos;"; break;
+        case '\n': out += "&#10;"; break;
+        case '\r': out += "&#13;"; break;
+        case '\t': out += "&#9;"; break;
+        default:
+            if (cp < 0x20 || cp == 0x7F)
+                append_utf8(out, 0xFFFD);
+            else
+                append_utf8(out, cp);
+        }
+    }
+    return out;
+}
+
+void write_text_report(std::ostream& out, const net::ScenarioRun& run, Colour colour) {
+    constexpr std::size_t k_cell = 48;
+    std::size_t name_w = 4, expected_w = 8, got_w = 3;
+    for (const auto& r : run.results) {
+        name_w = std::max(name_w, columns(shorten(r.name, k_cell)));
+        expected_w = std::max(expected_w, columns(shorten(r.expected, k_cell)));
+        got_w = std::max(got_w, columns(shorten(r.got, k_cell)));
+    }
+    out << "  " << pad("case", name_w) << "  " << pad("expected", expected_w) << "  " << pad("got", got_w)
+        << "  time\n";
+    for (const auto& r : run.results) {
+        const bool paint = colour == Colour::on;
+        if (paint) out << verdict_colour(r.verdict);
+        out << verdict_mark(r.verdict);
+        if (paint) out << k_reset;
+        out << ' ' << pad(shorten(r.name, k_cell), name_w) << "  " << pad(shorten(r.expected, k_cell), expected_w)
+            << "  " << pad(shorten(r.got, k_cell), got_w) << "  " << format_micros(static_cast<double>(r.time.count()))
+            << '\n';
+        if (r.verdict != net::Verdict::passed) out << "    " << r.message << '\n';
+    }
+    const std::size_t failed = run.count(net::Verdict::failed), errors = run.count(net::Verdict::error);
+    out << run.results.size() << " cases: " << run.count(net::Verdict::passed) << " passed, " << failed << " failed, "
+        << errors << (errors == 1 ? " error" : " errors") << " in " << fixed(seconds(run.time), 2) << " s\n";
+}
+
+json json_report(const net::ScenarioRun& run) {
+    json cases = json::array();
+    for (const auto& r : run.results) {
+        json c{
+            {"name", r.name},         {"method", r.method}, {"url", r.url},           {"verdict", to_string(r.verdict)},
+            {"expected", r.expected}, {"got", r.got},       {"time", seconds(r.time)}};
+        c["status"] = r.status ? json(r.status) : json(nullptr);
+        c["reason"] = r.reason.empty() ? json(nullptr) : json(r.reason);
+        c["message"] = r.message.empty() ? json(nullptr) : json(r.message);
+        cases.push_back(std::move(c));
+    }
+    return json{{"file", run.file},
+                {"timestamp", utc_timestamp(run.started) + "Z"},
+                {"tests", run.results.size()},
+                {"passed", run.count(net::Verdict::passed)},
+                {"failures", run.count(net::Verdict::failed)},
+                {"errors", run.count(net::Verdict::error)},
+                {"time", seconds(run.time)},
+                {"cases", std::move(cases)}};
+}
+
+void write_junit_report(std::ostream& out, const net::ScenarioRun& run) {
+    const std::string tests = std::to_string(run.results.size());
+    const std::string failures = std::to_string(run.count(net::Verdict::failed));
+    const std::string errors = std::to_string(run.count(net::Verdict::error));
+    const std::string time = fixed(seconds(run.time), 3);
+    std::string suite = std::filesystem::path(run.file).filename().string();
+    if (suite.empty()) suite = "scenarios";
+    const std::string classname = "certauth.probe." + std::filesystem::path(suite).stem().string();
+
+    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    out << "<testsuites name=\"certauth probe\" tests=\"" << tests << "\" failures=\"" << failures << "\" errors=\""
+        << errors << "\" time=\"" << time << "\">\n";
+    out << "  <testsuite name=\"" << xml_escape(suite) << "\" tests=\"" << tests << "\" failures=\"" << failures
+        << "\" errors=\"" << errors << "\" skipped=\"0\" time=\"" << time << "\" timestamp=\""
+        << utc_timestamp(run.started) << "\">\n";
+    for (const auto& r : run.results) {
+        out << "    <testcase name=\"" << xml_escape(r.name) << "\" classname=\"" << xml_escape(classname)
+            << "\" time=\"" << fixed(seconds(r.time), 3) << "\"";
+        if (r.verdict == net::Verdict::passed) {
+            out << "/>\n";
+            continue;
+        }
+        const char* element = r.verdict == net::Verdict::failed ? "failure" : "error";
+        const std::string type = r.verdict == net::Verdict::failed ? std::string("expectation") : r.got;
+        out << ">\n      <" << element << " message=\"" << xml_escape(r.message) << "\" type=\"" << xml_escape(type)
+            << "\">" << xml_escape(r.method + " " + r.url) << "\nexpected: " << xml_escape(r.expected)
+            << "\ngot: " << xml_escape(r.got) << "\n"
+            << xml_escape(r.message) << "</" << element << ">\n";
+        out << "    </testcase>\n";
+    }
+    out << "  </testsuite>\n</testsuites>\n";
+}
+
+std::optional<std::string> expectation_problem(const net::Exchange& exchange, const Expectation& expect) {
+    if (!exchange.response) return std::string("no response");
+    const net::ClientResponse& response = *exchange.response;
+    const std::string reason(net::body_reason(response.body));
+    if (response.status != expect.status)
+        return "expected " + std::to_string(expect.status) + ", got " + std::to_string(response.status) +
+               (reason.empty() ? "" : " (reason " + reason + ")");
+    if (expect.reason && reason != *expect.reason)
+        return "expected reason " + *expect.reason + ", got " + (reason.empty() ? std::string("none") : reason);
+    return std::nullopt;
+}
+
+void write_exchange_text(std::ostream& out, std::ostream& diag, const net::Exchange& exchange,
+                         const net::ClientContext& context, bool verbose, Colour colour) {
+    const net::TlsSummary& tls = exchange.tls;
+    if (verbose) {
+        if (!exchange.peer.empty())
+            diag << "* connected to " << exchange.peer << " in "
+                 << format_micros(static_cast<double>(exchange.connect_time.count())) << '\n';
+        if (tls.handshake_done)
+            diag << "* TLS handshake in " << format_micros(static_cast<double>(exchange.handshake_time.count()))
+                 << (tls.resumed ? " (resumed session)" : "") << '\n';
+        for (std::size_t i = 0; i < tls.server_chain.size(); ++i)
+            diag << "* server certificate [" << i << "]: " << describe_certificate(tls.server_chain[i]) << '\n';
+        if (!tls.server_chain.empty()) {
+            if (tls.verify_result == 0)
+                diag << "* server certificate verified" << (context.insecure() ? " (though -k was given)" : "") << '\n';
+            else if (context.insecure())
+                diag << "* server certificate NOT verified (-k): " << tls.verify_error << '\n';
+        }
+        if (tls.certificate_requested) {
+            diag << "* the server asked for a client certificate; acceptable CAs: ";
+            if (tls.requested_cas.empty()) diag << "(any: the server sent no names)";
+            for (std::size_t i = 0; i < tls.requested_cas.size(); ++i)
+                diag << (i ? "; " : "") << tls.requested_cas[i];
+            diag << '\n';
+        } else if (!exchange.peer.empty() && (tls.handshake_done || !tls.server_chain.empty())) {
+            diag << "* the server did not ask for a client certificate\n";
+        }
+        if (context.certificate_chain().empty())
+            diag << "* client certificate: none configured (--cert)\n";
+        else if (tls.certificate_sent)
+            diag << "* client certificate sent: " << describe_certificate(context.certificate_chain().front())
+                 << (context.certificate_chain().size() > 1
+                         ? " (+" + std::to_string(context.certificate_chain().size() - 1) + " chain)"
+                         : std::string{})
+                 << '\n';
+        else if (tls.certificate_requested)
+            diag << "* client certificate: configured but NOT sent\n";
+        if (!tls.alert.empty()) diag << "* the server sent a fatal alert: " << tls.alert << '\n';
+        if (exchange.response)
+            for (const auto& h : exchange.response->headers)
+                diag << "< " << h.name << ": " << h.value << '\n';
+        diag << "* total " << format_micros(static_cast<double>(exchange.total_time.count())) << '\n';
+    }
+    if (exchange.response) {
+        const net::ClientResponse& r = *exchange.response;
+        const bool paint = colour == Colour::on;
+        if (paint) out << (r.status < 300 ? k_green : r.status < 500 ? k_yellow : k_red);
+        out << "HTTP/" << r.version / 10 << '.' << r.version % 10 << ' ' << r.status << ' ' << r.reason_phrase;
+        if (paint) out << k_reset;
+        out << '\n';
+        if (!r.body.empty()) {
+            out << r.body;
+            if (r.body.back() != '\n') out << '\n';
+        }
+    }
+    if (tls.handshake_done)
+        out << "TLS: " << tls.version << ", " << tls.cipher << (tls.resumed ? " (resumed)" : "") << '\n';
+    if (!tls.server_chain.empty()) {
+        const x509::CertFacts facts = tls.server_chain.front().facts();
+        out << "server certificate: " << facts.subject.to_string() << ", " << expiry(facts);
+        if (tls.verify_result != 0 && context.insecure()) out << " (NOT verified: -k)";
+        out << '\n';
+    }
+}
+
+json exchange_json(const net::Exchange& exchange, const net::ClientRequest& request, const Expectation& expect) {
+    json out{{"url", request.url.to_string()}, {"method", net::to_string(request.method)}};
+    out["expected"] = json{{"status", expect.status}, {"reason", expect.reason ? json(*expect.reason) : json(nullptr)}};
+    if (exchange.response) {
+        const net::ClientResponse& r = *exchange.response;
+        const auto problem = expectation_problem(exchange, expect);
+        out["ok"] = !problem.has_value();
+        if (problem) out["problem"] = *problem;
+        out["status"] = r.status;
+        const std::string reason(net::body_reason(r.body));
+        out["reason"] = reason.empty() ? json(nullptr) : json(reason);
+        json headers = json::object();
+        for (const auto& h : r.headers)
+            headers[h.name] = h.value;
+        out["headers"] = std::move(headers);
+        json body = json::parse(r.body, nullptr, false);
+        out["body"] = body.is_discarded() ? json(r.body) : body;
+    } else {
+        out["ok"] = false;
+        const net::Failure failure = exchange.failure.value_or(net::Failure{});
+        out["error"] = json{{"kind", net::to_string(failure.kind)}, {"message", failure.message}};
+    }
+    const net::TlsSummary& tls = exchange.tls;
+    json t{{"handshake", tls.handshake_done},
+           {"version", tls.version},
+           {"cipher", tls.cipher},
+           {"resumed", tls.resumed},
+           {"verified", tls.verify_result == 0 && !tls.server_chain.empty()},
+           {"certificate_requested", tls.certificate_requested},
+           {"requested_cas", tls.requested_cas},
+           {"certificate_sent", tls.certificate_sent}};
+    t["verify_error"] = tls.verify_error.empty() ? json(nullptr) : json(tls.verify_error);
+    t["alert"] = tls.alert.empty() ? json(nullptr) : json(tls.alert);
+    json chain = json::array();
+    for (const auto& cert : tls.server_chain)
+        chain.push_back(certificate_json(cert));
+    t["server_chain"] = std::move(chain);
+    out["tls"] = std::move(t);
+    out["peer"] = exchange.peer;
+    out["timing_ms"] = json{{"connect", static_cast<double>(exchange.connect_time.count()) / 1000.0},
+                            {"handshake", static_cast<double>(exchange.handshake_time.count()) / 1000.0},
+                            {"total", static_cast<double>(exchange.total_time.count()) / 1000.0}};
+    return out;
+}
+
+void write_load_text(std::ostream& out, const net::LoadResult& result, const net::LoadOptions& options) {
+    const bool fresh = options.mode == net::ConnectionMode::new_connections;
+    out << "target       " << net::to_string(options.request.method) << ' ' << options.request.url.to_string() << '\n';
+    out << "load         " << result.concurrency << " connection" << (result.concurrency == 1 ? "" : "s") << " on "
+        << result.threads << " thread" << (result.threads == 1 ? "" : "s") << ", "
+        << (fresh ? (options.resumption == net::Resumption::on ? "new connection per request, resuming sessions"
+                                                               : "new connection per request")
+                  : "keep-alive")
+        << '\n';
+    out << "requests     " << result.responses << " in " << fixed(result.elapsed.count(), 3)
+        << " s = " << fixed(result.requests_per_second(), 1) << "/s\n";
+    out << "handshakes   " << result.handshakes << " (" << result.resumed
+        << " resumed) = " << fixed(result.handshakes_per_second(), 1) << "/s\n";
+    const net::Histogram& h = result.latency;
+    if (h.count() > 0) {
+        auto p = [&](double q) { return format_micros(static_cast<double>(h.percentile(q))); };
+        out << "latency      p50 " << p(50) << ", p90 " << p(90) << ", p99 " << p(99) << ", p99.9 " << p(99.9)
+            << ", max " << format_micros(static_cast<double>(h.max())) << " (mean " << format_micros(h.mean()) << ")\n";
+    }
+    out << "status      ";
+    if (result.by_status.empty()) out << " none";
+    for (const auto& [status, count] : result.by_status)
+        out << ' ' << status << ": " << count;
+    out << '\n';
+    if (!result.by_reason.empty()) {
+        out << "reasons     ";
+        for (const auto& [reason, count] : result.by_reason)
+            out << ' ' << reason << ": " << count;
+        out << '\n';
+    }
+    out << "errors       " << result.error_count() << '\n';
+    for (const auto& [kind, count] : result.errors)
+        out << "  " << kind << ": " << count.count << " (first: " << count.first_message << ")\n";
+}
+
+json load_json(const net::LoadResult& result, const net::LoadOptions& options) {
+    const net::Histogram& h = result.latency;
+    json status = json::object();
+    for (const auto& [code, count] : result.by_status)
+        status[std::to_string(code)] = count;
+    json reasons = json::object();
+    for (const auto& [reason, count] : result.by_reason)
+        reasons[reason] = count;
+    json errors = json::object();
+    for (const auto& [kind, count] : result.errors)
+        errors[kind] = json{{"count", count.count}, {"first_message", count.first_message}};
+    return json{
+        {"url", options.request.url.to_string()},
+        {"method", net::to_string(options.request.method)},
+        {"threads", result.threads},
+        {"concurrency", result.concurrency},
+        {"mode", options.mode == net::ConnectionMode::new_connections ? "new-connections" : "keep-alive"},
+        {"resume", options.mode == net::ConnectionMode::new_connections && options.resumption == net::Resumption::on},
+        {"elapsed_s", result.elapsed.count()},
+        {"requests", result.responses},
+        {"requests_per_second", result.requests_per_second()},
+        {"handshakes", result.handshakes},
+        {"resumed", result.resumed},
+        {"handshakes_per_second", result.handshakes_per_second()},
+        {"latency_us", json{{"min", h.min()},
+                            {"mean", h.mean()},
+                            {"p50", h.percentile(50)},
+                            {"p90", h.percentile(90)},
+                            {"p99", h.percentile(99)},
+                            {"p99.9", h.percentile(99.9)},
+                            {"max", h.max()}}},
+        {"status", std::move(status)},
+        {"reasons", std::move(reasons)},
+        {"errors", std::move(errors)},
+        {"error_count", result.error_count()},
+        {"bytes_received", result.bytes_received}};
+}
+
+std::string progress_line(const net::LoadProgress& progress, std::optional<std::uint64_t> total, double rate) {
+    const double elapsed = progress.elapsed.count();
+    std::string out = "  " + std::to_string(progress.done);
+    if (total) out += "/" + std::to_string(*total);
+    out += " requests  " + fixed(rate, 0) + "/s  " + std::to_string(progress.errors) + " errors  " + fixed(elapsed, 1) +
+           " s";
+    return out;
+}
+
+} // namespace certauth::cli
