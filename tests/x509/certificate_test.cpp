@@ -4,9 +4,11 @@
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -267,4 +269,39 @@ TEST_CASE("facts of edge certificates: SANs by kind, IPs in canonical form, UTF-
     CHECK(must_load("fixtures/dave.crt")[0].key_description() == "EC P-256");
     CHECK(must_load("fixtures/edge/p384.crt")[0].key_description() == "EC P-384");
     CHECK(must_load("fixtures/edge/ed25519.crt")[0].key_description() == "Ed25519");
+}
+
+TEST_CASE("parse_chain survives truncated and corrupted input (deterministic mutations)", "[x509]") {
+    std::uint32_t state = 12345;
+    const auto next = [&state] { return state = state * 1664525u + 1013904223u; };
+    int parsed = 0;
+    int refused = 0;
+    for (const char* name : {"fixtures/joe.der", "fixtures/carol-chain.pem", "fixtures/edge/sans.crt"}) {
+        const std::string original = slurp(source_path(name));
+        std::vector<std::string> inputs;
+        for (std::size_t length = 0; length < original.size(); length += 7)
+            inputs.push_back(original.substr(0, length));
+        for (int i = 0; i < 400; ++i) {
+            std::string mutated = original;
+            for (int flips = 1 + static_cast<int>(next() % 3); flips > 0; --flips)
+                mutated[next() % mutated.size()] = static_cast<char>(next() & 0xff);
+            inputs.push_back(std::move(mutated));
+        }
+        for (const std::string& input : inputs) {
+            const auto chain = parse_chain(input, "fuzz");
+            if (!chain) {
+                CHECK(chain.error().message.rfind("fuzz: ", 0) == 0);
+                ++refused;
+                continue;
+            }
+            ++parsed;
+            for (const auto& cert : *chain) {
+                (void)cert.facts();
+                (void)cert.node_object().dump();
+                (void)cert.key_description();
+            }
+        }
+    }
+    CHECK(parsed > 0);
+    CHECK(refused > 0);
 }
