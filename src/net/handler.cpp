@@ -13,11 +13,15 @@ namespace {
 
 const std::string k_healthz_body = R"({"status":"ok"})";
 
+using Json = nlohmann::ordered_json;
+
+std::string dump(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 std::string error_body(std::string_view error, std::string_view detail) {
-    nlohmann::json body = nlohmann::json::object();
+    Json body = Json::object();
     body["error"] = error;
     body["detail"] = detail;
-    return body.dump();
+    return dump(body);
 }
 
 void append_int(std::string& out, std::size_t value) {
@@ -31,18 +35,19 @@ void append_int(std::string& out, std::size_t value) {
 
 std::string decision_body(const policy::Decision& decision, std::string_view cn) {
     if (decision.allowed()) {
-        if (decision.user.is_object()) return decision.user.dump();
+        if (decision.user.is_object())
+            return decision.user.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         if (decision.verdict == policy::Verdict::public_route) return R"({"public":true})";
         // Verified without a user list (authenticated): the certificate's CN.
-        nlohmann::json user = nlohmann::json::object();
+        Json user = Json::object();
         user["cn"] = cn;
-        return user.dump();
+        return dump(user);
     }
-    nlohmann::json body = nlohmann::json::object();
+    Json body = Json::object();
     body["error"] = decision.reason == Reason::forbidden ? "forbidden" : "unauthorized";
     body["reason"] = to_string(decision.reason);
     body["detail"] = decision.detail;
-    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return dump(body);
 }
 
 Response respond(const RequestFacts& request, const ConnectionDecision& connection, const policy::UserList* users) {
@@ -91,11 +96,11 @@ Response respond_plain_http(const RequestFacts& request, std::string_view host) 
     std::string url = "https://";
     url += host.empty() ? std::string_view("<host>:<port>") : host;
     url += request.target.empty() || request.target.front() != '/' ? std::string_view("/") : request.target;
-    nlohmann::json body = nlohmann::json::object();
+    Json body = Json::object();
     body["error"] = "unauthorized";
     body["reason"] = to_string(Reason::no_certificate);
     body["detail"] = "this port speaks HTTPS with client certificates, not plain HTTP: use " + url;
-    response.set_body(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    response.set_body(dump(body));
     return response;
 }
 

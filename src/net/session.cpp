@@ -275,6 +275,12 @@ class Session final : public SessionBase {
             lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
             return; // the socket closes when the session goes
         }
+        if (m_stopping) {
+            // Stopping: no waiting for the client's close_notify.
+            error_code ignored;
+            lowest().socket().close(ignored);
+            return;
+        }
         // close_notify, briefly waiting for the client's.
         lowest().expires_after(
             std::min<std::chrono::milliseconds>(m_context.limits.request_timeout, std::chrono::milliseconds(2000)));

@@ -1,0 +1,556 @@
+// `certauth serve` end to end: the real binary on an ephemeral port, real TLS
+// clients (tests/net/server_support.hpp), the committed fixtures.
+#include "net/server_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <certauth/x509/ossl.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/pem.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace certauth;
+using namespace certauth::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fixture(const std::string& name) { return source_path("fixtures/" + name); }
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+    // Write then rename: a reload never sees half a file.
+    const fs::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << text;
+    }
+    fs::rename(tmp, path);
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "certauth-serve-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+};
+
+// A configuration in a temporary folder: users.json, the CRL and the server
+// key are copies that a test may change before a reload.
+struct MutableConfig {
+    TempDir dir;
+    fs::path users = dir.path / "users.json";
+    fs::path crl = dir.path / "ca.crl";
+    fs::path key = dir.path / "server.key";
+    fs::path toml = dir.path / "certauth.toml";
+    MutableConfig() {
+        fs::copy_file(fixture("users.json"), users);
+        fs::copy_file(fixture("ca.crl"), crl);
+        fs::copy_file(fixture("server.key"), key);
+        write_text(toml, "ca = \"" + fixture("ca.crt") + "\"\ncrl = \"ca.crl\"\nusers = \"users.json\"\n\n[serve]\n" +
+                             "cert = \"" + fixture("server.crt") + "\"\nkey = \"server.key\"\n");
+    }
+    std::vector<std::string> args() const { return {"--config", toml.string(), "--no-access-log"}; }
+
+    void users_without_joe() {
+        nlohmann::json j = nlohmann::json::parse(read_text(fixture("users.json")));
+        nlohmann::json kept = nlohmann::json::array();
+        for (auto& entry : j["users"])
+            if (!(entry.is_object() && entry.value("cn", "") == "joe")) kept.push_back(entry);
+        j["users"] = kept;
+        write_text(users, j.dump(2));
+    }
+};
+
+// A CRL of ca.crt that revokes `revoked_cert`, valid from an hour ago for 30 days.
+std::string crl_revoking(const std::string& revoked_cert) {
+    auto load_cert = [](const std::string& file) {
+        x509::Ptr<BIO> bio(BIO_new_file(file.c_str(), "r"));
+        REQUIRE(bio);
+        x509::Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+        REQUIRE(cert);
+        return cert;
+    };
+    const auto ca = load_cert(fixture("ca.crt"));
+    const auto leaf = load_cert(revoked_cert);
+    x509::Ptr<BIO> key_bio(BIO_new_file(fixture("ca.key").c_str(), "r"));
+    x509::Ptr<EVP_PKEY> ca_key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+    REQUIRE(ca_key);
+
+    x509::Ptr<X509_CRL> crl(X509_CRL_new());
+    REQUIRE(X509_CRL_set_version(crl.get(), 1) == 1);
+    REQUIRE(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.get())) == 1);
+    x509::Ptr<ASN1_STRING> last(ASN1_TIME_adj(nullptr, std::time(nullptr), 0, -3600));
+    x509::Ptr<ASN1_STRING> next(ASN1_TIME_adj(nullptr, std::time(nullptr), 30, 0));
+    REQUIRE(X509_CRL_set1_lastUpdate(crl.get(), last.get()) == 1);
+    REQUIRE(X509_CRL_set1_nextUpdate(crl.get(), next.get()) == 1);
+    X509_REVOKED* revoked = X509_REVOKED_new();
+    REQUIRE(X509_REVOKED_set_serialNumber(revoked, X509_get_serialNumber(leaf.get())) == 1);
+    REQUIRE(X509_REVOKED_set_revocationDate(revoked, last.get()) == 1);
+    REQUIRE(X509_CRL_add0_revoked(crl.get(), revoked) == 1);
+    X509_CRL_sort(crl.get());
+    REQUIRE(X509_CRL_sign(crl.get(), ca_key.get(), EVP_sha256()) > 0);
+    x509::Ptr<BIO> out(BIO_new(BIO_s_mem()));
+    REQUIRE(PEM_write_bio_X509_CRL(out.get(), crl.get()) == 1);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(out.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+}
+
+ClientOptions as(const std::string& stem) {
+    ClientOptions options;
+    if (stem.empty()) return options;
+    options.cert = fixture(stem == "carol" ? "carol-chain.pem" : stem + ".crt");
+    options.key = fixture(stem + ".key");
+    return options;
+}
+
+// What fixtures/scenarios.json expects, as "status reason".
+std::string got(const std::optional<HttpResponse>& response) {
+    if (!response) return "no response";
+    return std::to_string(response->status) + " " + response->reason();
+}
+
+} // namespace
+
+TEST_CASE("serve: every case of fixtures/scenarios.json", "[net]") {
+    ServeProcess server({"--no-access-log"});
+    REQUIRE(server.started());
+    const auto scenarios = nlohmann::json::parse(read_text(fixture("scenarios.json")));
+    for (const auto& c : scenarios["cases"]) {
+        INFO("case " << c["name"].get<std::string>());
+        ClientOptions options;
+        if (c.contains("cert")) {
+            options.cert = fixture(c["cert"].get<std::string>());
+            options.key = fixture(c["key"].get<std::string>());
+        }
+        std::string error;
+        auto client = HttpClient::connect(server.port(), options, &error);
+        REQUIRE(client);
+        const std::string method = c.value("method", "GET");
+        const auto response = client->request(method, c.value("path", "/"));
+        REQUIRE(response);
+        CHECK(response->status == c["status"].get<int>());
+        CHECK(response->header("content-type") == "application/json");
+        CHECK_FALSE(response->header("content-length").empty());
+        if (c.contains("reason")) CHECK(response->reason() == c["reason"].get<std::string>());
+        if (c.contains("user") && method != "HEAD") {
+            const auto body = response->json();
+            for (auto& [key, value] : c["user"].items())
+                CHECK(body[key] == value);
+        }
+    }
+}
+
+TEST_CASE("serve: HEAD, /healthz, /public, 405, 400 and plain HTTP", "[net]") {
+    ServeProcess server({"--no-access-log"});
+    REQUIRE(server.started());
+
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    const auto get = joe->request("GET", "/");
+    const auto head = joe->request("HEAD", "/");
+    REQUIRE(get);
+    REQUIRE(head);
+    CHECK(head->status == 200);
+    CHECK(head->body.empty());
+    CHECK(head->header("content-length") == std::to_string(get->body.size()));
+    // The connection is still in sync after HEAD.
+    CHECK(got(joe->request("GET", "/")) == "200 ");
+
+    const auto post = joe->request("POST", "/", "Content-Length: 0\r\n");
+    REQUIRE(post);
+    CHECK(post->status == 405);
+    CHECK(post->header("allow") == "GET, HEAD");
+    CHECK(got(joe->request("GET", "/../etc/passwd")).rfind("400", 0) == 0);
+
+    const auto health = fetch(server.port(), "/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    CHECK(health->json() == nlohmann::json{{"status", "ok"}});
+
+    const auto open = fetch(server.port(), "/public");
+    REQUIRE(open);
+    CHECK(open->status == 200);
+    CHECK(open->json() == nlohmann::json{{"public", true}});
+    const auto open_joe = fetch(server.port(), "/public", fixture("joe.crt"), fixture("joe.key"));
+    REQUIRE(open_joe);
+    CHECK(open_joe->json()["cn"] == "joe");
+
+    ClientOptions plain;
+    plain.tls = false;
+    auto http = HttpClient::connect(server.port(), plain);
+    REQUIRE(http);
+    const auto answer = http->request("GET", "/admin");
+    REQUIRE(answer);
+    CHECK(answer->status == 401);
+    CHECK(answer->reason() == "no_certificate");
+    CHECK(answer->json()["detail"].get<std::string>().find("use https://localhost/admin") != std::string::npos);
+    CHECK(http->closed_by_server());
+}
+
+TEST_CASE("serve: keep-alive across many requests, HTTP/1.0 keep-alive, pipelining", "[net]") {
+    ServeProcess server({"--no-access-log"});
+    REQUIRE(server.started());
+
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    int ok = 0;
+    for (int i = 0; i < 200; ++i)
+        ok += got(joe->request(i % 2 ? "GET" : "HEAD", "/")) == "200 " ? 1 : 0;
+    CHECK(ok == 200);
+
+    auto bob = HttpClient::connect(server.port(), as("bob"));
+    REQUIRE(bob);
+    for (int i = 0; i < 20; ++i)
+        REQUIRE(got(bob->request("GET", "/")) == "401 unknown_user");
+
+    // HTTP/1.0 as ab sends it: kept open only when asked, and said so.
+    auto ab = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(ab);
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(ab->send("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: localhost\r\n\r\n"));
+        const auto response = ab->read();
+        REQUIRE(response);
+        CHECK(response->status == 200);
+        CHECK(response->header("connection") == "keep-alive");
+    }
+    REQUIRE(ab->send("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"));
+    const auto last = ab->read();
+    REQUIRE(last);
+    CHECK(last->header("connection") == "close");
+    CHECK(ab->closed_by_server());
+
+    // HTTP/1.1 Connection: close.
+    auto once = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(once);
+    REQUIRE(got(once->request("GET", "/", "Connection: close\r\n")) == "200 ");
+    CHECK(once->closed_by_server());
+
+    // Pipelined requests are answered in order.
+    auto carol = HttpClient::connect(server.port(), as("carol"));
+    REQUIRE(carol);
+    REQUIRE(
+        carol->send("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\nGET /public HTTP/1.1\r\n"
+                    "Host: x\r\n\r\n"));
+    CHECK(got(carol->read()) == "200 ");
+    CHECK(got(carol->read()) == "403 forbidden");
+    CHECK(got(carol->read()) == "200 ");
+}
+
+TEST_CASE("serve: 431 for headers over the limit, 413 for a large body, 400 for garbage", "[net]") {
+    ServeProcess server({"--no-access-log"});
+    REQUIRE(server.started());
+
+    auto big = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(big);
+    const auto headers = big->request("GET", "/", "X-Big: " + std::string(17 * 1024, 'a') + "\r\n");
+    REQUIRE(headers);
+    CHECK(headers->status == 431);
+    CHECK(headers->header("connection") == "close");
+    CHECK(big->closed_by_server());
+
+    auto line = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(line);
+    // The server answers 431 and closes once it has read 16 KiB; the client
+    // may still be writing then, and see the close before the answer.
+    (void)line->send("GET /" + std::string(100 * 1024, 'x') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    const auto long_line = line->read();
+    CHECK((!long_line || long_line->status == 431));
+
+    auto body = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(body);
+    const auto large = body->request("GET", "/", "Content-Length: 100000\r\n");
+    REQUIRE(large);
+    CHECK(large->status == 413);
+
+    // A small body is read and ignored; the connection goes on.
+    auto small = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(small);
+    REQUIRE(small->send("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
+    CHECK(got(small->read()) == "200 ");
+    CHECK(got(small->request("GET", "/")) == "200 ");
+
+    auto garbage = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(garbage);
+    REQUIRE(garbage->send("THIS IS NOT HTTP\r\n\r\n"));
+    CHECK(got(garbage->read()).rfind("400", 0) == 0);
+
+    // The server still serves well-behaved clients.
+    CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "200 ");
+}
+
+TEST_CASE("serve: --require-cert refuses at the handshake and serves joe", "[net]") {
+    ServeProcess server({"--no-access-log", "--require-cert"});
+    REQUIRE(server.started());
+
+    CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "200 ");
+
+    // TLS 1.3: the client's handshake completes, the alert arrives on read.
+    for (const std::string stem : {"", "rogue", "expired", "revoked"}) {
+        INFO("client " << (stem.empty() ? "without a certificate" : stem));
+        std::string error;
+        auto client = HttpClient::connect(server.port(), as(stem), &error);
+        if (client) {
+            CHECK_FALSE(client->request("GET", "/"));
+            CHECK_FALSE(client->last_error().empty());
+        } else {
+            CHECK(error.find("handshake") != std::string::npos);
+        }
+    }
+    // TLS 1.2: refused within the handshake.
+    ClientOptions tls12 = as("");
+    tls12.max_version = TLS1_2_VERSION;
+    std::string error;
+    CHECK_FALSE(HttpClient::connect(server.port(), tls12, &error));
+    CHECK(error.find("handshake") != std::string::npos);
+    // /healthz needs a certificate too then.
+    CHECK_FALSE(fetch(server.port(), "/healthz"));
+}
+
+TEST_CASE("serve: a reload that removes or revokes joe refuses joe's next request on a kept-alive connection",
+          "[net]") {
+    MutableConfig config;
+    ServeProcess server(config.args());
+    REQUIRE(server.started());
+
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    REQUIRE(got(joe->request("GET", "/")) == "200 ");
+
+    config.users_without_joe();
+    CHECK(server.reload().find("reloaded (generation 2)") != std::string::npos);
+    CHECK(got(joe->request("GET", "/")) == "401 unknown_user");
+    CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "401 unknown_user");
+    // carol is unaffected.
+    CHECK(got(fetch(server.port(), "/", fixture("carol-chain.pem"), fixture("carol.key"))) == "200 ");
+
+    fs::copy_file(fixture("users.json"), config.users, fs::copy_options::overwrite_existing);
+    CHECK(server.reload().find("reloaded (generation 3)") != std::string::npos);
+    CHECK(got(joe->request("GET", "/")) == "200 ");
+
+    write_text(config.crl, crl_revoking(fixture("joe.crt")));
+    CHECK(server.reload().find("reloaded (generation 4)") != std::string::npos);
+    CHECK(got(joe->request("GET", "/")) == "401 revoked");
+    CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "401 revoked");
+}
+
+TEST_CASE("serve: a failed reload keeps the running configuration and says why", "[net]") {
+    MutableConfig config;
+    ServeProcess server(config.args());
+    REQUIRE(server.started());
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    REQUIRE(got(joe->request("GET", "/")) == "200 ");
+
+    write_text(config.users, "{ \"users\": [ \"joe\" ");
+    std::string line = server.reload();
+    CHECK(line.find("reload failed, keeping generation 1") != std::string::npos);
+    CHECK(line.find("users.json") != std::string::npos);
+    CHECK(got(joe->request("GET", "/")) == "200 ");
+    CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "200 ");
+
+    fs::copy_file(fixture("users.json"), config.users, fs::copy_options::overwrite_existing);
+    fs::copy_file(fixture("server-ec.key"), config.key, fs::copy_options::overwrite_existing);
+    line = server.reload();
+    CHECK(line.find("reload failed, keeping generation 1") != std::string::npos);
+    CHECK(line.find("does not match") != std::string::npos);
+    CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "200 ");
+
+    fs::remove(config.crl);
+    line = server.reload();
+    CHECK(line.find("reload failed, keeping generation 1") != std::string::npos);
+    CHECK(line.find("ca.crl") != std::string::npos);
+    CHECK(got(joe->request("GET", "/")) == "200 ");
+}
+
+TEST_CASE("serve: TLS sessions resume from the server cache, never across a reload", "[net]") {
+    MutableConfig config;
+    ServeProcess server(config.args());
+    REQUIRE(server.started());
+
+    auto first = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(first);
+    REQUIRE(got(first->request("GET", "/")) == "200 "); // TLS 1.3: the ticket arrives with the first read
+    CHECK(first->tls_version() == "TLSv1.3");
+    SSL_SESSION* borrowed = first->session();
+    REQUIRE(borrowed);
+    REQUIRE(SSL_SESSION_is_resumable(borrowed) == 1);
+    SSL_SESSION_up_ref(borrowed);
+    x509::Ptr<SSL_SESSION> session(borrowed);
+
+    ClientOptions resume = as("joe");
+    resume.resume = session.get();
+    auto second = HttpClient::connect(server.port(), resume);
+    REQUIRE(second);
+    CHECK(second->session_reused());
+    CHECK(got(second->request("GET", "/")) == "200 ");
+
+    config.users_without_joe();
+    REQUIRE(server.reload().find("reloaded") != std::string::npos);
+    auto third = HttpClient::connect(server.port(), resume);
+    REQUIRE(third);
+    CHECK_FALSE(third->session_reused());
+    CHECK(got(third->request("GET", "/")) == "401 unknown_user");
+}
+
+TEST_CASE("serve: SIGTERM stops accepting, closes idle connections and exits 0", "[net]") {
+    ServeProcess server({"--no-access-log"});
+    REQUIRE(server.started());
+    auto idle = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(idle);
+    REQUIRE(got(idle->request("GET", "/")) == "200 ");
+    const auto start = std::chrono::steady_clock::now();
+    const auto code = server.terminate();
+    REQUIRE(code);
+    CHECK(*code == 0);
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    CHECK(idle->closed_by_server(1000ms));
+    CHECK(server.output().find("stopped") != std::string::npos);
+    std::string error;
+    CHECK_FALSE(HttpClient::connect(server.port(), as("joe"), &error));
+}
+
+TEST_CASE("serve: start-up errors exit 2 with a message naming the cause", "[net]") {
+    const std::string binary = certauth_binary();
+    RunOptions in_fixtures;
+    in_fixtures.cwd = source_path("fixtures");
+    in_fixtures.timeout = 30s;
+
+    SECTION("port in use") {
+        ServeProcess first({"--no-access-log"});
+        REQUIRE(first.started());
+        const auto r = run({binary, "serve", "--listen", "127.0.0.1:" + std::to_string(first.port())}, in_fixtures);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("certauth: error: cannot listen on 127.0.0.1:" + std::to_string(first.port())) !=
+              std::string::npos);
+        CHECK(r.err.find("in use") != std::string::npos);
+    }
+    SECTION("unreadable key") {
+        const auto r = run({binary, "serve", "--listen", "127.0.0.1:0", "--key", "no-such.key"}, in_fixtures);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("certauth: error: ") != std::string::npos);
+        CHECK(r.err.find("no-such.key") != std::string::npos);
+    }
+    SECTION("key not matching the certificate") {
+        const auto r = run({binary, "serve", "--listen", "127.0.0.1:0", "--key", "server-ec.key"}, in_fixtures);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("server-ec.key: the key does not match the certificate in") != std::string::npos);
+    }
+    SECTION("bad users file") {
+        const auto r =
+            run({binary, "serve", "--listen", "127.0.0.1:0", "--users", "bad/users-syntax.json"}, in_fixtures);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("users-syntax.json") != std::string::npos);
+    }
+    SECTION("no CA, no certificate") {
+        TempDir empty;
+        RunOptions elsewhere;
+        elsewhere.cwd = empty.path.string();
+        elsewhere.timeout = 30s;
+        auto r = run({binary, "serve", "--listen", "127.0.0.1:0"}, elsewhere);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("--cert") != std::string::npos);
+        r = run({binary, "serve", "--listen", "127.0.0.1:0", "--cert", fixture("server.crt"), "--key",
+                 fixture("server.key")},
+                elsewhere);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("--ca") != std::string::npos);
+    }
+    SECTION("bad --listen") {
+        const auto r = run({binary, "serve", "--listen", "localhost"}, in_fixtures);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("HOST:PORT") != std::string::npos);
+    }
+}
+
+TEST_CASE("serve: start-up lines and the access log in JSON", "[net]") {
+    ServeProcess server({"--log-format", "json"});
+    REQUIRE(server.started());
+    const std::string out = server.output();
+    CHECK(out.find("configuration: certauth.toml") != std::string::npos);
+    CHECK(out.find("1 CA (CN=certauth test CA") != std::string::npos);
+    CHECK(out.find("1 CRL") != std::string::npos);
+    CHECK(out.find("7 users") != std::string::npos);
+    CHECK(out.find("2 routes") != std::string::npos);
+
+    const std::size_t offset = server.process().output_size();
+    REQUIRE(got(fetch(server.port(), "/admin?x=1", fixture("joe.crt"), fixture("joe.key"))) == "200 ");
+    REQUIRE(got(fetch(server.port(), "/", fixture("rogue.crt"), fixture("rogue.key"))) == "401 untrusted");
+    auto line = server.process().wait_for_line(std::regex(R"(^\{.*"path":"/admin\?x=1")"), 10s, offset);
+    REQUIRE(line);
+    auto j = nlohmann::json::parse((*line)[0].str() + (*line).suffix().str());
+    CHECK(j["method"] == "GET");
+    CHECK(j["status"] == 200);
+    CHECK(j["reason"] == "ok");
+    CHECK(j["cn"] == "joe");
+    CHECK(j["fingerprint256"].get<std::string>().size() == 23);
+    CHECK(j["peer"].get<std::string>().rfind("127.0.0.1:", 0) == 0);
+    CHECK(j["latency_ms"].is_number());
+    line = server.process().wait_for_line(std::regex(R"(^\{.*"reason":"untrusted")"), 10s, offset);
+    REQUIRE(line);
+    j = nlohmann::json::parse((*line)[0].str() + (*line).suffix().str());
+    CHECK(j["status"] == 401);
+    CHECK(j["cn"].is_null()); // identity only from verified chains
+}
+
+TEST_CASE("serve: a client that sends nothing is dropped at the handshake timeout", "[net]") {
+    ServeProcess server({"--no-access-log", "--handshake-timeout", "1", "--threads", "1"});
+    REQUIRE(server.started());
+    ClientOptions plain;
+    plain.tls = false;
+    std::vector<std::unique_ptr<HttpClient>> silent;
+    for (int i = 0; i < 4; ++i) {
+        silent.push_back(HttpClient::connect(server.port(), plain));
+        REQUIRE(silent.back());
+    }
+    // With one thread and four silent clients, joe is still served at once.
+    CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "200 ");
+    for (auto& client : silent)
+        CHECK(client->closed_by_server(5000ms));
+}
+
+TEST_CASE("serve: --max-connections closes the excess at accept", "[net]") {
+    ServeProcess server({"--no-access-log", "--max-connections", "2"});
+    REQUIRE(server.started());
+    auto a = HttpClient::connect(server.port(), as("joe"));
+    auto b = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(a);
+    REQUIRE(b);
+    std::string error;
+    CHECK_FALSE(HttpClient::connect(server.port(), as("joe"), &error));
+    CHECK(got(a->request("GET", "/")) == "200 ");
+    a.reset();
+    // Once a connection has gone, a new one is served (bounded retries while the server notices).
+    bool served = false;
+    for (int i = 0; i < 50 && !served; ++i) {
+        served = got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "200 ";
+        if (!served) std::this_thread::sleep_for(100ms);
+    }
+    CHECK(served);
+}

@@ -1,0 +1,101 @@
+#pragma once
+// Test support for the server tests: `certauth serve` as a child process on
+// an ephemeral port, and a small blocking TLS/HTTP client on plain OpenSSL
+// (keeps a connection open across reloads, speaks HTTP/1.0 and 1.1, sends
+// raw bytes). Every socket operation has a timeout.
+
+#include "support/process.hpp"
+
+#include <certauth/x509/ossl.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <openssl/ssl.h>
+
+namespace certauth::test {
+
+// `certauth serve ARGS --listen 127.0.0.1:0` in `cwd`; waits for the
+// "listening on" line. Stopped (SIGTERM, then SIGKILL) when destroyed.
+class ServeProcess {
+  public:
+    ServeProcess(std::vector<std::string> args, const std::string& cwd = source_path("fixtures"));
+    bool started() const noexcept { return m_port != 0; }
+    unsigned short port() const noexcept { return m_port; }
+    ChildProcess& process() { return *m_process; }
+    std::string output() const { return m_process->output(); }
+    // Sends SIGHUP and waits for "reloaded (generation N)" or "reload
+    // failed"; returns the line (empty on timeout).
+    std::string reload();
+    // SIGTERM and the exit code (nullopt on timeout).
+    std::optional<int> terminate(std::chrono::milliseconds timeout = std::chrono::milliseconds(15000));
+
+  private:
+    std::unique_ptr<ChildProcess> m_process;
+    unsigned short m_port = 0;
+};
+
+struct HttpResponse {
+    int status = 0;
+    std::string version;                        // "HTTP/1.1"
+    std::map<std::string, std::string> headers; // lower-case names
+    std::string body;
+
+    nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+    std::string reason() const; // the body's "reason", "" when absent
+    std::string header(const std::string& name) const;
+};
+
+struct ClientOptions {
+    std::string cert; // PEM file, may hold a chain (leaf first); "" for none
+    std::string key;
+    bool tls = true;               // false: plain TCP
+    int max_version = 0;           // e.g. TLS1_2_VERSION; 0 = default (1.3)
+    SSL_SESSION* resume = nullptr; // a session to offer for resumption (borrowed)
+};
+
+class HttpClient {
+  public:
+    // Connects to 127.0.0.1:port and, for TLS, completes the handshake;
+    // nullptr (and *error) when the connection or the handshake fails.
+    static std::unique_ptr<HttpClient> connect(unsigned short port, const ClientOptions& options,
+                                               std::string* error = nullptr);
+    ~HttpClient();
+
+    bool send(const std::string& bytes);
+    // Reads one response (Content-Length framed; HEAD: no body). nullopt on
+    // error or end of stream before a complete response.
+    std::optional<HttpResponse> read(bool head = false);
+    // GET/HEAD `path` with HTTP/1.1 (keep-alive) and read the answer.
+    std::optional<HttpResponse> request(const std::string& method, const std::string& path,
+                                        const std::string& extra_headers = "");
+    // True when the server has closed the connection (EOF or close_notify),
+    // waiting at most `timeout`.
+    bool closed_by_server(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
+    std::string tls_version() const;
+    bool session_reused() const;
+    SSL_SESSION* session() const; // borrowed
+    const std::string& last_error() const noexcept { return m_error; }
+
+  private:
+    HttpClient() = default;
+    long read_some(char* buffer, int size);
+
+    int m_fd = -1;
+    x509::Ptr<SSL_CTX> m_ctx;
+    x509::Ptr<SSL> m_ssl;
+    std::string m_pending;
+    std::string m_error;
+};
+
+// One GET on a new connection.
+std::optional<HttpResponse> fetch(unsigned short port, const std::string& path, const std::string& cert = "",
+                                  const std::string& key = "", const std::string& method = "GET");
+
+} // namespace certauth::test
