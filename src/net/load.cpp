@@ -288,7 +288,13 @@ void Connection::on_read(const beast::error_code& ec, std::size_t bytes) {
     m_reused = true;
     const Plan& plan = m_worker.plan();
     if (plan.mode == ConnectionMode::new_connections || !m_parser->keep_alive()) {
-        if (plan.resume) m_session.reset(SSL_get1_session(m_stream->native_handle()));
+        if (plan.resume) {
+            SSL* ssl = m_stream->native_handle();
+            // The response is complete: closing without close_notify must not
+            // mark the session bad (SSL_free would make it not resumable).
+            SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+            m_session.reset(SSL_get1_session(ssl));
+        }
         close();
     }
     m_worker.completed(false);
