@@ -176,6 +176,15 @@ class Session final : public SessionBase {
         m_parser.emplace();
         m_parser->header_limit(static_cast<std::uint32_t>(m_context.limits.max_header_size));
         m_parser->body_limit(m_context.limits.max_body_size);
+        m_parser->eager(true);
+        if (m_buffer.size() > 0) {
+            // Usually the whole request came in one read: parse it here, with
+            // no further I/O, timer or handler.
+            error_code ec;
+            const std::size_t used = m_parser->put(m_buffer.data(), ec);
+            m_buffer.consume(used);
+            if (ec != http::error::need_more && (ec || m_parser->is_done())) return on_read_request(ec);
+        }
         lowest().expires_after(m_context.limits.request_timeout);
         auto handler = [self = self()](error_code ec, std::size_t) { self->on_read_request(ec); };
         if (m_tls)
