@@ -554,3 +554,25 @@ TEST_CASE("serve: --max-connections closes the excess at accept", "[net]") {
     }
     CHECK(served);
 }
+
+TEST_CASE("serve: SIGTERM lets a request in flight finish, answered with Connection: close", "[net]") {
+    ServeProcess server({"--no-access-log"});
+    REQUIRE(server.started());
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    REQUIRE(joe->send("GET / HTTP/1.1\r\nHost: localhost\r\n"));
+    // No signal tells when the server has read half a request: give the
+    // loopback a moment (the test fails, not hangs, if that was too short).
+    std::this_thread::sleep_for(300ms);
+    const std::size_t offset = server.process().output_size();
+    server.process().signal(SIGTERM);
+    REQUIRE(server.process().wait_for_line(std::regex("received SIGTERM, stopping"), 10s, offset));
+    REQUIRE(joe->send("\r\n"));
+    const auto response = joe->read();
+    REQUIRE(response);
+    CHECK(response->status == 200);
+    CHECK(response->header("connection") == "close");
+    const auto code = server.process().wait(10s);
+    REQUIRE(code);
+    CHECK(*code == 0);
+}
