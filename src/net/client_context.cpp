@@ -131,9 +131,10 @@ Result<ClientContext> ClientContext::create(const ClientTlsOptions& options) {
                     return Error{options.cacert.string() + ": cannot add a CA: " + x509::drain_errors()};
                 ERR_clear_error();
             }
-    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-        return Error{"cannot load the system's trusted CAs: " + x509::drain_errors()};
-    }
+    } else if (!options.insecure) {
+        if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+            return Error{"cannot load the system's trusted CAs: " + x509::drain_errors()};
+    } // -k without --cacert: no store; its per-handshake directory lookups would be wasted
 
     if (options.cert.empty() && !options.key.empty()) return Error{"--key " + options.key.string() + " needs --cert"};
     if (!options.cert.empty()) {

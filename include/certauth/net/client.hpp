@@ -25,7 +25,7 @@ struct ClientTlsOptions {
     std::filesystem::path cert;   // client certificate (PEM, leaf first, may hold the key too); empty: none
     std::filesystem::path key;    // client key (PEM); empty: the key inside `cert`
     std::filesystem::path cacert; // CAs trusted for the server certificate; empty: the system store
-    bool insecure = false;        // -k: do not verify the server certificate (nor its name)
+    bool insecure = false;        // -k: do not verify the server certificate (nor its name); without cacert no store
 };
 
 // An OpenSSL client context: TLS 1.2 minimum, the client certificate and key
