@@ -295,6 +295,7 @@ class Nginx(Server):
 class Node(Server):
     name = "node"
     label = "node"
+    keepalive_scale = 0.25  # about 10x the CPU per request of the others
 
     def command(self, idle):
         env = dict(os.environ, NODE_PATH=self.ctx.node_modules)
@@ -382,9 +383,16 @@ class Load:
         self.requests, self.concurrency, self.mode = requests, concurrency, mode
         self.only, self.section = only, section
 
+    def requests_for(self, server):
+        """Keep-alive runs against a slow server are shorter (same per-request
+        figures, bounded time); handshake runs are the same for all."""
+        if self.mode != "keepalive":
+            return self.requests
+        return max(1, int(self.requests * getattr(server, "keepalive_scale", 1.0)))
+
     def command(self, ctx, server):
         f = ctx.fixtures
-        n, c = str(self.requests), str(self.concurrency)
+        n, c = str(self.requests_for(server)), str(self.concurrency)
         if self.tool == "ab":
             cmd = ["ab", "-q", "-n", n, "-c", c, "-E", f"{f}/{self.cert}.pem", "-s", "30"]
             if self.mode == "keepalive":
@@ -409,7 +417,7 @@ class Load:
             certauth = "certauth"
         return " ".join(shlex.quote(a) for a in self.command(FakeCtx, Fake))
 
-    def check(self, output):
+    def check(self, output, requests):
         """Parses the load generator's output: (requests/s, problems)."""
         expect_status = 200 if self.cert == "joe" else 401
         problems = []
@@ -418,19 +426,19 @@ class Load:
                 m = re.search(rf"^{re.escape(name)}:\s+([\d.]+)", output, re.M)
                 return float(m.group(1)) if m else None
             complete = field("Complete requests")
-            if complete != self.requests:
-                problems.append(f"ab completed {complete} of {self.requests} requests")
+            if complete != requests:
+                problems.append(f"ab completed {complete} of {requests} requests")
             failed = field("Failed requests")
             if failed:
                 problems.append(f"ab: {int(failed)} failed requests")
             non2xx = field("Non-2xx responses") or 0
-            want_non2xx = 0 if expect_status == 200 else self.requests
+            want_non2xx = 0 if expect_status == 200 else requests
             if int(non2xx) != want_non2xx:
                 problems.append(f"ab: {int(non2xx)} non-2xx responses, expected {want_non2xx}")
             if self.mode == "keepalive":
                 kept = field("Keep-Alive requests") or 0
-                if int(kept) != self.requests:
-                    problems.append(f"ab -k: only {int(kept)} of {self.requests} requests were "
+                if int(kept) != requests:
+                    problems.append(f"ab -k: only {int(kept)} of {requests} requests were "
                                     "kept alive (the server closed connections)")
             return field("Requests per second"), problems
         try:
@@ -442,15 +450,15 @@ class Load:
         statuses = find_dict(report, ("status", "statuses", "by_status", "status_counts"))
         if statuses is not None:
             got = int(statuses.get(str(expect_status), 0))
-            if got != self.requests:
-                problems.append(f"probe: {got} of {self.requests} answered {expect_status}: {statuses}")
+            if got != requests:
+                problems.append(f"probe: {got} of {requests} answered {expect_status}: {statuses}")
         errors = find_number(report, ("errors", "error_count"))
         if errors:
             problems.append(f"probe: {int(errors)} errors")
         if self.mode == "resume":
             resumed = find_number(report, ("resumed", "resumed_handshakes", "sessions_resumed"))
-            if resumed is not None and resumed < 0.9 * self.requests:
-                problems.append(f"probe --resume: only {int(resumed)} of {self.requests} resumed")
+            if resumed is not None and resumed < 0.9 * requests:
+                problems.append(f"probe --resume: only {int(resumed)} of {requests} resumed")
         return rps, problems
 
 
@@ -492,9 +500,14 @@ def make_loads(a):
         Load("rs-joe-probe", f"resumed handshake per request, joe, probe --resume -c {c}",
              "probe", "joe", a.handshakes, c, mode="resume"),
     ]
-    for cc in a.sweep:
-        loads.append(Load(f"sweep-{cc}", f"keep-alive joe, ab -k -c {cc}", "ab", "joe",
-                          a.sweep_requests, cc, section="sweep"))
+    # nginx-tuned differs from nginx-default only in session handling: left
+    # out of the keep-alive sweep.
+    swept = ("certauth", "nginx-default", "node")
+    for tool in ("ab", "probe"):
+        for cc in a.sweep:
+            # enough requests that opening the connections stays a small part
+            loads.append(Load(f"sweep-{tool}-{cc}", f"keep-alive joe, {tool} -c {cc}", tool, "joe",
+                              max(a.sweep_requests, 400 * cc), cc, section="sweep", only=swept))
     return loads
 
 
@@ -545,18 +558,19 @@ class Context:
 def measure(ctx, server, load, timeout):
     server.cpu()  # warm the /proc lookups
     busy0, before = machine_busy_seconds(), server.cpu()
+    requests = load.requests_for(server)
     code, out, wall, client_cpu = run_child(load.command(ctx, server), timeout)
     after, busy1 = server.cpu(), machine_busy_seconds()
     # CPU used by anything else on the machine meanwhile (other processes;
     # the harness itself is a few ms): shown so that a noisy run is visible.
     other = max(0.0, (busy1 - busy0) - (after - before) - client_cpu)
-    rps, problems = load.check(out)
+    rps, problems = load.check(out, requests)
     if code != 0:
         problems.insert(0, f"exit code {code}: {out.strip()[-300:]}")
     if rps is None:
-        rps = load.requests / wall
+        rps = requests / wall
     return {"server_cpu": after - before, "client_cpu": client_cpu, "wall": wall,
-            "rps": rps, "requests": load.requests, "problems": problems,
+            "rps": rps, "requests": requests, "problems": problems,
             "other_cpu_share": other / (wall * os.cpu_count())}
 
 
@@ -610,7 +624,7 @@ def profile_servers(ctx, servers, loads, a):
             stem = os.path.join(a.profile, f"{s.name}-{load.key}")
             with open(stem + ".log", "w") as perf_log:
                 perf = subprocess.Popen(
-                    ["perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-o", stem + ".data",
+                    ["perf", "record", "-F", "1999", "--call-graph", "dwarf,8192", "-o", stem + ".data",
                      "-p", ",".join(str(p) for p in s.pids())],
                     stdout=perf_log, stderr=subprocess.STDOUT, start_new_session=True)
                 ctx.register(perf.pid)
@@ -619,6 +633,7 @@ def profile_servers(ctx, servers, loads, a):
                     before = s.cpu()
                     run_child(load.command(ctx, s), a.timeout)
                     cpu = s.cpu() - before
+                    requests = load.requests_for(s)
                 finally:
                     perf.send_signal(signal.SIGINT)
                     try:
@@ -636,7 +651,7 @@ def profile_servers(ctx, servers, loads, a):
                  "--sort", "sym", "--percent-limit", "0.5", "-g", "none"],
                 capture_output=True, text=True, timeout=300).stdout
             with open(stem + ".txt", "w") as f:
-                f.write(f"# {s.name}, {load.title}: {cpu / load.requests * 1e6:.0f} µs "
+                f.write(f"# {s.name}, {load.title}: {cpu / requests * 1e6:.0f} µs "
                         "server CPU per request while profiled\n")
                 f.write("# self time by library and symbol\n" + flat)
                 f.write("\n# inclusive time (children) by symbol\n" + tree)
@@ -648,7 +663,7 @@ def profile_servers(ctx, servers, loads, a):
                 if m:
                     inclusive.setdefault(m.group(2), float(m.group(1)))
             profiles.setdefault(load.key, {})[s.name] = {
-                "us_per_request": cpu / load.requests * 1e6, "inclusive": inclusive,
+                "us_per_request": cpu / requests * 1e6, "inclusive": inclusive,
                 "report": stem + ".txt"}
     return profiles
 
@@ -689,9 +704,11 @@ def main():
     p.add_argument("--servers", default="certauth,nginx-default,nginx-tuned,node")
     p.add_argument("--loads", default="", help="comma-separated load keys (default: all)")
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--keepalive", type=int, default=20000, help="requests per keep-alive run")
+    p.add_argument("--keepalive", type=int, default=30000,
+                   help="requests per keep-alive run (node: a quarter)")
     p.add_argument("--handshakes", type=int, default=2000, help="requests per handshake run")
-    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--concurrency", type=int, default=8,
+                   help="connections of the main runs (the sweep has its own)")
     p.add_argument("--sweep", default="1,4,16,64")
     p.add_argument("--sweep-requests", type=int, default=10000)
     p.add_argument("--idle", type=int, default=10000, help="idle connections (0: skip)")
@@ -834,6 +851,8 @@ def main():
 def fmt(x, digits=0):
     if x is None:
         return "—"
+    if abs(x) >= 100:
+        digits = 0
     return f"{x:,.{digits}f}"
 
 
@@ -892,9 +911,11 @@ class Report:
             rows.append(("  client CPU µs/request", [fmt(self.client_us(load.key, n), 1) for n in self.names]))
         sweep = [l for l in self.loads if l.section == "sweep"]
         if sweep:
-            rows.append(("keep-alive joe requests/s by concurrency (ab -k)", None))
+            rows.append(("keep-alive joe requests/s by concurrency", None))
             for load in sweep:
-                rows.append((f"  -c {load.concurrency}", [fmt(self.rps(load.key, n)) for n in self.names]))
+                flag = " -k" if load.tool == "ab" else ""
+                rows.append((f"  {load.tool}{flag} -c {load.concurrency}",
+                             [fmt(self.rps(load.key, n)) for n in self.names]))
         rows.append(("memory", None))
         peak = self.r["peak_rss_kb"]
         rows.append(("  peak RSS under load, MiB (VmHWM, all processes)",
@@ -916,8 +937,9 @@ class Report:
             return out
 
         def add(what, value, limit):
-            met = None if value is None else value <= limit
-            out.append((what, value, f"≤ {limit:g}", met))
+            if value is None:
+                return
+            out.append((what, value, f"≤ {limit:g}", value <= limit))
 
         for load, who in [("ka-joe-ab", "joe, ab -k"), ("ka-bob-ab", "bob, ab -k"),
                           ("ka-joe-probe", "joe, probe"), ("ka-bob-probe", "bob, probe")]:
@@ -933,7 +955,8 @@ class Report:
             add(f"full-handshake CPU ({who}): certauth / nginx-tuned",
                 self.ratio(load, "certauth", "nginx-tuned"), 1.0)
             r = self.ratio(load, "certauth", "node")
-            out.append((f"full-handshake CPU ({who}): certauth / node", r, "", None))
+            if r is not None:
+                out.append((f"full-handshake CPU ({who}): certauth / node", r, "", None))
         full, res = self.cpu_us("hs-joe-probe", "certauth"), self.cpu_us("rs-joe-probe", "certauth")
         add("resumed / full handshake CPU (certauth, probe)",
             res / full if res is not None and full else None, 0.25)
@@ -997,17 +1020,24 @@ class Report:
         shown = [n for n in ("certauth", "nginx-default", "node") if n in self.names]
         if not sweep or not shown:
             return
-        data = os.path.join(self.a.work, "sweep.dat")
-        with open(data, "w") as f:
-            f.write("# concurrency " + " ".join(shown) + "\n")
-            for load in sweep:
-                f.write(f"{load.concurrency} " + " ".join(
-                    str(self.rps(load.key, n) or "NaN") for n in shown) + "\n")
+        # One data file per load generator: C rps(server 1) rps(server 2) ...
+        files = {}
+        for tool in ("ab", "probe"):
+            rows = [l for l in sweep if l.tool == tool]
+            data = os.path.join(self.a.work, f"sweep-{tool}.dat")
+            with open(data, "w") as f:
+                f.write("# concurrency " + " ".join(shown) + "\n")
+                for load in rows:
+                    f.write(f"{load.concurrency} " + " ".join(
+                        str(self.rps(load.key, n) or "NaN") for n in shown) + "\n")
+            files[tool] = data if rows else ""
         titles = {"certauth": "certauth serve", "nginx-default": "nginx (ssl\\_verify\\_client + map)",
                   "node": "Node.js passport-client-cert"}
-        subprocess.run(["gnuplot", "-e", f"datafile='{data}'; outfile='{path}'; "
-                        f"titles='{'|'.join(titles[n] for n in shown)}'; columns={len(shown)}",
-                        os.path.join(HERE, "plot.gp")], check=True, timeout=60)
+        subprocess.run(["gnuplot", "-e", f"abfile='{files['ab']}'; probefile='{files['probe']}'; "
+                        f"outfile='{path}'; titles='{'|'.join(titles[n] for n in shown)}'; "
+                        f"columns={len(shown)}; xmin={min(self.a.sweep) * 0.8}; "
+                        f"xmax={max(self.a.sweep) * 1.25}", os.path.join(HERE, "plot.gp")],
+                       check=True, timeout=60)
 
     def profile_markdown(self):
         out = []
@@ -1015,7 +1045,7 @@ class Report:
             names = [n for n in self.names if n in by_server]
             title = next((l.title for l in self.loads if l.key == key), key)
             out += [f"## Where the server CPU goes: {title}", "",
-                    "`perf record --call-graph dwarf` on the server's processes during one run "
+                    "`perf record -F 1999 --call-graph dwarf` on the server's processes during one run "
                     "(`scripts/bench.sh --profile`); inclusive share of the server's CPU samples "
                     "spent in (and under) each function; the shares overlap.", "",
                     "| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names),
@@ -1126,6 +1156,15 @@ class Report:
         return "\n".join(out)
 
 
+def debian_version(package):
+    try:
+        done = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
+                              capture_output=True, text=True, timeout=30)
+    except OSError:
+        return ""
+    return f" (Debian package {package} {done.stdout.strip()})" if done.returncode == 0 else ""
+
+
 def machine(certauth=None, node_modules=None):
     def sh(cmd):
         try:
@@ -1142,9 +1181,12 @@ def machine(certauth=None, node_modules=None):
         "cores": str(os.cpu_count()),
         "kernel": platform.release(),
         "OpenSSL": sh(["openssl", "version"]).strip().splitlines()[0],
-        "nginx": sh(["nginx", "-v"]).strip().splitlines()[0].replace("nginx version: ", ""),
+        "nginx": sh(["nginx", "-v"]).strip().splitlines()[0].replace("nginx version: ", "")
+        + debian_version("nginx"),
         "node": sh(["node", "--version"]).strip().splitlines()[0],
-        "ab": sh(["ab", "-V"]).strip().splitlines()[0],
+        "ab": "ApacheBench " + (re.search(r"Version ([\d.]+)", sh(["ab", "-V"])) or ["", "?"])[1]
+        + debian_version("apache2-utils"),
+        "python3 (idle client)": platform.python_version(),
     }
     if certauth:
         out["certauth"] = sh([certauth, "--version"]).strip().splitlines()[0] if sh(

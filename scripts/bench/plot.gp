@@ -1,20 +1,33 @@
-# Requests/s by concurrency for scripts/bench.sh. Called by measure.py:
-#   gnuplot -e "datafile='...'; outfile='...'; titles='a|b|c'; columns=3" plot.gp
-# datafile: one line per concurrency: C rps(server 1) rps(server 2) ...
-set terminal pngcairo size 900,540 enhanced font "sans,11"
+# Keep-alive requests/s by concurrency, for scripts/bench.sh. Called by
+# measure.py:
+#   gnuplot -e "abfile='a.dat'; probefile='p.dat'; outfile='x.png'; \
+#               titles='A|B|C'; columns=3; xmin=0.8; xmax=80" plot.gp
+# Each data file: one line per concurrency, "C rps(server 1) rps(server 2) ...";
+# an empty file name leaves its panel out.
+set terminal pngcairo size 1200,520 enhanced font "sans,10"
 set output outfile
-set title "Keep-alive mTLS requests/s by concurrency (ab -k, joe's certificate)"
-set xlabel "concurrent connections"
-set ylabel "requests/s"
+set datafile missing "NaN"
 set logscale x 2
 set xtics (1, 2, 4, 8, 16, 32, 64, 128, 256)
+set xrange [xmin:xmax]
+set xlabel "concurrent connections"
+set ylabel "requests/s"
 set yrange [0:*]
 set grid ytics
-set key top left
-set datafile missing "NaN"
+set key top right
 n = columns
 array T[n]
 do for [i=1:n] {
     T[i] = system(sprintf("echo '%s' | cut -d'|' -f%d", titles, i))
 }
-plot for [i=1:n] datafile using 1:(column(i+1)) with linespoints lw 2 pt 7 title T[i]
+panels = (abfile ne "" ? 1 : 0) + (probefile ne "" ? 1 : 0)
+if (panels > 1) { set multiplot layout 1,2 title "Keep-alive mTLS requests (joe's certificate), same machine, same load generator per panel" }
+if (abfile ne "") {
+    set title "ab -k (single-threaded, HTTP/1.0)"
+    plot for [i=1:n] abfile using 1:(column(i+1)) with linespoints lw 2 pt 7 title T[i]
+}
+if (probefile ne "") {
+    set title "certauth probe --load (one thread per core, HTTP/1.1)"
+    plot for [i=1:n] probefile using 1:(column(i+1)) with linespoints lw 2 pt 7 title T[i]
+}
+if (panels > 1) { unset multiplot }
