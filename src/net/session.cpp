@@ -237,7 +237,9 @@ class Session final : public SessionBase {
         m_phase = Phase::writing;
         m_out.clear();
         serialize(m_response, version, current_date(now), m_out);
-        lowest().expires_after(m_context.limits.request_timeout);
+        // No new deadline: the one armed for this request's read (idle or
+        // request timeout) still runs and bounds the write too, so a client
+        // that stops reading is dropped like an idle one.
         auto handler = [self = self()](error_code ec, std::size_t) { self->on_write(ec); };
         if (m_tls)
             asio::async_write(m_stream, asio::buffer(m_out), std::move(handler));

@@ -111,4 +111,14 @@ else
   echo "NOTE: port 3443 is busy here; the demo-port check did not run (the rest did)"
 fi
 
+# SIGTERM: a graceful stop, exit 0, nothing reported by a sanitizer build.
+kill -TERM "${pids[0]}"
+code=0
+for _ in $(seq 1 150); do kill -0 "${pids[0]}" 2>/dev/null || break; sleep 0.1; done
+kill -0 "${pids[0]}" 2>/dev/null && fail "serve did not stop within 15 s of SIGTERM"
+wait "${pids[0]}" || code=$?
+[ "$code" = 0 ] || { cat "$work/serve.err" >&2; fail "serve exited $code after SIGTERM"; }
+grep -q 'certauth: stopped' "$work/serve.err" || fail "no 'stopped' line"
+if grep -q 'Sanitizer' "$work/serve.err"; then cat "$work/serve.err" >&2; fail "sanitizer report"; fi
+
 echo "serve_clients: all checks passed"

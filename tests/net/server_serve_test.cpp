@@ -576,3 +576,11 @@ TEST_CASE("serve: SIGTERM lets a request in flight finish, answered with Connect
     REQUIRE(code);
     CHECK(*code == 0);
 }
+
+TEST_CASE("serve: a stale CRL is warned about at start-up, and its CA's certificates are refused", "[net]") {
+    ServeProcess server({"--no-access-log", "--crl", "ca-expired.crl"});
+    REQUIRE(server.started());
+    CHECK(server.output().find("warning: ca-expired.crl: expired 2001-01-01") != std::string::npos);
+    CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "401 untrusted");
+    CHECK(got(fetch(server.port(), "/healthz")) == "200 ");
+}
