@@ -135,6 +135,7 @@ class Session final : public SessionBase {
             // Opened under an older configuration: decide again under the
             // current one (its trust store, CRLs and users), before answering.
             m_state = m_context.states.current();
+            m_verification.trust = &m_state->trust;
             m_verification.status.reset();
         }
         m_connection = decide_connection(*m_state, m_stream.native_handle(), m_verification.status, now);

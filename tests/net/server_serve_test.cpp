@@ -411,6 +411,23 @@ TEST_CASE("serve: TLS sessions resume from the server cache, never across a relo
     CHECK(second->session_reused());
     CHECK(got(second->request("GET", "/")) == "200 ");
 
+    // A resumed session keeps the client chain (server-side cache, no
+    // tickets): carol, whose chain has an intermediate, verifies again.
+    auto carol = HttpClient::connect(server.port(), as("carol"));
+    REQUIRE(carol);
+    REQUIRE(got(carol->request("GET", "/")) == "200 ");
+    SSL_SESSION* carol_borrowed = carol->session();
+    REQUIRE(carol_borrowed);
+    SSL_SESSION_up_ref(carol_borrowed);
+    x509::Ptr<SSL_SESSION> carol_session(carol_borrowed);
+    ClientOptions carol_resume = as("carol");
+    carol_resume.resume = carol_session.get();
+    auto carol_again = HttpClient::connect(server.port(), carol_resume);
+    REQUIRE(carol_again);
+    CHECK(carol_again->session_reused());
+    CHECK(got(carol_again->request("GET", "/")) == "200 ");
+    CHECK(got(carol_again->request("GET", "/admin")) == "403 forbidden");
+
     config.users_without_joe();
     REQUIRE(server.reload().find("reloaded") != std::string::npos);
     auto third = HttpClient::connect(server.port(), resume);
