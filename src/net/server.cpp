@@ -281,6 +281,7 @@ struct Server::Impl {
                 do_reload();
                 wait_signal();
             } else {
+                context.stopping.store(true, std::memory_order_release);
                 diagnostic(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
                 do_stop();
             }

@@ -212,6 +212,9 @@ class Session final : public SessionBase {
         facts.method = view(request.method_string());
         facts.target = view(request.target());
         facts.version = request.version();
+        // Stopping: answer, then close (the flag is seen here before the
+        // session's own stop_gracefully() runs).
+        if (m_context.stopping.load(std::memory_order_relaxed)) m_stopping = true;
         facts.keep_alive = request.keep_alive() && !m_stopping;
         ++m_requests;
 
