@@ -3,6 +3,7 @@
 // Beast's async-ssl server: do_x / on_x pairs, a deadline before every
 // phase, parser limits on every read). What to answer comes from
 // handler.cpp; the connection's decision from server_state.cpp.
+#include "request_reader.hpp"
 #include "server_context.hpp"
 
 #include <certauth/net/handler.hpp>
@@ -57,17 +58,11 @@ std::string peer_of(const tcp::socket& socket) {
 
 std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
 
-bool is_end_of_stream(const error_code& ec) {
-    return ec == http::error::end_of_stream || ec == asio::error::eof || ec == ssl::error::stream_truncated ||
-           ec == asio::error::connection_reset;
-}
-
 class Session final : public SessionBase {
   public:
     Session(tcp::socket&& socket, ServerContext& context, std::shared_ptr<const State> state, SSL* ssl)
         : m_context(context), m_state(std::move(state)), m_peer(peer_of(socket)),
-          m_stream(beast::tcp_stream(std::move(socket)), ssl),
-          m_buffer(context.limits.max_header_size + context.limits.max_body_size + 16 * 1024) {
+          m_stream(beast::tcp_stream(std::move(socket)), ssl), m_buffer(read_buffer_limit(context.limits)) {
         m_verification.trust = &m_state->trust;
         attach_verification(m_stream.native_handle(), &m_verification);
         m_out.reserve(1024);
@@ -175,17 +170,11 @@ class Session final : public SessionBase {
     void do_read_request() {
         m_phase = Phase::reading;
         m_parser.emplace();
-        m_parser->header_limit(static_cast<std::uint32_t>(m_context.limits.max_header_size));
-        m_parser->body_limit(m_context.limits.max_body_size);
-        m_parser->eager(true);
-        if (m_buffer.size() > 0) {
-            // Usually the whole request came in one read: parse it here, with
-            // no further I/O, timer or handler.
-            error_code ec;
-            const std::size_t used = m_parser->put(m_buffer.data(), ec);
-            m_buffer.consume(used);
-            if (ec != http::error::need_more && (ec || m_parser->is_done())) return on_read_request(ec);
-        }
+        configure_parser(*m_parser, m_context.limits);
+        // Usually the whole request came in one read: parse it here, with no
+        // further I/O, timer or handler.
+        error_code ec;
+        if (parse_buffered(*m_parser, m_buffer, ec)) return on_read_request(ec);
         lowest().expires_after(m_context.limits.request_timeout);
         auto handler = [self = self()](error_code ec, std::size_t) { self->on_read_request(ec); };
         if (m_tls)
@@ -196,32 +185,23 @@ class Session final : public SessionBase {
 
     void on_read_request(error_code ec) {
         if (ec) {
-            if (is_end_of_stream(ec) || ec == beast::error::timeout || ec == asio::error::operation_aborted) return;
-            if (ec.category() != http::make_error_code(http::error::bad_target).category()) return;
-            if (ec == http::error::header_limit || (ec == http::error::buffer_overflow && !m_parser->is_header_done()))
-                return write_error(431, "the request line and headers exceed " +
-                                            std::to_string(m_context.limits.max_header_size) + " bytes");
-            if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
-                return write_error(413, "the request body exceeds " + std::to_string(m_context.limits.max_body_size) +
-                                            " bytes");
-            if (ec == http::error::partial_message) return;
-            return write_error(400, "malformed HTTP request: " + ec.message());
+            // 431, 413 or 400; end of stream, a timeout, a cancelled read, a
+            // request cut short or a transport error: dropped.
+            if (std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits))
+                return write_error(std::move(*error));
+            return;
         }
         const auto& request = m_parser->get();
-        RequestFacts facts;
-        facts.method = view(request.method_string());
-        facts.target = view(request.target());
-        facts.version = request.version();
+        RequestFacts facts = request_facts(request);
         // Stopping: answer, then close (the flag is seen here before the
         // session's own stop_gracefully() runs).
         if (m_context.stopping.load(std::memory_order_relaxed)) m_stopping = true;
-        facts.keep_alive = request.keep_alive() && !m_stopping;
+        facts.keep_alive = facts.keep_alive && !m_stopping;
         ++m_requests;
 
         const Clock::time_point now = Clock::now();
         if (!m_tls) {
-            const auto host = request.find(http::field::host);
-            m_response = respond_plain_http(facts, host == request.end() ? std::string_view{} : view(host->value()));
+            m_response = respond_plain_http(facts, request_host(request));
         } else {
             if (m_context.states.generation() != m_connection.generation || now >= m_connection.valid_until)
                 decide(now);
@@ -230,9 +210,9 @@ class Session final : public SessionBase {
         do_write(facts.version, now);
     }
 
-    void write_error(int status, std::string detail) {
+    void write_error(Response response) {
         m_parser.reset();
-        m_response = respond_error(status, detail);
+        m_response = std::move(response);
         if (!m_tls) m_response.reason = "-";
         do_write(11, Clock::now());
     }
