@@ -624,7 +624,7 @@ def profile_servers(ctx, servers, loads, a):
             stem = os.path.join(a.profile, f"{s.name}-{load.key}")
             with open(stem + ".log", "w") as perf_log:
                 perf = subprocess.Popen(
-                    ["perf", "record", "-F", "1999", "--call-graph", "dwarf,8192", "-o", stem + ".data",
+                    ["perf", "record", "-F", "999", "--call-graph", "dwarf,32768", "-o", stem + ".data",
                      "-p", ",".join(str(p) for p in s.pids())],
                     stdout=perf_log, stderr=subprocess.STDOUT, start_new_session=True)
                 ctx.register(perf.pid)
@@ -650,10 +650,15 @@ def profile_servers(ctx, servers, loads, a):
                 ["perf", "report", "-i", stem + ".data", "--stdio", "--children",
                  "--sort", "sym", "--percent-limit", "0.5", "-g", "none"],
                 capture_output=True, text=True, timeout=300).stdout
+            by_dso = subprocess.run(
+                ["perf", "report", "-i", stem + ".data", "--stdio", "--no-children",
+                 "--sort", "dso", "-g", "none"],
+                capture_output=True, text=True, timeout=300).stdout
             with open(stem + ".txt", "w") as f:
                 f.write(f"# {s.name}, {load.title}: {cpu / requests * 1e6:.0f} µs "
                         "server CPU per request while profiled\n")
-                f.write("# self time by library and symbol\n" + flat)
+                f.write("# self time by library\n" + by_dso)
+                f.write("\n# self time by library and symbol\n" + flat)
                 f.write("\n# inclusive time (children) by symbol\n" + tree)
             top = [l for l in flat.splitlines() if l.strip() and not l.startswith("#")][:15]
             log(f"profile {s.name} {load.key} -> {stem}.txt\n" + "\n".join(top))
@@ -662,11 +667,35 @@ def profile_servers(ctx, servers, loads, a):
                 m = re.match(r"^\s+([\d.]+)%\s+[\d.]+%\s+\[[.k]\]\s+(\S+)", line)
                 if m:
                     inclusive.setdefault(m.group(2), float(m.group(1)))
+            libraries = {}
+            for line in by_dso.splitlines():
+                m = re.match(r"^\s+([\d.]+)%\s+(\S+)", line)
+                if m:
+                    libraries[library_group(m.group(2), s.name)] = (
+                        libraries.get(library_group(m.group(2), s.name), 0.0) + float(m.group(1)))
             profiles.setdefault(load.key, {})[s.name] = {
                 "us_per_request": cpu / requests * 1e6, "inclusive": inclusive,
+                "libraries": libraries,
                 "report": stem + ".txt"}
     return profiles
 
+
+def library_group(dso, server):
+    if dso.startswith("[kernel"):
+        return "kernel"
+    if dso.startswith("libcrypto"):
+        return "libcrypto (OpenSSL)"
+    if dso.startswith("libssl"):
+        return "libssl (OpenSSL)"
+    if dso.startswith("libc.so") or dso.startswith("libstdc++") or dso.startswith("libm."):
+        return "libc, libstdc++"
+    if dso in ("certauth", "nginx", "node") or dso.startswith("libnode"):
+        return "the server's own code"
+    return "other"
+
+
+LIBRARY_GROUPS = ["kernel", "libcrypto (OpenSSL)", "libssl (OpenSSL)", "libc, libstdc++",
+                  "the server's own code", "other"]
 
 # Where a handshake's server CPU goes: inclusive shares of these functions.
 PROFILE_MARKERS = [
@@ -679,6 +708,9 @@ PROFILE_MARKERS = [
      ["OSSL_DECODER_CTX_new_for_pkey"]),
     ("session serialisation for tickets/cache (i2d_SSL_SESSION)", ["i2d_SSL_SESSION"]),
     ("session parsing back (d2i_SSL_SESSION)", ["d2i_SSL_SESSION"]),
+    ("adding sessions to the server cache (SSL_CTX_add_session)", ["SSL_CTX_add_session"]),
+    ("TLS record reads (SSL_read)", ["SSL_read", "SSL_read_ex"]),
+    ("TLS record writes (SSL_write)", ["SSL_write", "SSL_write_ex"]),
     ("kernel (system calls)", ["entry_SYSCALL_64_after_hwframe", "entry_SYSCALL_64"]),
 ]
 
@@ -713,14 +745,14 @@ def main():
     p.add_argument("--sweep-requests", type=int, default=10000)
     p.add_argument("--idle", type=int, default=10000, help="idle connections (0: skip)")
     p.add_argument("--timeout", type=float, default=120, help="seconds allowed per load run")
-    p.add_argument("--noisy", type=float, default=0.25,
+    p.add_argument("--noisy", type=float, default=0.35,
                    help="a run during which other processes used more than this share of "
                         "the CPUs is repeated (see --retry-noisy)")
-    p.add_argument("--retry-noisy", type=int, default=2, help="repeats of a noisy run at most")
+    p.add_argument("--retry-noisy", type=int, default=1, help="repeats of a noisy run at most")
     p.add_argument("--wait-quiet", type=float, default=0,
                    help="first wait up to this many seconds for the machine to be idle")
     p.add_argument("--profile", help="record perf profiles into this folder")
-    p.add_argument("--profile-loads", default="hs-joe-ab,ka-joe-ab")
+    p.add_argument("--profile-loads", default="ka-joe-ab,hs-joe-ab,rs-joe-probe")
     p.add_argument("--profile-servers", default="certauth,nginx-default,nginx-tuned")
     p.add_argument("--json", help="write the raw results here")
     p.add_argument("--markdown", help="write the results page here")
@@ -1045,19 +1077,24 @@ class Report:
             names = [n for n in self.names if n in by_server]
             title = next((l.title for l in self.loads if l.key == key), key)
             out += [f"## Where the server CPU goes: {title}", "",
-                    "`perf record -F 1999 --call-graph dwarf` on the server's processes during one run "
+                    "`perf record -F 999 --call-graph dwarf,32768` on the server's processes during one run "
                     "(`scripts/bench.sh --profile`); inclusive share of the server's CPU samples "
                     "spent in (and under) each function; the shares overlap.", "",
                     "| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names),
                     "| server CPU µs/request while profiled | " + " | ".join(
                         f"{by_server[n]['us_per_request']:.0f}" for n in names) + " |"]
+            for group in LIBRARY_GROUPS:
+                cells = [f"{by_server[n].get('libraries', {}).get(group, 0.0):.0f}%" for n in names]
+                if any(c != "0%" for c in cells):
+                    out.append(f"| self time in {group} | " + " | ".join(cells) + " |")
             for label, symbols in PROFILE_MARKERS:
                 cells = []
                 for n in names:
                     inc = by_server[n]["inclusive"]
                     v = max((inc.get(sym, 0.0) for sym in symbols), default=0.0)
                     cells.append(f"{v:.0f}%" if v else "—")
-                out.append(f"| {label} | " + " | ".join(cells) + " |")
+                if any(c != "—" for c in cells):
+                    out.append(f"| {label} | " + " | ".join(cells) + " |")
             out.append("")
         return out
 
