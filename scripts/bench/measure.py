@@ -192,6 +192,13 @@ class Server:
             self.stop()
             raise RuntimeError(f"{self.name}: {e}; see {self.logfile.name}") from None
         self.cmdline = cmd
+        shown = " ".join(shlex.quote(x) for x in cmd)
+        shown = shown.replace(self.ctx.fixtures, "fixtures").replace(self.ctx.work, "$WORK")
+        shown = shown.replace(HERE, "scripts/bench").replace(str(self.port), "PORT")
+        if self.ctx.certauth:
+            shown = shown.replace(self.ctx.certauth, "certauth")
+        if not (idle and self.ctx.commands.get(self.name) == shown):
+            self.ctx.commands.setdefault(self.name + (" (idle test)" if idle else ""), shown)
 
     def pids(self):
         return [self.proc.pid] + children_of(self.proc.pid)
@@ -538,6 +545,7 @@ class Context:
         self.idle_count = a.idle
         self.pidfile = os.path.join(a.work, "servers.pids")
         self.registered = set()
+        self.commands = {}
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         self.nofile = hard
@@ -861,6 +869,7 @@ def main():
         stop_all()
 
     results["elapsed_s"] = time.monotonic() - started
+    results["server_commands"] = ctx.commands
     results["loads"] = [{"key": l.key, "title": l.title, "command": l.display(),
                          "section": l.section, "concurrency": l.concurrency,
                          "requests": l.requests} for l in loads]
@@ -1183,9 +1192,18 @@ class Report:
                 f"nginx runs this test with `worker_connections {self.a.idle + 1024}`.",
                 "- ab speaks HTTP/1.0 keep-alive; every keep-alive run checks that ab's \"Keep-Alive "
                 "requests\" equals the request count, and every run checks the status of every answer.",
+                "- Before measuring, every server is checked to answer joe 200 with the user JSON and "
+                "bob, no certificate, rogue, revoked and expired 401, over TLS 1.3.",
                 "", "## How to rerun", "", "```sh", "scripts/bench.sh            # about 10 minutes on 2 cores",
                 "scripts/bench.sh --quick    # a smoke run of the harness (1 round, small loads)",
-                "```", "", "Load commands (PORT is the server's port):", "", "```"]
+                "scripts/bench.sh --profile  # and perf profiles (the \"Where the server CPU goes\" tables)",
+                "```", "", "Servers ($WORK is a scratch folder, PORT a free port; nginx's configuration is "
+                "`scripts/bench/nginx.conf.in` filled in):", "", "```"]
+        for name, cmd in r.get("server_commands", {}).items():
+            out.append(f"# {name}")
+            out.append(cmd)
+        out += ["```", "", "Load commands (the Node.js server gets a quarter of the keep-alive requests, "
+                "for time; the figures are per request):", "", "```"]
         seen = set()
         for load in self.loads:
             if load.key in seen:
