@@ -9,6 +9,7 @@
 #include <regex>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -111,6 +112,7 @@ std::unique_ptr<HttpClient> HttpClient::connect(unsigned short port, const Clien
             SSL_CTX_use_PrivateKey_file(ctx, options.key.c_str(), SSL_FILETYPE_PEM) != 1)
             return fail("client certificate: " + openssl_errors());
     }
+    if (options.configure) options.configure(ctx);
     client->m_ssl.reset(SSL_new(ctx));
     SSL* ssl = client->m_ssl.get();
     SSL_set_fd(ssl, client->m_fd);
@@ -218,11 +220,33 @@ std::optional<HttpResponse> HttpClient::request(const std::string& method, const
 }
 
 bool HttpClient::closed_by_server(std::chrono::milliseconds timeout) {
-    pollfd p{m_fd, POLLIN, 0};
-    if (m_ssl && SSL_pending(m_ssl.get()) == 0 && ::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
-    if (!m_ssl && ::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
-    char buffer[256];
-    return read_some(buffer, sizeof buffer) <= 0;
+    // Non-blocking while it waits: a readable socket may hold only TLS
+    // records that are not data (a TLS 1.3 session ticket), after which a
+    // blocking SSL_read would wait for the socket's own 10 s timeout.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const int flags = ::fcntl(m_fd, F_GETFL);
+    ::fcntl(m_fd, F_SETFL, flags | O_NONBLOCK);
+    bool closed = false;
+    for (;;) {
+        if (!m_ssl || SSL_pending(m_ssl.get()) == 0) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            pollfd p{m_fd, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0))) <= 0) break;
+        }
+        char buffer[256];
+        const long n = read_some(buffer, sizeof buffer);
+        if (n > 0) break; // data, not a close
+        const bool again = m_ssl ? SSL_get_error(m_ssl.get(), static_cast<int>(n)) == SSL_ERROR_WANT_READ
+                                 : n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        if (!again) {
+            closed = true;
+            break;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) break;
+    }
+    ::fcntl(m_fd, F_SETFL, flags);
+    return closed;
 }
 
 std::string HttpClient::tls_version() const { return m_ssl ? SSL_get_version(m_ssl.get()) : ""; }

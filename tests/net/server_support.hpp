@@ -9,6 +9,7 @@
 #include <certauth/x509/ossl.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,9 @@ struct ClientOptions {
     bool tls = true;               // false: plain TCP
     int max_version = 0;           // e.g. TLS1_2_VERSION; 0 = default (1.3)
     SSL_SESSION* resume = nullptr; // a session to offer for resumption (borrowed)
+    // Called on the client's context last, before the connection: protocol
+    // versions, ciphers, extra chain certificates (the hostile-client tests).
+    std::function<void(SSL_CTX*)> configure;
 };
 
 class HttpClient {
@@ -81,6 +85,7 @@ class HttpClient {
     std::string tls_version() const;
     bool session_reused() const;
     SSL_SESSION* session() const; // borrowed
+    SSL* native() const noexcept { return m_ssl.get(); } // borrowed; nullptr for plain TCP
     const std::string& last_error() const noexcept { return m_error; }
 
   private:
