@@ -9,12 +9,15 @@
 
 #include <certauth/net/handler.hpp>
 
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -39,8 +42,9 @@ inline void configure_parser(RequestParser& parser, const Limits& limits) {
 }
 
 // Parses what is already in `buffer` (usually the whole request came in one
-// read) and consumes it. True when that settled the request: complete, or
-// failed with `ec`; false when more bytes must be read (ec cleared).
+// read) and consumes it, with Beast's per-call header limit only (see
+// parse_request, which the session uses, for the limit over the whole header). True when that settled the request:
+// complete, or failed with `ec`; false when more bytes must be read (ec cleared).
 inline bool parse_buffered(RequestParser& parser, boost::beast::flat_buffer& buffer, boost::beast::error_code& ec) {
     namespace http = boost::beast::http;
     ec = {};
@@ -52,6 +56,84 @@ inline bool parse_buffered(RequestParser& parser, boost::beast::flat_buffer& buf
         return false;
     }
     return ec || parser.is_done();
+}
+
+// Parses what is in `buffer` and consumes it, holding the request line and
+// headers to limits.max_header_size bytes in total. Beast's header_limit
+// holds per call to put(), and a header that arrives in pieces is parsed in
+// pieces (each complete field consumed), so alone it would let a header grow
+// to several times the limit; the parser is shown no more than what is left
+// of the budget until the header is done. `header_bytes` counts what the
+// parser has consumed of this request's header (0 for a new request). True
+// when that settled the request: complete, or failed with `ec` (header_limit
+// once the budget is spent without the end of the header); false when more
+// bytes must be read.
+inline bool parse_request(RequestParser& parser, boost::beast::flat_buffer& buffer, const Limits& limits,
+                          std::size_t& header_bytes, boost::beast::error_code& ec) {
+    namespace http = boost::beast::http;
+    ec = {};
+    for (;;) {
+        const bool in_header = !parser.is_header_done();
+        const std::size_t left =
+            in_header ? limits.max_header_size - std::min(header_bytes, limits.max_header_size) : buffer.size();
+        if (in_header && left == 0) {
+            ec = http::error::header_limit;
+            return true;
+        }
+        if (buffer.size() == 0) return false;
+        const auto data = buffer.data();
+        const std::size_t shown = std::min(data.size(), left);
+        const std::size_t used = parser.put(boost::asio::const_buffer(data.data(), shown), ec);
+        buffer.consume(used);
+        if (in_header && !parser.is_header_done()) header_bytes += used;
+        if (ec == http::error::need_more) {
+            ec = {};
+            if (used > 0) continue; // complete fields consumed: the rest may parse now
+            if (in_header && shown == left) {
+                ec = http::error::header_limit; // the whole budget shown, no end of header in it
+                return true;
+            }
+            return false;
+        }
+        if (ec || parser.is_done()) return true;
+        if (used == 0) return false;
+    }
+}
+
+// How many bytes the next read may add to the connection's buffer.
+inline std::size_t read_room(const boost::beast::flat_buffer& buffer) {
+    return std::min<std::size_t>(16 * 1024, buffer.max_size() - buffer.size());
+}
+
+// A failed read in the middle of a request, as http::read reports it: the end
+// of the stream is end_of_stream before the request's first byte and
+// partial_message after it.
+inline boost::beast::error_code read_failure(const boost::beast::error_code& ec, const RequestParser& parser) {
+    namespace http = boost::beast::http;
+    if (ec == boost::asio::error::eof)
+        return parser.got_some() ? http::error::partial_message : http::error::end_of_stream;
+    return ec;
+}
+
+// Reads one request from a synchronous stream as the session reads it from
+// its socket: parse_request, then reads of read_room() until it settles.
+template <class SyncReadStream>
+void read_request(SyncReadStream& stream, boost::beast::flat_buffer& buffer, RequestParser& parser,
+                  const Limits& limits, boost::beast::error_code& ec) {
+    std::size_t header_bytes = 0;
+    while (!parse_request(parser, buffer, limits, header_bytes, ec)) {
+        const std::size_t room = read_room(buffer);
+        if (room == 0) {
+            ec = boost::beast::http::error::buffer_overflow;
+            return;
+        }
+        const std::size_t n = stream.read_some(buffer.prepare(room), ec);
+        buffer.commit(n);
+        if (ec) {
+            ec = read_failure(ec, parser);
+            return;
+        }
+    }
 }
 
 // The answer to a failed request read: 431 (request line and headers too

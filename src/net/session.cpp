@@ -17,7 +17,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <optional>
@@ -171,16 +170,32 @@ class Session final : public SessionBase {
         m_phase = Phase::reading;
         m_parser.emplace();
         configure_parser(*m_parser, m_context.limits);
+        m_header_bytes = 0;
         // Usually the whole request came in one read: parse it here, with no
         // further I/O, timer or handler.
         error_code ec;
-        if (parse_buffered(*m_parser, m_buffer, ec)) return on_read_request(ec);
+        if (parse_request(*m_parser, m_buffer, m_context.limits, m_header_bytes, ec)) return on_read_request(ec);
         lowest().expires_after(m_context.limits.request_timeout);
-        auto handler = [self = self()](error_code ec, std::size_t) { self->on_read_request(ec); };
+        do_read_more();
+    }
+
+    // The rest of a request: read, parse what came (parse_request holds the
+    // header limit over the whole header), until the request is settled.
+    void do_read_more() {
+        const std::size_t room = read_room(m_buffer);
+        if (room == 0) return on_read_request(http::error::buffer_overflow);
+        auto handler = [self = self()](error_code ec, std::size_t n) { self->on_read_more(ec, n); };
         if (m_tls)
-            http::async_read(m_stream, m_buffer, *m_parser, std::move(handler));
+            m_stream.async_read_some(m_buffer.prepare(room), std::move(handler));
         else
-            http::async_read(lowest(), m_buffer, *m_parser, std::move(handler));
+            lowest().async_read_some(m_buffer.prepare(room), std::move(handler));
+    }
+
+    void on_read_more(error_code ec, std::size_t n) {
+        m_buffer.commit(n);
+        if (ec) return on_read_request(read_failure(ec, *m_parser));
+        if (parse_request(*m_parser, m_buffer, m_context.limits, m_header_bytes, ec)) return on_read_request(ec);
+        do_read_more();
     }
 
     void on_read_request(error_code ec) {
@@ -294,6 +309,7 @@ class Session final : public SessionBase {
     std::string m_out;
     Steady::time_point m_request_start;
     std::uint64_t m_requests = 0;
+    std::size_t m_header_bytes = 0; // of the request being read, consumed by the parser
     Phase m_phase = Phase::handshake;
     bool m_tls = true;
     bool m_decided = false;
