@@ -22,6 +22,10 @@ constexpr const char* k_tls12_ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA
                                         "DHE-RSA-CHACHA20-POLY1305";
 constexpr const char* k_groups = "X25519:P-256:P-384";
 constexpr unsigned char k_session_id_context[] = "certauth";
+// The largest Certificate message a client may send (its whole chain): a
+// longer one is refused at the message header, before it is read (OpenSSL's
+// default, stated here so that it is ours; tests/net/hostile_clients_test.cpp).
+constexpr long k_max_client_chain_bytes = 100 * 1024;
 
 // STACK_OF(X509_NAME) owning its names.
 struct NameStackDeleter {
@@ -131,6 +135,7 @@ Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::T
     if (SSL_CTX_set_cipher_list(ctx, k_tls12_ciphers) != 1) return tls_error("cannot set the TLS 1.2 ciphers");
     if (SSL_CTX_set1_groups_list(ctx, k_groups) != 1) return tls_error("cannot set the key exchange groups");
     SSL_CTX_set_dh_auto(ctx, 1);
+    SSL_CTX_set_max_cert_list(ctx, k_max_client_chain_bytes);
 
     // Resumption from a bounded server-side cache (TLS 1.3 then issues
     // stateful tickets: session ids, not the encrypted session).
