@@ -1,0 +1,64 @@
+#pragma once
+// Shared by the hardening tests (hostile_*, reload_*, fault_*): fixtures,
+// temporary folders, atomic and in-place file writes, the server's memory
+// from /proc, a real ClientHello, and certificate chains made with the
+// openssl CLI. Builds on server_support.hpp (ServeProcess, HttpClient).
+
+#include "net/server_support.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace certauth::test {
+
+std::string fixture(const std::string& name); // source_path("fixtures/" + name)
+std::string read_text(const std::filesystem::path& path);
+// Write a temporary file, then rename it over `path`: a reader sees the old
+// file or the new one, never half of one.
+void write_atomically(const std::filesystem::path& path, const std::string& text);
+
+struct TempDir {
+    std::filesystem::path path;
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+
+// The client options for a fixture client ("" for none; carol sends her chain).
+ClientOptions as(const std::string& stem);
+// "200 ", "401 unknown_user", "no response".
+std::string got(const std::optional<HttpResponse>& response);
+
+// The users file without joe (fixtures/users.json minus its joe entry).
+std::string users_without_joe();
+
+// From /proc/PID/status, in KiB: resident set size now (VmRSS) and its peak (VmHWM).
+struct Memory {
+    std::size_t rss_kib = 0;
+    std::size_t peak_kib = 0;
+};
+std::optional<Memory> memory_of(pid_t pid);
+
+// True when this test binary (and so the certauth binary of the same build)
+// runs under a sanitizer whose memory use says nothing about certauth's
+// (ASan's quarantine keeps freed memory resident; TSan's shadow memory).
+bool sanitized_build();
+
+// The bytes of a real TLS ClientHello (TLS 1.2-1.3, SNI localhost), made by
+// an OpenSSL client on memory BIOs.
+std::string client_hello();
+
+// Runs `script` with bash in `cwd` (bounded); REQUIREs that it succeeds.
+void run_script(const std::string& script, const std::string& cwd);
+
+// Elapsed time since `start`, in seconds.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
+} // namespace certauth::test
