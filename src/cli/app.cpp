@@ -3,6 +3,7 @@
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
 #include "cli/output.hpp"
+#include "cli/root_app.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -13,8 +14,11 @@
 
 namespace certauth::cli {
 
-int run(int argc, char** argv) {
-    CLI::App app{"certauth - TLS client-certificate authentication and authorisation", "certauth"};
+RootApp make_root_app() {
+    RootApp root;
+    root.app = std::make_unique<CLI::App>("certauth - TLS client-certificate authentication and authorisation",
+                                          "certauth");
+    CLI::App& app = *root.app;
     app.set_version_flag("--version", "certauth 0.1.0");
     app.require_subcommand(1);
     app.fallthrough();
@@ -27,11 +31,16 @@ int run(int argc, char** argv) {
 
     use_config_file(app);
 
-    std::map<const CLI::App*, std::function<int()>> runners;
     for (auto add : {add_check_command, add_serve_command, add_probe_command}) {
         Command command = add(app);
-        runners.emplace(command.app, std::move(command.run));
+        root.runners.emplace(command.app, std::move(command.run));
     }
+    return root;
+}
+
+int run(int argc, char** argv) {
+    RootApp root = make_root_app();
+    CLI::App& app = *root.app;
 
     try {
         app.parse(argc, argv);
@@ -41,7 +50,7 @@ int run(int argc, char** argv) {
 
     try {
         for (const CLI::App* sub : app.get_subcommands())
-            return runners.at(sub)();
+            return root.runners.at(sub)();
     } catch (const std::exception& e) {
         print_error(e.what());
         return 2;
