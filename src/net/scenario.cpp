@@ -83,11 +83,13 @@ class Parser {
                         return fail(at + "." + name, "expected a string, got " + type_name(header_value));
                     auto header = parse_header(name + ": " + header_value.get<std::string>());
                     if (!header) return fail(at + "." + name, header.error().message);
-                    auto same = [&](const Header& h) {
-                        return std::equal(h.name.begin(), h.name.end(), name.begin(), name.end(), [](char a, char b) {
-                            return std::tolower(static_cast<unsigned char>(a)) ==
-                                   std::tolower(static_cast<unsigned char>(b));
-                        });
+                    const std::string& header_name = name; // clang 14 cannot capture a structured binding
+                    auto same = [&header_name](const Header& h) {
+                        return std::equal(h.name.begin(), h.name.end(), header_name.begin(), header_name.end(),
+                                          [](char a, char b) {
+                                              return std::tolower(static_cast<unsigned char>(a)) ==
+                                                     std::tolower(static_cast<unsigned char>(b));
+                                          });
                     };
                     out.headers.erase(std::remove_if(out.headers.begin(), out.headers.end(), same), out.headers.end());
                     out.headers.push_back(*header);
