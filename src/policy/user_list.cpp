@@ -218,6 +218,28 @@ std::string parse_error_text(const std::string& what) {
     return bracket == std::string::npos ? what : what.substr(bracket + 2);
 }
 
+// nlohmann's DOM builder, recording the first error instead of throwing it:
+// json::parse throws a number too large for a double ("1e400") as
+// out_of_range, without a position and past a catch of parse_error.
+class DomBuilder : public nlohmann::detail::json_sax_dom_parser<json> {
+  public:
+    explicit DomBuilder(json& root) : json_sax_dom_parser(root, false) {}
+
+    template <class Exception>
+    bool parse_error(std::size_t byte, const std::string& /*token*/, const Exception& e) {
+        m_byte = byte;
+        m_what = e.what();
+        return false;
+    }
+
+    std::size_t byte() const noexcept { return m_byte; }
+    const std::string& what() const noexcept { return m_what; }
+
+  private:
+    std::size_t m_byte = 0;
+    std::string m_what;
+};
+
 class Parser {
   public:
     explicit Parser(std::string_view origin) : m_origin(origin) {}
@@ -335,12 +357,11 @@ bool UserEntry::matches(const x509::CertFacts& facts) const { return entry_match
 Result<UserList> UserList::parse(std::string_view text, std::string_view origin) {
     const Parser parser(origin);
     json document;
-    try {
-        document = json::parse(text);
-    } catch (const json::parse_error& e) {
-        const auto [line, column] = line_column(text, e.byte);
+    DomBuilder builder(document);
+    if (!json::sax_parse(text, &builder)) {
+        const auto [line, column] = line_column(text, builder.byte());
         return Error{std::string(origin) + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
-                     parse_error_text(e.what())};
+                     parse_error_text(builder.what())};
     }
 
     if (!document.is_object())
