@@ -72,7 +72,10 @@ std::string utc_timestamp(std::chrono::system_clock::time_point t) {
 
 std::string expiry(const x509::CertFacts& facts) {
     const auto now = std::chrono::system_clock::now();
-    const auto days = std::chrono::duration_cast<std::chrono::hours>(facts.not_after - now).count() / 24;
+    // In seconds: a server certificate's far-off (or unreadable: min())
+    // notAfter minus now overflows in nanoseconds.
+    using std::chrono::seconds;
+    const auto days = (std::chrono::floor<seconds>(facts.not_after) - std::chrono::floor<seconds>(now)).count() / 86400;
     std::string out = "expires " + utc_date(facts.not_after);
     if (facts.not_after < now) return out + " (expired " + std::to_string(-days) + " days ago)";
     return out + " (in " + std::to_string(days) + " days)";

@@ -34,7 +34,10 @@ std::string date(Clock::time_point t) {
 }
 
 std::string days_between(Clock::time_point from, Clock::time_point to) {
-    const auto days = std::chrono::floor<std::chrono::days>(to - from).count();
+    // In seconds: the nanosecond difference of two far-apart times overflows.
+    using std::chrono::seconds;
+    const seconds span = std::chrono::floor<seconds>(to) - std::chrono::floor<seconds>(from);
+    const auto days = std::chrono::floor<std::chrono::days>(span).count();
     return std::to_string(days) + (days == 1 ? " day" : " days");
 }
 

@@ -169,7 +169,14 @@ std::optional<TimePoint> to_time_point(const ASN1_TIME* time) {
     using namespace std::chrono;
     const sys_days day = year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} /
                          std::chrono::day{static_cast<unsigned>(tm.tm_mday)};
-    return time_point_cast<system_clock::duration>(day + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec});
+    const sys_seconds at = day + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
+    // system_clock counts nanoseconds: 1677-09-21 .. 2262-04-11. A
+    // GeneralizedTime outside (RFC 5280's 99991231235959Z "no expiration
+    // date", year 0001) saturates, which keeps every comparison with a
+    // representable time right; converting it would overflow.
+    if (at >= floor<seconds>(TimePoint::max())) return TimePoint::max();
+    if (at <= ceil<seconds>(TimePoint::min())) return TimePoint::min();
+    return time_point_cast<system_clock::duration>(at);
 }
 
 std::string format_time(TimePoint time) {

@@ -53,6 +53,8 @@ std::optional<std::size_t> der_sequence_size(std::string_view bytes);
 // "header too long"; "" when the queue was empty.
 std::string ossl_reason();
 
+// nullopt when unreadable; times beyond what TimePoint holds (before
+// 1677-09-21, after 2262-04-11) saturate to TimePoint::min() / max().
 std::optional<TimePoint> to_time_point(const ASN1_TIME* time);
 // "2021-01-01T00:00:00Z"
 std::string format_time(TimePoint time);

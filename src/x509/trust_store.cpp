@@ -39,7 +39,9 @@ std::string time_of(const ASN1_TIME* time) {
 }
 
 std::string days_between(TimePoint earlier, TimePoint later) {
-    const auto days = std::chrono::duration_cast<std::chrono::hours>(later - earlier).count() / 24;
+    // In seconds: the nanosecond difference of two far-apart times overflows.
+    using std::chrono::seconds;
+    const auto days = (std::chrono::floor<seconds>(later) - std::chrono::floor<seconds>(earlier)).count() / 86400;
     if (days <= 0) return "less than a day";
     if (days == 1) return "1 day";
     return std::to_string(days) + " days";
