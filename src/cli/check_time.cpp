@@ -59,6 +59,14 @@ class Reader {
     std::size_t m_pos = 0;
 };
 
+// `at` plus `nanos` as a system_clock time; nullopt beyond what it holds
+// (nanoseconds: 1677-09-21 .. 2262-04-11), where converting would overflow.
+std::optional<system_clock::time_point> clock_time(sys_seconds at, long long nanos) {
+    if (at <= ceil<seconds>(system_clock::time_point::min()) || at >= floor<seconds>(system_clock::time_point::max()))
+        return std::nullopt;
+    return system_clock::time_point{at} + duration_cast<system_clock::duration>(nanoseconds{nanos});
+}
+
 std::optional<system_clock::time_point> epoch_seconds(std::string_view text) {
     if (text.empty() || text.size() > 12) return std::nullopt;
     long long value = 0;
@@ -66,7 +74,7 @@ std::optional<system_clock::time_point> epoch_seconds(std::string_view text) {
         if (c < '0' || c > '9') return std::nullopt;
         value = value * 10 + (c - '0');
     }
-    return system_clock::time_point{seconds{value}};
+    return clock_time(sys_seconds{seconds{value}}, 0);
 }
 
 } // namespace
@@ -84,8 +92,8 @@ std::optional<system_clock::time_point> parse_time(std::string_view text, system
     if (!d) return std::nullopt;
     const year_month_day date{year{*y}, month{static_cast<unsigned>(*m)}, day{static_cast<unsigned>(*d)}};
     if (!date.ok()) return std::nullopt;
-    system_clock::time_point result = sys_days{date};
-    if (in.done()) return result;
+    sys_seconds result = sys_days{date}; // seconds: any year fits
+    if (in.done()) return clock_time(result, 0);
 
     char separator = 0;
     if (!in.take_any("Tt ", separator)) return std::nullopt;
@@ -105,7 +113,7 @@ std::optional<system_clock::time_point> parse_time(std::string_view text, system
             nanos = *f;
         }
     }
-    result += hours{*hh} + minutes{*mm} + seconds{ss} + duration_cast<system_clock::duration>(nanoseconds{nanos});
+    result += hours{*hh} + minutes{*mm} + seconds{ss};
 
     char sign = 0;
     if (in.take('Z') || in.take('z')) {
@@ -125,7 +133,7 @@ std::optional<system_clock::time_point> parse_time(std::string_view text, system
         result = sign == '+' ? result - offset : result + offset;
     }
     if (!in.done()) return std::nullopt;
-    return result;
+    return clock_time(result, nanos);
 }
 
 std::string format_time(system_clock::time_point time) {

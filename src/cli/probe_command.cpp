@@ -147,7 +147,9 @@ int run_load(const CLI::App& cmd, const ProbeOptions& o) {
     net::LoadOptions load;
     load.request = *request;
     if (given(cmd, "--requests")) load.requests = o.requests;
-    if (!(o.duration > 0)) return print_error("--duration must be a number of seconds > 0"), 2;
+    // Bounded: 1e300 seconds would overflow the deadline (undefined behaviour).
+    if (!(o.duration > 0) || o.duration > 365.0 * 24 * 3600)
+        return print_error("--duration must be a number of seconds > 0, at most a year"), 2;
     load.duration = std::chrono::milliseconds(static_cast<long long>(std::ceil(o.duration * 1000)));
     load.concurrency = o.concurrency;
     load.threads = o.threads;

@@ -36,6 +36,10 @@ struct ServeOptions {
     std::string io_model = "per-thread";
 };
 
+// The timeouts' upper bound: a year is no longer a timeout, and beyond about
+// 290 years the deadlines overflow (1e300 made every request fail at once).
+constexpr double k_max_timeout = 365.0 * 24 * 3600;
+
 std::chrono::milliseconds millis(double seconds) {
     return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5));
 }
@@ -80,18 +84,22 @@ Command add_serve_command(CLI::App& root) {
     cmd->add_option("--handshake-timeout", options->handshake_timeout,
                     "Seconds from connect to the end of the TLS handshake")
         ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(0.0, k_max_timeout))
         ->capture_default_str();
     cmd->add_option("--request-timeout", options->request_timeout,
                     "Seconds to receive a whole request once it has begun (and a first request after the handshake)")
         ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(0.0, k_max_timeout))
         ->capture_default_str();
     cmd->add_option("--idle-timeout", options->idle_timeout,
                     "Seconds a kept-alive connection may wait for its next request")
         ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(0.0, k_max_timeout))
         ->capture_default_str();
     cmd->add_option("--shutdown-timeout", options->shutdown_timeout,
                     "Seconds to finish requests in flight after SIGTERM/SIGINT")
         ->check(CLI::NonNegativeNumber)
+        ->check(CLI::Range(0.0, k_max_timeout))
         ->capture_default_str();
     cmd->add_option("--max-connections", options->max_connections,
                     "Open connections at most; further ones are closed at accept")

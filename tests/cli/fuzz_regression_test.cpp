@@ -1,0 +1,86 @@
+// Inputs fuzz/config (fuzz/config.cpp) found to reach undefined behaviour in
+// the CLI, replayed through the normal build: times and timeouts beyond what
+// std::chrono's nanosecond clock holds are refused, not overflowed.
+#include "cli/check_time.hpp"
+#include "support/process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+using certauth::cli::format_time;
+using certauth::cli::parse_time;
+using certauth::test::certauth_binary;
+using certauth::test::ProcessResult;
+using certauth::test::RunOptions;
+using Clock = std::chrono::system_clock;
+
+namespace {
+
+const fs::path k_regressions = fs::path(certauth::test::source_dir()) / "fuzz/regressions/config";
+const Clock::time_point k_now = std::chrono::sys_days{std::chrono::year{2025} / 6 / 1};
+
+std::string slurp(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    REQUIRE(in);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+ProcessResult run_certauth(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{certauth_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    RunOptions options;
+    options.timeout = std::chrono::seconds(20);
+    return certauth::test::run(argv, options);
+}
+
+} // namespace
+
+TEST_CASE("check --at refuses times system_clock cannot hold instead of overflowing", "[cli]") {
+    // The fuzzer's inputs: 1e12 seconds since the epoch, years 9999 and 1000.
+    for (const char* name : {"at-epoch-999999999999", "at-year-9999", "at-year-1000"}) {
+        INFO(name);
+        CHECK_FALSE(parse_time(slurp(k_regressions / name), k_now));
+    }
+    // The edges: 1677-09-21T00:12:44Z .. 2262-04-11T23:47:16Z.
+    REQUIRE(parse_time("1677-09-22", k_now));
+    CHECK(format_time(*parse_time("1677-09-22", k_now)) == "1677-09-22T00:00:00Z");
+    CHECK_FALSE(parse_time("1677-09-21", k_now));
+    REQUIRE(parse_time("2262-04-11T23:47:15Z", k_now));
+    CHECK_FALSE(parse_time("2262-04-11T23:47:16Z", k_now));
+    CHECK_FALSE(parse_time("2262-04-12", k_now));
+    CHECK_FALSE(parse_time("2262-04-11T23:00:00-01:00", k_now)); // the offset takes it past the end
+    REQUIRE(parse_time("@9223372035", k_now));
+    CHECK_FALSE(parse_time("@9223372036", k_now));
+
+    const ProcessResult r = run_certauth({"check", "--at", "9999-01-01", CERTAUTH_SOURCE_DIR "/fixtures/joe.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--at: cannot read \"9999-01-01\" as a time"));
+}
+
+TEST_CASE("serve and probe refuse timeouts beyond a year instead of overflowing the deadlines", "[cli]") {
+    // request-timeout = 1e300 made every request fail at once (undefined
+    // behaviour converting to milliseconds); 1e10 overflowed in nanoseconds.
+    const ProcessResult serve =
+        run_certauth({"serve", "--config", (k_regressions / "serve-timeout-1e300.toml").string()});
+    CHECK(serve.exit_code == 2);
+    CHECK_THAT(serve.err, Catch::Contains("--request-timeout"));
+    CHECK_THAT(serve.err, Catch::Contains("not in range"));
+    for (const char* option : {"--handshake-timeout", "--idle-timeout", "--shutdown-timeout"}) {
+        INFO(option);
+        const ProcessResult r = run_certauth({"serve", option, "1e10"});
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Catch::Contains(option));
+    }
+
+    const ProcessResult probe = run_certauth({"probe", "https://127.0.0.1:9/", "--load", "--duration", "1e300"});
+    CHECK(probe.exit_code == 2);
+    CHECK_THAT(probe.err, Catch::Contains("--duration must be a number of seconds > 0, at most a year"));
+}
