@@ -1,5 +1,6 @@
 #include "support/process.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -210,6 +211,10 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
         if (Clock::now() >= deadline) return std::nullopt;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    // Exited: the reader thread may not have read the pipes' last bytes yet;
+    // let it reach their end, so that output() is complete after wait().
+    std::unique_lock lock(m_mutex);
+    m_changed.wait_until(lock, std::max(deadline, Clock::now() + std::chrono::seconds(2)), [this] { return m_eof; });
     return m_status;
 }
 
