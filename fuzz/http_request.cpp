@@ -1,0 +1,151 @@
+// Fuzz target: the server's request handling from raw bytes. The bytes arrive
+// on an in-memory stream (beast::test::stream) and go through what a session
+// does with a connection's bytes (src/net/session.cpp): the read buffer and
+// parser limits of request_reader.hpp, the buffered fast path, http::read for
+// the rest, the error answers (431/413/400), then handler.hpp's respond() or
+// respond_plain_http() and serialize(), request after request while the
+// connection is kept alive. Each input runs three times: a TLS connection of
+// joe (authorised, role admin) read whole, a TLS connection without a client
+// certificate read 13 bytes at a time, and plain HTTP to the TLS port read 64
+// bytes at a time; fixtures/users.json and its routes apply.
+#include "request_reader.hpp"
+#include "server_context.hpp"
+
+#include <certauth/net/handler.hpp>
+#include <certauth/net/server_state.hpp>
+#include <certauth/policy/decide.hpp>
+#include <certauth/policy/user_list.hpp>
+#include <certauth/x509/certificate.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/_experimental/test/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using namespace certauth;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Clock = std::chrono::system_clock;
+
+[[noreturn]] void fail(const char* what) {
+    std::fprintf(stderr, "fuzz_http_request: %s\n", what);
+    __builtin_trap();
+}
+
+template <class T>
+T must(Result<T> result) {
+    if (!result) {
+        std::fprintf(stderr, "fuzz_http_request: %s\n", result.error().message.c_str());
+        std::abort();
+    }
+    return std::move(*result);
+}
+
+struct Fixture {
+    policy::UserList users;
+    net::ConnectionDecision joe;  // authorised, role admin
+    net::ConnectionDecision none; // no client certificate
+};
+
+net::ConnectionDecision connection(const policy::UserList& users, const char* cert_file) {
+    const std::string fixtures = std::string(CERTAUTH_SOURCE_DIR) + "/fixtures/";
+    const Clock::time_point now = std::chrono::sys_days{std::chrono::year{2025} / 6 / 1};
+    net::ConnectionDecision out;
+    if (cert_file == nullptr) {
+        out.decision = policy::decide(nullptr, std::nullopt, &users, now);
+    } else {
+        const x509::Chain chain = must(x509::load_chain(fixtures + cert_file));
+        const x509::CertFacts facts = chain.front().facts();
+        x509::ChainStatus verified;
+        verified.reason = Reason::ok;
+        out.decision = policy::decide(&facts, verified, &users, now);
+        out.cn = facts.cn();
+        out.fingerprint = facts.fingerprint256;
+    }
+    out.body = net::decision_body(out.decision, out.cn);
+    return out;
+}
+
+const Fixture& fixture() {
+    static const Fixture f = [] {
+        Fixture out{must(policy::UserList::load(std::string(CERTAUTH_SOURCE_DIR) + "/fixtures/users.json")), {}, {}};
+        out.joe = connection(out.users, "joe.crt");
+        out.none = connection(out.users, nullptr);
+        if (!out.joe.decision.allowed() || out.none.decision.allowed()) fail("fixture decisions are not as expected");
+        return out;
+    }();
+    return f;
+}
+
+const net::detail::Limits k_limits{}; // the server's defaults (ServerOptions)
+constexpr std::string_view k_date = "Sun, 06 Nov 1994 08:49:37 GMT";
+
+// One connection's requests, as the session handles them.
+void connection_run(std::string_view bytes, std::size_t read_size, const net::ConnectionDecision* tls) {
+    boost::asio::io_context ioc;
+    beast::test::stream stream(ioc);
+    stream.append(beast::string_view(bytes.data(), bytes.size()));
+    stream.read_size(read_size);
+    stream.close_remote(); // end of stream once the bytes are read
+
+    const policy::UserList& users = fixture().users;
+    beast::flat_buffer buffer(net::detail::read_buffer_limit(k_limits));
+    std::optional<net::detail::RequestParser> parser;
+    std::string out;
+    for (int requests = 0;; ++requests) {
+        if (requests > 100000) fail("more requests than bytes");
+        if (buffer.size() == 0) { // the session waits for the next request's first bytes
+            beast::error_code ec;
+            const std::size_t room = std::min<std::size_t>(8192, buffer.max_size() - buffer.size());
+            buffer.commit(stream.read_some(buffer.prepare(room), ec));
+            if (ec) return; // the client closed
+        }
+        parser.emplace();
+        net::detail::configure_parser(*parser, k_limits);
+        beast::error_code ec;
+        if (!net::detail::parse_buffered(*parser, buffer, ec)) http::read(stream, buffer, *parser, ec);
+
+        out.clear();
+        if (ec) {
+            const std::optional<net::Response> error = net::detail::read_error_response(ec, *parser, k_limits);
+            if (!error) return; // dropped
+            if (error->keep_alive) fail("an error answer keeps the connection");
+            net::serialize(*error, 11, k_date, out);
+            return;
+        }
+        const net::RequestFacts facts = net::detail::request_facts(parser->get());
+        const net::Response response = tls ? net::respond(facts, *tls, &users)
+                                           : net::respond_plain_http(facts, net::detail::request_host(parser->get()));
+        if (response.status < 200 || response.status > 599) fail("status out of range");
+        net::serialize(response, facts.version, k_date, out);
+        if (out.compare(0, 9, "HTTP/1.1 ") != 0) fail("response does not start with a status line");
+        if (!response.keep_alive) return;
+    }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    (void)fixture();
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    connection_run(bytes, static_cast<std::size_t>(-1), &fixture().joe);
+    connection_run(bytes, 13, &fixture().none);
+    connection_run(bytes, 64, nullptr);
+    return 0;
+}
