@@ -1,8 +1,9 @@
 // Fuzz target: the server's request handling from raw bytes. The bytes arrive
 // on an in-memory stream (beast::test::stream) and go through what a session
 // does with a connection's bytes (src/net/session.cpp): the read buffer and
-// parser limits of request_reader.hpp, the buffered fast path, http::read for
-// the rest, the error answers (431/413/400), then handler.hpp's respond() or
+// parser limits of request_reader.hpp, read_request (parse what is buffered,
+// hold the header limit over the whole header, read more until the request
+// settles), the error answers (431/413/400), then handler.hpp's respond() or
 // respond_plain_http() and serialize(), request after request while the
 // connection is kept alive. Each input runs three times: a TLS connection of
 // joe (authorised, role admin) read whole, a TLS connection without a client
@@ -20,7 +21,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -36,7 +36,6 @@ namespace {
 
 using namespace certauth;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using Clock = std::chrono::system_clock;
 
 [[noreturn]] void fail(const char* what) {
@@ -115,7 +114,7 @@ void connection_run(std::string_view bytes, std::size_t read_size, const net::Co
         parser.emplace();
         net::detail::configure_parser(*parser, k_limits);
         beast::error_code ec;
-        if (!net::detail::parse_buffered(*parser, buffer, ec)) http::read(stream, buffer, *parser, ec);
+        net::detail::read_request(stream, buffer, *parser, k_limits, ec);
 
         out.clear();
         if (ec) {
