@@ -153,6 +153,7 @@ fi
 [ "$profile" = 1 ] && args+=(--profile "$work/profile")
 invocation="scripts/bench.sh"
 [ "$quick" = 1 ] && invocation+=" --quick"
+[ "$profile" = 1 ] && invocation+=" --profile"
 [ "${#extra[@]}" -gt 0 ] && invocation+=" -- ${extra[*]}"
 args+=(--commands "$invocation")
 

@@ -14,7 +14,7 @@ set xlabel "concurrent connections"
 set ylabel "requests/s"
 set yrange [0:*]
 set grid ytics
-set key top right
+set key inside right center opaque box
 n = columns
 array T[n]
 do for [i=1:n] {
