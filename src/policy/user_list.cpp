@@ -218,6 +218,37 @@ std::string parse_error_text(const std::string& what) {
     return bracket == std::string::npos ? what : what.substr(bracket + 2);
 }
 
+// Arrays and objects nested deeper than this are refused: copying and
+// printing a JSON value recurse once per level, and a list nested 100,000
+// deep overflowed the stack (a reload by SIGHUP crashed serve).
+constexpr std::size_t k_max_depth = 64;
+
+// The offset of the first '[' or '{' nested deeper than k_max_depth, outside
+// strings; npos when there is none.
+std::size_t too_deep(std::string_view text) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > k_max_depth) return i;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return std::string_view::npos;
+}
+
 // nlohmann's DOM builder, recording the first error instead of throwing it:
 // json::parse throws a number too large for a double ("1e400") as
 // out_of_range, without a position and past a catch of parse_error.
@@ -356,6 +387,11 @@ bool UserEntry::matches(const x509::CertFacts& facts) const { return entry_match
 
 Result<UserList> UserList::parse(std::string_view text, std::string_view origin) {
     const Parser parser(origin);
+    if (const std::size_t deep = too_deep(text); deep != std::string_view::npos) {
+        const auto [line, column] = line_column(text, deep + 1);
+        return Error{std::string(origin) + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                     ": arrays and objects nested deeper than " + std::to_string(k_max_depth) + " levels"};
+    }
     json document;
     DomBuilder builder(document);
     if (!json::sax_parse(text, &builder)) {

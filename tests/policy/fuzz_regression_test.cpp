@@ -45,3 +45,23 @@ TEST_CASE("every fuzz regression input of the user list loads without throwing",
         CHECK_NOTHROW(UserList::load(entry.path()));
     }
 }
+
+TEST_CASE("arrays and objects nested deeper than 64 levels are an error, not a stack overflow", "[policy]") {
+    // 100,000 levels overflowed the stack copying the entry's attributes
+    // (check crashed; a SIGHUP reload crashed serve).
+    const auto nested = [](std::size_t levels) {
+        return R"({"users": [{"cn": "joe", "x": )" + std::string(levels, '[') + std::string(levels, ']') + "}]}";
+    };
+    REQUIRE(UserList::parse(nested(61), "users.json")); // 64 levels with the document, "users" and the entry
+    auto deep = UserList::parse(nested(62), "users.json");
+    REQUIRE_FALSE(deep);
+    CHECK(deep.error().message == "users.json:1:92: arrays and objects nested deeper than 64 levels");
+    auto very_deep = UserList::parse(nested(200000), "users.json");
+    REQUIRE_FALSE(very_deep);
+    CHECK(very_deep.error().message == "users.json:1:92: arrays and objects nested deeper than 64 levels");
+    // Brackets inside strings are text.
+    CHECK(UserList::parse(R"({"users": [{"cn": ")" + std::string(1000, '[') + R"(\"{"}]})", "users.json"));
+
+    CHECK(load_error("deep-nesting.json") ==
+          (k_regressions / "deep-nesting.json").string() + ":1:92: arrays and objects nested deeper than 64 levels");
+}
