@@ -354,7 +354,7 @@ json exchange_json(const net::Exchange& exchange, const net::ClientRequest& requ
         for (const auto& h : r.headers)
             headers[h.name] = h.value;
         out["headers"] = std::move(headers);
-        json body = json::parse(r.body, nullptr, false);
+        json body = net::parse_body(r.body);
         out["body"] = body.is_discarded() ? json(r.body) : body;
     } else {
         out["ok"] = false;

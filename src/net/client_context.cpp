@@ -12,6 +12,8 @@
 
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 namespace certauth::net {
 namespace {
 
@@ -178,6 +180,22 @@ std::string_view body_reason(std::string_view body) noexcept {
         ++i;
     if (i >= body.size() || body[i] != '"') return {};
     return body.substr(start, i - start);
+}
+
+nlohmann::json parse_body(std::string_view body) {
+    constexpr int k_max_depth = 64;
+    bool too_deep = false;
+    // `depth` counts the levels around the event (0 for the outermost
+    // array or object). Nothing below the limit is kept: the value stays
+    // shallow while parsed.
+    using Event = nlohmann::json::parse_event_t;
+    const nlohmann::json::parser_callback_t guard = [&too_deep](int depth, Event event, nlohmann::json&) {
+        if ((event == Event::array_start || event == Event::object_start) && depth >= k_max_depth) too_deep = true;
+        return !too_deep;
+    };
+    nlohmann::json value = nlohmann::json::parse(body, guard, false);
+    if (too_deep) return nlohmann::json(nlohmann::json::value_t::discarded);
+    return value;
 }
 
 namespace detail {

@@ -241,7 +241,7 @@ CaseResult evaluate(const ScenarioCase& scenario, const Exchange& exchange) {
     }
     const ClientResponse& response = *exchange.response;
     result.status = response.status;
-    json body = json::parse(response.body, nullptr, false);
+    json body = parse_body(response.body);
     if (body.is_object() && body.contains("reason") && body["reason"].is_string())
         result.reason = body["reason"].get<std::string>();
     result.got = std::to_string(response.status);

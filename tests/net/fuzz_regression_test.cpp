@@ -1,8 +1,12 @@
 // Inputs fuzz/http_request (fuzz/http_request.cpp) found to crash the
-// server's request handling, replayed against the real `certauth serve`.
+// server's request handling, replayed against the real `certauth serve`; and
+// deep JSON from a server, which crashed the probe.
 #include "net/server_support.hpp"
 
+#include <certauth/net/client.hpp>
+
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -78,4 +82,24 @@ TEST_CASE("serve: the fuzzer's input sent 13 bytes at a time as plain HTTP leave
     const auto health = fetch(server.port(), "/healthz", fixture("joe.crt"), fixture("joe.key"));
     REQUIRE(health);
     CHECK(health->status == 200);
+}
+
+// Found while fuzzing the user list: JSON nested 100,000 deep overflows the
+// stack when copied or printed. A server's response body is such input for
+// the probe (probe --json crashed on 300 KB of brackets).
+TEST_CASE("probe: response bodies nested deeper than 64 levels are not JSON to it", "[net]") {
+    const auto nested = [](std::size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+    CHECK(certauth::net::parse_body(R"({"cn":"joe","roles":["admin"]})") ==
+          nlohmann::json{{"cn", "joe"}, {"roles", {"admin"}}});
+    CHECK_FALSE(certauth::net::parse_body(nested(64)).is_discarded());
+    CHECK(certauth::net::parse_body(nested(65)).is_discarded());
+    std::string objects;
+    for (int i = 0; i < 64; ++i)
+        objects += R"({"a":)";
+    objects += "1" + std::string(64, '}');
+    CHECK_FALSE(certauth::net::parse_body(objects).is_discarded());
+    CHECK(certauth::net::parse_body(R"({"a":)" + objects + "}").is_discarded());
+    CHECK(certauth::net::parse_body(nested(200000)).is_discarded());
+    CHECK(certauth::net::parse_body("[1e400]").is_discarded());
+    CHECK(certauth::net::parse_body("not json").is_discarded());
 }

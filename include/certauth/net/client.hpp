@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace certauth::net {
 
 struct ClientTlsOptions {
@@ -123,5 +125,11 @@ Exchange fetch(const ClientContext& context, const ClientRequest& request);
 // without a full JSON parse (load runs call it on every response); "" when
 // absent.
 std::string_view body_reason(std::string_view body) noexcept;
+
+// A response body as JSON, for reports and comparisons: discarded
+// (is_discarded()) when it is not JSON, or nests arrays and objects deeper
+// than 64 levels (copying and printing recurse per level: a server answering
+// 100,000 nested brackets crashed probe --json).
+nlohmann::json parse_body(std::string_view body);
 
 } // namespace certauth::net
