@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
@@ -70,7 +71,12 @@ int decode_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) :
 
 std::string source_dir() { return CERTAUTH_SOURCE_DIR; }
 std::string source_path(const std::string& relative) { return source_dir() + "/" + relative; }
-std::string certauth_binary() { return CERTAUTH_BINARY; }
+// CERTAUTH_TEST_BINARY, when set, names another build of certauth to run
+// (scripts/tsan.sh runs these tests against its ThreadSanitizer build).
+std::string certauth_binary() {
+    const char* other = std::getenv("CERTAUTH_TEST_BINARY");
+    return other != nullptr && *other != '\0' ? std::string(other) : std::string(CERTAUTH_BINARY);
+}
 
 ProcessResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     Pipe in, out, err;
