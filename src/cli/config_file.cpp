@@ -86,7 +86,7 @@ void use_config_file(CLI::App& root) {
 std::optional<std::string> config_file_used(const CLI::App& root) {
     const CLI::Option* option = root.get_config_ptr();
     if (option == nullptr || option->count() == 0) return std::nullopt;
-    std::string file = option->as<std::string>();
+    auto file = option->as<std::string>();
     if (file.empty()) return std::nullopt;
     return file;
 }

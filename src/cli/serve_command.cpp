@@ -9,6 +9,7 @@
 #include <certauth/net/server.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,9 +41,7 @@ struct ServeOptions {
 // 290 years the deadlines overflow (1e300 made every request fail at once).
 constexpr double k_max_timeout = 365.0 * 24 * 3600;
 
-std::chrono::milliseconds millis(double seconds) {
-    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5));
-}
+std::chrono::milliseconds millis(double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000.0)); }
 
 constexpr const char* k_footer = R"(Examples:
   cd fixtures && certauth serve        # the demo: certauth.toml here, https://127.0.0.1:3443

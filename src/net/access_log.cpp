@@ -104,7 +104,7 @@ void append_time(std::string& out, std::chrono::system_clock::time_point time) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
     long long millis = std::chrono::duration_cast<std::chrono::milliseconds>(since - seconds).count();
     if (millis < 0) millis = 0;
-    const std::time_t second = static_cast<std::time_t>(seconds.count());
+    const auto second = static_cast<std::time_t>(seconds.count());
     if (second != cached_second) {
         std::tm tm{};
         gmtime_r(&second, &tm);

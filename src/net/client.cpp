@@ -207,7 +207,7 @@ asio::awaitable<void> run_exchange(ssl::context& tls, Job job) {
 
     const auto& message = parser.get();
     ClientResponse response;
-    response.version = message.version();
+    response.version = static_cast<int>(message.version());
     response.status = static_cast<int>(message.result_int());
     response.reason_phrase = std::string(message.reason());
     for (const auto& field : message)
@@ -229,7 +229,7 @@ Exchange fetch(const ClientContext& context, const ClientRequest& request) {
     asio::io_context io(1);
     const Clock::time_point start = Clock::now();
     Job job{context, request, exchange, start, start + request.timeout};
-    asio::co_spawn(io, run_exchange(tls, job), [](std::exception_ptr e) {
+    asio::co_spawn(io, run_exchange(tls, job), [](const std::exception_ptr& e) {
         if (e) std::rethrow_exception(e);
     });
     io.run();

@@ -194,7 +194,9 @@ nlohmann::json parse_body(std::string_view body) {
         return !too_deep;
     };
     nlohmann::json value = nlohmann::json::parse(body, guard, false);
-    if (too_deep) return nlohmann::json(nlohmann::json::value_t::discarded);
+    // Not `return {...}`: braces would pick json's initializer-list constructor (an array).
+    if (too_deep)
+        return nlohmann::json(nlohmann::json::value_t::discarded); // NOLINT(modernize-return-braced-init-list)
     return value;
 }
 

@@ -154,12 +154,12 @@ void serialize(const Response& response, unsigned request_version, std::string_v
 }
 
 std::string http_date(long long unix_seconds) {
-    const std::time_t t = static_cast<std::time_t>(unix_seconds);
+    const auto t = static_cast<std::time_t>(unix_seconds);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[40];
     const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    return std::string(buf, n);
+    return {buf, n};
 }
 
 } // namespace certauth::net

@@ -480,6 +480,7 @@ Result<LoadResult> run_load(const ClientContext& context, const LoadOptions& opt
     unsigned finished = 0;
     Clock::time_point last_finish = start;
     std::vector<std::thread> pool;
+    pool.reserve(workers.size());
     for (auto& worker : workers)
         pool.emplace_back([&, w = worker.get()] {
             w->run();

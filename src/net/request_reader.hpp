@@ -167,7 +167,7 @@ inline RequestFacts request_facts(const RequestParser::value_type& request) {
 inline std::string_view request_host(const RequestParser::value_type& request) {
     const auto host = request.find(boost::beast::http::field::host);
     if (host == request.end()) return {};
-    return std::string_view(host->value().data(), host->value().size());
+    return {host->value().data(), host->value().size()};
 }
 
 } // namespace certauth::net::detail

@@ -283,7 +283,7 @@ class Parser {
         UserEntry entry;
         entry.json_path = "users[" + std::to_string(index) + "]";
         if (value.is_string()) {
-            const std::string& name = value.get_ref<const std::string&>();
+            const auto& name = value.get_ref<const std::string&>();
             if (name.empty()) return error(entry.json_path, "empty string; a bare string is a CN");
             entry.cn = name;
             return entry;
@@ -302,7 +302,7 @@ class Parser {
                 continue;
             }
             if (!item.is_string()) return error(where, "expected a string, " + got(item));
-            const std::string& text = item.get_ref<const std::string&>();
+            const auto& text = item.get_ref<const std::string&>();
             if (text.empty()) return error(where, "empty string");
             std::optional<std::string> normal = normalise(*match, text);
             if (!normal) {
@@ -347,7 +347,7 @@ class Parser {
             const std::string where = path + "." + key;
             if (key == "path") {
                 if (!item.is_string()) return error(where, "expected a string, " + got(item));
-                const std::string& text = item.get_ref<const std::string&>();
+                const auto& text = item.get_ref<const std::string&>();
                 if (text.empty() || text.front() != '/')
                     return error(where, "must start with \"/\", got " + quoted(item));
                 std::optional<std::string> normal;

@@ -24,8 +24,7 @@ struct FileCloser {
 };
 
 std::string ia5(const ASN1_STRING* s) {
-    return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                       static_cast<std::size_t>(ASN1_STRING_length(s)));
+    return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s))};
 }
 
 std::string ip_text(const ASN1_OCTET_STRING* ip) {

@@ -34,11 +34,14 @@ std::string Name::first(std::string_view key) const {
 
 std::string Name::to_string() const {
     std::string out;
-    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    // Last entry first (RFC 2253 order, see facts.hpp). (Not std::views::reverse:
+    // clang 14, which clang-tidy uses, cannot parse libstdc++ 12's ranges.)
+    for (std::size_t i = entries.size(); i-- > 0;) {
+        const NameEntry& entry = entries[i];
         if (!out.empty()) out += ", ";
-        out += it->key;
+        out += entry.key;
         out += '=';
-        out += escape_value(it->value);
+        out += escape_value(entry.value);
     }
     return out;
 }

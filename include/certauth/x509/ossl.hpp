@@ -18,11 +18,13 @@ namespace certauth::x509 {
 template <class T>
 struct Deleter; // specialised below, one per OpenSSL type
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `type` is a type name, which cannot be parenthesised.
 #define CERTAUTH_OSSL_DELETER(type, free_fn)                                                                           \
     template <>                                                                                                        \
     struct Deleter<type> {                                                                                             \
         void operator()(type* p) const noexcept { free_fn(p); }                                                        \
     }
+// NOLINTEND(bugprone-macro-parentheses)
 
 CERTAUTH_OSSL_DELETER(X509, X509_free);
 CERTAUTH_OSSL_DELETER(X509_CRL, X509_CRL_free);
