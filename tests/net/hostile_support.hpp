@@ -46,10 +46,11 @@ struct Memory {
 };
 std::optional<Memory> memory_of(pid_t pid);
 
-// True when this test binary (and so the certauth binary of the same build)
-// runs under a sanitizer whose memory use says nothing about certauth's
-// (ASan's quarantine keeps freed memory resident; TSan's shadow memory).
-bool sanitized_build();
+// True when process `pid` (a certauth of an ASan or TSan build: the tests
+// may run another build's binary, see CERTAUTH_TEST_BINARY) runs under a
+// sanitizer whose memory use says nothing about certauth's (ASan's
+// quarantine keeps freed memory resident; TSan's shadow memory grows).
+bool sanitized_process(pid_t pid);
 
 // The bytes of a real TLS ClientHello (TLS 1.2-1.3, SNI localhost), made by
 // an OpenSSL client on memory BIOs.

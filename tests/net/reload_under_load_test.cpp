@@ -159,7 +159,7 @@ TEST_CASE("reload under load: 100 SIGHUPs while 16 connections are busy; 200/401
     REQUIRE(at_end);
     INFO("server RSS after reload " << k_round << ": " << after_first_round->rss_kib << " KiB; after reload "
                                     << k_reloads << ": " << at_end->rss_kib << " KiB");
-    if (sanitized_build()) {
+    if (sanitized_process(pid)) {
         // ASan's quarantine keeps freed memory resident, TSan's shadow grows
         // with it: their RSS says nothing about certauth's.
         WARN("sanitizer build: the RSS bound is checked in the normal build only");
