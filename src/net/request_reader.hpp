@@ -41,23 +41,6 @@ inline void configure_parser(RequestParser& parser, const Limits& limits) {
     parser.eager(true);
 }
 
-// Parses what is already in `buffer` (usually the whole request came in one
-// read) and consumes it, with Beast's per-call header limit only (see
-// parse_request, which the session uses, for the limit over the whole header). True when that settled the request:
-// complete, or failed with `ec`; false when more bytes must be read (ec cleared).
-inline bool parse_buffered(RequestParser& parser, boost::beast::flat_buffer& buffer, boost::beast::error_code& ec) {
-    namespace http = boost::beast::http;
-    ec = {};
-    if (buffer.size() == 0) return false;
-    const std::size_t used = parser.put(buffer.data(), ec);
-    buffer.consume(used);
-    if (ec == http::error::need_more) {
-        ec = {};
-        return false;
-    }
-    return ec || parser.is_done();
-}
-
 // Parses what is in `buffer` and consumes it, holding the request line and
 // headers to limits.max_header_size bytes in total. Beast's header_limit
 // holds per call to put(), and a header that arrives in pieces is parsed in
