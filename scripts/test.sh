@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds certauth and runs every test: the normal build with warnings as
-# errors, then the same tests built with AddressSanitizer + UndefinedBehavior
-# Sanitizer. Usage: scripts/test.sh   (from anywhere; CI runs exactly this)
+# errors and its tests; clang-tidy over src/; the same tests built with
+# AddressSanitizer + UndefinedBehaviorSanitizer; the server's concurrent tests
+# under ThreadSanitizer; the fuzz regressions and a short libFuzzer run of
+# every target. Usage: scripts/test.sh   (from anywhere; CI runs exactly this)
+# CERTAUTH_FUZZ_SECONDS (default 60) sets the fuzzing time per target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -9,7 +12,8 @@ jobs=${CERTAUTH_JOBS:-2}
 
 bash scripts/bootstrap.sh
 
-step() { printf '\n==> %s\n' "$*"; }
+start=$(date +%s)
+step() { printf '\n==> [%s s] %s\n' "$(($(date +%s) - start))" "$*"; }
 
 step "build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCERTAUTH_WERROR=ON
@@ -18,13 +22,22 @@ cmake --build build -j "$jobs"
 step "tests"
 (cd build && ctest --output-on-failure -j "$jobs")
 
+step "clang-tidy over src/"
+bash scripts/tidy.sh build
+
 step "build with ASan+UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCERTAUTH_WERROR=ON -DCERTAUTH_SANITIZE=ON
 cmake --build build-asan -j "$jobs"
 
 step "tests under ASan+UBSan"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -j "$jobs")
+(cd build-asan &&
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j "$jobs")
+
+step "ThreadSanitizer: serve, hostile clients, reload under load, faults"
+bash scripts/tsan.sh
+
+step "fuzzing: regressions, then ${CERTAUTH_FUZZ_SECONDS:-60} s per target"
+bash scripts/fuzz.sh "${CERTAUTH_FUZZ_SECONDS:-60}"
 
 step "all tests passed"
