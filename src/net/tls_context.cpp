@@ -139,7 +139,8 @@ Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::T
 
     // Resumption from a bounded server-side cache (TLS 1.3 then issues
     // stateful tickets: session ids, not the encrypted session).
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    // 0 turns the cache off (OpenSSL would take a size of 0 as unlimited).
+    SSL_CTX_set_session_cache_mode(ctx, settings.session_cache_size == 0 ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, static_cast<long>(settings.session_cache_size));
     SSL_CTX_set_timeout(ctx, static_cast<long>(settings.session_timeout.count()));
     SSL_CTX_set_num_tickets(ctx, settings.session_cache_size == 0 ? 0 : 1);
