@@ -5,6 +5,8 @@
 
 #include "client_tls.hpp"
 
+#include <certauth/json_text.hpp>
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/tls1.h>
@@ -183,21 +185,10 @@ std::string_view body_reason(std::string_view body) noexcept {
 }
 
 nlohmann::json parse_body(std::string_view body) {
-    constexpr int k_max_depth = 64;
-    bool too_deep = false;
-    // `depth` counts the levels around the event (0 for the outermost
-    // array or object). Nothing below the limit is kept: the value stays
-    // shallow while parsed.
-    using Event = nlohmann::json::parse_event_t;
-    const nlohmann::json::parser_callback_t guard = [&too_deep](int depth, Event event, nlohmann::json&) {
-        if ((event == Event::array_start || event == Event::object_start) && depth >= k_max_depth) too_deep = true;
-        return !too_deep;
-    };
-    nlohmann::json value = nlohmann::json::parse(body, guard, false);
+    Result<nlohmann::json> parsed = parse_json(body, "response body");
     // Not `return {...}`: braces would pick json's initializer-list constructor (an array).
-    if (too_deep)
-        return nlohmann::json(nlohmann::json::value_t::discarded); // NOLINT(modernize-return-braced-init-list)
-    return value;
+    if (!parsed) return nlohmann::json(nlohmann::json::value_t::discarded); // NOLINT(modernize-return-braced-init-list)
+    return std::move(*parsed);
 }
 
 namespace detail {

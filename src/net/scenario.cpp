@@ -2,13 +2,13 @@
 // and judging an exchange against a case (pure; no sockets).
 #include <certauth/net/scenario.hpp>
 
+#include <certauth/json_text.hpp>
 #include <certauth/x509/certificate.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
-#include <regex>
 #include <set>
 
 namespace certauth::net {
@@ -148,18 +148,9 @@ std::size_t ScenarioRun::count(Verdict verdict) const {
 }
 
 Result<ScenarioFile> parse_scenarios(std::string_view text, const fs::path& file) {
-    json document;
-    try {
-        document = json::parse(text);
-    } catch (const json::parse_error& e) {
-        // "[json.exception.parse_error.101] parse error at line 3, column 7: syntax error ..."
-        const std::string what = e.what();
-        static const std::regex position(R"(at line (\d+), column (\d+): (.*))");
-        std::smatch m;
-        if (std::regex_search(what, m, position))
-            return Error{file.string() + ":" + m[1].str() + ":" + m[2].str() + ": " + m[3].str()};
-        return Error{file.string() + ": invalid JSON: " + what};
-    }
+    Result<json> parsed = parse_json(text, file.string());
+    if (!parsed) return parsed.error();
+    json document = std::move(*parsed);
     if (!document.is_object())
         return Error{file.string() + ": expected an object with \"defaults\" and \"cases\", got " +
                      type_name(document)};

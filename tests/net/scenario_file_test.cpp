@@ -126,6 +126,16 @@ TEST_CASE("scenario file errors name the file - the JSON path and what is wrong"
     CHECK_THAT(missing.error().message, Catch::Contains("no-such-scenarios.json"));
 }
 
+// Found by fuzzing the user list, which shares the JSON reader: a number
+// beyond a double and nesting deep enough to overflow the stack crashed
+// probe --scenarios; both are errors with a position.
+TEST_CASE("scenario files with 1e400 or nesting deeper than 64 levels are errors - not crashes", "[net]") {
+    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 1e400}]})") ==
+          "dir/s.json:1:40: number overflow parsing '1e400'");
+    const std::string deep = R"({"cases": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
+    CHECK(parse_error(deep) == "dir/s.json:1:74: arrays and objects nested deeper than 64 levels");
+}
+
 TEST_CASE("evaluate judges status - reason and user fields - and says expected vs got", "[net]") {
     ScenarioCase c;
     c.name = "joe";
