@@ -34,7 +34,6 @@ struct ServeOptions {
     std::size_t max_header_size = 16 * 1024;
     std::size_t max_body_size = 64 * 1024;
     std::size_t session_cache = 1024;
-    std::string io_model = "per-thread";
 };
 
 // The timeouts' upper bound: a year is no longer a timeout, and beyond about
@@ -113,10 +112,6 @@ Command add_serve_command(CLI::App& root) {
     cmd->add_option("--session-cache", options->session_cache,
                     "TLS sessions kept for resumption (server-side cache, ~6.5 KiB each; 0 disables resumption)")
         ->capture_default_str();
-    cmd->add_option("--io-model", options->io_model,
-                    "per-thread: one event loop per thread, SO_REUSEPORT listeners; shared: one loop, all threads")
-        ->check(CLI::IsMember({"per-thread", "shared"}))
-        ->capture_default_str();
 
     return {cmd, [options, &root]() -> int {
                 if (options->cert.empty() || options->key.empty()) {
@@ -133,7 +128,6 @@ Command add_serve_command(CLI::App& root) {
                 server.tls.session_cache_size = options->session_cache;
                 server.config_file = config_file_used(root).value_or("");
                 server.threads = options->threads;
-                server.io_model = options->io_model == "shared" ? net::IoModel::shared : net::IoModel::per_thread;
                 server.log_format = options->no_access_log          ? net::LogFormat::none
                                     : options->log_format == "json" ? net::LogFormat::json
                                                                     : net::LogFormat::text;

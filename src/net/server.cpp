@@ -12,7 +12,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <algorithm>
 #include <csignal>
@@ -29,6 +28,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>;
 
 // One diagnostic line on stderr in one write(2).
 void diagnostic(std::string_view text) {
@@ -71,12 +71,12 @@ Result<ListenAddress> parse_listen(const std::string& text) {
     return out;
 }
 
-// Accepts connections on one acceptor; sessions run on `io` (on a strand of
-// it when several threads run it).
+// Accepts connections on one acceptor; its sessions run on the same worker
+// thread (`io`), listed in `sessions`.
 class Listener : public std::enable_shared_from_this<Listener> {
   public:
-    Listener(asio::io_context& io, tcp::acceptor acceptor, detail::ServerContext& context, bool strand)
-        : m_io(io), m_acceptor(std::move(acceptor)), m_context(context), m_retry(io), m_strand(strand) {}
+    Listener(asio::io_context& io, Acceptor acceptor, detail::ServerContext& context, detail::DeadlineSweeper& sessions)
+        : m_io(io), m_acceptor(std::move(acceptor)), m_context(context), m_sessions(sessions), m_retry(io) {}
 
     void start() {
         asio::post(m_acceptor.get_executor(), [self = shared_from_this()] { self->do_accept(); });
@@ -92,16 +92,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
   private:
     void do_accept() {
         if (!m_acceptor.is_open()) return;
-        auto handler = [self = shared_from_this()](error_code ec, tcp::socket socket) {
+        auto handler = [self = shared_from_this()](error_code ec, detail::Socket socket) {
             self->on_accept(ec, std::move(socket));
         };
-        if (m_strand)
-            m_acceptor.async_accept(asio::make_strand(m_io), std::move(handler));
-        else
-            m_acceptor.async_accept(m_io, std::move(handler));
+        m_acceptor.async_accept(m_io, std::move(handler));
     }
 
-    void on_accept(error_code ec, tcp::socket socket) {
+    void on_accept(error_code ec, detail::Socket socket) {
         if (ec == asio::error::operation_aborted || !m_acceptor.is_open()) return;
         if (ec) {
             if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
@@ -126,16 +123,16 @@ class Listener : public std::enable_shared_from_this<Listener> {
         } else {
             error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            detail::start_session(std::move(socket), m_context);
+            detail::start_session(std::move(socket), m_context, m_sessions);
         }
         do_accept();
     }
 
     asio::io_context& m_io;
-    tcp::acceptor m_acceptor;
+    Acceptor m_acceptor;
     detail::ServerContext& m_context;
+    detail::DeadlineSweeper& m_sessions;
     asio::steady_timer m_retry;
-    bool m_strand;
     bool m_warned = false;
 };
 
@@ -151,6 +148,34 @@ void raise_file_limit(std::size_t wanted) {
                    ") is below --max-connections; raise it (ulimit -n) to serve that many clients");
 }
 
+// How often a worker drops its connections past their deadline: a timeout
+// closes a connection at most this much late.
+constexpr std::chrono::milliseconds k_sweep_interval{250};
+
+// One worker thread: its event loop, its listeners (SO_REUSEPORT: the kernel
+// spreads connections), and the connections it serves, all of whose I/O
+// stays on this thread (hence Asio's reactor without I/O locking).
+struct Worker {
+    asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    detail::DeadlineSweeper sessions;
+    asio::steady_timer sweep_timer{io};
+
+    Worker() = default;
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    // After the thread stopped: the sessions left go before their io_context.
+    ~Worker() { detail::destroy_sessions(sessions); }
+
+    void sweep() {
+        sweep_timer.expires_after(k_sweep_interval);
+        sweep_timer.async_wait([this](error_code ec) {
+            if (ec) return;
+            sessions.sweep(std::chrono::steady_clock::now());
+            sweep();
+        });
+    }
+};
+
 } // namespace
 
 std::string BoundAddress::url() const {
@@ -159,17 +184,11 @@ std::string BoundAddress::url() const {
 }
 
 struct Server::Impl {
-    struct Worker {
-        asio::io_context io{1};
-        std::thread thread;
-    };
-
     explicit Impl(ServerOptions opts, std::shared_ptr<const State> initial)
         : options(std::move(opts)), holder(std::move(initial)), log(options.log_format),
           context(holder, limits_of(options), log), signals(control) {
         threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
-        const std::size_t contexts = options.io_model == IoModel::per_thread ? threads : 1;
-        for (std::size_t i = 0; i < contexts; ++i)
+        for (std::size_t i = 0; i < threads; ++i)
             workers.push_back(std::make_unique<Worker>());
     }
 
@@ -185,7 +204,6 @@ struct Server::Impl {
     }
 
     Result<void> bind() {
-        const bool per_thread = options.io_model == IoModel::per_thread;
         tcp::resolver resolver(control);
         for (const std::string& text : options.listen) {
             auto address = parse_listen(text);
@@ -210,25 +228,18 @@ struct Server::Impl {
                                  "): " + ec.message()};
                 const unsigned short port = first.local_endpoint().port();
                 const tcp::endpoint bound(endpoint.address(), port);
-                if (!per_thread) {
-                    first.listen(asio::socket_base::max_listen_connections, ec);
+                first.close();
+                for (auto& worker : workers) {
+                    Acceptor acceptor(worker->io);
+                    acceptor.open(bound.protocol(), ec);
+                    if (!ec && bound.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+                    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+                    if (!ec) acceptor.set_option(reuse_port(true), ec);
+                    if (!ec) acceptor.bind(bound, ec);
+                    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
                     if (ec) return Error{"cannot listen on " + text + ": " + ec.message()};
                     listeners.push_back(
-                        std::make_shared<Listener>(workers.front()->io, std::move(first), context, threads > 1));
-                } else {
-                    first.close();
-                    for (auto& worker : workers) {
-                        tcp::acceptor acceptor(worker->io);
-                        acceptor.open(bound.protocol(), ec);
-                        if (!ec && bound.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
-                        if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-                        if (!ec) acceptor.set_option(reuse_port(true), ec);
-                        if (!ec) acceptor.bind(bound, ec);
-                        if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-                        if (ec) return Error{"cannot listen on " + text + ": " + ec.message()};
-                        listeners.push_back(
-                            std::make_shared<Listener>(worker->io, std::move(acceptor), context, false));
-                    }
+                        std::make_shared<Listener>(worker->io, std::move(acceptor), context, worker->sessions));
                 }
                 BoundAddress b;
                 b.host = bound.address().to_string();
@@ -250,8 +261,7 @@ struct Server::Impl {
                    (options.tls.client_cert == ClientCertMode::require ? "required at the handshake (--require-cert)"
                                                                        : "requested; denials answered 401/403") +
                    "; " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
-                   (options.io_model == IoModel::per_thread ? " (one io_context each, SO_REUSEPORT)"
-                                                            : " (one shared io_context)"));
+                   " (one event loop each, SO_REUSEPORT)");
         for (const BoundAddress& address : addresses)
             diagnostic("listening on " + address.url());
     }
@@ -294,8 +304,8 @@ struct Server::Impl {
         context.stopping.store(true, std::memory_order_release);
         for (auto& listener : listeners)
             listener->stop();
-        for (auto& session : context.sessions.live())
-            session->stop_gracefully();
+        for (auto& worker : workers)
+            asio::post(worker->io, [w = worker.get()] { detail::stop_sessions(w->sessions); });
         // Finish in-flight requests within the shutdown timeout.
         std::size_t left = 0;
         {
@@ -329,8 +339,9 @@ struct Server::Impl {
         wait_signal();
         for (auto& listener : listeners)
             listener->start();
-        for (unsigned i = 0; i < threads; ++i) {
-            asio::io_context& io = workers[i % workers.size()]->io;
+        for (auto& worker : workers) {
+            worker->sweep();
+            asio::io_context& io = worker->io;
             threads_running.emplace_back([&io] {
                 for (;;) {
                     try {

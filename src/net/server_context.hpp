@@ -3,19 +3,19 @@
 // Plain types and one Asio type (the accepted socket); Beast stays in
 // session.cpp.
 
+#include "deadline_sweeper.hpp"
+
 #include <certauth/net/access_log.hpp>
 #include <certauth/net/server_state.hpp>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <memory>
 #include <mutex>
-#include <unordered_map>
-#include <vector>
 
 namespace certauth::net::detail {
 
@@ -28,40 +28,6 @@ struct Limits {
     std::size_t max_body_size = 64 * 1024;
 };
 
-// A connection the server can ask to finish: stop_gracefully() is callable
-// from any thread (it posts to the session's own executor).
-class SessionBase : public std::enable_shared_from_this<SessionBase> {
-  public:
-    virtual ~SessionBase() = default;
-    virtual void stop_gracefully() = 0;
-};
-
-// The live sessions, for a graceful stop. Touched once when a connection
-// opens and once when it closes, never per request.
-class SessionRegistry {
-  public:
-    void add(SessionBase* session, std::weak_ptr<SessionBase> weak) {
-        std::lock_guard lock(m_mutex);
-        m_sessions.emplace(session, std::move(weak));
-    }
-    void remove(SessionBase* session) {
-        std::lock_guard lock(m_mutex);
-        m_sessions.erase(session);
-    }
-    std::vector<std::shared_ptr<SessionBase>> live() {
-        std::vector<std::shared_ptr<SessionBase>> out;
-        std::lock_guard lock(m_mutex);
-        out.reserve(m_sessions.size());
-        for (auto& [raw, weak] : m_sessions)
-            if (auto session = weak.lock()) out.push_back(std::move(session));
-        return out;
-    }
-
-  private:
-    std::mutex m_mutex;
-    std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> m_sessions;
-};
-
 struct ServerContext {
     ServerContext(StateHolder& holder, const Limits& limit, const AccessLog& log)
         : states(holder), limits(limit), access_log(log) {}
@@ -69,7 +35,6 @@ struct ServerContext {
     StateHolder& states;
     const Limits limits;
     const AccessLog& access_log;
-    SessionRegistry sessions;
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopping{false};
 
@@ -85,8 +50,20 @@ struct ServerContext {
     }
 };
 
+// An accepted connection's socket, bound to its worker's io_context (no
+// type-erased executor).
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
 // Starts serving an accepted connection (counted in `context.connections`
-// by the caller) under the current state.
-void start_session(boost::asio::ip::tcp::socket&& socket, ServerContext& context);
+// by the caller) on the calling worker thread, whose connections `sessions`
+// lists. The session frees itself when it ends.
+void start_session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions);
+
+// On the worker thread of `sessions`: a graceful stop of each (SIGTERM).
+void stop_sessions(DeadlineSweeper& sessions);
+
+// After the worker thread of `sessions` stopped for good: frees the
+// sessions left (their pending waits are never run).
+void destroy_sessions(DeadlineSweeper& sessions);
 
 } // namespace certauth::net::detail

@@ -1,26 +1,32 @@
-// One client connection: TLS detection and handshake, then HTTP/1.1 requests
-// until the client, a timeout or a graceful stop ends it (the shape of
-// Beast's async-ssl server: do_x / on_x pairs, a deadline before every
-// phase, parser limits on every read). What to answer comes from
-// handler.cpp; the connection's decision from server_state.cpp.
+// One client connection: TLS or plain HTTP (the first byte, peeked), the TLS
+// handshake, then HTTP/1.1 requests until the client, a timeout or a
+// graceful stop ends it. All of a connection's work runs on the worker
+// thread that accepted it, as one state machine: each step runs until the
+// socket must become readable or writable (tls_socket.hpp's Io), and one
+// socket.async_wait resumes it. No per-operation timer: the connection
+// stores its deadline and its thread's sweeper drops it once past
+// (deadline_sweeper.hpp). No per-connection buffer while the connection
+// waits: requests are read and answers written through buffers of the
+// thread, and only bytes that must outlive a wait (a request cut in pieces,
+// pipelined requests, an answer the socket would not take at once) are
+// copied to the connection. What to answer comes from handler.cpp; the
+// connection's decision from server_state.cpp.
+#include "deadline_sweeper.hpp"
 #include "request_reader.hpp"
 #include "server_context.hpp"
+#include "tls_socket.hpp"
 
 #include <certauth/net/handler.hpp>
 
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/string_body.hpp>
 
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include <sys/socket.h>
 
 namespace certauth::net::detail {
 namespace {
@@ -28,11 +34,18 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using Clock = std::chrono::system_clock;
 using Steady = std::chrono::steady_clock;
+
+// A read asks for at least this much room.
+constexpr std::size_t k_min_read = 1024;
+// The thread's buffers are given back to this size after a larger request
+// or answer.
+constexpr std::size_t k_thread_buffer = 16 * 1024;
+// How long a closing connection waits for the client's close_notify.
+constexpr std::chrono::milliseconds k_close_wait{2000};
 
 // The Date header, formatted once per second per thread.
 std::string_view current_date(Clock::time_point now) {
@@ -46,80 +59,204 @@ std::string_view current_date(Clock::time_point now) {
     return cached;
 }
 
-std::string peer_of(const tcp::socket& socket) {
+std::string peer_of(const Socket& socket) {
     error_code ec;
     const tcp::endpoint endpoint = socket.remote_endpoint(ec);
     if (ec) return "-";
     const asio::ip::address address = endpoint.address();
-    std::string text = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
-    return text + ":" + std::to_string(endpoint.port());
+    // Appended piece by piece: g++ 12 -O2 warns (-Wrestrict, wrongly) on "[" + s + "]".
+    std::string text;
+    if (address.is_v6()) text += '[';
+    text += address.to_string();
+    if (address.is_v6()) text += ']';
+    text += ':';
+    text += std::to_string(endpoint.port());
+    return text;
 }
 
 std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
 
-class Session final : public SessionBase {
+// The buffers of the worker thread: the connection running now reads its
+// request into `in` and writes its answer from `out`; both are empty
+// whenever it returns to the event loop (Session::park).
+struct ThreadBuffers {
+    beast::flat_buffer in;
+    std::string out;
+};
+
+ThreadBuffers& thread_buffers() {
+    thread_local ThreadBuffers buffers;
+    return buffers;
+}
+
+class Session final : public Expirable {
   public:
-    Session(tcp::socket&& socket, ServerContext& context, std::shared_ptr<const State> state, SSL* ssl)
-        : m_context(context), m_state(std::move(state)), m_peer(peer_of(socket)),
-          m_stream(beast::tcp_stream(std::move(socket)), ssl), m_buffer(read_buffer_limit(context.limits)) {
-        m_verification.trust = &m_state->trust;
-        attach_verification(m_stream.native_handle(), &m_verification);
-        m_out.reserve(1024);
+    Session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions)
+        : m_context(context), m_sessions(sessions), m_socket(std::move(socket)), m_threads(thread_buffers()) {
+        m_sessions.add(*this);
+        // OpenSSL and the plain reads use the descriptor directly: it must
+        // not block (Asio sets O_NONBLOCK only for its own operations).
+        error_code ec;
+        m_socket.non_blocking(true, ec);
+        if (ec) drop();
+        if (m_context.access_log.enabled()) m_peer = peer_of(m_socket);
     }
 
-    ~Session() override {
-        m_context.sessions.remove(this);
+    ~Session() {
+        m_sessions.remove(*this);
         m_context.connection_closed();
     }
 
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
     void start() {
-        m_context.sessions.add(this, weak_from_this());
-        asio::dispatch(m_stream.get_executor(), [self = self()] { self->do_detect(); });
+        // Dropped unserved when the server is stopping.
+        if (m_dropped || m_context.stopping.load(std::memory_order_relaxed)) return end();
+        set_deadline(Steady::now() + m_context.limits.handshake_timeout);
+        run();
     }
 
-    void stop_gracefully() override {
-        asio::post(m_stream.get_executor(), [self = self()] {
-            self->m_stopping = true;
-            // Waiting for a client that has not sent a request: close now.
-            // A request in flight is answered (with Connection: close) first.
-            if (self->m_phase == Phase::handshake || self->m_phase == Phase::idle) self->lowest().cancel();
+    // The sweeper: the deadline of the current phase passed. Dropped.
+    void expire() noexcept override { drop(); }
+
+    // A graceful stop: a connection waiting for a client that has not sent
+    // a request is closed now; a request in flight is answered (with
+    // Connection: close) first.
+    void stop_gracefully() noexcept {
+        m_stopping = true;
+        if (m_phase == Phase::detect || m_phase == Phase::handshake || m_phase == Phase::idle) drop();
+    }
+
+    // At server teardown, after the worker thread stopped for good.
+    void destroy() noexcept { delete this; }
+
+  private:
+    enum class Phase { detect, handshake, idle, reading, writing, closing };
+
+    int fd() { return m_socket.native_handle(); }
+
+    // --- the driver ---------------------------------------------------------
+
+    // Runs the current phase until it waits for the socket or the
+    // connection ends. Every path ends in wait() or end().
+    void run() {
+        for (;;) {
+            Io io = Io::done;
+            switch (m_phase) {
+            case Phase::detect: io = detect(); break;
+            case Phase::handshake: io = handshake(); break;
+            case Phase::idle: io = idle(); break;
+            case Phase::reading: io = read_request(); break;
+            case Phase::writing: io = write_response(); break;
+            case Phase::closing: io = closing(); break;
+            }
+            if (io == Io::done) continue; // the phase changed: run the next one
+            if (io != Io::want_read && io != Io::want_write) return end();
+            // What OpenSSL wrote goes out before the connection waits.
+            if (m_tls && m_tls->has_pending()) {
+                const Io flushed = m_tls->flush();
+                if (flushed == Io::failed) return end();
+                if (flushed == Io::want_write) return wait(flushed);
+            }
+            return wait(io);
+        }
+    }
+
+    void wait(Io io) {
+        park();
+        m_waiting = true;
+        m_socket.async_wait(io == Io::want_read ? Socket::wait_read : Socket::wait_write, [this](const error_code& ec) {
+            m_waiting = false;
+            if (m_dropped || ec) return end();
+            run();
         });
     }
 
-  private:
-    enum class Phase { handshake, idle, reading, writing, closing };
-
-    std::shared_ptr<Session> self() { return std::static_pointer_cast<Session>(shared_from_this()); }
-    beast::tcp_stream& lowest() { return m_stream.next_layer(); }
-
-    // --- TLS or plain HTTP, then the handshake -----------------------------
-
-    void do_detect() {
-        if (m_context.stopping.load(std::memory_order_relaxed)) return; // dropped unserved
-        lowest().expires_after(m_context.limits.handshake_timeout);
-        beast::async_detect_ssl(lowest(), m_buffer,
-                                [self = self()](error_code ec, bool tls) { self->on_detect(ec, tls); });
+    // Leaving the thread: what is in its buffers and must outlive the wait
+    // moves to the connection.
+    void park() {
+        beast::flat_buffer& in = m_threads.in;
+        if (m_in == &in) {
+            if (in.size() > 0) {
+                if (!m_own_in) m_own_in = std::make_unique<beast::flat_buffer>();
+                m_own_in->max_size(in.max_size());
+                const auto data = in.data();
+                const auto space = m_own_in->prepare(data.size());
+                std::memcpy(space.data(), data.data(), data.size());
+                m_own_in->commit(data.size());
+                in.clear();
+                m_in = m_own_in.get();
+            } else {
+                m_in = nullptr;
+            }
+        }
+        if (m_out == &m_threads.out) {
+            if (m_phase == Phase::writing) {
+                m_own_out = m_threads.out; // the rest of the answer (same bytes: OpenSSL retries the record)
+                m_out = &m_own_out;
+            } else {
+                m_out = nullptr;
+            }
+            m_threads.out.clear();
+        }
+        if (m_threads.in.capacity() > k_thread_buffer) m_threads.in.shrink_to_fit();
+        if (m_threads.out.capacity() > k_thread_buffer) std::string().swap(m_threads.out);
     }
 
-    void on_detect(error_code ec, bool tls) {
-        if (ec) return; // silent, timed out or gone: dropped
-        if (!tls) {
+    // Closes the socket now; a pending wait completes (aborted) and ends
+    // the session. Safe to call more than once.
+    void drop() noexcept {
+        m_dropped = true;
+        error_code ignored;
+        m_socket.close(ignored);
+    }
+
+    // The session is over: freed now, or once its pending wait has come back.
+    void end() {
+        // Alerts and close_notify, as far as the socket takes them now.
+        if (m_tls && !m_dropped) (void)m_tls->flush();
+        if (m_in == &m_threads.in) m_threads.in.clear();
+        if (m_out == &m_threads.out) m_threads.out.clear();
+        if (m_waiting) return drop();
+        delete this;
+    }
+
+    // --- TLS or plain HTTP, then the handshake --------------------------------
+
+    Io detect() {
+        unsigned char first = 0;
+        const Io io = peek_first_byte(fd(), first);
+        if (io != Io::done) return io; // wait for it, or silent and gone: dropped
+        if (first != 0x16) {
             // Plain HTTP sent to the TLS port: read the request (so that the
             // client sees the answer, not a reset) and tell it to use https.
-            m_tls = false;
-            m_request_start = Steady::now();
-            do_read_request();
-            return;
+            m_tls_mode = false;
+            begin_request();
+            return Io::done;
         }
-        m_stream.async_handshake(ssl::stream_base::server, m_buffer.data(),
-                                 [self = self()](error_code ec, std::size_t used) { self->on_handshake(ec, used); });
+        m_state = m_context.states.current();
+        x509::Ptr<SSL> ssl(SSL_new(m_state->tls.native()));
+        if (!ssl) {
+            x509::drain_errors();
+            return Io::failed;
+        }
+        m_verification.trust = &m_state->trust;
+        attach_verification(ssl.get(), &m_verification);
+        m_tls.emplace(std::move(ssl), fd());
+        if (!m_tls->valid()) return Io::failed;
+        m_phase = Phase::handshake;
+        return Io::done;
     }
 
-    void on_handshake(error_code ec, std::size_t used) {
-        if (ec) return; // refused or failed (--require-cert, bad ClientHello, timeout): the client saw the alert
-        m_buffer.consume(used);
+    Io handshake() {
+        const Io io = m_tls->handshake();
+        // Refused or failed (--require-cert, a bad ClientHello, EOF): the
+        // client saw the alert, if any. Dropped.
+        if (io != Io::done) return io == Io::closed ? Io::failed : io;
         decide(Clock::now());
-        do_read();
+        enter_idle();
+        return Io::done;
     }
 
     // Verified and decided once per connection and configuration generation.
@@ -132,125 +269,152 @@ class Session final : public SessionBase {
             m_verification.trust = &m_state->trust;
             m_verification.status.reset();
         }
-        m_connection = decide_connection(*m_state, m_stream.native_handle(), m_verification.status, now);
+        m_connection = decide_connection(*m_state, m_tls->native(), m_verification.status, now);
         // The handshake's verification is valid for this state only.
         m_verification.status.reset();
+        // Reads and writes do not clear OpenSSL's error queue: leave it empty.
+        ERR_clear_error();
         m_decided = true;
     }
 
-    // --- requests -----------------------------------------------------------
+    // --- requests -------------------------------------------------------------
 
-    void do_read() {
+    // Waiting for the next request: the request timeout for a connection's
+    // first, then the idle timeout.
+    void enter_idle() {
         m_phase = Phase::idle;
-        if (m_stopping) return do_close();
-        if (m_buffer.size() > 0) { // pipelined: the next request is already here
-            m_request_start = Steady::now();
-            return do_read_request();
-        }
-        // Waiting for the next request: the idle timeout (the request timeout
-        // for a connection's first request), then the request timeout.
-        lowest().expires_after(m_requests == 0 ? m_context.limits.request_timeout : m_context.limits.idle_timeout);
-        const std::size_t room = std::min<std::size_t>(8192, m_buffer.max_size() - m_buffer.size());
-        m_stream.async_read_some(m_buffer.prepare(room), [self = self()](error_code ec, std::size_t n) {
-            self->m_buffer.commit(n);
-            self->on_first_bytes(ec);
-        });
+        m_readable = false;
+        set_deadline(Steady::now() +
+                     (m_requests == 0 ? m_context.limits.request_timeout : m_context.limits.idle_timeout));
+        m_parser.reset();
+        m_response = Response{};
+        if (m_out == &m_own_out) std::string().swap(m_own_out);
+        m_out = nullptr;
     }
 
-    void on_first_bytes(error_code ec) {
-        if (ec) {
-            if (m_stopping && ec == asio::error::operation_aborted) return do_close();
-            return; // closed by the client, idle timeout, or reset
+    Io idle() {
+        if (m_stopping) return start_close();
+        // Pipelined: the next request is already here (in a buffer, or in
+        // records OpenSSL has read ahead).
+        if (buffered() == 0 && !(m_tls && SSL_has_pending(m_tls->native()) == 1)) {
+            if (!m_readable) {
+                m_readable = true; // run again once the socket is readable
+                return Io::want_read;
+            }
+            const Io io = read_some();
+            if (io == Io::want_read) return io;
+            if (io == Io::closed && m_tls) m_tls->ended_cleanly(); // between requests: resumable
+            if (io != Io::done) return io;                         // closed by the client, reset: dropped
         }
-        m_request_start = Steady::now();
-        do_read_request();
+        begin_request();
+        return Io::done;
     }
 
-    void do_read_request() {
+    // The first bytes of a request are here (or the plain-HTTP client's
+    // first byte): the request timeout counts from now and bounds its
+    // answer too.
+    void begin_request() {
         m_phase = Phase::reading;
-        m_parser.emplace();
+        m_request_start = Steady::now();
+        set_deadline(m_request_start + m_context.limits.request_timeout);
+        m_parser = std::make_unique<RequestParser>();
         configure_parser(*m_parser, m_context.limits);
         m_header_bytes = 0;
-        // Usually the whole request came in one read: parse it here, with no
-        // further I/O, timer or handler.
-        error_code ec;
-        if (parse_request(*m_parser, m_buffer, m_context.limits, m_header_bytes, ec)) return on_read_request(ec);
-        lowest().expires_after(m_context.limits.request_timeout);
-        do_read_more();
     }
 
-    // The rest of a request: read, parse what came (parse_request holds the
-    // header limit over the whole header), until the request is settled.
-    void do_read_more() {
-        const std::size_t room = read_room(m_buffer);
-        if (room == 0) return on_read_request(http::error::buffer_overflow);
-        auto handler = [self = self()](error_code ec, std::size_t n) { self->on_read_more(ec, n); };
-        if (m_tls)
-            m_stream.async_read_some(m_buffer.prepare(room), std::move(handler));
-        else
-            lowest().async_read_some(m_buffer.prepare(room), std::move(handler));
+    std::size_t buffered() const { return m_in ? m_in->size() : 0; }
+
+    // The buffer this request reads into: the thread's, unless the
+    // connection holds bytes of its own.
+    beast::flat_buffer& in() {
+        if (m_in == m_own_in.get() && m_in != nullptr && m_in->size() == 0) {
+            m_own_in.reset();
+            m_in = nullptr;
+        }
+        if (m_in == nullptr) {
+            m_in = &m_threads.in;
+            m_in->max_size(read_buffer_limit(m_context.limits));
+        }
+        return *m_in;
     }
 
-    void on_read_more(error_code ec, std::size_t n) {
-        m_buffer.commit(n);
-        if (ec) return on_read_request(read_failure(ec, *m_parser));
-        if (parse_request(*m_parser, m_buffer, m_context.limits, m_header_bytes, ec)) return on_read_request(ec);
-        do_read_more();
+    // One read: the room left in the buffer, at least k_min_read, at most
+    // read_room().
+    Io read_some() {
+        beast::flat_buffer& buffer = in();
+        const std::size_t free_space = buffer.capacity() - buffer.size();
+        const std::size_t room = std::min(read_room(buffer), std::max(free_space, k_min_read));
+        if (room == 0) return Io::done; // full: the parser decides (buffer_overflow)
+        const auto space = buffer.prepare(room);
+        char* data = static_cast<char*>(space.data());
+        std::size_t n = 0;
+        const Io io = m_tls_mode ? m_tls->read(data, space.size(), n) : plain_read(fd(), data, space.size(), n);
+        buffer.commit(n);
+        return io;
     }
 
-    void on_read_request(error_code ec) {
+    // Parses what is buffered; reads more until the request is settled.
+    Io read_request() {
+        for (;;) {
+            error_code ec;
+            if (parse_request(*m_parser, in(), m_context.limits, m_header_bytes, ec)) return on_request(ec);
+            if (read_room(in()) == 0) return on_request(http::error::buffer_overflow);
+            const Io io = read_some();
+            if (io == Io::want_read || io == Io::want_write) return io;
+            if (io == Io::closed) return on_request(read_failure(asio::error::eof, *m_parser));
+            if (io == Io::failed) return on_request(asio::error::connection_reset);
+        }
+    }
+
+    Io on_request(error_code ec) {
         if (ec) {
-            // 431, 413 or 400; end of stream, a timeout, a cancelled read, a
-            // request cut short or a transport error: dropped.
-            if (std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits))
-                return write_error(std::move(*error));
-            return;
+            // 431, 413 or 400; end of stream, a request cut short or a
+            // transport error: dropped.
+            std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits);
+            if (!error) return Io::failed;
+            m_parser.reset();
+            m_response = std::move(*error);
+            if (!m_tls_mode) m_response.reason = "-";
+            begin_write(11, Clock::now());
+            return Io::done;
         }
         const auto& request = m_parser->get();
         RequestFacts facts = request_facts(request);
-        // Stopping: answer, then close (the flag is seen here before the
-        // session's own stop_gracefully() runs).
+        // Stopping: answer, then close.
         if (m_context.stopping.load(std::memory_order_relaxed)) m_stopping = true;
         facts.keep_alive = facts.keep_alive && !m_stopping;
         ++m_requests;
 
         const Clock::time_point now = Clock::now();
-        if (!m_tls) {
+        if (!m_tls_mode) {
             m_response = respond_plain_http(facts, request_host(request));
         } else {
             if (m_context.states.generation() != m_connection.generation || now >= m_connection.valid_until)
                 decide(now);
             m_response = respond(facts, m_connection, m_state->user_list());
         }
-        do_write(facts.version, now);
+        begin_write(facts.version, now);
+        return Io::done;
     }
 
-    void write_error(Response response) {
-        m_parser.reset();
-        m_response = std::move(response);
-        if (!m_tls) m_response.reason = "-";
-        do_write(11, Clock::now());
-    }
-
-    void do_write(unsigned version, Clock::time_point now) {
+    void begin_write(unsigned version, Clock::time_point now) {
         m_phase = Phase::writing;
-        m_out.clear();
-        serialize(m_response, version, current_date(now), m_out);
-        // No new deadline: the one armed for this request's read (idle or
-        // request timeout) still runs and bounds the write too, so a client
-        // that stops reading is dropped like an idle one.
-        auto handler = [self = self()](error_code ec, std::size_t) { self->on_write(ec); };
-        if (m_tls)
-            asio::async_write(m_stream, asio::buffer(m_out), std::move(handler));
-        else
-            asio::async_write(lowest(), asio::buffer(m_out), std::move(handler));
+        std::string& out = m_threads.out;
+        out.clear();
+        serialize(m_response, version, current_date(now), out);
+        m_out = &out;
+        m_written = 0;
     }
 
-    void on_write(error_code ec) {
+    Io write_response() {
+        const std::string& out = *m_out;
+        const Io io =
+            m_tls_mode ? m_tls->write(out.data(), out.size()) : plain_write(fd(), out.data(), out.size(), m_written);
+        if (io != Io::done) return io;
         log_request();
-        if (ec) return;
-        if (!m_response.keep_alive || m_stopping) return do_close();
-        do_read();
+        if (!m_response.keep_alive || m_stopping) return start_close();
+        enter_idle();
+        return Io::done;
     }
 
     void log_request() {
@@ -267,66 +431,84 @@ class Session final : public SessionBase {
         }
         record.status = m_response.status;
         record.reason = m_response.reason;
-        if (m_tls && m_decided) {
+        if (m_tls_mode && m_decided) {
             record.cn = m_connection.cn;
             record.fingerprint = m_connection.fingerprint;
         }
         record.latency = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - m_request_start);
-        record.tls = m_tls;
+        record.tls = m_tls_mode;
         m_context.access_log.write(record);
     }
 
-    // --- closing ------------------------------------------------------------
+    // --- closing --------------------------------------------------------------
 
-    void do_close() {
+    Io start_close() {
         m_phase = Phase::closing;
-        if (!m_tls) {
-            error_code ignored;
-            lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-            return; // the socket closes when the session goes
+        m_parser.reset();
+        if (!m_tls_mode) {
+            ::shutdown(fd(), SHUT_WR);
+            return Io::closed; // the socket closes when the session goes
         }
+        if (!m_tls) return Io::closed;
+        // Stopping: close_notify, no waiting for the client's.
         if (m_stopping) {
-            // Stopping: no waiting for the client's close_notify.
-            error_code ignored;
-            lowest().socket().close(ignored);
-            return;
+            (void)m_tls->shutdown(false);
+            m_tls->ended_cleanly();
+            return Io::closed;
         }
-        // close_notify, briefly waiting for the client's.
-        lowest().expires_after(
-            std::min<std::chrono::milliseconds>(m_context.limits.request_timeout, std::chrono::milliseconds(2000)));
-        m_stream.async_shutdown([self = self()](error_code) {});
+        set_deadline(Steady::now() +
+                     std::min<std::chrono::milliseconds>(m_context.limits.request_timeout, k_close_wait));
+        return closing();
+    }
+
+    // close_notify, then briefly waiting for the client's.
+    Io closing() {
+        const Io io = m_tls->shutdown(true);
+        if (io != Io::done) return io;
+        m_tls->ended_cleanly();
+        return Io::closed;
     }
 
     ServerContext& m_context;
+    DeadlineSweeper& m_sessions;
+    Socket m_socket;
+    ThreadBuffers& m_threads;
     std::shared_ptr<const State> m_state;
-    std::string m_peer;
-    ssl::stream<beast::tcp_stream> m_stream;
-    beast::flat_buffer m_buffer;
+    std::optional<TlsSocket> m_tls; // once the first byte said TLS
     HandshakeVerification m_verification;
     ConnectionDecision m_connection;
-    std::optional<http::request_parser<http::string_body>> m_parser;
+    std::unique_ptr<RequestParser> m_parser; // while a request is read and answered
     Response m_response;
-    std::string m_out;
+    beast::flat_buffer* m_in = nullptr;           // the thread's buffer, m_own_in, or none
+    std::unique_ptr<beast::flat_buffer> m_own_in; // request bytes kept over a wait
+    const std::string* m_out = nullptr;           // the answer being written: the thread's, or m_own_out
+    std::string m_own_out;                        // an answer kept over a wait
+    std::string m_peer;                           // for the access log only
     Steady::time_point m_request_start;
     std::uint64_t m_requests = 0;
     std::size_t m_header_bytes = 0; // of the request being read, consumed by the parser
-    Phase m_phase = Phase::handshake;
-    bool m_tls = true;
+    std::size_t m_written = 0;      // of the answer (plain HTTP)
+    Phase m_phase = Phase::detect;
+    bool m_tls_mode = true;
     bool m_decided = false;
     bool m_stopping = false;
+    bool m_waiting = false;  // an async_wait is pending
+    bool m_dropped = false;  // the socket was closed: end at the next wake-up
+    bool m_readable = false; // idle: the wait for the next request's bytes is over
 };
 
 } // namespace
 
-void start_session(tcp::socket&& socket, ServerContext& context) {
-    std::shared_ptr<const State> state = context.states.current();
-    SSL* ssl = SSL_new(state->tls.native());
-    if (ssl == nullptr) {
-        x509::drain_errors();
-        context.connection_closed();
-        return; // the socket closes here
-    }
-    std::make_shared<Session>(std::move(socket), context, std::move(state), ssl)->start();
+void start_session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions) {
+    (new Session(std::move(socket), context, sessions))->start();
+}
+
+void stop_sessions(DeadlineSweeper& sessions) {
+    sessions.for_each([](Expirable& session) { static_cast<Session&>(session).stop_gracefully(); });
+}
+
+void destroy_sessions(DeadlineSweeper& sessions) {
+    sessions.for_each([](Expirable& session) { static_cast<Session&>(session).destroy(); });
 }
 
 } // namespace certauth::net::detail

@@ -17,18 +17,12 @@
 
 namespace certauth::net {
 
-enum class IoModel {
-    shared,     // one io_context run by every worker thread, one acceptor per address
-    per_thread, // one io_context per thread, SO_REUSEPORT acceptors (the kernel spreads connections)
-};
-
 struct ServerOptions {
     std::vector<std::string> listen{"127.0.0.1:3443"}; // "HOST:PORT", "[::1]:3443"
     TlsSettings tls;
     StateLoader loader;      // reads trust store and users (start-up and every reload)
     std::string config_file; // named in the start-up line ("" when none)
-    unsigned threads = 0;    // 0: one per core
-    IoModel io_model = IoModel::per_thread;
+    unsigned threads = 0;    // 0: one per core; each runs its own event loop (SO_REUSEPORT listeners)
     LogFormat log_format = LogFormat::text;
 
     std::chrono::milliseconds handshake_timeout{10'000}; // TCP accept to TLS handshake done (and a silent client)
