@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds certauth and runs every test: the normal build with warnings as
+# Builds certauth and runs every test: a formatting check; the normal build with warnings as
 # errors and its tests; clang-tidy over src/; the same tests built with
 # AddressSanitizer + UndefinedBehaviorSanitizer; the server's concurrent tests
 # under ThreadSanitizer; the fuzz regressions and a short libFuzzer run of
@@ -14,6 +14,9 @@ bash scripts/bootstrap.sh
 
 start=$(date +%s)
 step() { printf '\n==> [%s s] %s\n' "$(($(date +%s) - start))" "$*"; }
+
+step "formatting (.clang-format applied to every C++ file)"
+clang-format-14 --dry-run -Werror $(git ls-files '*.cpp' '*.hpp')
 
 step "build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCERTAUTH_WERROR=ON

@@ -18,14 +18,14 @@ namespace {
 int layer_of_path(const fs::path& relative) {
     const std::string p = relative.generic_string();
     for (auto [prefix, layer] : std::vector<std::pair<std::string, int>>{{"include/certauth/x509/", 1},
-                                                                        {"src/x509/", 1},
-                                                                        {"include/certauth/policy/", 2},
-                                                                        {"src/policy/", 2},
-                                                                        {"include/certauth/net/", 3},
-                                                                        {"src/net/", 3},
-                                                                        {"src/cli/", 4},
-                                                                        {"include/certauth/", 0},
-                                                                        {"src/", 0}})
+                                                                         {"src/x509/", 1},
+                                                                         {"include/certauth/policy/", 2},
+                                                                         {"src/policy/", 2},
+                                                                         {"include/certauth/net/", 3},
+                                                                         {"src/net/", 3},
+                                                                         {"src/cli/", 4},
+                                                                         {"include/certauth/", 0},
+                                                                         {"src/", 0}})
         if (p.rfind(prefix, 0) == 0) return layer;
     return -1;
 }
@@ -71,10 +71,12 @@ TEST_CASE("no layer includes a higher one, Boost stays in src/net, CLI11 in cli"
         }
     }
     CHECK(files > 5);
-    INFO("violations:\n" << [&] {
-        std::string s;
-        for (auto& v : violations) s += "  " + v + "\n";
-        return s;
-    }());
+    INFO("violations:\n"
+         << [&] {
+                std::string s;
+                for (auto& v : violations)
+                    s += "  " + v + "\n";
+                return s;
+            }());
     CHECK(violations.empty());
 }

@@ -17,7 +17,7 @@ struct Error {
 
 template <class T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : m_state(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : m_state(std::in_place_index<1>, std::move(error)) {}
 
@@ -37,7 +37,7 @@ public:
         return std::get<1>(m_state);
     }
 
-private:
+  private:
     T& checked() {
         if (!has_value()) throw std::logic_error("Result::value() on an error: " + std::get<1>(m_state).message);
         return std::get<0>(m_state);
@@ -47,7 +47,7 @@ private:
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : m_error(std::move(error)), m_failed(true) {}
 
@@ -58,7 +58,7 @@ public:
         return m_error;
     }
 
-private:
+  private:
     Error m_error;
     bool m_failed = false;
 };

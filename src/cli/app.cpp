@@ -16,8 +16,8 @@ namespace certauth::cli {
 
 RootApp make_root_app() {
     RootApp root;
-    root.app = std::make_unique<CLI::App>("certauth - TLS client-certificate authentication and authorisation",
-                                          "certauth");
+    root.app =
+        std::make_unique<CLI::App>("certauth - TLS client-certificate authentication and authorisation", "certauth");
     CLI::App& app = *root.app;
     app.set_version_flag("--version", "certauth 0.1.0");
     app.require_subcommand(1);

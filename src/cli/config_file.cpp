@@ -28,14 +28,15 @@ bool contains(const std::array<std::string_view, N>& keys, std::string_view key)
 // subcommand that runs (so one file configures serve and check alike), and
 // relative paths become relative to the file's directory.
 class ResolvingConfig : public CLI::ConfigTOML {
-public:
+  public:
     explicit ResolvingConfig(const CLI::App& root) : m_root(root) {}
 
     std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
         std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
         const fs::path base = config_directory();
         const CLI::App* active = nullptr;
-        for (const CLI::App* sub : m_root.get_subcommands()) active = sub;
+        for (const CLI::App* sub : m_root.get_subcommands())
+            active = sub;
 
         std::vector<CLI::ConfigItem> out;
         out.reserve(items.size());
@@ -61,7 +62,7 @@ public:
         return out;
     }
 
-private:
+  private:
     fs::path config_directory() const {
         const CLI::Option* option = m_root.get_config_ptr();
         std::string file = option ? option->as<std::string>() : std::string{};

@@ -84,7 +84,7 @@ class HttpClient {
 
     std::string tls_version() const;
     bool session_reused() const;
-    SSL_SESSION* session() const; // borrowed
+    SSL_SESSION* session() const;                        // borrowed
     SSL* native() const noexcept { return m_ssl.get(); } // borrowed; nullptr for plain TCP
     const std::string& last_error() const noexcept { return m_error; }
 

@@ -48,14 +48,18 @@ pid_t spawn(const std::vector<std::string>& argv, const RunOptions& options, Pip
     if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
 
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
 
     std::vector<std::string> env_storage;
-    for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
-    for (const auto& e : options.env) env_storage.push_back(e);
+    for (char** e = environ; *e; ++e)
+        env_storage.emplace_back(*e);
+    for (const auto& e : options.env)
+        env_storage.push_back(e);
     std::vector<char*> env;
-    for (auto& e : env_storage) env.push_back(e.data());
+    for (auto& e : env_storage)
+        env.push_back(e.data());
     env.push_back(nullptr);
 
     pid_t pid = -1;
@@ -87,8 +91,10 @@ ProcessResult run(const std::vector<std::string>& argv, const RunOptions& option
 
     ProcessResult result;
     std::size_t written = 0;
-    if (options.input.empty()) close_fd(in.write);
-    else ::fcntl(in.write, F_SETFL, O_NONBLOCK);
+    if (options.input.empty())
+        close_fd(in.write);
+    else
+        ::fcntl(in.write, F_SETFL, O_NONBLOCK);
 
     const auto deadline = Clock::now() + options.timeout;
     while (out.read >= 0 || err.read >= 0) {
@@ -104,8 +110,10 @@ ProcessResult run(const std::vector<std::string>& argv, const RunOptions& option
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             char buf[65536];
             const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
-            else close_fd(i == 0 ? out.read : err.read);
+            if (n > 0)
+                (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
+            else
+                close_fd(i == 0 ? out.read : err.read);
         }
         if (in.write >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
             const ssize_t n = ::write(in.write, options.input.data() + written, options.input.size() - written);

@@ -22,9 +22,9 @@ std::string source_path(const std::string& relative); // source_dir() + "/" + re
 std::string certauth_binary();
 
 struct RunOptions {
-    std::string input;                       // written to standard input, then closed
-    std::string cwd;                         // "" = inherit
-    std::vector<std::string> env;            // extra NAME=value entries
+    std::string input;                        // written to standard input, then closed
+    std::string cwd;                          // "" = inherit
+    std::vector<std::string> env;             // extra NAME=value entries
     std::chrono::milliseconds timeout{60000}; // killed after this
     // (set fields one by one: designated initializers trip -Wmissing-field-initializers)
 };
@@ -42,7 +42,7 @@ ProcessResult run(const std::vector<std::string>& argv, const RunOptions& option
 // A process running in the background (e.g. `certauth serve`), its stdout and
 // stderr collected by a reader thread.
 class ChildProcess {
-public:
+  public:
     ChildProcess(const std::vector<std::string>& argv, const RunOptions& options = {});
     ~ChildProcess();
     ChildProcess(const ChildProcess&) = delete;
@@ -64,7 +64,7 @@ public:
     std::optional<int> wait(std::chrono::milliseconds timeout);
     bool running();
 
-private:
+  private:
     void read_loop(int out_fd, int err_fd);
 
     pid_t m_pid = -1;

@@ -26,13 +26,13 @@ struct UserEntry {
 };
 
 struct Route {
-    std::string path;               // a path prefix, matched segment-wise ("/admin" covers "/admin/x", not "/administrator")
+    std::string path; // a path prefix, matched segment-wise ("/admin" covers "/admin/x", not "/administrator")
     std::vector<std::string> roles; // a user needs at least one of them
     bool is_public = false;         // no certificate needed at all
 };
 
 class UserList {
-public:
+  public:
     // Reads and validates `file`. Errors name the file and the line and column
     // (syntax) or the JSON path (users[3].cn) and say what is wrong.
     static Result<UserList> load(const std::filesystem::path& file);
@@ -53,7 +53,7 @@ public:
     // "fingerprint256"), for messages about a certificate that matched none.
     const std::vector<std::string>& match_keys() const noexcept { return m_match_keys; }
 
-private:
+  private:
     std::vector<UserEntry> m_users;
     std::vector<Route> m_routes;
     std::vector<std::string> m_match_keys;

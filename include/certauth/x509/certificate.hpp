@@ -16,7 +16,7 @@
 namespace certauth::x509 {
 
 class Certificate {
-public:
+  public:
     // Takes ownership of one reference.
     explicit Certificate(Ptr<X509> cert);
     Certificate(const Certificate& other);
@@ -37,7 +37,7 @@ public:
     // Key description for people: "RSA 2048", "EC P-256", "Ed25519".
     std::string key_description() const;
 
-private:
+  private:
     Ptr<X509> m_cert;
 };
 

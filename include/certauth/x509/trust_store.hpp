@@ -40,7 +40,7 @@ struct TrustConfig {
 };
 
 class TrustStore {
-public:
+  public:
     // Loads every file; any unreadable file, a CA file with no certificate in
     // it, or an unparseable CRL is an error naming the file.
     static Result<TrustStore> load(const TrustConfig& config);
@@ -61,7 +61,7 @@ public:
 
     X509_STORE* native() const noexcept { return m_store.get(); } // borrowed
 
-private:
+  private:
     TrustStore() = default;
     Ptr<X509_STORE> m_store;
     Chain m_authorities;
