@@ -3,6 +3,8 @@
 #include <array>
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <string>
 #include <string_view>
 
 namespace certauth::cli {
@@ -31,6 +33,8 @@ class ResolvingConfig : public CLI::ConfigTOML {
   public:
     explicit ResolvingConfig(const CLI::App& root) : m_root(root) {}
 
+    bool from_file(const std::string& option_name) const { return m_from_file->count(option_name) > 0; }
+
     std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
         std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
         const fs::path base = config_directory();
@@ -52,6 +56,12 @@ class ResolvingConfig : public CLI::ConfigTOML {
                     continue; // shared with serve/check, not this subcommand's concern
                 // anything else stays at the top level: CLI11 reports it as unknown
             }
+            // CLI11 reads the file after the command line and takes a key
+            // only for an option the command line left unset.
+            if (active != nullptr && item.parents.size() == 1 && item.parents[0] == active->get_name()) {
+                const CLI::Option* option = active->get_option_no_throw("--" + item.name);
+                if (option != nullptr && option->count() == 0) m_from_file->insert("--" + item.name);
+            }
             if (contains(k_path_keys, item.name)) {
                 for (std::string& value : item.inputs)
                     if (!value.empty() && value != "-" && fs::path(value).is_relative())
@@ -71,6 +81,10 @@ class ResolvingConfig : public CLI::ConfigTOML {
     }
 
     const CLI::App& m_root;
+    // Options of the running subcommand whose value came from the file
+    // (from_config() is const for CLI11; what it records is not the reader's
+    // state).
+    std::shared_ptr<std::set<std::string>> m_from_file = std::make_shared<std::set<std::string>>();
 };
 
 } // namespace
@@ -90,6 +104,12 @@ std::optional<std::string> config_file_used(const CLI::App& root) {
     auto file = option->as<std::string>();
     if (file.empty()) return std::nullopt;
     return file;
+}
+
+bool set_on_command_line(const CLI::App& root, const CLI::App& cmd, const std::string& option_name) {
+    if (cmd.count(option_name) == 0) return false;
+    const auto reader = std::dynamic_pointer_cast<ResolvingConfig>(root.get_config_formatter());
+    return reader == nullptr || !reader->from_file(option_name);
 }
 
 } // namespace certauth::cli

@@ -22,4 +22,8 @@ void use_config_file(CLI::App& root);
 // The configuration file that was read, if any (after parsing).
 std::optional<std::string> config_file_used(const CLI::App& root);
 
+// Whether `cmd`'s option (a long name, "--cacert") was given on the command
+// line, not taken from the configuration file (after parsing).
+bool set_on_command_line(const CLI::App& root, const CLI::App& cmd, const std::string& option_name);
+
 } // namespace certauth::cli

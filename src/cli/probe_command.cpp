@@ -4,6 +4,7 @@
 // not met / a case failed / a load with failed requests; 2 usage, set-up,
 // connection and TLS errors.
 #include "cli/commands.hpp"
+#include "cli/config_file.hpp"
 #include "cli/output.hpp"
 #include "cli/probe_report.hpp"
 
@@ -237,9 +238,13 @@ int run_scenarios(const ProbeOptions& o) {
     return run.all_passed() ? 0 : 1;
 }
 
-int run_probe(const CLI::App& cmd, const ProbeOptions& o) {
-    const bool scenarios = given(cmd, "--scenarios");
+int run_probe(const CLI::App& root, const CLI::App& cmd, ProbeOptions o) {
+    // Options from the configuration file's [probe] section are defaults for
+    // whichever mode runs; only the command line can ask for two at once.
+    const auto on_command_line = [&](const std::string& name) { return set_on_command_line(root, cmd, name); };
     const bool has_url = given(cmd, "URL");
+    if (has_url && given(cmd, "--scenarios") && !on_command_line("--scenarios")) o.scenarios.clear();
+    const bool scenarios = !o.scenarios.empty() && given(cmd, "--scenarios");
     if (scenarios && has_url) return print_error("give either a URL or --scenarios FILE, not both"), 2;
     if (!scenarios && !has_url) return print_error("probe needs a URL or --scenarios FILE (see --help)"), 2;
 
@@ -251,17 +256,17 @@ int run_probe(const CLI::App& cmd, const ProbeOptions& o) {
         "--resolve", "--timeout", "--expect", "--expect-reason", "--json",   "--load",    "--verbose"};
     if (scenarios) {
         for (const auto& name : request_only)
-            if (given(cmd, name))
+            if (on_command_line(name))
                 return print_error(name + " does not apply to --scenarios (the scenario file sets each case)"), 2;
         for (const auto& name : load_only)
-            if (given(cmd, name)) return print_error(name + " needs --load"), 2;
+            if (on_command_line(name)) return print_error(name + " needs --load"), 2;
         return run_scenarios(o);
     }
     for (const auto& name : scenario_only)
-        if (given(cmd, name)) return print_error(name + " needs --scenarios FILE"), 2;
+        if (on_command_line(name)) return print_error(name + " needs --scenarios FILE"), 2;
     if (!o.load) {
         for (const auto& name : load_only)
-            if (given(cmd, name)) return print_error(name + " needs --load"), 2;
+            if (on_command_line(name)) return print_error(name + " needs --load"), 2;
         return run_single(cmd, o);
     }
     if (o.verbose) return print_error("-v does not apply to --load"), 2;
@@ -326,7 +331,7 @@ Command add_probe_command(CLI::App& root) {
         ->group(load);
     cmd->add_flag("--resume", o.resume, "with --new-connections: resume the previous TLS session")->group(load);
 
-    return {cmd, [cmd, options] { return run_probe(*cmd, *options); }};
+    return {cmd, [cmd, options, &root] { return run_probe(root, *cmd, *options); }};
 }
 
 } // namespace certauth::cli

@@ -288,7 +288,14 @@ struct Server::Impl {
         signals.async_wait([this](error_code ec, int signal) {
             if (ec) return;
             if (signal == SIGHUP) {
-                do_reload();
+                // Loading reports its errors as values; an exception here
+                // (out of memory) still must not end the signal handling.
+                try {
+                    do_reload();
+                } catch (const std::exception& e) {
+                    diagnostic("reload failed, keeping generation " + std::to_string(holder.generation()) + ": " +
+                               e.what());
+                }
                 wait_signal();
             } else {
                 context.stopping.store(true, std::memory_order_release);

@@ -218,3 +218,28 @@ TEST_CASE("probe --load against a Python HTTPS server: exact count and summary a
     r = probe({server.url(), "--cacert", "fixtures/ca.crt", "--load", "--requests", "20", "--expect", "200"});
     CHECK(r.exit_code == 1);
 }
+
+// CLI11 counts an option set by the configuration file as given: a [probe]
+// cacert made every --scenarios run fail with "--cacert does not apply".
+TEST_CASE("probe: [probe] keys of the configuration file are defaults - not a conflict with the mode", "[cli]") {
+    TempDir dir;
+    const std::string url = "https://127.0.0.1:" + std::to_string(free_port()) + "/";
+    std::ofstream(dir.path / "ca.crt") << "unused";
+    const auto config = dir.write("certauth.toml", "[probe]\ncacert = \"ca.crt\"\nconcurrency = 4\n");
+    const auto scenarios =
+        dir.write("s.json", R"({"defaults": {"url": ")" + url + R"("}, "cases": [{"name": "nobody", "status": 200}]})");
+    auto r = probe({"--config", config, "--scenarios", scenarios});
+    CHECK(r.exit_code == 2); // the case's connection is refused: an error verdict
+    CHECK_THAT(r.out, Catch::Contains("connection refused"));
+    CHECK(r.err.find("does not apply") == std::string::npos);
+
+    r = probe({"--config", config, "--scenarios", scenarios, "--cacert", "fixtures/ca.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--cacert does not apply to --scenarios"));
+
+    // A file's scenarios give way to a URL on the command line.
+    const auto with_scenarios = dir.write("scenarios.toml", "[probe]\nscenarios = \"s.json\"\n");
+    r = probe({"--config", with_scenarios, url, "--cacert", "fixtures/ca.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("certauth: error: connection refused"));
+}
