@@ -1,5 +1,6 @@
 // certauth check, driven as a user drives it: the real binary on the fixture
 // files, checked against the expectations table fixtures/scenarios.json.
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 #include <certauth/x509/certificate.hpp>
@@ -17,42 +18,17 @@
 
 namespace fs = std::filesystem;
 using certauth::test::certauth_binary;
+using certauth::test::fixture;
 using certauth::test::ProcessResult;
+using certauth::test::read_text;
 using certauth::test::RunOptions;
 using certauth::test::source_path;
+using certauth::test::TempDir;
 using nlohmann::json;
 
 namespace {
 
 const std::string k_fixtures = source_path("fixtures");
-
-std::string fixture(const std::string& name) { return k_fixtures + "/" + name; }
-
-std::string read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
-}
-
-// A temporary directory, removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("certauth-check-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name, const std::string& content) const {
-        std::ofstream(path / name, std::ios::binary) << content;
-        return (path / name).string();
-    }
-};
 
 // Runs `certauth check ARGS...` in `cwd` (default: an empty temporary
 // directory, so that no certauth.toml applies unless a test wants one).
@@ -112,7 +88,7 @@ struct Case {
 
 // Every case of fixtures/scenarios.json with a certificate and path "/".
 std::vector<Case> scenario_cases() {
-    const json table = json::parse(read(fixture("scenarios.json")));
+    const json table = json::parse(read_text(fixture("scenarios.json")));
     std::vector<Case> cases;
     for (const json& c : table.at("cases")) {
         const std::string path = c.value("path", table.at("defaults").value("path", "/"));
@@ -242,10 +218,10 @@ TEST_CASE("check --at decides at another time", "[cli]") {
 }
 
 TEST_CASE("check - reads standard input, PEM or DER", "[cli]") {
-    const auto pem = check(with(demo_options(), {"-"}), {}, read(fixture("joe.crt")));
+    const auto pem = check(with(demo_options(), {"-"}), {}, read_text(fixture("joe.crt")));
     CHECK(pem.exit_code == 0);
     CHECK(pem.out.rfind("✔ -  authorised  CN=joe", 0) == 0);
-    const auto der = check(with(demo_options(), {"--json", "-"}), {}, read(fixture("joe.der")));
+    const auto der = check(with(demo_options(), {"--json", "-"}), {}, read_text(fixture("joe.der")));
     CHECK(der.exit_code == 0);
     CHECK(json::parse(der.out).at("file") == "-");
     CHECK(json::parse(der.out).at("certificate") == node_object_of(fixture("joe.crt")));
@@ -298,8 +274,8 @@ TEST_CASE("check --ca is repeatable and does not swallow the files", "[cli]") {
 TEST_CASE("check --config: an explicit file, paths relative to it", "[cli]") {
     const TempDir dir;
     const std::string rel = fs::relative(k_fixtures, dir.path).string();
-    const std::string config = dir.file("site.toml", "ca = \"" + rel + "/ca.crt\"\ncrl = \"" + rel +
-                                                         "/ca.crl\"\nusers = \"" + rel + "/users.json\"\n");
+    const std::string config = dir.write("site.toml", "ca = \"" + rel + "/ca.crt\"\ncrl = \"" + rel +
+                                                          "/ca.crl\"\nusers = \"" + rel + "/users.json\"\n");
     // Run from elsewhere: the paths resolve against the file, not the working directory.
     const auto r = check({"--config", config, "--json", fixture("joe.crt"), fixture("revoked.crt")}, "/");
     CHECK(r.exit_code == 1);
@@ -317,7 +293,7 @@ TEST_CASE("check --config: an explicit file, paths relative to it", "[cli]") {
 
 TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cli]") {
     const TempDir dir;
-    const std::string config = dir.file("bad.toml", "ca = \"x.crt\"\nflavour = \"vanilla\"\n");
+    const std::string config = dir.write("bad.toml", "ca = \"x.crt\"\nflavour = \"vanilla\"\n");
     const auto r = check({"--config", config, fixture("joe.crt")});
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());

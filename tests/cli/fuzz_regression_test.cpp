@@ -2,6 +2,7 @@
 // the CLI, replayed through the normal build: times and timeouts beyond what
 // std::chrono's nanosecond clock holds are refused, not overflowed.
 #include "cli/check_time.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@ using certauth::cli::format_time;
 using certauth::cli::parse_time;
 using certauth::test::certauth_binary;
 using certauth::test::ProcessResult;
+using certauth::test::read_text;
 using certauth::test::RunOptions;
 using Clock = std::chrono::system_clock;
 
@@ -24,14 +26,6 @@ namespace {
 
 const fs::path k_regressions = fs::path(certauth::test::source_dir()) / "fuzz/regressions/config";
 const Clock::time_point k_now = std::chrono::sys_days{std::chrono::year{2025} / 6 / 1};
-
-std::string slurp(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    REQUIRE(in);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 ProcessResult run_certauth(const std::vector<std::string>& args) {
     std::vector<std::string> argv{certauth_binary()};
@@ -47,7 +41,7 @@ TEST_CASE("check --at refuses times system_clock cannot hold instead of overflow
     // The fuzzer's inputs: 1e12 seconds since the epoch, years 9999 and 1000.
     for (const char* name : {"at-epoch-999999999999", "at-year-9999", "at-year-1000"}) {
         INFO(name);
-        CHECK_FALSE(parse_time(slurp(k_regressions / name), k_now));
+        CHECK_FALSE(parse_time(read_text(k_regressions / name), k_now));
     }
     // The edges: 1677-09-21T00:12:44Z .. 2262-04-11T23:47:16Z.
     REQUIRE(parse_time("1677-09-22", k_now));

@@ -2,6 +2,7 @@
 // that are not certauth (openssl s_server, a Python HTTPS server) and against
 // nothing at all. The tests against certauth serve are in tests/e2e/probe_*.sh.
 #include "net/client_servers.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
@@ -24,23 +25,6 @@ ProcessResult probe(std::vector<std::string> args) {
     options.timeout = 60s;
     return run(args, options);
 }
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::random_device random;
-        path = fs::temp_directory_path() / ("certauth-probe-test-" + std::to_string(random()));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-        return (path / name).string();
-    }
-};
 
 } // namespace
 

@@ -27,36 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Every file of the configuration as a copy in a temporary folder, for the
-// test to break and restore.
-struct Config {
-    TempDir dir;
-    fs::path users = dir.path / "users.json";
-    fs::path ca = dir.path / "ca.crt";
-    fs::path crl = dir.path / "ca.crl";
-    fs::path cert = dir.path / "server.crt";
-    fs::path key = dir.path / "server.key";
-    fs::path toml = dir.path / "certauth.toml";
-
-    Config() {
-        restore();
-        write_atomically(toml, "ca = \"ca.crt\"\ncrl = \"ca.crl\"\nusers = \"users.json\"\n\n[serve]\n"
-                               "cert = \"server.crt\"\nkey = \"server.key\"\n");
-    }
-    // The fixtures' files, as at start-up.
-    void restore() const {
-        for (const auto& [copy, original] : originals()) {
-            std::error_code ignored;
-            fs::remove_all(copy, ignored);
-            fs::copy_file(fixture(original), copy);
-        }
-    }
-    std::vector<std::pair<fs::path, std::string>> originals() const {
-        return {{users, "users.json"}, {ca, "ca.crt"}, {crl, "ca.crl"}, {cert, "server.crt"}, {key, "server.key"}};
-    }
-    std::vector<std::string> args() const { return {"--config", toml.string(), "--no-access-log"}; }
-};
-
 std::string status_of(unsigned short port, const std::string& stem) {
     return got(fetch(port, "/", fixture(stem + ".crt"), fixture(stem + ".key")));
 }
@@ -78,7 +48,7 @@ void write_in_place(const fs::path& path, const std::string& text) {
 
 TEST_CASE("fault: a reload that meets a broken file keeps the running configuration and names the file",
           "[net][fault]") {
-    Config config;
+    ConfigCopy config;
     // An encrypted copy of the server key, for one of the cases.
     const fs::path encrypted = config.dir.path / "encrypted.key";
     run_script("openssl pkey -in '" + fixture("server.key") + "' -aes256 -passout pass:secret -out encrypted.key",
@@ -163,7 +133,7 @@ TEST_CASE("fault: a reload that meets a broken file keeps the running configurat
 
 TEST_CASE("fault: files written in place while reloads read them - each reload takes a whole file or none",
           "[net][fault]") {
-    Config config;
+    ConfigCopy config;
     ServeProcess server(config.args());
     REQUIRE(server.started());
     auto joe = HttpClient::connect(server.port(), as("joe"));
@@ -232,7 +202,7 @@ TEST_CASE("fault: files written in place while reloads read them - each reload t
 }
 
 TEST_CASE("fault: an expired CRL loaded by a reload refuses its CA's certificates, naming the CRL", "[net][fault]") {
-    Config config;
+    ConfigCopy config;
     ServeProcess server(config.args());
     REQUIRE(server.started());
     auto joe = HttpClient::connect(server.port(), as("joe"));

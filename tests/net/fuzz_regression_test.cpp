@@ -2,6 +2,7 @@
 // server's request handling, replayed against the real `certauth serve`; and
 // deep JSON from a server, which crashed the probe.
 #include "net/server_support.hpp"
+#include "support/files.hpp"
 
 #include <certauth/net/client.hpp>
 
@@ -21,14 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string fixture(const std::string& name) { return source_path("fixtures/" + name); }
-
 std::string regression(const std::string& name) {
-    std::ifstream in(fs::path(source_dir()) / "fuzz/regressions/http_request" / name, std::ios::binary);
-    REQUIRE(in);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return read_text(fs::path(source_dir()) / "fuzz/regressions/http_request" / name);
 }
 
 ClientOptions joe() {

@@ -14,35 +14,25 @@ namespace fs = std::filesystem;
 
 namespace certauth::test {
 
-std::string fixture(const std::string& name) { return source_path("fixtures/" + name); }
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+ConfigCopy::ConfigCopy() {
+    restore();
+    write_atomically(toml, "ca = \"ca.crt\"\ncrl = \"ca.crl\"\nusers = \"users.json\"\n\n[serve]\n"
+                           "cert = \"server.crt\"\nkey = \"server.key\"\n");
 }
 
-void write_atomically(const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        REQUIRE(out.good());
+void ConfigCopy::restore() const {
+    for (const auto& [copy, original] : originals()) {
+        std::error_code ignored;
+        fs::remove_all(copy, ignored);
+        fs::copy_file(fixture(original), copy);
     }
-    fs::rename(tmp, path);
 }
 
-TempDir::TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "certauth-harden-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
+std::vector<std::pair<fs::path, std::string>> ConfigCopy::originals() const {
+    return {{users, "users.json"}, {ca, "ca.crt"}, {crl, "ca.crl"}, {cert, "server.crt"}, {key, "server.key"}};
 }
 
-TempDir::~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-}
+std::vector<std::string> ConfigCopy::args() const { return {"--config", toml.string(), "--no-access-log"}; }
 
 ClientOptions as(const std::string& stem) {
     ClientOptions options;

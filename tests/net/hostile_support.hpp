@@ -1,34 +1,43 @@
 #pragma once
-// Shared by the hardening tests (hostile_*, reload_*, fault_*): fixtures,
-// temporary folders, atomic and in-place file writes, the server's memory
+// Shared by the server's integration tests (server_serve, hostile_*,
+// reload_*, fault_*), beside
+// support/files.hpp (fixtures, temporary folders, atomic writes): the server's memory
 // from /proc, a real ClientHello, and certificate chains made with the
 // openssl CLI. Builds on server_support.hpp (ServeProcess, HttpClient).
 
 #include "net/server_support.hpp"
+#include "support/files.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/types.h>
 
 namespace certauth::test {
 
-std::string fixture(const std::string& name); // source_path("fixtures/" + name)
-std::string read_text(const std::filesystem::path& path);
-// Write a temporary file, then rename it over `path`: a reader sees the old
-// file or the new one, never half of one.
-void write_atomically(const std::filesystem::path& path, const std::string& text);
+// Every file of the demo configuration (users, CA, CRL, server certificate
+// and key, certauth.toml) as a copy in a temporary folder, for a test to
+// change, break and restore before a reload.
+struct ConfigCopy {
+    TempDir dir;
+    std::filesystem::path users = dir.path / "users.json";
+    std::filesystem::path ca = dir.path / "ca.crt";
+    std::filesystem::path crl = dir.path / "ca.crl";
+    std::filesystem::path cert = dir.path / "server.crt";
+    std::filesystem::path key = dir.path / "server.key";
+    std::filesystem::path toml = dir.path / "certauth.toml";
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+    ConfigCopy();
+    // The fixtures' files, as at start-up.
+    void restore() const;
+    std::vector<std::pair<std::filesystem::path, std::string>> originals() const;
+    // `certauth serve` options for this configuration (access log off).
+    std::vector<std::string> args() const;
 };
 
 // The client options for a fixture client ("" for none; carol sends her chain).

@@ -1,6 +1,6 @@
 // `certauth serve` end to end: the real binary on an ephemeral port, real TLS
 // clients (tests/net/server_support.hpp), the committed fixtures.
-#include "net/server_support.hpp"
+#include "net/hostile_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -27,65 +27,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string fixture(const std::string& name) { return source_path("fixtures/" + name); }
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-    // Write then rename: a reload never sees half a file.
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-    }
-    fs::rename(tmp, path);
-}
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "certauth-serve-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
-
-// A configuration in a temporary folder: users.json, the CRL and the server
-// key are copies that a test may change before a reload.
-struct MutableConfig {
-    TempDir dir;
-    fs::path users = dir.path / "users.json";
-    fs::path crl = dir.path / "ca.crl";
-    fs::path key = dir.path / "server.key";
-    fs::path toml = dir.path / "certauth.toml";
-    MutableConfig() {
-        fs::copy_file(fixture("users.json"), users);
-        fs::copy_file(fixture("ca.crl"), crl);
-        fs::copy_file(fixture("server.key"), key);
-        write_text(toml, "ca = \"" + fixture("ca.crt") + "\"\ncrl = \"ca.crl\"\nusers = \"users.json\"\n\n[serve]\n" +
-                             "cert = \"" + fixture("server.crt") + "\"\nkey = \"server.key\"\n");
-    }
-    std::vector<std::string> args() const { return {"--config", toml.string(), "--no-access-log"}; }
-
-    void users_without_joe() {
-        nlohmann::json j = nlohmann::json::parse(read_text(fixture("users.json")));
-        nlohmann::json kept = nlohmann::json::array();
-        for (auto& entry : j["users"])
-            if (!(entry.is_object() && entry.value("cn", "") == "joe")) kept.push_back(entry);
-        j["users"] = kept;
-        write_text(users, j.dump(2));
-    }
-};
 
 // A CRL of ca.crt that revokes `revoked_cert`, valid from an hour ago for 30 days.
 std::string crl_revoking(const std::string& revoked_cert) {
@@ -120,20 +61,6 @@ std::string crl_revoking(const std::string& revoked_cert) {
     char* data = nullptr;
     const long size = BIO_get_mem_data(out.get(), &data);
     return std::string(data, static_cast<std::size_t>(size));
-}
-
-ClientOptions as(const std::string& stem) {
-    ClientOptions options;
-    if (stem.empty()) return options;
-    options.cert = fixture(stem == "carol" ? "carol-chain.pem" : stem + ".crt");
-    options.key = fixture(stem + ".key");
-    return options;
-}
-
-// What fixtures/scenarios.json expects, as "status reason".
-std::string got(const std::optional<HttpResponse>& response) {
-    if (!response) return "no response";
-    return std::to_string(response->status) + " " + response->reason();
 }
 
 } // namespace
@@ -335,7 +262,7 @@ TEST_CASE("serve: --require-cert refuses at the handshake and serves joe", "[net
 
 TEST_CASE("serve: a reload that removes or revokes joe refuses joe's next request on a kept-alive connection",
           "[net]") {
-    MutableConfig config;
+    ConfigCopy config;
     ServeProcess server(config.args());
     REQUIRE(server.started());
 
@@ -343,7 +270,7 @@ TEST_CASE("serve: a reload that removes or revokes joe refuses joe's next reques
     REQUIRE(joe);
     REQUIRE(got(joe->request("GET", "/")) == "200 ");
 
-    config.users_without_joe();
+    write_atomically(config.users, users_without_joe());
     CHECK(server.reload().find("reloaded (generation 2)") != std::string::npos);
     CHECK(got(joe->request("GET", "/")) == "401 unknown_user");
     CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "401 unknown_user");
@@ -354,21 +281,21 @@ TEST_CASE("serve: a reload that removes or revokes joe refuses joe's next reques
     CHECK(server.reload().find("reloaded (generation 3)") != std::string::npos);
     CHECK(got(joe->request("GET", "/")) == "200 ");
 
-    write_text(config.crl, crl_revoking(fixture("joe.crt")));
+    write_atomically(config.crl, crl_revoking(fixture("joe.crt")));
     CHECK(server.reload().find("reloaded (generation 4)") != std::string::npos);
     CHECK(got(joe->request("GET", "/")) == "401 revoked");
     CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "401 revoked");
 }
 
 TEST_CASE("serve: a failed reload keeps the running configuration and says why", "[net]") {
-    MutableConfig config;
+    ConfigCopy config;
     ServeProcess server(config.args());
     REQUIRE(server.started());
     auto joe = HttpClient::connect(server.port(), as("joe"));
     REQUIRE(joe);
     REQUIRE(got(joe->request("GET", "/")) == "200 ");
 
-    write_text(config.users, "{ \"users\": [ \"joe\" ");
+    write_atomically(config.users, "{ \"users\": [ \"joe\" ");
     std::string line = server.reload();
     CHECK(line.find("reload failed, keeping generation 1") != std::string::npos);
     CHECK(line.find("users.json") != std::string::npos);
@@ -390,7 +317,7 @@ TEST_CASE("serve: a failed reload keeps the running configuration and says why",
 }
 
 TEST_CASE("serve: TLS sessions resume from the server cache, never across a reload", "[net]") {
-    MutableConfig config;
+    ConfigCopy config;
     ServeProcess server(config.args());
     REQUIRE(server.started());
 
@@ -428,7 +355,7 @@ TEST_CASE("serve: TLS sessions resume from the server cache, never across a relo
     CHECK(got(carol_again->request("GET", "/")) == "200 ");
     CHECK(got(carol_again->request("GET", "/admin")) == "403 forbidden");
 
-    config.users_without_joe();
+    write_atomically(config.users, users_without_joe());
     REQUIRE(server.reload().find("reloaded") != std::string::npos);
     auto third = HttpClient::connect(server.port(), resume);
     REQUIRE(third);

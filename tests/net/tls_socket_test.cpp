@@ -4,6 +4,7 @@
 // helpers. And the per-thread deadline list (src/net/deadline_sweeper.hpp).
 #include "net/deadline_sweeper.hpp"
 #include "net/tls_socket.hpp"
+#include "support/files.hpp"
 
 #include <certauth/net/tls_context.hpp>
 #include <certauth/x509/trust_store.hpp>
@@ -23,10 +24,9 @@
 
 using namespace certauth;
 using namespace certauth::net::detail;
+using certauth::test::fixture;
 
 namespace {
-
-std::string fixture(const std::string& name) { return std::string(CERTAUTH_SOURCE_DIR) + "/fixtures/" + name; }
 
 struct Fd {
     int fd = -1;

@@ -1,6 +1,7 @@
 // Certificate: parse_chain / load_chain on good and bad input, and facts().
 #include <certauth/x509/certificate.hpp>
 
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
@@ -19,18 +20,14 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using certauth::test::read_text;
 using certauth::test::source_path;
+using certauth::test::TempDir;
 using certauth::x509::Chain;
 using certauth::x509::load_chain;
 using certauth::x509::parse_chain;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 Chain must_load(const std::string& relative) {
     auto chain = load_chain(source_path(relative));
@@ -64,25 +61,6 @@ std::string openssl_field(const std::string& file, const std::vector<std::string
     return out;
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "certauth-x509-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& content) const {
-        const fs::path file = path / name;
-        std::ofstream(file, std::ios::binary) << content;
-        return file.string();
-    }
-};
-
 } // namespace
 
 TEST_CASE("parse_chain reads PEM, DER, chains and combined certificate+key files", "[x509]") {
@@ -103,7 +81,7 @@ TEST_CASE("parse_chain reads PEM, DER, chains and combined certificate+key files
     REQUIRE(combined.size() == 1);
     CHECK(combined[0].facts().fingerprint256 == joe[0].facts().fingerprint256);
 
-    const std::string pem = slurp(source_path("fixtures/joe.crt"));
+    const std::string pem = read_text(source_path("fixtures/joe.crt"));
     SECTION("text before the first block and between blocks is ignored") {
         auto chain = parse_chain("subject=CN = joe\nissuer=...\n" + pem + "\nBag Attributes: x\n" + pem, "x.pem");
         REQUIRE(chain);
@@ -154,18 +132,18 @@ TEST_CASE("every fixtures/bad certificate input is refused with the file name an
 }
 
 TEST_CASE("parse_chain explains other malformed input", "[x509]") {
-    const std::string pem = slurp(source_path("fixtures/joe.crt"));
-    const std::string der = slurp(source_path("fixtures/joe.der"));
+    const std::string pem = read_text(source_path("fixtures/joe.crt"));
+    const std::string der = read_text(source_path("fixtures/joe.der"));
     CHECK(error_of(parse_chain("", "standard input")) == "standard input: empty, no certificate found");
     CHECK(error_of(parse_chain(" \n\t\n", "w.pem")) == "w.pem: no certificate found (only whitespace)");
     CHECK(error_of(parse_chain(der + "xyz", "joe2.der")) ==
           "joe2.der: 3 bytes of trailing data after the DER certificate (a DER file holds exactly one certificate)");
     CHECK(error_of(parse_chain(pem.substr(0, pem.size() - 30), "cut.pem")) ==
           "cut.pem: line 1: the CERTIFICATE block has no END line (the input ends first)");
-    CHECK(error_of(parse_chain(slurp(source_path("fixtures/ca.crl")), "ca.crl")) ==
+    CHECK(error_of(parse_chain(read_text(source_path("fixtures/ca.crl")), "ca.crl")) ==
           "ca.crl: no certificate found (a PEM X509 CRL block, not a certificate)");
-    CHECK(error_of(
-              parse_chain(slurp(source_path("fixtures/joe.key")) + slurp(source_path("fixtures/ca.crl")), "two.pem")) ==
+    CHECK(error_of(parse_chain(read_text(source_path("fixtures/joe.key")) + read_text(source_path("fixtures/ca.crl")),
+                               "two.pem")) ==
           "two.pem: no certificate found (PEM blocks PRIVATE KEY, X509 CRL; none is a certificate)");
     CHECK(error_of(parse_chain("-----BEGIN CERTIFICATE-----\nTUlJ\n-----END CERTIFICATE-----\n", "short.pem"))
               .rfind("short.pem: line 1: CERTIFICATE block: not a valid X.509 certificate (", 0) == 0);
@@ -192,7 +170,7 @@ TEST_CASE("load_chain and read_file name the file and the problem", "[x509]") {
     CHECK(error_of(load_chain(empty)) == empty + ": empty file, no certificate found");
 
     if (geteuid() != 0) { // root reads any file
-        const std::string locked = dir.write("locked.crt", slurp(source_path("fixtures/joe.crt")));
+        const std::string locked = dir.write("locked.crt", read_text(source_path("fixtures/joe.crt")));
         fs::permissions(locked, fs::perms::none);
         CHECK(error_of(load_chain(locked)) == locked + ": cannot open: Permission denied");
     }
@@ -277,7 +255,7 @@ TEST_CASE("parse_chain survives truncated and corrupted input (deterministic mut
     int parsed = 0;
     int refused = 0;
     for (const char* name : {"fixtures/joe.der", "fixtures/carol-chain.pem", "fixtures/edge/sans.crt"}) {
-        const std::string original = slurp(source_path(name));
+        const std::string original = read_text(source_path(name));
         std::vector<std::string> inputs;
         for (std::size_t length = 0; length < original.size(); length += 7)
             inputs.push_back(original.substr(0, length));

@@ -3,6 +3,7 @@
 // --at style times and the words of each denial.
 #include <certauth/x509/trust_store.hpp>
 
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,7 +21,7 @@
 
 namespace fs = std::filesystem;
 using certauth::Reason;
-using certauth::test::source_path;
+using certauth::test::fixture;
 using certauth::x509::Chain;
 using certauth::x509::ChainStatus;
 using certauth::x509::CrlMode;
@@ -35,8 +36,6 @@ Clock::time_point utc(int y, unsigned m, unsigned d) {
     using namespace std::chrono;
     return sys_days{year{y} / month{m} / day{d}};
 }
-
-std::string fixture(const std::string& name) { return source_path("fixtures/" + name); }
 
 TrustStore must_load(std::vector<std::string> cas, std::vector<std::string> crls = {},
                      CrlMode mode = CrlMode::when_loaded) {
