@@ -1,6 +1,7 @@
 #include "cli/probe_report.hpp"
 
 #include <certauth/x509/certificate.hpp>
+#include <certauth/x509/time_text.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -52,15 +53,6 @@ std::string shorten(std::string_view text, std::size_t max) {
     return out + "…";
 }
 
-std::string utc_date(std::chrono::system_clock::time_point t) {
-    const std::time_t time = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&time, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
 std::string utc_timestamp(std::chrono::system_clock::time_point t) {
     const std::time_t time = std::chrono::system_clock::to_time_t(t);
     std::tm tm{};
@@ -72,11 +64,8 @@ std::string utc_timestamp(std::chrono::system_clock::time_point t) {
 
 std::string expiry(const x509::CertFacts& facts) {
     const auto now = std::chrono::system_clock::now();
-    // In seconds: a server certificate's far-off (or unreadable: min())
-    // notAfter minus now overflows in nanoseconds.
-    using std::chrono::seconds;
-    const auto days = (std::chrono::floor<seconds>(facts.not_after) - std::chrono::floor<seconds>(now)).count() / 86400;
-    std::string out = "expires " + utc_date(facts.not_after);
+    const long long days = x509::whole_days(now, facts.not_after);
+    std::string out = "expires " + x509::date_text(facts.not_after);
     if (facts.not_after < now) return out + " (expired " + std::to_string(-days) + " days ago)";
     return out + " (in " + std::to_string(days) + " days)";
 }

@@ -1,9 +1,9 @@
 #include <certauth/net/tls_context.hpp>
 
 #include <certauth/x509/certificate.hpp>
+#include <certauth/x509/time_text.hpp>
 
 #include <chrono>
-#include <cstdio>
 #include <string_view>
 
 #include <openssl/err.h>
@@ -68,14 +68,6 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
 
 // Never asks for a passphrase: an encrypted key is an error that says so.
 int no_passphrase(char*, int, int, void*) { return -1; }
-
-std::string date_of(std::chrono::system_clock::time_point t) {
-    const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-    return buffer;
-}
 
 Error tls_error(std::string message) {
     const std::string openssl = x509::drain_errors();
@@ -179,13 +171,13 @@ Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::T
     const x509::CertFacts facts = leaf.facts();
     const std::string subject = facts.subject.to_string();
     context.m_description = (subject.empty() ? std::string("(empty subject)") : subject) + ", " +
-                            leaf.key_description() + ", expires " + date_of(facts.not_after);
+                            leaf.key_description() + ", expires " + x509::date_text(facts.not_after);
     const auto now = std::chrono::system_clock::now();
     if (now > facts.not_after)
-        context.m_warning = settings.cert_file + ": the server certificate expired " + date_of(facts.not_after);
+        context.m_warning = settings.cert_file + ": the server certificate expired " + x509::date_text(facts.not_after);
     else if (now < facts.not_before)
         context.m_warning =
-            settings.cert_file + ": the server certificate is not valid before " + date_of(facts.not_before);
+            settings.cert_file + ": the server certificate is not valid before " + x509::date_text(facts.not_before);
     return context;
 }
 

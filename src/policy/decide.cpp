@@ -1,7 +1,8 @@
 #include <certauth/policy/decide.hpp>
 
+#include <certauth/x509/time_text.hpp>
+
 #include <algorithm>
-#include <cstdio>
 
 namespace certauth::policy {
 namespace {
@@ -23,22 +24,6 @@ Decision allow(Verdict verdict, nlohmann::json user = nullptr, std::string detai
     decision.user = std::move(user);
     decision.detail = std::move(detail);
     return decision;
-}
-
-std::string date(Clock::time_point t) {
-    const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-    return buffer;
-}
-
-std::string days_between(Clock::time_point from, Clock::time_point to) {
-    // In seconds: the nanosecond difference of two far-apart times overflows.
-    using std::chrono::seconds;
-    const seconds span = std::chrono::floor<seconds>(to) - std::chrono::floor<seconds>(from);
-    const auto days = std::chrono::floor<std::chrono::days>(span).count();
-    return std::to_string(days) + (days == 1 ? " day" : " days");
 }
 
 std::string describe(const x509::Name& name) {
@@ -125,11 +110,12 @@ Decision decide(const x509::CertFacts* leaf, const std::optional<x509::ChainStat
     // The chain was verified for `now`; the leaf's own validity is checked
     // again so that a status and a time that disagree never let it through.
     if (now < leaf->not_before)
-        return deny(Reason::not_yet_valid, who(*leaf) + " is not valid before " + date(leaf->not_before) + ", " +
-                                               days_between(now, leaf->not_before) + " after the time of the check");
+        return deny(Reason::not_yet_valid, who(*leaf) + " is not valid before " + x509::date_text(leaf->not_before) +
+                                               ", " + x509::days_text(now, leaf->not_before) +
+                                               " after the time of the check");
     if (now > leaf->not_after)
-        return deny(Reason::expired, who(*leaf) + " expired " + date(leaf->not_after) + ", " +
-                                         days_between(leaf->not_after, now) + " before the time of the check");
+        return deny(Reason::expired, who(*leaf) + " expired " + x509::date_text(leaf->not_after) + ", " +
+                                         x509::days_text(leaf->not_after, now) + " before the time of the check");
     if (users == nullptr) return allow(Verdict::authenticated, nullptr, "verified; no user list given (--users)");
 
     if (std::optional<nlohmann::json> user = users->find(*leaf)) return allow(Verdict::authorised, std::move(*user));

@@ -1,5 +1,7 @@
 #include <certauth/x509/trust_store.hpp>
 
+#include <certauth/x509/time_text.hpp>
+
 #include "detail.hpp"
 
 #include <algorithm>
@@ -36,15 +38,6 @@ bool has_crl_named(const std::vector<Ptr<X509_CRL>>& crls, const X509_NAME* name
 std::string time_of(const ASN1_TIME* time) {
     const auto point = detail::to_time_point(time);
     return point ? detail::format_time(*point) : std::string("(unreadable time)");
-}
-
-std::string days_between(TimePoint earlier, TimePoint later) {
-    // In seconds: the nanosecond difference of two far-apart times overflows.
-    using std::chrono::seconds;
-    const auto days = (std::chrono::floor<seconds>(later) - std::chrono::floor<seconds>(earlier)).count() / 86400;
-    if (days <= 0) return "less than a day";
-    if (days == 1) return "1 day";
-    return std::to_string(days) + " days";
 }
 
 std::string trusted_list(const Chain& authorities) {
@@ -223,14 +216,14 @@ std::string describe_failure(const VerifyContext& v, X509_STORE_CTX* ctx, int er
         case X509_V_ERR_CERT_HAS_EXPIRED: {
             const auto not_after = detail::to_time_point(X509_get0_notAfter(cert)).value_or(v.at);
             text = who(leaf, cert, depth) + " expired " + detail::format_time(not_after) + ", " +
-                   days_between(not_after, v.at) + " before the time of the check (" + at + "); it is valid from " +
+                   days_text(not_after, v.at) + " before the time of the check (" + at + "); it is valid from " +
                    time_of(X509_get0_notBefore(cert)) + " to " + time_of(X509_get0_notAfter(cert));
             break;
         }
         case X509_V_ERR_CERT_NOT_YET_VALID: {
             const auto not_before = detail::to_time_point(X509_get0_notBefore(cert)).value_or(v.at);
             text = who(leaf, cert, depth) + " is not valid before " + detail::format_time(not_before) + ", " +
-                   days_between(v.at, not_before) + " after the time of the check (" + at + "); it is valid from " +
+                   days_text(v.at, not_before) + " after the time of the check (" + at + "); it is valid from " +
                    time_of(X509_get0_notBefore(cert)) + " to " + time_of(X509_get0_notAfter(cert));
             break;
         }
