@@ -33,7 +33,7 @@ class ResolvingConfig : public CLI::ConfigTOML {
   public:
     explicit ResolvingConfig(const CLI::App& root) : m_root(root) {}
 
-    bool from_file(const std::string& option_name) const { return m_from_file->count(option_name) > 0; }
+    bool from_file(const std::string& option_name) const { return m_from_file.count(option_name) > 0; }
 
     std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
         std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
@@ -60,7 +60,7 @@ class ResolvingConfig : public CLI::ConfigTOML {
             // only for an option the command line left unset.
             if (active != nullptr && item.parents.size() == 1 && item.parents[0] == active->get_name()) {
                 const CLI::Option* option = active->get_option_no_throw("--" + item.name);
-                if (option != nullptr && option->count() == 0) m_from_file->insert("--" + item.name);
+                if (option != nullptr && option->count() == 0) m_from_file.insert("--" + item.name);
             }
             if (contains(k_path_keys, item.name)) {
                 for (std::string& value : item.inputs)
@@ -82,9 +82,8 @@ class ResolvingConfig : public CLI::ConfigTOML {
 
     const CLI::App& m_root;
     // Options of the running subcommand whose value came from the file
-    // (from_config() is const for CLI11; what it records is not the reader's
-    // state).
-    std::shared_ptr<std::set<std::string>> m_from_file = std::make_shared<std::set<std::string>>();
+    // (recorded by from_config(), which CLI11 declares const).
+    mutable std::set<std::string> m_from_file;
 };
 
 } // namespace

@@ -243,8 +243,8 @@ int run_probe(const CLI::App& root, const CLI::App& cmd, ProbeOptions o) {
     // whichever mode runs; only the command line can ask for two at once.
     const auto on_command_line = [&](const std::string& name) { return set_on_command_line(root, cmd, name); };
     const bool has_url = given(cmd, "URL");
-    if (has_url && given(cmd, "--scenarios") && !on_command_line("--scenarios")) o.scenarios.clear();
-    const bool scenarios = !o.scenarios.empty() && given(cmd, "--scenarios");
+    if (has_url && !on_command_line("--scenarios")) o.scenarios.clear(); // the file's gives way to a URL
+    const bool scenarios = given(cmd, "--scenarios") && !o.scenarios.empty();
     if (scenarios && has_url) return print_error("give either a URL or --scenarios FILE, not both"), 2;
     if (!scenarios && !has_url) return print_error("probe needs a URL or --scenarios FILE (see --help)"), 2;
 
