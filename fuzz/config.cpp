@@ -10,6 +10,8 @@
 #include "cli/config_file.hpp"
 #include "cli/root_app.hpp"
 
+#include <certauth/x509/time_text.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -46,10 +48,10 @@ void check_time(std::string_view text) {
     const system_clock::time_point now = sys_days{year{2025} / 6 / 1};
     const auto time = certauth::cli::parse_time(text, now);
     if (!time) return;
-    const std::string printed = certauth::cli::format_time(*time);
+    const std::string printed = certauth::x509::timestamp_text(*time);
     const auto again = certauth::cli::parse_time(printed, now);
     if (!again || *again != floor<seconds>(*time)) __builtin_trap();
-    (void)certauth::cli::format_date(*time);
+    (void)certauth::x509::date_text(*time);
 }
 
 void parse(std::vector<const char*> argv) {

@@ -7,6 +7,8 @@
 #include "cli/output.hpp"
 #include "cli/trust_options.hpp"
 
+#include <certauth/x509/time_text.hpp>
+
 #include <certauth/policy/decide.hpp>
 #include <certauth/x509/certificate.hpp>
 
@@ -159,7 +161,7 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
     line += "  issuer ";
     line += issuer.empty() ? facts.issuer.to_string() : "CN=" + issuer;
     line += facts.not_after < at ? "  expired " : "  expires ";
-    line += format_date(facts.not_after);
+    line += x509::date_text(facts.not_after);
     if (r.outcome == Outcome::denied && !r.decision.detail.empty()) line += " — " + r.decision.detail;
     line += '\n';
 
@@ -169,7 +171,7 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
         };
         more("subject", facts.subject.to_string());
         more("issuer", facts.issuer.to_string());
-        more("valid", format_time(facts.not_before) + " .. " + format_time(facts.not_after));
+        more("valid", x509::timestamp_text(facts.not_before) + " .. " + x509::timestamp_text(facts.not_after));
         more("serial", facts.serial);
         more("fingerprint256", facts.fingerprint256);
         more("key", r.chain.front().key_description());
@@ -225,7 +227,7 @@ int run_check(const CheckOptions& options, const CLI::App& root) {
 
     if (options.verbose) {
         std::string about = "configuration " + (config ? *config : std::string("none"));
-        about += "; time " + format_time(at);
+        about += "; time " + x509::timestamp_text(at);
         about += trust ? "; " + std::to_string(trust->authorities().size()) + " trusted CA(s), " +
                              std::to_string(trust->crl_count()) + " CRL(s)"
                        : std::string("; no --ca: certificates are inspected, not verified");

@@ -1,7 +1,5 @@
 #include "cli/check_time.hpp"
 
-#include <cstdio>
-
 namespace certauth::cli {
 namespace {
 
@@ -135,19 +133,5 @@ std::optional<system_clock::time_point> parse_time(std::string_view text, system
     if (!in.done()) return std::nullopt;
     return clock_time(result, nanos);
 }
-
-std::string format_time(system_clock::time_point time) {
-    const auto day_start = floor<days>(time);
-    const year_month_day ymd{day_start};
-    const hh_mm_ss<seconds> clock{floor<seconds>(time - day_start)};
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
-                  static_cast<int>(clock.seconds().count()));
-    return buffer;
-}
-
-std::string format_date(system_clock::time_point time) { return format_time(time).substr(0, 10); }
 
 } // namespace certauth::cli

@@ -17,9 +17,4 @@ namespace certauth::cli {
 std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text,
                                                                 std::chrono::system_clock::time_point now);
 
-// "2025-01-01T12:00:00Z" (whole seconds, UTC).
-std::string format_time(std::chrono::system_clock::time_point time);
-// "2025-01-01" (UTC).
-std::string format_date(std::chrono::system_clock::time_point time);
-
 } // namespace certauth::cli

@@ -179,20 +179,6 @@ std::optional<TimePoint> to_time_point(const ASN1_TIME* time) {
     return time_point_cast<system_clock::duration>(at);
 }
 
-std::string format_time(TimePoint time) {
-    using namespace std::chrono;
-    const auto secs = floor<seconds>(time);
-    const auto day = floor<days>(secs);
-    const year_month_day ymd{day};
-    const hh_mm_ss hms{secs - day};
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()));
-    return buf;
-}
-
 Name to_name(const X509_NAME* name) {
     Name out;
     if (name == nullptr) return out;

@@ -56,8 +56,6 @@ std::string ossl_reason();
 // nullopt when unreadable; times beyond what TimePoint holds (before
 // 1677-09-21, after 2262-04-11) saturate to TimePoint::min() / max().
 std::optional<TimePoint> to_time_point(const ASN1_TIME* time);
-// "2021-01-01T00:00:00Z"
-std::string format_time(TimePoint time);
 // The certificate's name entries in certificate order, UTF-8.
 Name to_name(const X509_NAME* name);
 // "CN=joe" (Name::to_string of the subject / issuer).

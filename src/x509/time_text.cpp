@@ -14,6 +14,20 @@ std::string date_text(system_clock::time_point t) {
     return buffer;
 }
 
+std::string timestamp_text(system_clock::time_point t) {
+    using namespace std::chrono;
+    const auto secs = floor<seconds>(t);
+    const auto day = floor<days>(secs);
+    const year_month_day ymd{day};
+    const hh_mm_ss hms{secs - day};
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
+    return buffer;
+}
+
 long long whole_days(system_clock::time_point earlier, system_clock::time_point later) noexcept {
     using std::chrono::floor;
     using std::chrono::seconds;

@@ -37,7 +37,7 @@ bool has_crl_named(const std::vector<Ptr<X509_CRL>>& crls, const X509_NAME* name
 
 std::string time_of(const ASN1_TIME* time) {
     const auto point = detail::to_time_point(time);
-    return point ? detail::format_time(*point) : std::string("(unreadable time)");
+    return point ? timestamp_text(*point) : std::string("(unreadable time)");
 }
 
 std::string trusted_list(const Chain& authorities) {
@@ -151,7 +151,7 @@ std::string describe_failure(const VerifyContext& v, X509_STORE_CTX* ctx, int er
     X509* leaf = X509_STORE_CTX_get0_cert(ctx);
     X509* cert = X509_STORE_CTX_get_current_cert(ctx);
     if (cert == nullptr) cert = leaf;
-    const std::string at = detail::format_time(v.at);
+    const std::string at = timestamp_text(v.at);
     std::string text;
     if (cert == nullptr) {
         text = "the certificate could not be verified";
@@ -215,14 +215,14 @@ std::string describe_failure(const VerifyContext& v, X509_STORE_CTX* ctx, int er
             break;
         case X509_V_ERR_CERT_HAS_EXPIRED: {
             const auto not_after = detail::to_time_point(X509_get0_notAfter(cert)).value_or(v.at);
-            text = who(leaf, cert, depth) + " expired " + detail::format_time(not_after) + ", " +
+            text = who(leaf, cert, depth) + " expired " + timestamp_text(not_after) + ", " +
                    days_text(not_after, v.at) + " before the time of the check (" + at + "); it is valid from " +
                    time_of(X509_get0_notBefore(cert)) + " to " + time_of(X509_get0_notAfter(cert));
             break;
         }
         case X509_V_ERR_CERT_NOT_YET_VALID: {
             const auto not_before = detail::to_time_point(X509_get0_notBefore(cert)).value_or(v.at);
-            text = who(leaf, cert, depth) + " is not valid before " + detail::format_time(not_before) + ", " +
+            text = who(leaf, cert, depth) + " is not valid before " + timestamp_text(not_before) + ", " +
                    days_text(v.at, not_before) + " after the time of the check (" + at + "); it is valid from " +
                    time_of(X509_get0_notBefore(cert)) + " to " + time_of(X509_get0_notAfter(cert));
             break;
@@ -476,11 +476,10 @@ std::vector<std::string> TrustStore::stale_crls(std::chrono::system_clock::time_
         const auto next = detail::to_time_point(X509_CRL_get0_nextUpdate(crl));
         const auto last = detail::to_time_point(X509_CRL_get0_lastUpdate(crl));
         if (next && *next < at)
-            out.push_back(m_crl_origins[i] + ": expired " + detail::format_time(*next) + " (next update), " + of +
+            out.push_back(m_crl_origins[i] + ": expired " + timestamp_text(*next) + " (next update), " + of +
                           "; certificates it covers are refused until it is renewed");
         else if (last && *last > at)
-            out.push_back(m_crl_origins[i] + ": not valid before " + detail::format_time(*last) + " (last update), " +
-                          of);
+            out.push_back(m_crl_origins[i] + ": not valid before " + timestamp_text(*last) + " (last update), " + of);
     }
     return out;
 }

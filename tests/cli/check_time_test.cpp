@@ -1,10 +1,12 @@
 #include "cli/check_time.hpp"
 
+#include <certauth/x509/time_text.hpp>
+
 #include <catch2/catch.hpp>
 
 using namespace std::chrono;
-using certauth::cli::format_time;
 using certauth::cli::parse_time;
+using certauth::x509::timestamp_text;
 
 namespace {
 
@@ -12,7 +14,7 @@ const system_clock::time_point k_now = sys_days{2026y / 3 / 4} + hours{5};
 
 std::string parsed(const char* text) {
     const auto t = parse_time(text, k_now);
-    return t ? format_time(*t) : std::string("invalid");
+    return t ? timestamp_text(*t) : std::string("invalid");
 }
 
 } // namespace

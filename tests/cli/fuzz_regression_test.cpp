@@ -2,8 +2,10 @@
 // the CLI, replayed through the normal build: times and timeouts beyond what
 // std::chrono's nanosecond clock holds are refused, not overflowed.
 #include "cli/check_time.hpp"
+
 #include "support/files.hpp"
 #include "support/process.hpp"
+#include <certauth/x509/time_text.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -14,12 +16,12 @@
 #include <string>
 
 namespace fs = std::filesystem;
-using certauth::cli::format_time;
 using certauth::cli::parse_time;
 using certauth::test::certauth_binary;
 using certauth::test::ProcessResult;
 using certauth::test::read_text;
 using certauth::test::RunOptions;
+using certauth::x509::timestamp_text;
 using Clock = std::chrono::system_clock;
 
 namespace {
@@ -45,7 +47,7 @@ TEST_CASE("check --at refuses times system_clock cannot hold instead of overflow
     }
     // The edges: 1677-09-21T00:12:44Z .. 2262-04-11T23:47:16Z.
     REQUIRE(parse_time("1677-09-22", k_now));
-    CHECK(format_time(*parse_time("1677-09-22", k_now)) == "1677-09-22T00:00:00Z");
+    CHECK(timestamp_text(*parse_time("1677-09-22", k_now)) == "1677-09-22T00:00:00Z");
     CHECK_FALSE(parse_time("1677-09-21", k_now));
     REQUIRE(parse_time("2262-04-11T23:47:15Z", k_now));
     CHECK_FALSE(parse_time("2262-04-11T23:47:16Z", k_now));

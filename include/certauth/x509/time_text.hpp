@@ -8,6 +8,8 @@ namespace certauth::x509 {
 
 // "2049-12-31" (UTC).
 std::string date_text(std::chrono::system_clock::time_point t);
+// "2049-12-31T23:59:59Z" (whole seconds, UTC).
+std::string timestamp_text(std::chrono::system_clock::time_point t);
 
 // Whole days from `earlier` to `later`, rounded toward zero (negative when
 // `later` is earlier). Counted in seconds: the nanosecond difference of two
