@@ -13,6 +13,8 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 namespace certauth::x509 {
 namespace {
@@ -44,6 +46,12 @@ Result<Certificate> parse_der_certificate(std::string_view der, const std::strin
     const auto used = static_cast<std::size_t>(p - start);
     if (used != der.size())
         return Error{where + ": " + std::to_string(der.size() - used) + " unexpected bytes after the certificate"};
+    // OpenSSL decodes a certificate's extensions (key identifiers, usages)
+    // lazily, the first time a verification or a handshake needs them, and
+    // other threads may read them without its lock meanwhile (TSan saw probe
+    // --load's threads race on the client certificate's subject key
+    // identifier). Decoded here, a loaded certificate is only ever read.
+    if (X509_check_purpose(cert.get(), -1, 0) != 1) ERR_clear_error();
     return Certificate(std::move(cert));
 }
 
