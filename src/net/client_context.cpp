@@ -158,6 +158,17 @@ Result<ClientContext> ClientContext::create(const ClientTlsOptions& options) {
         for (std::size_t i = 1; i < chain->size(); ++i)
             if (SSL_CTX_add1_chain_cert(ctx, (*chain)[i].native()) != 1)
                 return Error{options.cert.string() + ": cannot use the chain: " + x509::drain_errors()};
+        if (chain->size() == 1) {
+            // A lone leaf: its intermediates are looked up in --cacert (the
+            // store) once, here, not per handshake, and the root is left out -
+            // the server has it (RFC 8446 4.4.2), and every certificate sent
+            // costs the server a decoding. Without an issuer in the store,
+            // the leaf goes alone.
+            if (SSL_CTX_build_cert_chain(ctx, SSL_BUILD_CHAIN_FLAG_NO_ROOT | SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR) != 1)
+                ERR_clear_error();
+        }
+        // What is sent is what was configured or built above.
+        SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
         out.m_chain = std::move(*chain);
     }
     return out;

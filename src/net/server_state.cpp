@@ -88,11 +88,15 @@ ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::op
     if (leaf == nullptr) {
         out.decision = policy::decide(nullptr, std::nullopt, state.user_list(), now);
     } else {
-        // A full handshake recorded its verification; a resumed session (or
-        // one opened under an older state) is verified here from the chain
-        // the session kept (server-side cache: the chain survives).
-        const x509::ChainStatus status =
-            handshake ? *handshake : state.trust.verify(leaf, SSL_get_peer_cert_chain(ssl), now);
+        // A full handshake recorded its verification; a TLS 1.3 session
+        // resumed under the same state carries the one of the handshake that
+        // created it, while that still holds; otherwise (or opened under an
+        // older state) the chain the session kept is verified here.
+        std::optional<x509::ChainStatus> remembered;
+        if (!handshake) remembered = resumed_verification(ssl, state.generation, now);
+        const x509::ChainStatus status = handshake    ? *handshake
+                                         : remembered ? std::move(*remembered)
+                                                      : state.trust.verify(leaf, SSL_get_peer_cert_chain(ssl), now);
         const x509::CertFacts facts = x509::Certificate(x509::share(leaf)).facts();
         out.decision = policy::decide(&facts, status, state.user_list(), now);
         out.fingerprint = facts.fingerprint256;

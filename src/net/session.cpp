@@ -242,6 +242,7 @@ class Session final : public Expirable {
             return Io::failed;
         }
         m_verification.trust = &m_state->trust;
+        m_verification.generation = m_state->generation;
         attach_verification(ssl.get(), &m_verification);
         m_tls.emplace(std::move(ssl), fd());
         if (!m_tls->valid()) return Io::failed;
@@ -267,6 +268,7 @@ class Session final : public Expirable {
             // current one (its trust store, CRLs and users), before answering.
             m_state = m_context.states.current();
             m_verification.trust = &m_state->trust;
+            m_verification.generation = m_state->generation;
             m_verification.status.reset();
         }
         m_connection = decide_connection(*m_state, m_tls->native(), m_verification.status, now);

@@ -4,6 +4,9 @@
 #include <certauth/x509/time_text.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
+#include <new>
 #include <string_view>
 
 #include <openssl/err.h>
@@ -36,6 +39,56 @@ using NameStack = std::unique_ptr<STACK_OF(X509_NAME), NameStackDeleter>;
 int verification_index() {
     static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
     return index;
+}
+
+// What a session remembers of the full handshake that created it. Immutable
+// and shared by the cached session and every session resumed from it.
+struct VerifiedSession {
+    std::uint64_t generation = 0;
+    std::chrono::system_clock::time_point verified_at;
+    x509::ChainStatus status; // verified
+};
+using SharedVerifiedSession = std::shared_ptr<const VerifiedSession>;
+
+// The SSL_SESSION's ex_data slot holds a heap SharedVerifiedSession (or
+// nothing); OpenSSL calls these when it copies a session for resumption and
+// when it frees one.
+int dup_verified_session(CRYPTO_EX_DATA*, const CRYPTO_EX_DATA*, void** from, int, long, void*) {
+    const auto* shared = static_cast<const SharedVerifiedSession*>(*from);
+    if (shared == nullptr) return 1;
+    *from = new (std::nothrow) SharedVerifiedSession(*shared);
+    return *from != nullptr ? 1 : 0;
+}
+
+void free_verified_session(void*, void* data, CRYPTO_EX_DATA*, int, long, void*) {
+    delete static_cast<SharedVerifiedSession*>(data);
+}
+
+int session_verification_index() {
+    static const int index =
+        SSL_SESSION_get_ex_new_index(0, nullptr, nullptr, dup_verified_session, free_verified_session);
+    return index;
+}
+
+// Called when a session enters the server's cache. After a TLS 1.3 full
+// handshake that verified the client's chain, the verification goes with the
+// session. This runs while the ticket that names the session is being built,
+// before the client can have it, so no other connection reads the session
+// yet. TLS 1.2 names the session before the handshake ends: its sessions
+// carry nothing and are verified again when resumed.
+int remember_verification(SSL* ssl, SSL_SESSION* session) {
+    const auto* verification = static_cast<const HandshakeVerification*>(SSL_get_ex_data(ssl, verification_index()));
+    if (verification == nullptr || !verification->status || !verification->status->verified() ||
+        SSL_version(ssl) != TLS1_3_VERSION || SSL_SESSION_get_ex_data(session, session_verification_index()) != nullptr)
+        return 0;
+    try {
+        auto shared = std::make_unique<SharedVerifiedSession>(std::make_shared<const VerifiedSession>(
+            VerifiedSession{verification->generation, std::chrono::system_clock::now(), *verification->status}));
+        if (SSL_SESSION_set_ex_data(session, session_verification_index(), shared.get()) == 1) (void)shared.release();
+    } catch (const std::bad_alloc&) {
+        // Not remembered: a resumption verifies again.
+    }
+    return 0; // no reference to `session` kept
 }
 
 // Replaces OpenSSL's chain verification for client certificates: the
@@ -105,6 +158,21 @@ void attach_verification(SSL* ssl, HandshakeVerification* verification) noexcept
     SSL_set_ex_data(ssl, verification_index(), verification);
 }
 
+std::optional<x509::ChainStatus> resumed_verification(SSL* ssl, std::uint64_t generation,
+                                                      std::chrono::system_clock::time_point now) {
+    if (ssl == nullptr || SSL_session_reused(ssl) != 1) return std::nullopt;
+    const SSL_SESSION* session = SSL_get_session(ssl);
+    const auto* shared =
+        session
+            ? static_cast<const SharedVerifiedSession*>(SSL_SESSION_get_ex_data(session, session_verification_index()))
+            : nullptr;
+    if (shared == nullptr || *shared == nullptr) return std::nullopt;
+    const VerifiedSession& remembered = **shared;
+    if (remembered.generation != generation || now < remembered.verified_at || now >= remembered.status.valid_until)
+        return std::nullopt;
+    return remembered.status;
+}
+
 Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::TrustStore& trust) {
     if (settings.cert_file.empty()) return Error{"no server certificate given (--cert)"};
     if (settings.key_file.empty()) return Error{"no server key given (--key)"};
@@ -136,6 +204,7 @@ Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::T
     SSL_CTX_sess_set_cache_size(ctx, static_cast<long>(settings.session_cache_size));
     SSL_CTX_set_timeout(ctx, static_cast<long>(settings.session_timeout.count()));
     SSL_CTX_set_num_tickets(ctx, settings.session_cache_size == 0 ? 0 : 1);
+    SSL_CTX_sess_set_new_cb(ctx, remember_verification);
     if (SSL_CTX_set_session_id_context(ctx, k_session_id_context, sizeof k_session_id_context - 1) != 1)
         return tls_error("cannot set the session id context");
 

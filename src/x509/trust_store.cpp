@@ -459,13 +459,23 @@ ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chro
                                X509_verify_cert_error_string(error) + (why.empty() ? "" : " (" + why + ")")};
     }
     std::string text = "verified chain: ";
+    auto valid_until = std::chrono::system_clock::time_point::max();
     const STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get());
     for (int i = 0; built != nullptr && i < sk_X509_num(built); ++i) {
+        X509* cert = sk_X509_value(built, i);
         if (i != 0) text += " <- ";
-        text += detail::subject_of(sk_X509_value(built, i));
+        text += detail::subject_of(cert);
+        valid_until = std::min(valid_until, detail::to_time_point(X509_get0_notAfter(cert)).value_or(at));
     }
     text += " (trusted)";
-    return ChainStatus{Reason::ok, X509_V_OK, -1, std::move(text)};
+    // A CRL's thisUpdate or nextUpdate still ahead changes which CRL is
+    // current, and so the outcome, then.
+    for (const Ptr<X509_CRL>& crl : m_crls)
+        for (const ASN1_TIME* time : {X509_CRL_get0_lastUpdate(crl.get()), X509_CRL_get0_nextUpdate(crl.get())})
+            if (time != nullptr)
+                if (const auto when = detail::to_time_point(time).value_or(at); when > at)
+                    valid_until = std::min(valid_until, when);
+    return ChainStatus{Reason::ok, X509_V_OK, -1, std::move(text), valid_until};
 }
 
 std::vector<std::string> TrustStore::stale_crls(std::chrono::system_clock::time_point at) const {

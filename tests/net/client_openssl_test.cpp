@@ -3,6 +3,7 @@
 #include <certauth/net/client.hpp>
 
 #include "net/client_servers.hpp"
+#include "support/files.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -198,6 +199,43 @@ TEST_CASE("client: connection errors are classified", "[net]") {
         CHECK_THAT(e.failure->message, Catch::Contains("timed out"));
         CHECK(std::chrono::steady_clock::now() - start < 5s);
     }
+}
+
+TEST_CASE("client: the chain sent is the --cert file's, or the intermediates found once in --cacert - never the "
+          "root",
+          "[net]") {
+    // The certificates sent after the leaf: the context's chain (built at
+    // creation, SSL_MODE_NO_AUTO_CHAIN: nothing is built per handshake).
+    auto sent_after_leaf = [](const net::ClientContext& client) {
+        STACK_OF(X509)* chain = nullptr;
+        REQUIRE(SSL_CTX_get0_chain_certs(client.native(), &chain) == 1);
+        std::vector<std::string> subjects;
+        for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i)
+            subjects.push_back(x509::Certificate(x509::share(sk_X509_value(chain, i))).facts().subject.to_string());
+        CHECK((SSL_CTX_get_mode(client.native()) & SSL_MODE_NO_AUTO_CHAIN) != 0);
+        return subjects;
+    };
+    using Subjects = std::vector<std::string>;
+    // joe's issuer is the root in --cacert: the leaf goes alone.
+    CHECK(sent_after_leaf(context("fixtures/joe.crt", "fixtures/joe.key")).empty());
+    // carol's file holds the leaf only; her intermediate is found in a
+    // --cacert bundle, the root left out.
+    TempDir dir;
+    const std::string bundle = dir.write("bundle.pem", read_text(source_path("fixtures/ca.crt")) +
+                                                           read_text(source_path("fixtures/sub-ca.crt")));
+    net::ClientTlsOptions options;
+    options.cert = source_path("fixtures/carol.crt");
+    options.key = source_path("fixtures/carol.key");
+    options.cacert = bundle;
+    auto with_bundle = net::ClientContext::create(options);
+    REQUIRE(with_bundle);
+    const Subjects intermediate = sent_after_leaf(*with_bundle);
+    REQUIRE(intermediate.size() == 1);
+    CHECK_THAT(intermediate.front(), Catch::Contains("CN=certauth test intermediate CA"));
+    // Without it in --cacert: the leaf alone (the server will say untrusted).
+    CHECK(sent_after_leaf(context("fixtures/carol.crt", "fixtures/carol.key")).empty());
+    // A file with the chain: sent as it is.
+    CHECK(sent_after_leaf(context("fixtures/carol-chain.pem", "fixtures/carol.key")).size() == 1);
 }
 
 TEST_CASE("client: a key that does not match the certificate is refused before connecting", "[net]") {

@@ -1,6 +1,7 @@
 // `certauth serve` end to end: the real binary on an ephemeral port, real TLS
 // clients (tests/net/server_support.hpp), the committed fixtures.
 #include "net/hostile_support.hpp"
+#include "support/pki.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -25,45 +26,6 @@ using namespace certauth;
 using namespace certauth::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-namespace {
-
-// A CRL of ca.crt that revokes `revoked_cert`, valid from an hour ago for 30 days.
-std::string crl_revoking(const std::string& revoked_cert) {
-    auto load_cert = [](const std::string& file) {
-        x509::Ptr<BIO> bio(BIO_new_file(file.c_str(), "r"));
-        REQUIRE(bio);
-        x509::Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-        REQUIRE(cert);
-        return cert;
-    };
-    const auto ca = load_cert(fixture("ca.crt"));
-    const auto leaf = load_cert(revoked_cert);
-    x509::Ptr<BIO> key_bio(BIO_new_file(fixture("ca.key").c_str(), "r"));
-    x509::Ptr<EVP_PKEY> ca_key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-    REQUIRE(ca_key);
-
-    x509::Ptr<X509_CRL> crl(X509_CRL_new());
-    REQUIRE(X509_CRL_set_version(crl.get(), 1) == 1);
-    REQUIRE(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.get())) == 1);
-    x509::Ptr<ASN1_STRING> last(ASN1_TIME_adj(nullptr, std::time(nullptr), 0, -3600));
-    x509::Ptr<ASN1_STRING> next(ASN1_TIME_adj(nullptr, std::time(nullptr), 30, 0));
-    REQUIRE(X509_CRL_set1_lastUpdate(crl.get(), last.get()) == 1);
-    REQUIRE(X509_CRL_set1_nextUpdate(crl.get(), next.get()) == 1);
-    X509_REVOKED* revoked = X509_REVOKED_new();
-    REQUIRE(X509_REVOKED_set_serialNumber(revoked, X509_get_serialNumber(leaf.get())) == 1);
-    REQUIRE(X509_REVOKED_set_revocationDate(revoked, last.get()) == 1);
-    REQUIRE(X509_CRL_add0_revoked(crl.get(), revoked) == 1);
-    X509_CRL_sort(crl.get());
-    REQUIRE(X509_CRL_sign(crl.get(), ca_key.get(), EVP_sha256()) > 0);
-    x509::Ptr<BIO> out(BIO_new(BIO_s_mem()));
-    REQUIRE(PEM_write_bio_X509_CRL(out.get(), crl.get()) == 1);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(out.get(), &data);
-    return std::string(data, static_cast<std::size_t>(size));
-}
-
-} // namespace
 
 TEST_CASE("serve: every case of fixtures/scenarios.json", "[net]") {
     ServeProcess server({"--no-access-log"});
@@ -281,7 +243,8 @@ TEST_CASE("serve: a reload that removes or revokes joe refuses joe's next reques
     CHECK(server.reload().find("reloaded (generation 3)") != std::string::npos);
     CHECK(got(joe->request("GET", "/")) == "200 ");
 
-    write_atomically(config.crl, crl_revoking(fixture("joe.crt")));
+    const auto now = std::chrono::system_clock::now();
+    write_atomically(config.crl, ca_crl(now - 1h, now + 24h * 30, fixture("joe.crt")));
     CHECK(server.reload().find("reloaded (generation 4)") != std::string::npos);
     CHECK(got(joe->request("GET", "/")) == "401 revoked");
     CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "401 revoked");
@@ -361,6 +324,53 @@ TEST_CASE("serve: TLS sessions resume from the server cache, never across a relo
     REQUIRE(third);
     CHECK_FALSE(third->session_reused());
     CHECK(got(third->request("GET", "/")) == "401 unknown_user");
+}
+
+TEST_CASE("serve: a resumed session's remembered verification ends when the CRL it was checked against expires",
+          "[net]") {
+    // ca.crl replaced by one whose nextUpdate is three seconds away. A session
+    // resumed before then is authorised from the verification its full
+    // handshake remembered; one resumed after is verified again: the CRL has
+    // expired, so joe is untrusted. A server that kept using the remembered
+    // verification would answer 200 (the policy checks the leaf's own dates,
+    // not the CRL's).
+    ConfigCopy config;
+    const auto now = std::chrono::system_clock::now();
+    const auto next_update = now + 3s;
+    write_atomically(config.crl, ca_crl(now - 1h, next_update));
+    ServeProcess server(config.args());
+    REQUIRE(server.started());
+    auto session_of = [](HttpClient& client) {
+        SSL_SESSION* borrowed = client.session();
+        REQUIRE(borrowed);
+        REQUIRE(SSL_SESSION_is_resumable(borrowed) == 1);
+        SSL_SESSION_up_ref(borrowed);
+        return x509::Ptr<SSL_SESSION>(borrowed);
+    };
+
+    auto first = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(first);
+    REQUIRE(got(first->request("GET", "/")) == "200 ");
+    const auto first_session = session_of(*first);
+
+    ClientOptions resume = as("joe");
+    resume.resume = first_session.get();
+    auto second = HttpClient::connect(server.port(), resume);
+    REQUIRE(second);
+    CHECK(second->session_reused());
+    CHECK(got(second->request("GET", "/")) == "200 ");
+    const auto second_session = session_of(*second);
+
+    // CRL times have whole seconds: wait until one second past.
+    std::this_thread::sleep_until(next_update + 1500ms);
+    resume.resume = second_session.get();
+    auto third = HttpClient::connect(server.port(), resume);
+    REQUIRE(third);
+    CHECK(third->session_reused());
+    const auto denied = third->request("GET", "/");
+    CHECK(got(denied) == "401 untrusted");
+    REQUIRE(denied);
+    CHECK(denied->json().value("detail", "").find("expired") != std::string::npos);
 }
 
 TEST_CASE("serve: SIGTERM stops accepting, closes idle connections and exits 0", "[net]") {

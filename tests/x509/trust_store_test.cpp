@@ -4,6 +4,7 @@
 #include <certauth/x509/trust_store.hpp>
 
 #include "support/files.hpp"
+#include "support/pki.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
@@ -335,6 +336,40 @@ TEST_CASE("verification at a given time (check --at)", "[x509]") {
                                  "issued by CN=certauth test CA, O=certauth) expired 2060-01-01T00:00:00Z"));
     // With the CRL loaded, its nextUpdate (2060) has passed as well.
     CHECK(verify(store, "notyet.crt", utc(2095, 1, 1)).error == X509_V_ERR_CRL_HAS_EXPIRED);
+}
+
+TEST_CASE("a verified chain says until when its verification holds (valid_until)", "[x509]") {
+    using namespace std::chrono_literals;
+    const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
+    // The earliest notAfter in the chain: the leaf's (the CA and the CRL
+    // last until 2060).
+    const ChainStatus then = verify(store, "expired.crt", utc(2020, 6, 1));
+    REQUIRE(then.verified());
+    CHECK(then.valid_until == utc(2021, 1, 1));
+    const ChainStatus joe = verify(store, "joe.crt");
+    REQUIRE(joe.verified());
+    CHECK(joe.valid_until == utc(2050, 1, 1) - 1s);
+    // A denial promises nothing.
+    CHECK(verify(store, "rogue.crt").valid_until == Clock::time_point::max());
+
+    // A CRL's nextUpdate ahead, then another CRL's lastUpdate ahead (it
+    // becomes the current one then), come first.
+    certauth::test::TempDir dir;
+    const auto now = std::chrono::floor<std::chrono::seconds>(Clock::now());
+    TrustConfig config;
+    config.ca_files.push_back(fixture("ca.crt"));
+    config.crl_files.push_back(dir.write("year.crl", certauth::test::ca_crl(now - 1h, now + 24h * 365)));
+    auto year = TrustStore::load(config);
+    REQUIRE(year);
+    const ChainStatus within_year = year->verify(chain_of("joe.crt"), now);
+    REQUIRE(within_year.verified());
+    CHECK(within_year.valid_until == now + 24h * 365);
+    config.crl_files.push_back(dir.write("next.crl", certauth::test::ca_crl(now + 24h * 30, now + 24h * 400)));
+    auto with_next = TrustStore::load(config);
+    REQUIRE(with_next);
+    const ChainStatus before_next = with_next->verify(chain_of("joe.crt"), now);
+    REQUIRE(before_next.verified());
+    CHECK(before_next.valid_until == now + 24h * 30);
 }
 
 TEST_CASE("verify for the TLS handshake: borrowed leaf and a stack with or without it", "[x509]") {

@@ -77,7 +77,8 @@ struct ConnectionDecision {
 
 // Decides a TLS connection under `state`: `handshake` is what the verify
 // callback recorded (nullopt when it did not run: no certificate, or a
-// resumed session, whose chain is then verified here from the session).
+// resumed session, whose remembered verification is used while it holds -
+// resumed_verification - or whose chain is verified again here).
 ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::optional<x509::ChainStatus>& handshake,
                                      std::chrono::system_clock::time_point now);
 

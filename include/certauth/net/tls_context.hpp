@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,7 @@ struct TlsSettings {
 // handshake (attach_verification); the callback fills `status`.
 struct HandshakeVerification {
     const x509::TrustStore* trust = nullptr;
+    std::uint64_t generation = 0;            // of the configuration `trust` belongs to
     std::optional<x509::ChainStatus> status; // set when the callback ran (full handshake with a certificate)
 };
 
@@ -61,5 +63,13 @@ class TlsContext {
 
 // Points `ssl`'s ex_data at `verification` (which must outlive the handshake).
 void attach_verification(SSL* ssl, HandshakeVerification* verification) noexcept;
+
+// A TLS 1.3 session a full handshake verified carries that verification
+// into the server's session cache (and into the sessions resumed from it).
+// Returns it for a resumed connection while it still holds: the same
+// configuration generation, and `now` between the verification and its
+// ChainStatus::valid_until. Otherwise nullopt: verify the chain again.
+std::optional<x509::ChainStatus> resumed_verification(SSL* ssl, std::uint64_t generation,
+                                                      std::chrono::system_clock::time_point now);
 
 } // namespace certauth::net

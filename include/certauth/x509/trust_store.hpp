@@ -23,6 +23,11 @@ struct ChainStatus {
     int error = 0;                     // OpenSSL X509_V_ERR_*; 0 when verified
     int depth = -1;                    // depth of the certificate that failed (0 = leaf); -1 when verified
     std::string detail;                // for a person: which certificate, what failed, what would be accepted
+    // For a verified chain: the first moment the same verification could
+    // conclude otherwise as time moves on - the earliest notAfter in the
+    // chain, or the earliest thisUpdate or nextUpdate of a loaded CRL still
+    // ahead of the time of verification. max() otherwise.
+    std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max();
 
     bool verified() const noexcept { return reason == Reason::ok; }
 };

@@ -1,0 +1,17 @@
+#pragma once
+// CRLs made at test time under the fixture CA
+// (fixtures/ca.crt, fixtures/ca.key), for times the committed fixtures cannot
+// have: "an hour ago", "in three seconds".
+
+#include <chrono>
+#include <string>
+
+namespace certauth::test {
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+// PEM of a CRL of ca.crt with this lastUpdate and nextUpdate, revoking the
+// certificate in the PEM file `revoked_cert` (none when empty).
+std::string ca_crl(SystemTime last_update, SystemTime next_update, const std::string& revoked_cert = {});
+
+} // namespace certauth::test
