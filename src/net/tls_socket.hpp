@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <new>
 #include <string>
 
 #include <openssl/err.h>
@@ -108,6 +109,10 @@ class TlsSocket {
 
     TlsSocket(const TlsSocket&) = delete; // the write BIO points at this object
     TlsSocket& operator=(const TlsSocket&) = delete;
+    ~TlsSocket() {
+        Outbox& outbox = thread_outbox();
+        if (outbox.owner == this) outbox.clear();
+    }
 
     bool valid() const noexcept { return m_ssl != nullptr; }
     SSL* native() const noexcept { return m_ssl.get(); }
@@ -129,19 +134,36 @@ class TlsSocket {
     }
 
     // OpenSSL's writes (handshake flights, the session ticket, answers,
-    // alerts, close_notify) collect here and go out in one write(2) when
-    // the connection is about to wait for the client or to close: the last
-    // flight of a handshake, the ticket, the answer and close_notify share
-    // one segment. done: nothing left; want_write: the socket is full.
+    // alerts, close_notify) collect in the thread's outbox and go out in one
+    // write(2) when the connection is about to wait for the client or to
+    // close: the last flight of a handshake, the ticket, the answer and
+    // close_notify share one segment. Only what the socket does not take
+    // stays with the connection (m_pending), so an idle connection holds no
+    // output buffer. done: nothing left; want_write: the socket is full.
     Io flush() noexcept {
+        Outbox& outbox = thread_outbox();
+        if (outbox.owner == this) {
+            // Ours alone: m_pending is empty whenever the outbox is in use.
+            std::size_t done = 0;
+            Io io = plain_write(m_fd, outbox.bytes.data(), outbox.bytes.size(), done);
+            if (io == Io::want_write) {
+                try {
+                    m_pending.assign(outbox.bytes, done);
+                } catch (const std::bad_alloc&) {
+                    io = Io::failed;
+                }
+            }
+            outbox.clear();
+            return io;
+        }
         if (m_pending.empty()) return Io::done;
         std::size_t done = 0;
         const Io io = plain_write(m_fd, m_pending.data(), m_pending.size(), done);
         m_pending.erase(0, done);
-        if (m_pending.empty() && m_pending.capacity() > k_pending_keep) std::string().swap(m_pending);
+        if (m_pending.empty()) std::string().swap(m_pending);
         return io;
     }
-    bool has_pending() const noexcept { return !m_pending.empty(); }
+    bool has_pending() const noexcept { return buffered() > 0; }
 
     // All `size` bytes or nothing: after want_*, call again with the same
     // `data` and `size` (OpenSSL holds the record it has begun). The
@@ -188,22 +210,60 @@ class TlsSocket {
   private:
     // Beyond this much buffered output, writes go to the socket first.
     static constexpr std::size_t k_pending_limit = 64 * 1024;
-    static constexpr std::size_t k_pending_keep = 4 * 1024;
+
+    // The output being collected on this thread, and whose it is. A
+    // connection's writes and its flush run on its thread without another
+    // connection's in between; should one not flush (dropped on an error),
+    // its bytes are cleared when it goes, or moved to its own m_pending
+    // when another connection writes first: never sent on another's socket.
+    struct Outbox {
+        TlsSocket* owner = nullptr;
+        std::string bytes; // keeps its capacity: one buffer per thread
+
+        void clear() noexcept {
+            owner = nullptr;
+            bytes.clear();
+        }
+    };
+    static Outbox& thread_outbox() noexcept {
+        thread_local Outbox outbox;
+        return outbox;
+    }
 
     static int bio_write(BIO* bio, const char* data, std::size_t size, std::size_t* written) {
         auto* self = static_cast<TlsSocket*>(BIO_get_data(bio));
         BIO_clear_retry_flags(bio);
-        if (self->m_pending.size() >= k_pending_limit) {
-            const Io io = self->flush();
-            if (io == Io::failed) return 0;
-            if (self->m_pending.size() >= k_pending_limit) {
+        if (self->buffered() >= k_pending_limit) {
+            if (self->flush() == Io::failed) return 0;
+            if (self->buffered() >= k_pending_limit) {
                 BIO_set_retry_write(bio);
                 return 0;
             }
         }
-        self->m_pending.append(data, size);
+        try {
+            self->buffer_for_writing().append(data, size);
+        } catch (const std::bad_alloc&) {
+            return 0; // a write error: the connection is dropped
+        }
         *written = size;
         return 1;
+    }
+
+    std::size_t buffered() const noexcept {
+        const Outbox& outbox = thread_outbox();
+        return outbox.owner == this ? outbox.bytes.size() : m_pending.size();
+    }
+
+    // Where the next bytes go: behind what is pending, else the outbox.
+    std::string& buffer_for_writing() {
+        if (!m_pending.empty()) return m_pending;
+        Outbox& outbox = thread_outbox();
+        if (outbox.owner != this) {
+            if (outbox.owner != nullptr) outbox.owner->m_pending.assign(outbox.bytes); // not flushed: kept as its own
+            outbox.bytes.clear();
+            outbox.owner = this;
+        }
+        return outbox.bytes;
     }
 
     static long bio_ctrl(BIO*, int command, long, void*) {
@@ -239,7 +299,7 @@ class TlsSocket {
 
     x509::Ptr<SSL> m_ssl;
     int m_fd;
-    std::string m_pending; // written by OpenSSL, not yet sent
+    std::string m_pending; // written by OpenSSL, not taken by the socket yet (empty: no allocation)
     bool m_close_sent = false;
 };
 

@@ -207,6 +207,36 @@ TEST_CASE("tls socket: a write larger than the socket buffer waits for room and 
     CHECK(got == big);
 }
 
+TEST_CASE("tls socket: connections on one thread share its output buffer, never each other's bytes", "[net]") {
+    Pair a;
+    Pair b;
+    a.handshake();
+    b.handshake();
+    (void)a.client_read_available(); // the session tickets
+    (void)b.client_read_available();
+    const std::string for_a = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na";
+    const std::string for_b = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb";
+    // a writes and does not flush; b writes in between: a's records are set
+    // aside as a's own, b's go out with b's flush only.
+    REQUIRE(a.server->write(for_a.data(), for_a.size()) == Io::done);
+    REQUIRE(b.server->write(for_b.data(), for_b.size()) == Io::done);
+    CHECK(a.server->has_pending());
+    CHECK(b.server->has_pending());
+    CHECK(b.server->flush() == Io::done);
+    CHECK(b.client_read_available() == for_b);
+    CHECK(a.client_read_available().empty());
+    CHECK(a.server->flush() == Io::done);
+    CHECK(a.client_read_available() == for_a);
+    CHECK_FALSE(a.server->has_pending());
+    CHECK_FALSE(b.server->has_pending());
+    // a connection dropped with unsent output takes it along.
+    REQUIRE(a.server->write(for_a.data(), for_a.size()) == Io::done);
+    a.server.reset();
+    REQUIRE(b.server->write(for_b.data(), for_b.size()) == Io::done);
+    CHECK(b.server->flush() == Io::done);
+    CHECK(b.client_read_available() == for_b);
+}
+
 TEST_CASE("tls socket: the client's close_notify and a bare EOF both end the stream", "[net]") {
     std::array<char, 64> buf{};
     std::size_t n = 0;
