@@ -107,7 +107,8 @@ std::string json_line(const FileResult& r, const std::optional<std::string>& con
     line["file"] = r.file;
     line["outcome"] = to_string(r.outcome);
     line["reason"] = r.reason ? nlohmann::ordered_json(to_string(*r.reason)) : nlohmann::ordered_json(nullptr);
-    line["user"] = r.outcome == Outcome::authorised ? nlohmann::ordered_json(r.decision.user) : nullptr;
+    line["user"] = r.outcome == Outcome::authorised && r.decision.user ? nlohmann::ordered_json(*r.decision.user)
+                                                                       : nlohmann::ordered_json(nullptr);
     line["certificate"] = nullptr;
     if (!r.chain.empty()) line["certificate"] = nlohmann::ordered_json(r.chain.front().node_object());
     const std::string& detail = r.outcome == Outcome::error ? r.message : r.decision.detail;
@@ -176,7 +177,7 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
         more("fingerprint256", facts.fingerprint256);
         more("key", r.chain.front().key_description());
         if (r.chain.size() > 1) more("chain", std::to_string(r.chain.size()) + " certificates (leaf first)");
-        if (r.outcome == Outcome::authorised) more("user", dump(r.decision.user));
+        if (r.outcome == Outcome::authorised && r.decision.user) more("user", dump(*r.decision.user));
         if (r.outcome != Outcome::denied && !r.decision.detail.empty()) more("note", r.decision.detail);
     }
     return line;

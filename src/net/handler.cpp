@@ -35,8 +35,8 @@ void append_int(std::string& out, std::size_t value) {
 
 std::string decision_body(const policy::Decision& decision, std::string_view cn) {
     if (decision.allowed()) {
-        if (decision.user.is_object())
-            return decision.user.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (decision.user && decision.user->is_object())
+            return decision.user->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         if (decision.verdict == policy::Verdict::public_route) return R"({"public":true})";
         // Verified without a user list (authenticated): the certificate's CN.
         Json user = Json::object();

@@ -99,7 +99,7 @@ ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::op
                                                       : state.trust.verify(leaf, SSL_get_peer_cert_chain(ssl), now);
         const x509::CertFacts facts = x509::Certificate(x509::share(leaf)).facts();
         out.decision = policy::decide(&facts, status, state.user_list(), now);
-        out.fingerprint = facts.fingerprint256;
+        out.fingerprint = FingerprintPrefix(facts.fingerprint256);
         // Identity is read only from verified chains, in the log too.
         if (status.verified()) out.cn = facts.cn();
         if (out.decision.allowed()) out.valid_until = facts.not_after;

@@ -23,6 +23,7 @@
 
 #include <cstring>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -241,9 +242,9 @@ class Session final : public Expirable {
             x509::drain_errors();
             return Io::failed;
         }
-        m_verification.trust = &m_state->trust;
-        m_verification.generation = m_state->generation;
-        attach_verification(ssl.get(), &m_verification);
+        m_verification.reset(new (std::nothrow) HandshakeVerification{&m_state->trust, m_state->generation, {}});
+        if (!m_verification) return Io::failed;
+        attach_verification(ssl.get(), m_verification.get());
         m_tls.emplace(std::move(ssl), fd());
         if (!m_tls->valid()) return Io::failed;
         m_phase = Phase::handshake;
@@ -262,18 +263,23 @@ class Session final : public Expirable {
 
     // Verified and decided once per connection and configuration generation.
     void decide(Clock::time_point now) {
+        // What the handshake's verify callback recorded, the first time; the
+        // record goes (and OpenSSL's pointer to it) once the handshake is over.
+        std::optional<x509::ChainStatus> handshake;
+        if (m_verification) {
+            handshake = std::move(m_verification->status);
+            attach_verification(m_tls->native(), nullptr);
+            m_verification.reset();
+        }
         const std::uint64_t generation = m_context.states.generation();
         if (generation != m_state->generation) {
             // Opened under an older configuration: decide again under the
             // current one (its trust store, CRLs and users), before answering.
+            // The handshake's verification is valid for its state only.
             m_state = m_context.states.current();
-            m_verification.trust = &m_state->trust;
-            m_verification.generation = m_state->generation;
-            m_verification.status.reset();
+            handshake.reset();
         }
-        m_connection = decide_connection(*m_state, m_tls->native(), m_verification.status, now);
-        // The handshake's verification is valid for this state only.
-        m_verification.status.reset();
+        m_connection = decide_connection(*m_state, m_tls->native(), handshake, now);
         // Reads and writes do not clear OpenSSL's error queue: leave it empty.
         ERR_clear_error();
         m_decided = true;
@@ -435,7 +441,7 @@ class Session final : public Expirable {
         record.reason = m_response.reason;
         if (m_tls_mode && m_decided) {
             record.cn = m_connection.cn;
-            record.fingerprint = m_connection.fingerprint;
+            record.fingerprint = m_connection.fingerprint.view();
         }
         record.latency = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - m_request_start);
         record.tls = m_tls_mode;
@@ -476,8 +482,8 @@ class Session final : public Expirable {
     Socket m_socket;
     ThreadBuffers& m_threads;
     std::shared_ptr<const State> m_state;
-    std::optional<TlsSocket> m_tls; // once the first byte said TLS
-    HandshakeVerification m_verification;
+    std::optional<TlsSocket> m_tls;                        // once the first byte said TLS
+    std::unique_ptr<HandshakeVerification> m_verification; // during the handshake only
     ConnectionDecision m_connection;
     std::unique_ptr<RequestParser> m_parser; // while a request is read and answered
     Response m_response;

@@ -41,27 +41,28 @@ int verification_index() {
     return index;
 }
 
-// What a session remembers of the full handshake that created it. Immutable
-// and shared by the cached session and every session resumed from it.
+// What a session remembers of the full handshake that created it: that the
+// chain verified, under which configuration, when, and until when that holds.
+// Small (one allocation per session, copied when OpenSSL copies the session
+// to resume it): every open connection holds its session.
 struct VerifiedSession {
     std::uint64_t generation = 0;
     std::chrono::system_clock::time_point verified_at;
-    x509::ChainStatus status; // verified
+    std::chrono::system_clock::time_point valid_until;
 };
-using SharedVerifiedSession = std::shared_ptr<const VerifiedSession>;
 
-// The SSL_SESSION's ex_data slot holds a heap SharedVerifiedSession (or
-// nothing); OpenSSL calls these when it copies a session for resumption and
-// when it frees one.
+// The SSL_SESSION's ex_data slot holds a heap VerifiedSession (or nothing);
+// OpenSSL calls these when it copies a session for resumption and when it
+// frees one.
 int dup_verified_session(CRYPTO_EX_DATA*, const CRYPTO_EX_DATA*, void** from, int, long, void*) {
-    const auto* shared = static_cast<const SharedVerifiedSession*>(*from);
-    if (shared == nullptr) return 1;
-    *from = new (std::nothrow) SharedVerifiedSession(*shared);
+    const auto* remembered = static_cast<const VerifiedSession*>(*from);
+    if (remembered == nullptr) return 1;
+    *from = new (std::nothrow) VerifiedSession(*remembered);
     return *from != nullptr ? 1 : 0;
 }
 
 void free_verified_session(void*, void* data, CRYPTO_EX_DATA*, int, long, void*) {
-    delete static_cast<SharedVerifiedSession*>(data);
+    delete static_cast<VerifiedSession*>(data);
 }
 
 int session_verification_index() {
@@ -81,14 +82,12 @@ int remember_verification(SSL* ssl, SSL_SESSION* session) {
     if (verification == nullptr || !verification->status || !verification->status->verified() ||
         SSL_version(ssl) != TLS1_3_VERSION || SSL_SESSION_get_ex_data(session, session_verification_index()) != nullptr)
         return 0;
-    try {
-        auto shared = std::make_unique<SharedVerifiedSession>(std::make_shared<const VerifiedSession>(
-            VerifiedSession{verification->generation, std::chrono::system_clock::now(), *verification->status}));
-        if (SSL_SESSION_set_ex_data(session, session_verification_index(), shared.get()) == 1) (void)shared.release();
-    } catch (const std::bad_alloc&) {
-        // Not remembered: a resumption verifies again.
-    }
-    return 0; // no reference to `session` kept
+    // Without memory it is not remembered: a resumption verifies again.
+    std::unique_ptr<VerifiedSession> remembered(new (std::nothrow) VerifiedSession{
+        verification->generation, std::chrono::system_clock::now(), verification->status->valid_until});
+    if (remembered && SSL_SESSION_set_ex_data(session, session_verification_index(), remembered.get()) == 1)
+        (void)remembered.release(); // owned by the session now
+    return 0;                       // no reference to `session` kept
 }
 
 // Replaces OpenSSL's chain verification for client certificates: the
@@ -162,15 +161,14 @@ std::optional<x509::ChainStatus> resumed_verification(SSL* ssl, std::uint64_t ge
                                                       std::chrono::system_clock::time_point now) {
     if (ssl == nullptr || SSL_session_reused(ssl) != 1) return std::nullopt;
     const SSL_SESSION* session = SSL_get_session(ssl);
-    const auto* shared =
-        session
-            ? static_cast<const SharedVerifiedSession*>(SSL_SESSION_get_ex_data(session, session_verification_index()))
-            : nullptr;
-    if (shared == nullptr || *shared == nullptr) return std::nullopt;
-    const VerifiedSession& remembered = **shared;
-    if (remembered.generation != generation || now < remembered.verified_at || now >= remembered.status.valid_until)
+    const auto* remembered =
+        session ? static_cast<const VerifiedSession*>(SSL_SESSION_get_ex_data(session, session_verification_index()))
+                : nullptr;
+    if (remembered == nullptr || remembered->generation != generation || now < remembered->verified_at ||
+        now >= remembered->valid_until)
         return std::nullopt;
-    return remembered.status;
+    return x509::ChainStatus{Reason::ok, 0, -1, "verified by the full handshake of the resumed TLS session",
+                             remembered->valid_until};
 }
 
 Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::TrustStore& trust) {

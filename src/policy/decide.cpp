@@ -17,7 +17,7 @@ Decision deny(Reason reason, std::string detail) {
     return decision;
 }
 
-Decision allow(Verdict verdict, nlohmann::json user = nullptr, std::string detail = {}) {
+Decision allow(Verdict verdict, std::shared_ptr<const nlohmann::json> user = nullptr, std::string detail = {}) {
     Decision decision;
     decision.verdict = verdict;
     decision.reason = Reason::ok;
@@ -67,20 +67,20 @@ std::string identifiers(const x509::CertFacts& leaf, const std::vector<std::stri
     return join(parts);
 }
 
-std::vector<std::string> roles_of(const nlohmann::json& user) {
+std::vector<std::string> roles_of(const std::shared_ptr<const nlohmann::json>& user) {
     std::vector<std::string> roles;
-    if (!user.is_object()) return roles;
-    const auto it = user.find("roles");
-    if (it == user.end() || !it->is_array()) return roles;
+    if (!user || !user->is_object()) return roles;
+    const auto it = user->find("roles");
+    if (it == user->end() || !it->is_array()) return roles;
     for (const nlohmann::json& role : *it)
         if (role.is_string()) roles.push_back(role.get<std::string>());
     return roles;
 }
 
-std::string user_name(const nlohmann::json& user) {
-    if (user.is_object())
-        if (const auto it = user.find("cn");
-            it != user.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
+std::string user_name(const std::shared_ptr<const nlohmann::json>& user) {
+    if (user && user->is_object())
+        if (const auto it = user->find("cn");
+            it != user->end() && it->is_string() && !it->get_ref<const std::string&>().empty())
             return "CN=" + it->get<std::string>();
     return "the user";
 }
@@ -118,7 +118,8 @@ Decision decide(const x509::CertFacts* leaf, const std::optional<x509::ChainStat
                                          x509::days_text(leaf->not_after, now) + " before the time of the check");
     if (users == nullptr) return allow(Verdict::authenticated, nullptr, "verified; no user list given (--users)");
 
-    if (std::optional<nlohmann::json> user = users->find(*leaf)) return allow(Verdict::authorised, std::move(*user));
+    if (std::shared_ptr<const nlohmann::json> user = users->find(*leaf))
+        return allow(Verdict::authorised, std::move(user));
 
     std::string detail = who(*leaf) + " is not in the user list";
     if (users->users().empty()) {

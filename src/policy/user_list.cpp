@@ -328,6 +328,11 @@ Result<UserList> UserList::parse(std::string_view text, std::string_view origin)
     for (std::size_t i = 0; i < users->size(); ++i) {
         Result<UserEntry> entry = parser.entry((*users)[i], i);
         if (!entry) return entry.error();
+        if (entry->cn) {
+            auto object = std::make_shared<nlohmann::json>(entry->attributes);
+            (*object)["cn"] = *entry->cn;
+            entry->object = std::move(object);
+        }
         list.m_users.push_back(std::move(*entry));
     }
 
@@ -375,7 +380,7 @@ Result<UserList> UserList::load(const std::filesystem::path& file) {
     return parse(text, name);
 }
 
-std::optional<nlohmann::json> UserList::find(const x509::CertFacts& facts) const {
+std::shared_ptr<const nlohmann::json> UserList::find(const x509::CertFacts& facts) const {
     const CertValues values = cert_values(facts);
     std::size_t best = m_users.size();
     for (std::size_t key = 0; key < key_count; ++key)
@@ -390,9 +395,12 @@ std::optional<nlohmann::json> UserList::find(const x509::CertFacts& facts) const
                 }
             }
         }
-    if (best == m_users.size()) return std::nullopt;
-    nlohmann::json user = m_users[best].attributes;
-    user["cn"] = facts.cn();
+    if (best == m_users.size()) return nullptr;
+    const UserEntry& entry = m_users[best];
+    const std::string cn = facts.cn();
+    if (entry.object && entry.cn == cn) return entry.object;
+    auto user = std::make_shared<nlohmann::json>(entry.attributes);
+    (*user)["cn"] = cn;
     return user;
 }
 

@@ -24,7 +24,7 @@ ConnectionDecision authorised(const std::string& cn, nlohmann::json user) {
     ConnectionDecision connection;
     connection.decision.verdict = policy::Verdict::authorised;
     connection.decision.reason = Reason::ok;
-    connection.decision.user = std::move(user);
+    connection.decision.user = std::make_shared<const nlohmann::json>(std::move(user));
     connection.cn = cn;
     connection.body = decision_body(connection.decision, cn);
     return connection;

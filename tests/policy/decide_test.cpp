@@ -58,7 +58,7 @@ TEST_CASE("decide: no certificate is denied no_certificate", "[policy]") {
     CHECK(d.verdict == Verdict::denied);
     CHECK(d.reason == Reason::no_certificate);
     CHECK(d.http_status() == 401);
-    CHECK(d.user.is_null());
+    CHECK(d.user == nullptr);
     CHECK(d.detail == "no client certificate was presented");
     CHECK(decide(nullptr, std::nullopt, nullptr, k_now).reason == Reason::no_certificate);
 }
@@ -68,7 +68,7 @@ TEST_CASE("decide: without a trust store the certificate is only inspected", "[p
     const Decision d = decide(&facts, std::nullopt, &demo_users(), k_now);
     CHECK(d.verdict == Verdict::inspected);
     CHECK(d.reason == Reason::ok);
-    CHECK(d.user.is_null()); // identity is read only from verified chains
+    CHECK(d.user == nullptr); // identity is read only from verified chains
     CHECK(d.allowed());
 }
 
@@ -85,7 +85,7 @@ TEST_CASE("decide: an unverified chain is denied with its reason and detail", "[
         CHECK(d.verdict == Verdict::denied);
         CHECK(d.reason == reason);
         CHECK(d.detail == "what OpenSSL said");
-        CHECK(d.user.is_null());
+        CHECK(d.user == nullptr);
         CHECK(d.http_status() == 401);
     }
 }
@@ -103,7 +103,7 @@ TEST_CASE("decide: a verified chain without a user list is authenticated", "[pol
     const Decision d = decide(&facts, verified_status(), nullptr, k_now);
     CHECK(d.verdict == Verdict::authenticated);
     CHECK(d.reason == Reason::ok);
-    CHECK(d.user.is_null());
+    CHECK(d.user == nullptr);
     CHECK(d.http_status() == 200);
 }
 
@@ -111,9 +111,12 @@ TEST_CASE("decide: a verified chain in the list is authorised with the user", "[
     const Decision d = authorised("joe");
     CHECK(d.verdict == Verdict::authorised);
     CHECK(d.reason == Reason::ok);
-    CHECK(d.user == json{{"cn", "joe"}, {"name", "Joe Example"}, {"roles", {"admin"}}});
+    REQUIRE(d.user);
+    CHECK(*d.user == json{{"cn", "joe"}, {"name", "Joe Example"}, {"roles", {"admin"}}});
     const auto dave = fake_facts("dave");
-    CHECK(decide(&dave, verified_status(), &demo_users(), k_now).user == json{{"cn", "dave"}, {"name", "Dave"}});
+    const auto dave_user = decide(&dave, verified_status(), &demo_users(), k_now).user;
+    REQUIRE(dave_user);
+    CHECK(*dave_user == json{{"cn", "dave"}, {"name", "Dave"}});
 }
 
 TEST_CASE("decide: a verified chain not in the list is unknown_user, saying why", "[policy]") {
@@ -180,13 +183,14 @@ TEST_CASE("route: a public route needs no certificate and keeps an authorised us
     CHECK(open.verdict == Verdict::public_route);
     CHECK(open.reason == Reason::ok);
     CHECK(open.http_status() == 200);
-    CHECK(open.user.is_null());
+    CHECK(open.user == nullptr);
     const Decision with_user = policy::route(authorised("joe"), &demo_users(), "/public/page");
     CHECK(with_user.verdict == Verdict::public_route);
-    CHECK(with_user.user["cn"] == "joe");
+    REQUIRE(with_user.user);
+    CHECK((*with_user.user)["cn"] == "joe");
     const auto bob = without_fingerprint("bob");
     const Decision unknown = decide(&bob, verified_status(), &demo_users(), k_now);
-    CHECK(policy::route(unknown, &demo_users(), "/public").user.is_null());
+    CHECK(policy::route(unknown, &demo_users(), "/public").user == nullptr);
 }
 
 TEST_CASE("route: a denied connection stays denied (401 before 403)", "[policy]") {

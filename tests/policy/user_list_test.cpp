@@ -31,13 +31,13 @@ std::string parse_error(const std::string& text) {
 
 // The user the list finds for `facts`, or null.
 json user_for(const UserList& list, const certauth::x509::CertFacts& facts) {
-    std::optional<json> user = list.find(facts);
+    const std::shared_ptr<const json> user = list.find(facts);
     return user ? *user : json(nullptr);
 }
 
 bool matches(const std::string& entry, const certauth::x509::CertFacts& facts) {
     const UserList list = parse(R"({"users": [)" + entry + "]}");
-    return list.find(facts).has_value();
+    return list.find(facts) != nullptr;
 }
 
 } // namespace
@@ -341,4 +341,23 @@ TEST_CASE("an empty user list is valid and matches nobody", "[policy]") {
     const UserList list = parse(R"({"users": []})");
     CHECK(list.users().empty());
     CHECK_FALSE(list.find(fake_facts("joe")));
+}
+
+TEST_CASE("an entry matching on cn hands out one shared user object; other matches build their own", "[policy]") {
+    auto joe = fake_facts("joe");
+    const UserList list = parse(R"({"users": [{"cn": "joe", "name": "Joe"},
+                                             {"fingerprint256": ")" +
+                                joe.fingerprint256 + R"(", "name": "by fingerprint"}]})");
+    const auto first = list.find(joe);
+    const auto second = list.find(joe);
+    REQUIRE(first);
+    CHECK(first == second); // the same object: connections of one user hold one copy
+    CHECK(*first == json{{"cn", "joe"}, {"name", "Joe"}});
+    // The fingerprint entry: the certificate's CN goes into a new object.
+    auto other = fake_facts("joseph");
+    other.fingerprint256 = joe.fingerprint256;
+    const auto by_fingerprint = list.find(other);
+    REQUIRE(by_fingerprint);
+    CHECK(*by_fingerprint == json{{"cn", "joseph"}, {"name", "by fingerprint"}});
+    CHECK(by_fingerprint != list.find(other));
 }

@@ -11,6 +11,7 @@
 #include <certauth/result.hpp>
 #include <certauth/x509/trust_store.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace certauth::net {
@@ -62,16 +64,32 @@ class StateHolder {
     std::atomic<std::uint64_t> m_generation;
 };
 
+// The first 8 bytes of a certificate's SHA-256 fingerprint, colon-separated
+// ("F8:38:B2:63:B4:88:B6:CA"), as the access log shows them; empty without a
+// certificate. Inline, not on the heap: every open connection holds one.
+class FingerprintPrefix {
+  public:
+    static constexpr std::size_t k_size = 23;
+    FingerprintPrefix() = default;
+    explicit FingerprintPrefix(std::string_view fingerprint256) noexcept
+        : m_size(fingerprint256.copy(m_chars.data(), k_size)) {}
+    std::string_view view() const noexcept { return {m_chars.data(), m_size}; }
+
+  private:
+    std::array<char, k_size> m_chars{};
+    std::size_t m_size = 0;
+};
+
 // One connection's decision under one state.
 // Its implicit moves are noexcept, as nlohmann::json's are; clang-tidy 14 finds a throwing path inside
 // json's move (json_value's constructors allocate for other value types), which a move never takes.
 // NOLINTNEXTLINE(bugprone-exception-escape)
 struct ConnectionDecision {
     policy::Decision decision;
-    std::string cn;               // the client certificate's CN ("" without one); logged only when verified
-    std::string fingerprint;      // SHA-256, colon-separated ("" without a certificate)
-    std::string body;             // the JSON body answering this decision on a path without a route
-    std::uint64_t generation = 0; // of the state that decided
+    std::string cn;                // the client certificate's CN ("" without one); logged only when verified
+    FingerprintPrefix fingerprint; // of the client certificate, for the access log
+    std::string body;              // the JSON body answering this decision on a path without a route
+    std::uint64_t generation = 0;  // of the state that decided
     std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max(); // leaf notAfter
 };
 

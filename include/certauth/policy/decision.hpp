@@ -3,6 +3,7 @@
 
 #include <certauth/reason.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,8 +27,10 @@ std::string_view to_string(Verdict verdict) noexcept; // "authorised", ...
 struct Decision {
     Verdict verdict = Verdict::denied;
     Reason reason = Reason::untrusted; // ok unless denied
-    nlohmann::json user;               // the user object when authorised, else null
-    std::string detail;                // why, for a person: always set on denial
+    // The user object when authorised (shared with the user list when it
+    // can be: connections of one user hold one copy), else null.
+    std::shared_ptr<const nlohmann::json> user;
+    std::string detail; // why, for a person: always set on denial
 
     bool allowed() const noexcept { return verdict != Verdict::denied; }
     int http_status() const noexcept { return certauth::http_status(reason); }

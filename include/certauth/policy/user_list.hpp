@@ -5,6 +5,7 @@
 #include <certauth/x509/facts.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ struct UserEntry {
     std::optional<std::string> cn, o, ou, email, dns, uri, ip, fingerprint256, serial, issuer_cn;
     nlohmann::json attributes = nlohmann::json::object(); // every other key of the entry
     std::string json_path;                                // "users[3]", for messages
+    // For an entry that matches on cn: its user object (attributes plus that
+    // "cn"), built once and shared by every decision for a certificate with
+    // exactly that CN. Null otherwise.
+    std::shared_ptr<const nlohmann::json> object;
 
     bool matches(const x509::CertFacts& facts) const;
 };
@@ -40,8 +45,9 @@ class UserList {
     static Result<UserList> parse(std::string_view text, std::string_view origin);
 
     // The user object of the first matching entry (its attributes plus "cn",
-    // the certificate's CN); nullopt when no entry matches.
-    std::optional<nlohmann::json> find(const x509::CertFacts& facts) const;
+    // the certificate's CN), shared with the list when the entry has one for
+    // that CN; null when no entry matches.
+    std::shared_ptr<const nlohmann::json> find(const x509::CertFacts& facts) const;
 
     // The route with the longest path prefix covering `path` (already
     // normalised, without query); nullptr when no route covers it.
