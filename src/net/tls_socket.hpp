@@ -1,13 +1,14 @@
 #pragma once
 // Private to src/net: TLS on a connection's own non-blocking socket. OpenSSL
-// reads and writes the file descriptor itself (SSL_set_fd): no BIO pair, no
-// copy of every record through it, no buffers of ours beside OpenSSL's, which
-// SSL_MODE_RELEASE_BUFFERS frees whenever they are empty. Every call returns
-// at once: done, or what the socket must become (readable, writable) before
-// the same call is made again. The session waits for that with Asio
-// (socket.async_wait); this file has neither Asio nor Beast, so that a test
-// can drive it over a socketpair. OpenSSL writes with write(2): the process
-// ignores SIGPIPE (Server::run does).
+// reads the file descriptor itself (SSL_set_rfd), and its output collects in
+// one buffer per thread until the connection is about to wait (flush()): no
+// BIO pair, no copy of every record through one, and no buffer of ours held
+// by an idle connection; OpenSSL's own buffers are freed whenever they are
+// empty (SSL_MODE_RELEASE_BUFFERS). Every call returns at once: done, or
+// what the socket must become (readable, writable) before the same call is
+// made again. The session waits for that with Asio (socket.async_wait); this
+// file has neither Asio nor Beast, so that a test can drive it over a
+// socketpair. Output goes out with send(2) and MSG_NOSIGNAL.
 
 #include <certauth/x509/ossl.hpp>
 
