@@ -71,7 +71,7 @@ net::ConnectionDecision connection(const policy::UserList& users, const char* ce
         verified.reason = Reason::ok;
         out.decision = policy::decide(&facts, verified, &users, now);
         out.cn = facts.cn();
-        out.fingerprint = facts.fingerprint256;
+        out.fingerprint = net::FingerprintPrefix(facts.fingerprint256);
     }
     out.body = net::decision_body(out.decision, out.cn);
     return out;

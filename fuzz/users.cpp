@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,14 +74,14 @@ void check_list(const policy::UserList& list) {
                 (*expected)["cn"] = cert.cn();
                 break;
             }
-        const std::optional<nlohmann::json> found = list.find(cert);
-        if (found.has_value() != expected.has_value() || (found && *found != *expected)) fail();
+        const std::shared_ptr<const nlohmann::json> found = list.find(cert);
+        if ((found != nullptr) != expected.has_value() || (found && *found != *expected)) fail();
 
         const policy::Decision decision = policy::decide(&cert, verified, &list, now);
-        if (decision.allowed() != found.has_value()) fail();
+        if (decision.allowed() != (found != nullptr)) fail();
         for (std::string_view path : k_paths) {
             const policy::Decision routed = policy::route(decision, &list, path);
-            (void)routed.user.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            if (routed.user) (void)routed.user->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         }
     }
     for (std::string_view path : k_paths)
