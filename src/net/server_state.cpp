@@ -4,6 +4,7 @@
 #include <certauth/policy/decide.hpp>
 #include <certauth/x509/certificate.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace certauth::net {
@@ -102,7 +103,10 @@ ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::op
         out.fingerprint = FingerprintPrefix(facts.fingerprint256);
         // Identity is read only from verified chains, in the log too.
         if (status.verified()) out.cn = facts.cn();
-        if (out.decision.allowed()) out.valid_until = facts.not_after;
+        // Decided again on the first request past this: the leaf's own
+        // notAfter, or the moment the chain's verification stops holding (a
+        // CA's notAfter, a CRL's nextUpdate).
+        if (out.decision.allowed()) out.valid_until = std::min(facts.not_after, status.valid_until);
     }
     out.body = decision_body(out.decision, out.cn);
     return out;

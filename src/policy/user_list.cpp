@@ -304,6 +304,13 @@ class Parser {
     std::string m_origin;
 };
 
+// What a match hands out: the entry's attributes plus "cn".
+std::shared_ptr<const nlohmann::json> user_object(const UserEntry& entry, const std::string& cn) {
+    auto object = std::make_shared<nlohmann::json>(entry.attributes);
+    (*object)["cn"] = cn;
+    return object;
+}
+
 } // namespace
 
 bool UserEntry::matches(const x509::CertFacts& facts) const { return entry_matches(*this, cert_values(facts)); }
@@ -328,11 +335,7 @@ Result<UserList> UserList::parse(std::string_view text, std::string_view origin)
     for (std::size_t i = 0; i < users->size(); ++i) {
         Result<UserEntry> entry = parser.entry((*users)[i], i);
         if (!entry) return entry.error();
-        if (entry->cn) {
-            auto object = std::make_shared<nlohmann::json>(entry->attributes);
-            (*object)["cn"] = *entry->cn;
-            entry->object = std::move(object);
-        }
+        if (entry->cn) entry->object = user_object(*entry, *entry->cn);
         list.m_users.push_back(std::move(*entry));
     }
 
@@ -399,9 +402,7 @@ std::shared_ptr<const nlohmann::json> UserList::find(const x509::CertFacts& fact
     const UserEntry& entry = m_users[best];
     const std::string cn = facts.cn();
     if (entry.object && entry.cn == cn) return entry.object;
-    auto user = std::make_shared<nlohmann::json>(entry.attributes);
-    (*user)["cn"] = cn;
-    return user;
+    return user_object(entry, cn);
 }
 
 const Route* UserList::route_for(std::string_view path) const {

@@ -5,6 +5,7 @@
 // 413 for a large Content-Length, three pipelined requests, the excess over
 // --max-connections) is not repeated; these are the harder variants.
 #include "net/hostile_support.hpp"
+#include "support/pki.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -58,14 +59,6 @@ std::string openssl_reason() {
         if (text.empty() && ERR_reason_error_string(e) != nullptr) text = ERR_reason_error_string(e);
     }
     return text;
-}
-
-x509::Ptr<X509> load_pem_certificate(const std::string& file) {
-    x509::Ptr<BIO> bio(BIO_new_file(file.c_str(), "r"));
-    REQUIRE(bio);
-    x509::Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    REQUIRE(cert);
-    return cert;
 }
 
 std::size_t der_size(X509* cert) { return static_cast<std::size_t>(i2d_X509(cert, nullptr)); }

@@ -42,6 +42,14 @@ ClientOptions as(const std::string& stem) {
     return options;
 }
 
+x509::Ptr<SSL_SESSION> resumable_session(HttpClient& client) {
+    SSL_SESSION* borrowed = client.session();
+    REQUIRE(borrowed);
+    REQUIRE(SSL_SESSION_is_resumable(borrowed) == 1);
+    SSL_SESSION_up_ref(borrowed);
+    return x509::Ptr<SSL_SESSION>(borrowed);
+}
+
 std::string got(const std::optional<HttpResponse>& response) {
     if (!response) return "no response";
     return std::to_string(response->status) + " " + response->reason();

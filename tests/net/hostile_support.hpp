@@ -8,6 +8,8 @@
 #include "net/server_support.hpp"
 #include "support/files.hpp"
 
+#include <certauth/x509/ossl.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -42,6 +44,9 @@ struct ConfigCopy {
 
 // The client options for a fixture client ("" for none; carol sends her chain).
 ClientOptions as(const std::string& stem);
+// The TLS session `client` got (TLS 1.3: with its first read), REQUIREd to be
+// resumable, with a reference of its own, to offer in ClientOptions::resume.
+x509::Ptr<SSL_SESSION> resumable_session(HttpClient& client);
 // "200 ", "401 unknown_user", "no response".
 std::string got(const std::optional<HttpResponse>& response);
 

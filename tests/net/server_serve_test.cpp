@@ -288,11 +288,7 @@ TEST_CASE("serve: TLS sessions resume from the server cache, never across a relo
     REQUIRE(first);
     REQUIRE(got(first->request("GET", "/")) == "200 "); // TLS 1.3: the ticket arrives with the first read
     CHECK(first->tls_version() == "TLSv1.3");
-    SSL_SESSION* borrowed = first->session();
-    REQUIRE(borrowed);
-    REQUIRE(SSL_SESSION_is_resumable(borrowed) == 1);
-    SSL_SESSION_up_ref(borrowed);
-    x509::Ptr<SSL_SESSION> session(borrowed);
+    const x509::Ptr<SSL_SESSION> session = resumable_session(*first);
 
     ClientOptions resume = as("joe");
     resume.resume = session.get();
@@ -306,10 +302,7 @@ TEST_CASE("serve: TLS sessions resume from the server cache, never across a relo
     auto carol = HttpClient::connect(server.port(), as("carol"));
     REQUIRE(carol);
     REQUIRE(got(carol->request("GET", "/")) == "200 ");
-    SSL_SESSION* carol_borrowed = carol->session();
-    REQUIRE(carol_borrowed);
-    SSL_SESSION_up_ref(carol_borrowed);
-    x509::Ptr<SSL_SESSION> carol_session(carol_borrowed);
+    const x509::Ptr<SSL_SESSION> carol_session = resumable_session(*carol);
     ClientOptions carol_resume = as("carol");
     carol_resume.resume = carol_session.get();
     auto carol_again = HttpClient::connect(server.port(), carol_resume);
@@ -340,18 +333,11 @@ TEST_CASE("serve: a resumed session's remembered verification ends when the CRL 
     write_atomically(config.crl, ca_crl(now - 1h, next_update));
     ServeProcess server(config.args());
     REQUIRE(server.started());
-    auto session_of = [](HttpClient& client) {
-        SSL_SESSION* borrowed = client.session();
-        REQUIRE(borrowed);
-        REQUIRE(SSL_SESSION_is_resumable(borrowed) == 1);
-        SSL_SESSION_up_ref(borrowed);
-        return x509::Ptr<SSL_SESSION>(borrowed);
-    };
 
     auto first = HttpClient::connect(server.port(), as("joe"));
     REQUIRE(first);
     REQUIRE(got(first->request("GET", "/")) == "200 ");
-    const auto first_session = session_of(*first);
+    const auto first_session = resumable_session(*first);
 
     ClientOptions resume = as("joe");
     resume.resume = first_session.get();
@@ -359,7 +345,7 @@ TEST_CASE("serve: a resumed session's remembered verification ends when the CRL 
     REQUIRE(second);
     CHECK(second->session_reused());
     CHECK(got(second->request("GET", "/")) == "200 ");
-    const auto second_session = session_of(*second);
+    const auto second_session = resumable_session(*second);
 
     // CRL times have whole seconds: wait until one second past.
     std::this_thread::sleep_until(next_update + 1500ms);
@@ -371,6 +357,9 @@ TEST_CASE("serve: a resumed session's remembered verification ends when the CRL 
     CHECK(got(denied) == "401 untrusted");
     REQUIRE(denied);
     CHECK(denied->json().value("detail", "").find("expired") != std::string::npos);
+    // The kept-alive connection decided before is decided again at its next
+    // request past the CRL's nextUpdate.
+    CHECK(got(second->request("GET", "/")) == "401 untrusted");
 }
 
 TEST_CASE("serve: SIGTERM stops accepting, closes idle connections and exits 0", "[net]") {

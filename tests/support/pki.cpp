@@ -14,14 +14,6 @@
 namespace certauth::test {
 namespace {
 
-x509::Ptr<X509> load_certificate(const std::string& file) {
-    x509::Ptr<BIO> bio(BIO_new_file(file.c_str(), "r"));
-    REQUIRE(bio);
-    x509::Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    REQUIRE(cert);
-    return cert;
-}
-
 x509::Ptr<EVP_PKEY> ca_key() {
     x509::Ptr<BIO> bio(BIO_new_file(fixture("ca.key").c_str(), "r"));
     REQUIRE(bio);
@@ -47,8 +39,16 @@ std::string pem_of(int (*write)(BIO*, const void*), const void* object) {
 
 } // namespace
 
+x509::Ptr<X509> load_pem_certificate(const std::string& file) {
+    x509::Ptr<BIO> bio(BIO_new_file(file.c_str(), "r"));
+    REQUIRE(bio);
+    x509::Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    REQUIRE(cert);
+    return cert;
+}
+
 std::string ca_crl(SystemTime last_update, SystemTime next_update, const std::string& revoked_cert) {
-    const auto ca = load_certificate(fixture("ca.crt"));
+    const auto ca = load_pem_certificate(fixture("ca.crt"));
     x509::Ptr<X509_CRL> crl(X509_CRL_new());
     REQUIRE(crl);
     REQUIRE(X509_CRL_set_version(crl.get(), 1) == 1);
@@ -57,7 +57,7 @@ std::string ca_crl(SystemTime last_update, SystemTime next_update, const std::st
     REQUIRE(X509_CRL_set1_lastUpdate(crl.get(), last.get()) == 1);
     REQUIRE(X509_CRL_set1_nextUpdate(crl.get(), asn1_time(next_update).get()) == 1);
     if (!revoked_cert.empty()) {
-        const auto leaf = load_certificate(revoked_cert);
+        const auto leaf = load_pem_certificate(revoked_cert);
         X509_REVOKED* revoked = X509_REVOKED_new();
         REQUIRE(revoked);
         REQUIRE(X509_REVOKED_set_serialNumber(revoked, X509_get_serialNumber(leaf.get())) == 1);

@@ -90,7 +90,8 @@ struct ConnectionDecision {
     FingerprintPrefix fingerprint; // of the client certificate, for the access log
     std::string body;              // the JSON body answering this decision on a path without a route
     std::uint64_t generation = 0;  // of the state that decided
-    std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max(); // leaf notAfter
+    // Allowed decisions: until the leaf's notAfter or ChainStatus::valid_until.
+    std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max();
 };
 
 // Decides a TLS connection under `state`: `handshake` is what the verify
