@@ -1,5 +1,7 @@
 #include <certauth/net/server_state.hpp>
 
+#include "verified_chains.hpp"
+
 #include <certauth/net/handler.hpp>
 #include <certauth/policy/decide.hpp>
 #include <certauth/x509/certificate.hpp>
@@ -92,12 +94,14 @@ ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::op
         // A full handshake recorded its verification; a TLS 1.3 session
         // resumed under the same state carries the one of the handshake that
         // created it, while that still holds; otherwise (or opened under an
-        // older state) the chain the session kept is verified here.
+        // older state) the chain the session kept is verified here - or taken
+        // from what this thread verified lately (verified_chains.hpp).
         std::optional<x509::ChainStatus> remembered;
         if (!handshake) remembered = resumed_verification(ssl, state.generation, now);
         const x509::ChainStatus status = handshake    ? *handshake
                                          : remembered ? std::move(*remembered)
-                                                      : state.trust.verify(leaf, SSL_get_peer_cert_chain(ssl), now);
+                                                      : detail::verify_remembered(state.trust, state.generation, leaf,
+                                                                                  SSL_get_peer_cert_chain(ssl), now);
         const x509::CertFacts facts = x509::Certificate(x509::share(leaf)).facts();
         out.decision = policy::decide(&facts, status, state.user_list(), now);
         out.fingerprint = FingerprintPrefix(facts.fingerprint256);

@@ -1,5 +1,7 @@
 #include <certauth/net/tls_context.hpp>
 
+#include "verified_chains.hpp"
+
 #include <certauth/x509/certificate.hpp>
 #include <certauth/x509/time_text.hpp>
 
@@ -108,7 +110,8 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
         return 0;
     }
     verification->status =
-        verification->trust->verify(leaf, X509_STORE_CTX_get0_untrusted(store_ctx), std::chrono::system_clock::now());
+        detail::verify_remembered(*verification->trust, verification->generation, leaf,
+                                  X509_STORE_CTX_get0_untrusted(store_ctx), std::chrono::system_clock::now());
     if (verification->status->verified() || !require) {
         X509_STORE_CTX_set_error(store_ctx, X509_V_OK);
         return 1;

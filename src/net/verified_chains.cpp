@@ -1,0 +1,83 @@
+#include "verified_chains.hpp"
+
+#include <vector>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+namespace certauth::net::detail {
+namespace {
+
+// Fetched once: EVP_sha256() would look the implementation up per digest.
+const EVP_MD* sha256() noexcept {
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return md;
+}
+
+// The certificate's SHA-256 (over its DER) appended to `out`.
+bool add_digest(X509* cert, std::vector<unsigned char>& out) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (X509_digest(cert, sha256(), digest, &size) != 1) return false;
+    out.insert(out.end(), digest, digest + size);
+    return true;
+}
+
+} // namespace
+
+std::optional<VerifiedChains::Key> VerifiedChains::key_of(X509* leaf, STACK_OF(X509) * sent) {
+    // The digests of the certificates, then one over them (each DER is
+    // self-delimiting, and so is each digest).
+    std::vector<unsigned char> digests;
+    const int count = sent != nullptr ? sk_X509_num(sent) : 0;
+    digests.reserve(32 * (1 + static_cast<std::size_t>(count)));
+    bool ok = sha256() != nullptr && add_digest(leaf, digests);
+    for (int i = 0; ok && i < count; ++i)
+        ok = add_digest(sk_X509_value(sent, i), digests);
+    Key key{};
+    unsigned int size = 0;
+    if (ok) ok = EVP_Digest(digests.data(), digests.size(), key.data(), &size, sha256(), nullptr) == 1;
+    if (!ok || size != key.size()) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    return key;
+}
+
+std::optional<x509::ChainStatus> VerifiedChains::find(const Key& key, std::uint64_t generation,
+                                                      TimePoint now) const noexcept {
+    const Slot& slot = m_slots[index(key) % k_slots];
+    if (!slot.used || slot.generation != generation || slot.key != key || now < slot.verified_at ||
+        now >= slot.valid_until)
+        return std::nullopt;
+    x509::ChainStatus status;
+    status.reason = Reason::ok;
+    status.error = 0;
+    status.depth = -1;
+    status.valid_until = slot.valid_until;
+    return status;
+}
+
+void VerifiedChains::remember(const Key& key, std::uint64_t generation, TimePoint at,
+                              const x509::ChainStatus& status) noexcept {
+    if (!status.verified() || at >= status.valid_until) return;
+    m_slots[index(key) % k_slots] = Slot{key, true, generation, at, status.valid_until};
+}
+
+VerifiedChains& VerifiedChains::of_this_thread() noexcept {
+    thread_local VerifiedChains chains;
+    return chains;
+}
+
+x509::ChainStatus verify_remembered(const x509::TrustStore& trust, std::uint64_t generation, X509* leaf,
+                                    STACK_OF(X509) * sent, std::chrono::system_clock::time_point now) {
+    const auto key = VerifiedChains::key_of(leaf, sent);
+    if (!key) return trust.verify(leaf, sent, now);
+    VerifiedChains& chains = VerifiedChains::of_this_thread();
+    if (auto remembered = chains.find(*key, generation, now)) return std::move(*remembered);
+    x509::ChainStatus status = trust.verify(leaf, sent, now);
+    chains.remember(*key, generation, now, status);
+    return status;
+}
+
+} // namespace certauth::net::detail
