@@ -12,9 +12,6 @@ namespace {
 
 constexpr char k_hex[] = "0123456789ABCDEF";
 
-// The fingerprint prefix kept in the log: the first 8 bytes, colon-separated.
-constexpr std::size_t k_fingerprint_prefix = 23;
-
 // Request targets and methods come from the client: anything but printable
 // ASCII (and the quote and backslash) is percent-encoded in the text log.
 void append_text_escaped(std::string& out, std::string_view text) {
@@ -130,7 +127,7 @@ std::string format_time(std::chrono::system_clock::time_point time) {
 }
 
 void format_access(const AccessRecord& record, LogFormat format, std::string& out) {
-    const std::string_view fingerprint = record.fingerprint.substr(0, k_fingerprint_prefix);
+    const std::string_view fingerprint = record.fingerprint.substr(0, k_logged_fingerprint_size);
     if (format == LogFormat::json) {
         out += "{\"time\":\"";
         append_time(out, record.time);

@@ -5,12 +5,17 @@
 // lines from several threads never interleave and no lock is taken.
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace certauth::net {
 
 enum class LogFormat { text, json, none };
+
+// How much of the fingerprint256 a line shows: its first 8 bytes,
+// colon-separated ("F8:38:B2:63:B4:88:B6:CA").
+constexpr std::size_t k_logged_fingerprint_size = 23;
 
 struct AccessRecord {
     std::chrono::system_clock::time_point time; // when the request was answered
@@ -20,7 +25,7 @@ struct AccessRecord {
     int status = 0;
     std::string_view reason;      // "ok", "unknown_user", ... or "-"
     std::string_view cn;          // "" without a verified certificate
-    std::string_view fingerprint; // full fingerprint256; the log keeps a prefix
+    std::string_view fingerprint; // fingerprint256, whole or its first k_logged_fingerprint_size characters
     std::chrono::microseconds latency{0};
     bool tls = true; // false for plain HTTP sent to the TLS port
 };

@@ -5,6 +5,7 @@
 // Also the per-connection decision: verified and decided once per connection
 // and configuration generation, never per request.
 
+#include <certauth/net/access_log.hpp>
 #include <certauth/net/tls_context.hpp>
 #include <certauth/policy/decision.hpp>
 #include <certauth/policy/user_list.hpp>
@@ -69,7 +70,7 @@ class StateHolder {
 // certificate. Inline, not on the heap: every open connection holds one.
 class FingerprintPrefix {
   public:
-    static constexpr std::size_t k_size = 23;
+    static constexpr std::size_t k_size = k_logged_fingerprint_size;
     FingerprintPrefix() = default;
     explicit FingerprintPrefix(std::string_view fingerprint256) noexcept
         : m_size(fingerprint256.copy(m_chars.data(), k_size)) {}
