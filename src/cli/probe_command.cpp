@@ -324,7 +324,8 @@ Command add_probe_command(CLI::App& root) {
     cmd->add_option("--concurrency", o.concurrency, "connections, each with one request in flight (default 10)")
         ->check(CLI::Range(1u, 100000u))
         ->group(load);
-    cmd->add_option("--threads", o.threads, "threads (default: the number of cores)")
+    cmd->add_option("--threads", o.threads,
+                    "threads (default: the number of cores; half of them against a loopback address)")
         ->check(CLI::Range(1u, 1024u))
         ->group(load);
     cmd->add_flag("--new-connections", o.new_connections, "a new TLS connection (full handshake) per request")

@@ -434,6 +434,11 @@ double LoadResult::handshakes_per_second() const {
     return elapsed.count() > 0 ? static_cast<double>(handshakes) / elapsed.count() : 0.0;
 }
 
+unsigned default_load_threads(bool loopback_target, unsigned cores) noexcept {
+    cores = std::max(1u, cores);
+    return loopback_target ? std::max(1u, cores / 2) : cores;
+}
+
 Result<LoadResult> run_load(const ClientContext& context, const LoadOptions& options,
                             const std::function<void(const LoadProgress&)>& progress,
                             std::chrono::milliseconds progress_interval) {
@@ -455,7 +460,9 @@ Result<LoadResult> run_load(const ClientContext& context, const LoadOptions& opt
               options.mode == ConnectionMode::new_connections && options.resumption == Resumption::on,
               options.request.timeout};
 
-    unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned threads =
+        options.threads ? options.threads
+                        : default_load_threads(endpoint->address().is_loopback(), std::thread::hardware_concurrency());
     threads = std::min(threads, options.concurrency);
 
     const Clock::time_point start = Clock::now();

@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <thread>
+
 using namespace certauth;
 using namespace certauth::test;
 using namespace std::chrono_literals;
@@ -33,6 +36,16 @@ net::LoadOptions load_options(const TestServer& server, const std::string& path 
 
 } // namespace
 
+TEST_CASE("load: default threads - one per core, half of them for a loopback target", "[net]") {
+    CHECK(net::default_load_threads(false, 8) == 8);
+    CHECK(net::default_load_threads(true, 8) == 4);
+    CHECK(net::default_load_threads(true, 2) == 1);
+    CHECK(net::default_load_threads(true, 1) == 1);
+    CHECK(net::default_load_threads(false, 1) == 1);
+    CHECK(net::default_load_threads(false, 0) == 1); // unknown core count
+    CHECK(net::default_load_threads(true, 0) == 1);
+}
+
 TEST_CASE("load: exactly N keep-alive requests - counted by status and reason", "[net]") {
     auto server = start_python_server();
     SECTION("joe: all 200 over 4 connections, 4 handshakes") {
@@ -57,6 +70,17 @@ TEST_CASE("load: exactly N keep-alive requests - counted by status and reason", 
         CHECK(result->responses == 101);
         CHECK(result->by_status == std::map<int, std::uint64_t>{{401, 101}});
         CHECK(result->by_reason == std::map<std::string, std::uint64_t>{{"no_certificate", 101}});
+    }
+    SECTION("threads by default: half of the cores against a server on this machine") {
+        auto options = load_options(server);
+        options.threads = 0;
+        options.requests = 128;
+        auto result = net::run_load(context(), options);
+        REQUIRE(result);
+        CHECK(result->responses == 128);
+        CHECK(result->error_count() == 0);
+        // Capped at the connections (4).
+        CHECK(result->threads == std::min(options.concurrency, std::max(1u, std::thread::hardware_concurrency() / 2)));
     }
     SECTION("HEAD") {
         auto options = load_options(server);

@@ -30,7 +30,7 @@ struct LoadOptions {
     std::optional<std::uint64_t> requests; // exactly this many; else run for `duration`
     std::chrono::milliseconds duration{10000};
     unsigned concurrency = 10; // connections (each with at most one request in flight)
-    unsigned threads = 0;      // 0: hardware threads (capped at concurrency)
+    unsigned threads = 0;      // 0: default_load_threads() (capped at concurrency)
     ConnectionMode mode = ConnectionMode::keep_alive;
     Resumption resumption = Resumption::off;
 };
@@ -68,6 +68,11 @@ struct LoadResult {
 // about every `progress_interval` while the load runs. Errors are set-up
 // failures only (the name does not resolve); failures of single requests are
 // counted in the result.
+// Threads when --threads is not given: one per core, or half of the cores
+// (at least one) against a server on this machine (a loopback address),
+// which needs the others: client threads beyond that only take CPU from it.
+unsigned default_load_threads(bool loopback_target, unsigned cores) noexcept;
+
 Result<LoadResult> run_load(const ClientContext& context, const LoadOptions& options,
                             const std::function<void(const LoadProgress&)>& progress = {},
                             std::chrono::milliseconds progress_interval = std::chrono::milliseconds(250));
