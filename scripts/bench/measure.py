@@ -1193,6 +1193,8 @@ class Report:
                 f"nginx runs this test with `worker_connections {self.a.idle + 1024}`.",
                 "- ab speaks HTTP/1.0 keep-alive; every keep-alive run checks that ab's \"Keep-Alive "
                 "requests\" equals the request count, and every run checks the status of every answer.",
+                f"- `certauth probe --load` runs with its default threads: against 127.0.0.1, half of the "
+                f"cores ({max(1, (os.cpu_count() or 1) // 2)} here), the other half being the server's.",
                 "- Before measuring, every server is checked to answer joe 200 with the user JSON and "
                 "bob, no certificate, rogue, revoked and expired 401, over TLS 1.3.",
                 "", "## How to rerun", "", "```sh", "scripts/bench.sh            # about 10 minutes on 2 cores",
