@@ -109,9 +109,16 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
         X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
         return 0;
     }
-    verification->status =
-        detail::verify_remembered(*verification->trust, verification->generation, leaf,
-                                  X509_STORE_CTX_get0_untrusted(store_ctx), std::chrono::system_clock::now());
+    try {
+        verification->status =
+            detail::verify_remembered(*verification->trust, verification->generation, leaf,
+                                      X509_STORE_CTX_get0_untrusted(store_ctx), std::chrono::system_clock::now());
+    } catch (...) {
+        // Out of memory (the only exception here): nothing may unwind
+        // through OpenSSL's C frames. Fail closed.
+        X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_OUT_OF_MEM);
+        return 0;
+    }
     if (verification->status->verified() || !require) {
         X509_STORE_CTX_set_error(store_ctx, X509_V_OK);
         return 1;

@@ -1,6 +1,6 @@
 #include "verified_chains.hpp"
 
-#include <vector>
+#include <certauth/x509/ossl.hpp>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -14,30 +14,28 @@ const EVP_MD* sha256() noexcept {
     return md;
 }
 
-// The certificate's SHA-256 (over its DER) appended to `out`.
-bool add_digest(X509* cert, std::vector<unsigned char>& out) {
+// The certificate's SHA-256 (over its DER), added to the running digest.
+bool add_digest(EVP_MD_CTX* ctx, X509* cert) noexcept {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
-    if (X509_digest(cert, sha256(), digest, &size) != 1) return false;
-    out.insert(out.end(), digest, digest + size);
-    return true;
+    return X509_digest(cert, sha256(), digest, &size) == 1 && EVP_DigestUpdate(ctx, digest, size) == 1;
 }
 
 } // namespace
 
-std::optional<VerifiedChains::Key> VerifiedChains::key_of(X509* leaf, STACK_OF(X509) * sent) {
-    // The digests of the certificates, then one over them (each DER is
-    // self-delimiting, and so is each digest).
-    std::vector<unsigned char> digests;
+std::optional<VerifiedChains::Key> VerifiedChains::key_of(X509* leaf, STACK_OF(X509) * sent) noexcept {
+    // A digest over the certificates' digests (each DER is self-delimiting,
+    // and so is each digest).
+    x509::Ptr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+    bool ok = ctx && sha256() != nullptr && EVP_DigestInit_ex(ctx.get(), sha256(), nullptr) == 1 &&
+              add_digest(ctx.get(), leaf);
     const int count = sent != nullptr ? sk_X509_num(sent) : 0;
-    digests.reserve(32 * (1 + static_cast<std::size_t>(count)));
-    bool ok = sha256() != nullptr && add_digest(leaf, digests);
     for (int i = 0; ok && i < count; ++i)
-        ok = add_digest(sk_X509_value(sent, i), digests);
+        ok = add_digest(ctx.get(), sk_X509_value(sent, i));
     Key key{};
     unsigned int size = 0;
-    if (ok) ok = EVP_Digest(digests.data(), digests.size(), key.data(), &size, sha256(), nullptr) == 1;
-    if (!ok || size != key.size()) {
+    if (ok) ok = EVP_DigestFinal_ex(ctx.get(), key.data(), &size) == 1 && size == key.size();
+    if (!ok) {
         ERR_clear_error();
         return std::nullopt;
     }

@@ -36,7 +36,7 @@ class VerifiedChains {
     // SHA-256 over the DER of `leaf`, then of each certificate of `sent`
     // (the client's chain as OpenSSL holds it: with or without the leaf).
     // nullopt when a certificate cannot be encoded (out of memory).
-    static std::optional<Key> key_of(X509* leaf, STACK_OF(X509) * sent);
+    static std::optional<Key> key_of(X509* leaf, STACK_OF(X509) * sent) noexcept;
 
     // The remembered verification (a verified ChainStatus) or nullopt.
     std::optional<x509::ChainStatus> find(const Key& key, std::uint64_t generation, TimePoint now) const noexcept;
