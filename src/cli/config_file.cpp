@@ -49,6 +49,10 @@ class ResolvingConfig : public CLI::ConfigTOML {
                 out.push_back(std::move(item));
                 continue;
             }
+            // CLI11 also takes a key spelled as the option ("--cert" for
+            // cert): one spelling from here on, so that its path resolves too.
+            if (const auto start = item.name.find_first_not_of('-'); start != 0 && start != std::string::npos)
+                item.name.erase(0, start);
             if (item.parents.empty() && active != nullptr) {
                 if (active->get_option_no_throw("--" + item.name) != nullptr)
                     item.parents = {active->get_name()};

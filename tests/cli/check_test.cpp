@@ -291,6 +291,21 @@ TEST_CASE("check --config: an explicit file, paths relative to it", "[cli]") {
     CHECK(json::parse(cli_wins.out).at("outcome") == "authorised");
 }
 
+TEST_CASE("check --config: a key spelled as its option (--ca) is a path relative to the file too", "[cli]") {
+    // CLI11 takes `--ca = ...` for ca; found by fuzz/config.cpp (the path
+    // stayed relative to the working directory).
+    const TempDir dir;
+    const std::string rel = fs::relative(k_fixtures, dir.path).string();
+    const std::string config = dir.write("dashed.toml", "--ca = \"" + rel + "/ca.crt\"\n--users = \"" + rel +
+                                                            "/users.json\"\n[check]\n--crl = \"" + rel + "/ca.crl\"\n");
+    const auto r = check({"--config", config, "--json", fixture("joe.crt"), fixture("revoked.crt")}, "/");
+    CHECK(r.exit_code == 1);
+    const auto out = json_lines(r.out);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].at("outcome") == "authorised");
+    CHECK(out[1].at("reason") == "revoked");
+}
+
 TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cli]") {
     const TempDir dir;
     const std::string config = dir.write("bad.toml", "ca = \"x.crt\"\nflavour = \"vanilla\"\n");
