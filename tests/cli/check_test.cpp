@@ -99,6 +99,19 @@ std::vector<Case> scenario_cases() {
     return cases;
 }
 
+// check --json of joe and revoked with `config`, run from / so that the
+// file's relative paths only work resolved against the file: joe authorised,
+// revoked revoked. Returns the two result lines.
+std::vector<json> check_joe_and_revoked(const std::string& config) {
+    const auto r = check({"--config", config, "--json", fixture("joe.crt"), fixture("revoked.crt")}, "/");
+    CHECK(r.exit_code == 1);
+    auto out = json_lines(r.out);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].at("outcome") == "authorised");
+    CHECK(out[1].at("reason") == "revoked");
+    return out;
+}
+
 } // namespace
 
 TEST_CASE("check: every certificate case of scenarios.json, human output", "[cli]") {
@@ -277,13 +290,8 @@ TEST_CASE("check --config: an explicit file, paths relative to it", "[cli]") {
     const std::string config = dir.write("site.toml", "ca = \"" + rel + "/ca.crt\"\ncrl = \"" + rel +
                                                           "/ca.crl\"\nusers = \"" + rel + "/users.json\"\n");
     // Run from elsewhere: the paths resolve against the file, not the working directory.
-    const auto r = check({"--config", config, "--json", fixture("joe.crt"), fixture("revoked.crt")}, "/");
-    CHECK(r.exit_code == 1);
-    const auto out = json_lines(r.out);
-    REQUIRE(out.size() == 2);
-    CHECK(out[0].at("outcome") == "authorised");
+    const auto out = check_joe_and_revoked(config);
     CHECK(out[0].at("config") == config);
-    CHECK(out[1].at("reason") == "revoked");
 
     // The command line wins over the file.
     const auto cli_wins =
@@ -298,12 +306,7 @@ TEST_CASE("check --config: a key spelled as its option (--ca) is a path relative
     const std::string rel = fs::relative(k_fixtures, dir.path).string();
     const std::string config = dir.write("dashed.toml", "--ca = \"" + rel + "/ca.crt\"\n--users = \"" + rel +
                                                             "/users.json\"\n[check]\n--crl = \"" + rel + "/ca.crl\"\n");
-    const auto r = check({"--config", config, "--json", fixture("joe.crt"), fixture("revoked.crt")}, "/");
-    CHECK(r.exit_code == 1);
-    const auto out = json_lines(r.out);
-    REQUIRE(out.size() == 2);
-    CHECK(out[0].at("outcome") == "authorised");
-    CHECK(out[1].at("reason") == "revoked");
+    (void)check_joe_and_revoked(config);
 }
 
 TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cli]") {
