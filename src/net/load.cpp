@@ -11,11 +11,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 
 #include <openssl/err.h>
 
@@ -124,8 +122,10 @@ class Connection {
     void on_connect(const beast::error_code& ec);
     void on_handshake(const beast::error_code& ec);
     void write();
-    void on_write(const beast::error_code& ec);
-    void on_read(const beast::error_code& ec, std::size_t bytes);
+    void on_write(const beast::error_code& ec, std::size_t bytes);
+    void read();
+    void parse();
+    void on_read(const beast::error_code& ec);
     void fail(const beast::error_code& ec, std::string_view during);
     void close();
 
@@ -134,6 +134,8 @@ class Connection {
     beast::flat_buffer m_buffer;
     std::string m_body;
     std::optional<LeanParser> m_parser;
+    std::size_t m_written = 0; // bytes of the request sent
+    std::size_t m_parsed = 0;  // bytes of the response parsed
     detail::HandshakeRecord m_record;
     x509::Ptr<SSL_SESSION> m_session;
     Clock::time_point m_started;
@@ -238,6 +240,7 @@ void Connection::connect() {
     detail::prepare_ssl(ssl, plan.context, plan.verify_name, &m_record, detail::Detail::lean);
     if (m_session) SSL_set_session(ssl, m_session.get());
     m_buffer.clear();
+    m_written = 0;
     m_reused = false;
     m_stream->lowest_layer().async_connect(plan.endpoint, [this](const beast::error_code& ec) { on_connect(ec); });
 }
@@ -258,30 +261,65 @@ void Connection::on_handshake(const beast::error_code& ec) {
     write();
 }
 
+// The request goes out and the response comes in through the TLS stream's
+// own read_some and write_some, and the parser is fed here: no composed
+// operation (and no executor copied into one) per request.
 void Connection::write() {
     const std::string& bytes = m_worker.plan().request_bytes;
-    asio::async_write(*m_stream, asio::buffer(bytes),
-                      [this](const beast::error_code& ec, std::size_t) { on_write(ec); });
+    m_stream->async_write_some(asio::buffer(bytes.data() + m_written, bytes.size() - m_written),
+                               [this](const beast::error_code& ec, std::size_t n) { on_write(ec, n); });
 }
 
-void Connection::on_write(const beast::error_code& ec) {
+void Connection::on_write(const beast::error_code& ec, std::size_t bytes) {
     if (ec) return fail(ec, "while sending the request");
+    m_written += bytes;
+    if (m_written < m_worker.plan().request_bytes.size()) return write();
+    m_written = 0;
     m_parser.emplace(m_body);
     m_parser->body_limit(k_body_limit);
     m_parser->header_limit(64 * 1024);
     if (m_worker.plan().head) m_parser->skip(true);
-    http::async_read(*m_stream, m_buffer, *m_parser,
-                     [this](const beast::error_code& e, std::size_t bytes) { on_read(e, bytes); });
+    m_parsed = 0;
+    parse(); // a kept-alive connection may hold the start of this response already
 }
 
-void Connection::on_read(const beast::error_code& ec, std::size_t bytes) {
+void Connection::read() {
+    constexpr std::size_t k_read_size = 16 * 1024;
+    m_stream->async_read_some(m_buffer.prepare(k_read_size), [this](const beast::error_code& ec, std::size_t n) {
+        if (ec == asio::error::eof && m_parser->got_some()) {
+            // A response whose body ends with the connection.
+            beast::error_code end;
+            m_parser->put_eof(end);
+            return on_read(end);
+        }
+        if (ec) return on_read(ec == asio::error::eof ? beast::error_code(http::error::end_of_stream) : ec);
+        m_buffer.commit(n);
+        parse();
+    });
+}
+
+void Connection::parse() {
+    while (m_buffer.size() > 0 && !m_parser->is_done()) {
+        beast::error_code ec;
+        const std::size_t used = m_parser->put(m_buffer.data(), ec);
+        m_buffer.consume(used);
+        m_parsed += used;
+        if (ec == http::error::need_more) break;
+        if (ec) return on_read(ec);
+        if (used == 0) break;
+    }
+    if (m_parser->is_done()) return on_read({});
+    read();
+}
+
+void Connection::on_read(const beast::error_code& ec) {
     if (ec) return fail(ec, "waiting for the response");
     const Clock::time_point now = Clock::now();
     ThreadStats& stats = m_worker.stats();
     stats.latency.record(
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - m_started).count()));
     ++stats.responses;
-    stats.bytes += bytes;
+    stats.bytes += m_parsed;
     const int status = m_parser->status();
     ++stats.status[static_cast<std::size_t>(std::clamp(status, 0, 999))];
     stats.count_reason(body_reason(m_body));

@@ -49,12 +49,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if self.path == "/close":
+        if self.path != "/eof": self.send_header("Content-Length", str(len(data)))
+        if self.path in ("/close", "/eof"):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
         if with_body: self.wfile.write(data)
+        if self.path == "/eof":  # the body ends with the connection: close_notify, then EOF
+            self.wfile.flush()
+            self.connection.unwrap()
     def do_GET(self): self.answer(True)
     def do_HEAD(self): self.answer(False)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

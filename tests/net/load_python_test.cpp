@@ -115,6 +115,20 @@ TEST_CASE("load: a server that closes after each response is followed with new c
     CHECK(result->handshakes == 300);
 }
 
+TEST_CASE("load: a response whose body ends with the connection is complete", "[net]") {
+    auto server = start_python_server();
+    auto options = load_options(server, "/eof");
+    options.requests = 40;
+    auto result = net::run_load(context("fixtures/joe.crt", "fixtures/joe.key"), options);
+    REQUIRE(result);
+    CHECK(result->error_count() == 0);
+    CHECK(result->by_status == std::map<int, std::uint64_t>{{200, 40}});
+    CHECK(result->handshakes == 40);
+    // Status line, headers and {"cn": "joe"}, each counted once.
+    CHECK(result->bytes_received > 40 * std::string_view("{\"cn\": \"joe\"}").size());
+    CHECK(result->bytes_received < 40 * 400);
+}
+
 TEST_CASE("load: a duration run stops on time", "[net]") {
     auto server = start_python_server();
     auto options = load_options(server);
