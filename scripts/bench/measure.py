@@ -889,6 +889,11 @@ def main():
 # --------------------------------------------------------------------------
 # Reporting
 
+def spread_text(rounds):
+    """'0.71–0.90' for a (lowest, highest) pair; empty without one."""
+    return f"{rounds[0]:.2f}–{rounds[1]:.2f}" if rounds else ""
+
+
 def fmt(x, digits=0):
     if x is None:
         return "—"
@@ -935,6 +940,19 @@ class Report:
             return None
         return x / y
 
+    def round_ratios(self, load, a, b, load_b=None):
+        """Server CPU per request of a over b (under load_b, else the same
+        load), round by round (the runs of one round are seconds apart): how
+        far the median ratio moves with the machine's noise."""
+        def per_request(x):
+            return x["server_cpu"] / x["requests"] if x["requests"] else None
+        out = []
+        for x, y in zip(self.samples(load, a), self.samples(load_b or load, b)):
+            u, v = per_request(x), per_request(y)
+            if u is not None and v:
+                out.append(u / v)
+        return out
+
     # rows: (title, [cells per server])
     def rows(self):
         rows = []
@@ -977,30 +995,31 @@ class Report:
         if "certauth" not in self.names:
             return out
 
-        def add(what, value, limit):
+        def add(what, value, limit, rounds=()):
             if value is None:
                 return
-            out.append((what, value, f"≤ {limit:g}", value <= limit))
+            out.append((what, value, f"≤ {limit:g}", value <= limit, spread(rounds)))
+
+        def spread(rounds):
+            return (min(rounds), max(rounds)) if len(rounds) > 1 else None
 
         for load, who in [("ka-joe-ab", "joe, ab -k"), ("ka-bob-ab", "bob, ab -k"),
                           ("ka-joe-probe", "joe, probe"), ("ka-bob-probe", "bob, probe")]:
-            add(f"keep-alive CPU/request ({who}): certauth / nginx-default",
-                self.ratio(load, "certauth", "nginx-default"), 0.8)
-            add(f"keep-alive CPU/request ({who}): certauth / nginx-tuned",
-                self.ratio(load, "certauth", "nginx-tuned"), 0.8)
-            add(f"keep-alive CPU/request ({who}): certauth / node",
-                self.ratio(load, "certauth", "node"), 0.25)
+            for peer, limit in (("nginx-default", 0.8), ("nginx-tuned", 0.8), ("node", 0.25)):
+                add(f"keep-alive CPU/request ({who}): certauth / {peer}",
+                    self.ratio(load, "certauth", peer), limit, self.round_ratios(load, "certauth", peer))
         for load, who in [("hs-joe-ab", "ab"), ("hs-joe-probe", "probe --new-connections")]:
-            add(f"full-handshake CPU ({who}): certauth / nginx-default",
-                self.ratio(load, "certauth", "nginx-default"), 0.65)
-            add(f"full-handshake CPU ({who}): certauth / nginx-tuned",
-                self.ratio(load, "certauth", "nginx-tuned"), 1.0)
+            for peer, limit in (("nginx-default", 0.65), ("nginx-tuned", 1.0)):
+                add(f"full-handshake CPU ({who}): certauth / {peer}",
+                    self.ratio(load, "certauth", peer), limit, self.round_ratios(load, "certauth", peer))
             r = self.ratio(load, "certauth", "node")
             if r is not None:
-                out.append((f"full-handshake CPU ({who}): certauth / node", r, "", None))
+                out.append((f"full-handshake CPU ({who}): certauth / node", r, "", None,
+                            spread(self.round_ratios(load, "certauth", "node"))))
         full, res = self.cpu_us("hs-joe-probe", "certauth"), self.cpu_us("rs-joe-probe", "certauth")
         add("resumed / full handshake CPU (certauth, probe)",
-            res / full if res is not None and full else None, 0.25)
+            res / full if res is not None and full else None, 0.25,
+            self.round_ratios("rs-joe-probe", "certauth", "certauth", "hs-joe-probe"))
         peak = self.r["peak_rss_kb"]
         for n in ("nginx-default", "nginx-tuned"):
             if "certauth" in peak and n in peak:
@@ -1016,7 +1035,7 @@ class Report:
         a_r, p_r = self.rps("ka-joe-ab", "certauth"), self.rps("ka-joe-probe", "certauth")
         if a_r and p_r:
             out.append(("requests/s on certauth: probe / ab -k (joe, higher is better)",
-                        p_r / a_r, "> 1", p_r > a_r))
+                        p_r / a_r, "> 1", p_r > a_r, None))
         return out
 
     def text_table(self):
@@ -1037,9 +1056,9 @@ class Report:
         if rr:
             lines.append("")
             lines.append("ratios (targets of issue 5 §2):")
-            for what, value, target, met in rr:
+            for what, value, target, met, rounds in rr:
                 mark = "" if met is None else ("  ok" if met else "  MISSED")
-                lines.append(f"  {what:<72} {fmt(value, 2):>6}  {target}{mark}")
+                lines.append(f"  {what:<72} {fmt(value, 2):>6}  {spread_text(rounds):<11}  {target}{mark}")
         problems = self.all_problems()
         if problems:
             lines.append("")
@@ -1154,14 +1173,16 @@ class Report:
         if rr:
             out += ["## Ratios and targets", "", "Targets from issue 5 §2; lower is better unless noted. "
                     "For a missed ≤ target, \"gap\" is how much certauth's figure has to come down.", "",
-                    "| ratio | value | target | | gap |", "|---|---:|---|---|---:|"]
-            for what, value, target, met in rr:
+                    "\"Rounds\" is the lowest and highest ratio of single rounds (certauth's run and the "
+                    "peer's, seconds apart): how far the machine's noise moves the figure.", "",
+                    "| ratio | value | rounds | target | | gap |", "|---|---:|---:|---|---|---:|"]
+            for what, value, target, met, rounds in rr:
                 mark = "" if met is None else ("met" if met else "**missed**")
                 gap = ""
                 if met is False and target.startswith("≤"):
                     limit = float(target.split()[1])
                     gap = f"−{(1 - limit / value) * 100:.0f}%"
-                out.append(f"| {what} | {fmt(value, 2)} | {target} | {mark} | {gap} |")
+                out.append(f"| {what} | {fmt(value, 2)} | {spread_text(rounds)} | {target} | {mark} | {gap} |")
             out.append("")
         if self.a.chart:
             out += ["## Requests/s by concurrency", "",
