@@ -27,6 +27,8 @@
 #include <optional>
 #include <string>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 namespace certauth::net::detail {
@@ -307,6 +309,7 @@ class Session final : public Expirable {
         if (buffered() == 0 && !(m_tls && SSL_has_pending(m_tls->native()) == 1)) {
             if (!m_readable) {
                 m_readable = true; // run again once the socket is readable
+                if (m_requests == 0 && m_tls && !m_tls->has_pending()) acknowledge_handshake();
                 return Io::want_read;
             }
             const Io io = read_some();
@@ -316,6 +319,17 @@ class Session final : public Expirable {
         }
         begin_request();
         return Io::done;
+    }
+
+    // The handshake ended with the client's flight and nothing goes back (no
+    // session ticket: a TLS 1.2 resumption, or --session-cache 0): that
+    // flight is acknowledged now rather than by the kernel's delayed ACK.
+    // A client with Nagle's algorithm on (ab, Python's ssl sockets, openssl
+    // s_client) holds its request until its Finished is acknowledged: 40 ms
+    // per connection otherwise.
+    void acknowledge_handshake() noexcept {
+        const int on = 1;
+        (void)::setsockopt(fd(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
     }
 
     // The first bytes of a request are here (or the plain-HTTP client's

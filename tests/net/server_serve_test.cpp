@@ -7,6 +7,7 @@
 
 #include <certauth/x509/ossl.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -317,6 +318,64 @@ TEST_CASE("serve: TLS sessions resume from the server cache, never across a relo
     REQUIRE(third);
     CHECK_FALSE(third->session_reused());
     CHECK(got(third->request("GET", "/")) == "401 unknown_user");
+}
+
+namespace {
+
+// How long the first request of a new connection takes, once its handshake
+// is over: the median of 7 connections made by `connect`.
+template <class Connect>
+std::chrono::milliseconds first_request_time(Connect connect) {
+    std::vector<std::chrono::milliseconds> times;
+    for (int i = 0; i < 7; ++i) {
+        std::unique_ptr<HttpClient> client = connect();
+        REQUIRE(client);
+        const auto start = std::chrono::steady_clock::now();
+        REQUIRE(got(client->request("GET", "/")) == "200 ");
+        times.push_back(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+}
+
+} // namespace
+
+// A handshake that ends with the client's flight and sends nothing back (no
+// session ticket) leaves that flight to the kernel's delayed ACK (40 ms or
+// more on Linux); a client with Nagle's algorithm on holds its request until
+// the ACK. Not a benchmark: the bound is far below the delayed ACK and far
+// above a loopback request, so only the stall can cross it.
+TEST_CASE("serve: a client with Nagle's algorithm is answered without waiting for a delayed ACK", "[net]") {
+    constexpr auto k_no_stall = 25ms;
+    ConfigCopy config;
+    SECTION("TLS 1.2 resumption (the server's Finished went first)") {
+        ServeProcess server(config.args());
+        REQUIRE(server.started());
+        ClientOptions tls12 = as("joe");
+        tls12.max_version = TLS1_2_VERSION;
+        auto first = HttpClient::connect(server.port(), tls12);
+        REQUIRE(first);
+        REQUIRE(got(first->request("GET", "/")) == "200 ");
+        const x509::Ptr<SSL_SESSION> session = resumable_session(*first);
+        ClientOptions resume = tls12;
+        resume.resume = session.get();
+        resume.nagle = true;
+        CHECK(first_request_time([&] {
+                  auto client = HttpClient::connect(server.port(), resume);
+                  if (client) CHECK(client->session_reused());
+                  return client;
+              }) < k_no_stall);
+    }
+    SECTION("TLS 1.3 without session tickets (--session-cache 0)") {
+        auto args = config.args();
+        args.insert(args.end(), {"--session-cache", "0"});
+        ServeProcess server(args);
+        REQUIRE(server.started());
+        ClientOptions nagle = as("joe");
+        nagle.nagle = true;
+        CHECK(first_request_time([&] { return HttpClient::connect(server.port(), nagle); }) < k_no_stall);
+    }
 }
 
 TEST_CASE("serve: a resumed session's remembered verification ends when the CRL it was checked against expires",

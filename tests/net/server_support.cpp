@@ -90,7 +90,7 @@ std::unique_ptr<HttpClient> HttpClient::connect(unsigned short port, const Clien
     ::setsockopt(client->m_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(client->m_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int one = 1;
-    ::setsockopt(client->m_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!options.nagle) ::setsockopt(client->m_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);

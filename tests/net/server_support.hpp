@@ -58,6 +58,7 @@ struct ClientOptions {
     bool tls = true;               // false: plain TCP
     int max_version = 0;           // e.g. TLS1_2_VERSION; 0 = default (1.3)
     SSL_SESSION* resume = nullptr; // a session to offer for resumption (borrowed)
+    bool nagle = false;            // keep Nagle's algorithm (no TCP_NODELAY), as ab and Python's sockets do
     // Called on the client's context last, before the connection: protocol
     // versions, ciphers, extra chain certificates (the hostile-client tests).
     std::function<void(SSL_CTX*)> configure;
