@@ -24,8 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)facts.cn();
         (void)facts.subject.to_string();
         (void)facts.issuer.to_string();
-        const nlohmann::json object = cert.node_object();
-        (void)object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        const nlohmann::ordered_json object = cert.node_object();
+        (void)object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
         (void)cert.key_description();
     }
     return 0;

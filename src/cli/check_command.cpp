@@ -110,7 +110,7 @@ std::string json_line(const FileResult& r, const std::optional<std::string>& con
     line["user"] = r.outcome == Outcome::authorised && r.decision.user ? nlohmann::ordered_json(*r.decision.user)
                                                                        : nlohmann::ordered_json(nullptr);
     line["certificate"] = nullptr;
-    if (!r.chain.empty()) line["certificate"] = nlohmann::ordered_json(r.chain.front().node_object());
+    if (!r.chain.empty()) line["certificate"] = r.chain.front().node_object();
     const std::string& detail = r.outcome == Outcome::error ? r.message : r.decision.detail;
     line["detail"] = detail.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(detail);
     line["config"] = config ? nlohmann::ordered_json(*config) : nlohmann::ordered_json(nullptr);

@@ -17,7 +17,8 @@
 namespace certauth::x509 {
 namespace {
 
-using nlohmann::json;
+// Keys in the order Node writes them (JSON.stringify keeps insertion order).
+using json = nlohmann::ordered_json;
 
 std::string take(BIO* bio) {
     char* data = nullptr;
@@ -262,7 +263,7 @@ void add_key_fields(json& out, const EVP_PKEY* key, BIO* bio) {
 
 } // namespace
 
-nlohmann::json Certificate::node_object() const {
+nlohmann::ordered_json Certificate::node_object() const {
     X509* cert = m_cert.get();
     const Ptr<BIO> bio(BIO_new(BIO_s_mem()));
     if (!bio) throw std::bad_alloc();

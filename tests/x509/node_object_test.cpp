@@ -1,7 +1,8 @@
 // Certificate::node_object() against Node.js itself: for every fixture
 // certificate, `node tests/support/node_cert.js FILE` prints what
 // getPeerCertificate() / X509Certificate#toLegacyObject() gives, and ours
-// must equal it key by key (DESIGN.md §3: check --json's `certificate`).
+// must equal it key by key, keys in Node's order (DESIGN.md §3: check
+// --json's `certificate`).
 #include <certauth/x509/certificate.hpp>
 
 #include "support/process.hpp"
@@ -29,13 +30,26 @@ std::vector<std::string> certificates_in(const std::string& dir) {
     return out;
 }
 
-json node_object_of(const std::string& file) {
+nlohmann::ordered_json node_object_of(const std::string& file) {
     certauth::test::RunOptions options;
     options.timeout = std::chrono::seconds(30);
     const auto result = certauth::test::run({"node", source_path("tests/support/node_cert.js"), file}, options);
     INFO("node " << file << " stderr: " << result.err);
     REQUIRE(result.exit_code == 0);
-    return json::parse(result.out);
+    return nlohmann::ordered_json::parse(result.out);
+}
+
+// The keys in order, with those of nested objects (subject, issuer,
+// infoAccess) as "outer.inner".
+std::vector<std::string> key_order(const nlohmann::ordered_json& object) {
+    std::vector<std::string> out;
+    for (const auto& [key, value] : object.items()) {
+        out.push_back(key);
+        if (value.is_object())
+            for (const auto& [inner, ignored] : value.items())
+                out.push_back(key + "." + inner);
+    }
+    return out;
 }
 
 // One line per differing key: "  key: node=... ours=...".
@@ -60,11 +74,12 @@ void compare_with_node(const std::string& file) {
     const auto chain = certauth::x509::load_chain(file);
     INFO(file << (chain ? "" : ": " + chain.error().message));
     REQUIRE(chain);
-    const json node = node_object_of(file);
-    const json ours = chain->front().node_object();
+    const nlohmann::ordered_json node = node_object_of(file);
+    const nlohmann::ordered_json ours = chain->front().node_object();
     const std::string differences = diff(node, ours);
     INFO("differences for " << file << ":\n" << differences);
     CHECK(differences.empty());
+    CHECK(key_order(ours) == key_order(node));
 }
 
 } // namespace

@@ -31,8 +31,9 @@ class Certificate {
 
     // The object Node.js's tlsSocket.getPeerCertificate() returns (and
     // crypto.X509Certificate#toLegacyObject()), field for field and formatted
-    // as Node formats it; without the raw/pubkey buffers.
-    nlohmann::json node_object() const;
+    // as Node formats it, keys in Node's order; without the raw/pubkey
+    // buffers.
+    nlohmann::ordered_json node_object() const;
 
     // Key description for people: "RSA 2048", "EC P-256", "Ed25519".
     std::string key_description() const;
