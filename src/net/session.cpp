@@ -309,7 +309,7 @@ class Session final : public Expirable {
         if (buffered() == 0 && !(m_tls && SSL_has_pending(m_tls->native()) == 1)) {
             if (!m_readable) {
                 m_readable = true; // run again once the socket is readable
-                if (m_requests == 0 && m_tls && !m_tls->has_pending()) acknowledge_handshake();
+                if (m_requests == 0 && m_tls && !m_tls->has_pending()) acknowledge_now();
                 return Io::want_read;
             }
             const Io io = read_some();
@@ -321,13 +321,16 @@ class Session final : public Expirable {
         return Io::done;
     }
 
-    // The handshake ended with the client's flight and nothing goes back (no
-    // session ticket: a TLS 1.2 resumption, or --session-cache 0): that
-    // flight is acknowledged now rather than by the kernel's delayed ACK.
-    // A client with Nagle's algorithm on (ab, Python's ssl sockets, openssl
-    // s_client) holds its request until its Finished is acknowledged: 40 ms
-    // per connection otherwise.
-    void acknowledge_handshake() noexcept {
+    // What the client sent is acknowledged now rather than by the kernel's
+    // delayed ACK (40 ms or more), because the client may be holding its next
+    // bytes until it is: a client with Nagle's algorithm on (ab, Python's ssl
+    // sockets, openssl s_client) sends nothing small while data of its own is
+    // unacknowledged. Two waits meet this: after a handshake that ended with
+    // the client's flight and sends nothing back (no session ticket: a TLS
+    // 1.2 resumption, or --session-cache 0), the request waits for the
+    // Finished's ACK; in a request that came in pieces (headers, then a
+    // body), the next piece waits for the ACK of the last.
+    void acknowledge_now() noexcept {
         const int on = 1;
         (void)::setsockopt(fd(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
     }
@@ -382,7 +385,11 @@ class Session final : public Expirable {
             if (parse_request(*m_parser, in(), m_context.limits, m_header_bytes, ec)) return on_request(ec);
             if (read_room(in()) == 0) return on_request(http::error::buffer_overflow);
             const Io io = read_some();
-            if (io == Io::want_read || io == Io::want_write) return io;
+            if (io == Io::want_read) {
+                acknowledge_now(); // a request in pieces: the client may wait for it
+                return io;
+            }
+            if (io == Io::want_write) return io;
             if (io == Io::closed) return on_request(read_failure(asio::error::eof, *m_parser));
             if (io == Io::failed) return on_request(asio::error::connection_reset);
         }
