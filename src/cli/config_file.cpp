@@ -2,10 +2,12 @@
 
 #include <array>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace certauth::cli {
 namespace {
@@ -90,13 +92,26 @@ class ResolvingConfig : public CLI::ConfigTOML {
     mutable std::set<std::string> m_from_file;
 };
 
+// Whether `file` is there (a name in the directory) but cannot be read as a
+// file: a directory, a dangling link, no permission.
+bool present_but_unreadable(const fs::path& file) {
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(file, ec))) return false;
+    if (!fs::is_regular_file(fs::status(file, ec))) return true;
+    return !std::ifstream(file).good();
+}
+
 } // namespace
 
 void use_config_file(CLI::App& root) {
-    root.set_config("--config", k_default_config,
-                    "TOML configuration file (default: ./certauth.toml when present); "
-                    "top-level keys ca, crl, crl-required, users; [serve] for serve's own keys",
-                    false);
+    CLI::Option* config = root.set_config("--config", k_default_config,
+                                          "TOML configuration file (default: ./certauth.toml when present); "
+                                          "top-level keys ca, crl, crl-required, users; [serve] for serve's own keys",
+                                          false);
+    // CLI11 skips a default file it cannot read as silently as an absent one;
+    // a certauth.toml that is there but unreadable must stop the command, not
+    // leave it to run without the configuration the server uses.
+    if (present_but_unreadable(k_default_config)) config->required();
     root.config_formatter(std::make_shared<ResolvingConfig>(root));
     root.allow_config_extras(CLI::config_extras_mode::error);
 }

@@ -318,6 +318,34 @@ TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cl
     CHECK(r.err.find("flavour") != std::string::npos);
 }
 
+TEST_CASE("check: a certauth.toml that is there but cannot be read is an error, not skipped", "[cli]") {
+    // CLI11 skipped it as if absent: check ran without the server's
+    // configuration and answered "inspected", exit 0.
+    SECTION("a directory") {
+        const TempDir dir;
+        fs::create_directory(dir.path / "certauth.toml");
+        const auto r = check({fixture("joe.crt")}, dir.path.string());
+        CHECK(r.exit_code == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err.find("certauth.toml") != std::string::npos);
+    }
+    SECTION("a dangling symbolic link") {
+        const TempDir dir;
+        fs::create_symlink(dir.path / "gone.toml", dir.path / "certauth.toml");
+        const auto r = check({fixture("joe.crt")}, dir.path.string());
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("certauth.toml") != std::string::npos);
+    }
+    SECTION("--config names another file: the unreadable default is not consulted") {
+        const TempDir dir;
+        fs::create_directory(dir.path / "certauth.toml");
+        const std::string config = dir.write("other.toml", "ca = \"" + fixture("ca.crt") + "\"\n");
+        const auto r = check({"--config", config, fixture("joe.crt")}, dir.path.string());
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("authenticated") != std::string::npos);
+    }
+}
+
 TEST_CASE("check: each bad certificate file is an error line; the good file is still reported", "[cli]") {
     struct Bad {
         std::string file;
