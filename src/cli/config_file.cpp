@@ -73,17 +73,58 @@ class ResolvingConfig : public CLI::ConfigTOML {
                     if (!value.empty() && value != "-" && fs::path(value).is_relative())
                         value = (base / value).lexically_normal().string();
             }
+            if (!known(item)) throw CLI::ConfigError(unknown_key_message(item));
             out.push_back(std::move(item));
         }
         return out;
     }
 
   private:
-    fs::path config_directory() const {
+    std::string config_file() const {
         const CLI::Option* option = m_root.get_config_ptr();
-        std::string file = option ? option->as<std::string>() : std::string{};
+        return option ? option->as<std::string>() : std::string{};
+    }
+
+    fs::path config_directory() const {
+        const std::string file = config_file();
         if (file.empty()) return {};
         return fs::absolute(fs::path(file)).parent_path();
+    }
+
+    // Whether CLI11 will find an option for `item` (its own lookup, in
+    // App::_parse_single_config): else it reports "INI was not able to parse
+    // KEY", naming neither the file nor what is wrong.
+    bool known(const CLI::ConfigItem& item) const {
+        const CLI::App* app = &m_root;
+        for (const std::string& section : item.parents) {
+            try {
+                app = app->get_subcommand(section);
+            } catch (const CLI::OptionNotFound&) {
+                return false;
+            }
+        }
+        return app->get_option_no_throw("--" + item.name) != nullptr ||
+               (item.name.size() == 1 && app->get_option_no_throw("-" + item.name) != nullptr) ||
+               app->get_option_no_throw(item.name) != nullptr;
+    }
+
+    std::string unknown_key_message(const CLI::ConfigItem& item) const {
+        const std::string key = item.fullname();
+        std::string text = config_file() + ": unknown key \"" + key + "\"";
+        if (!item.parents.empty()) {
+            const std::string& section = item.parents.front();
+            const CLI::App* sub = nullptr;
+            try {
+                sub = m_root.get_subcommand(section);
+            } catch (const CLI::OptionNotFound&) {
+            }
+            if (sub == nullptr || item.parents.size() > 1)
+                return text + ": there is no section [" + key.substr(0, key.rfind('.')) +
+                       "]; sections are [serve], [check] and [probe]";
+            return text + ": not an option of certauth " + section + " (keys are named as its long options)";
+        }
+        return text + ": the top-level keys are ca, crl, crl-required and users; a subcommand's own keys go in "
+                      "its section ([serve], [check], [probe]), named as its long options";
     }
 
     const CLI::App& m_root;

@@ -316,6 +316,19 @@ TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cl
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
     CHECK(r.err.find("flavour") != std::string::npos);
+    // It names the file and says what is wrong (CLI11 said "INI was not able to parse flavour").
+    CHECK(r.err.find(config + ": unknown key \"flavour\"") != std::string::npos);
+
+    const std::string in_section = dir.write("section.toml", "[check]\nflavour = \"vanilla\"\n");
+    const auto s = check({"--config", in_section, fixture("joe.crt")});
+    CHECK(s.exit_code == 2);
+    CHECK(s.err.find(in_section + ": unknown key \"check.flavour\": not an option of certauth check") !=
+          std::string::npos);
+
+    const std::string no_section = dir.write("nosection.toml", "[chekc]\nat = \"now\"\n");
+    const auto n = check({"--config", no_section, fixture("joe.crt")});
+    CHECK(n.exit_code == 2);
+    CHECK(n.err.find(no_section + ": unknown key \"chekc.at\": there is no section [chekc]") != std::string::npos);
 }
 
 TEST_CASE("check: a certauth.toml that is there but cannot be read is an error, not skipped", "[cli]") {
