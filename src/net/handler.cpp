@@ -63,6 +63,7 @@ Response respond(const RequestFacts& request, const ConnectionDecision& connecti
     const std::optional<std::string> path = policy::normalise_path(request.target);
     if (!path) {
         response.status = 400;
+        response.keep_alive = false; // as every 400: the connection closes (nginx does the same)
         response.set_body(error_body("bad_request", "the request target is not a valid absolute path"));
         return response;
     }

@@ -125,8 +125,11 @@ TEST_CASE("handler: HEAD keeps the length, other methods get 405 with Allow", "[
 
 TEST_CASE("handler: a target that is not a clean absolute path is 400", "[net]") {
     const auto joe = authorised("joe", {{"cn", "joe"}});
-    for (const char* target : {"/../etc/passwd", "/a/./b", "*", "http://example.org/", "relative", "/a%00b"})
-        CHECK(respond(get(target), joe, nullptr).status == 400);
+    for (const char* target : {"/../etc/passwd", "/a/./b", "*", "http://example.org/", "relative", "/a%00b"}) {
+        const Response response = respond(get(target), joe, nullptr);
+        CHECK(response.status == 400);
+        CHECK_FALSE(response.keep_alive); // as every 400 (README: 400, 413 and 431 close it)
+    }
 }
 
 TEST_CASE("handler: verified without a user list answers the CN", "[net]") {
