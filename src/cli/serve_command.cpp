@@ -42,6 +42,37 @@ constexpr double k_max_timeout = 365.0 * 24 * 3600;
 
 std::chrono::milliseconds millis(double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000.0)); }
 
+// A number of seconds, > 0 (>= 0 when `zero_allowed`), at most a year. Its
+// own message: CLI11's PositiveNumber says "Value 0 not in range 0.000000 to
+// 1797693...(300 digits).000000".
+CLI::Validator seconds_up_to_a_year(bool zero_allowed) {
+    return CLI::Validator(
+        [zero_allowed](std::string& text) -> std::string {
+            double value = 0;
+            const bool number = CLI::detail::lexical_cast(text, value);
+            if (number && (zero_allowed ? value >= 0 : value > 0) && value <= k_max_timeout) return {};
+            return std::string("expected a number of seconds ") + (zero_allowed ? ">= 0" : "> 0") +
+                   ", at most a year (31536000), got " + text;
+        },
+        "SECONDS");
+}
+
+// A whole number from `min` to `max` (CLI11's unsigned conversion takes "-1"
+// as the largest value; its PositiveNumber message is a 300-digit range).
+CLI::Validator count_in(std::size_t min, std::size_t max) {
+    return CLI::Validator(
+        [min, max](std::string& text) -> std::string {
+            long long value = 0;
+            const bool number = CLI::detail::lexical_cast(text, value);
+            if (number && value >= 0 && static_cast<unsigned long long>(value) >= min &&
+                static_cast<unsigned long long>(value) <= max)
+                return {};
+            return "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
+                   text;
+        },
+        "N");
+}
+
 constexpr const char* k_footer = R"(Examples:
   cd fixtures && certauth serve        # the demo: certauth.toml here, https://127.0.0.1:3443
   certauth serve --cert server.crt --key server.key --ca ca.crt --crl ca.crl --users users.json
@@ -81,27 +112,23 @@ Command add_serve_command(CLI::App& root) {
     cmd->add_flag("--no-access-log", options->no_access_log, "Write no access log");
     cmd->add_option("--handshake-timeout", options->handshake_timeout,
                     "Seconds from connect to the end of the TLS handshake")
-        ->check(CLI::PositiveNumber)
-        ->check(CLI::Range(0.0, k_max_timeout))
+        ->check(seconds_up_to_a_year(false))
         ->capture_default_str();
     cmd->add_option("--request-timeout", options->request_timeout,
                     "Seconds to receive a whole request once it has begun (and a first request after the handshake)")
-        ->check(CLI::PositiveNumber)
-        ->check(CLI::Range(0.0, k_max_timeout))
+        ->check(seconds_up_to_a_year(false))
         ->capture_default_str();
     cmd->add_option("--idle-timeout", options->idle_timeout,
                     "Seconds a kept-alive connection may wait for its next request")
-        ->check(CLI::PositiveNumber)
-        ->check(CLI::Range(0.0, k_max_timeout))
+        ->check(seconds_up_to_a_year(false))
         ->capture_default_str();
     cmd->add_option("--shutdown-timeout", options->shutdown_timeout,
                     "Seconds to finish requests in flight after SIGTERM/SIGINT")
-        ->check(CLI::NonNegativeNumber)
-        ->check(CLI::Range(0.0, k_max_timeout))
+        ->check(seconds_up_to_a_year(true))
         ->capture_default_str();
     cmd->add_option("--max-connections", options->max_connections,
                     "Open connections at most; further ones are closed at accept")
-        ->check(CLI::PositiveNumber)
+        ->check(count_in(1, 10'000'000))
         ->capture_default_str();
     cmd->add_option("--max-header-size", options->max_header_size, "Bytes of request line and headers (beyond: 431)")
         ->check(CLI::Range(1024, 1024 * 1024))
@@ -111,6 +138,7 @@ Command add_serve_command(CLI::App& root) {
         ->capture_default_str();
     cmd->add_option("--session-cache", options->session_cache,
                     "TLS sessions kept for resumption (server-side cache, ~6.5 KiB each; 0 disables resumption)")
+        ->check(count_in(0, 10'000'000))
         ->capture_default_str();
 
     return {cmd, [options, &root]() -> int {

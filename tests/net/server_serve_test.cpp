@@ -16,6 +16,7 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -78,7 +79,12 @@ TEST_CASE("serve: HEAD, /healthz, /public, 405, 400 and plain HTTP", "[net]") {
     REQUIRE(post);
     CHECK(post->status == 405);
     CHECK(post->header("allow") == "GET, HEAD");
-    CHECK(got(joe->request("GET", "/../etc/passwd")).rfind("400", 0) == 0);
+    // An unsafe path is 400 and, as every 400, closes the connection.
+    const auto unsafe = joe->request("GET", "/../etc/passwd");
+    REQUIRE(unsafe);
+    CHECK(unsafe->status == 400);
+    CHECK(unsafe->header("connection") == "close");
+    CHECK(joe->closed_by_server());
 
     const auto health = fetch(server.port(), "/healthz");
     REQUIRE(health);
@@ -556,6 +562,30 @@ TEST_CASE("serve: start-up errors exit 2 with a message naming the cause", "[net
         const auto r = run({binary, "serve", "--listen", "localhost"}, in_fixtures);
         CHECK(r.exit_code == 2);
         CHECK(r.err.find("HOST:PORT") != std::string::npos);
+    }
+    SECTION("out-of-range numbers: refused with a message that says what is allowed") {
+        // A server that starts anyway is stopped by the timeout (and fails the test).
+        RunOptions briefly = in_fixtures;
+        briefly.timeout = 5s;
+        const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+            // CLI11's unsigned conversion read -1 as the largest size_t, and
+            // OpenSSL ignored the cache size that made (20,480 sessions).
+            {{"--session-cache", "-1"}, "--session-cache: expected a whole number from 0 to 10000000, got -1"},
+            {{"--max-connections", "0"}, "--max-connections: expected a whole number from 1 to 10000000, got 0"},
+            // CLI11's PositiveNumber said "Value 0 not in range 0.000000 to 1797693...".
+            {{"--idle-timeout", "0"}, "--idle-timeout: expected a number of seconds > 0, at most a year"},
+            {{"--request-timeout", "1e300"}, "--request-timeout: expected a number of seconds > 0, at most a year"},
+            {{"--shutdown-timeout", "-1"}, "--shutdown-timeout: expected a number of seconds >= 0, at most a year"},
+        };
+        for (const auto& [args, message] : cases) {
+            INFO(args[0] << " " << args[1]);
+            std::vector<std::string> command = {binary, "serve", "--listen", "127.0.0.1:0", "--no-access-log"};
+            command.insert(command.end(), args.begin(), args.end());
+            const auto r = run(command, briefly);
+            CHECK(r.exit_code == 2);
+            CHECK(r.err.find(message) != std::string::npos);
+            CHECK(r.err.find("179769") == std::string::npos);
+        }
     }
 }
 
