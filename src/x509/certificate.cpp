@@ -216,6 +216,7 @@ Result<std::string> read_file(const std::filesystem::path& path) {
         return data;
     }
     const std::string name = path.string();
+    if (name.empty()) return Error{"an empty file name was given where a file was expected"};
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (status.type() == std::filesystem::file_type::not_found) return Error{name + ": no such file"};

@@ -165,6 +165,8 @@ TEST_CASE("load_chain and read_file name the file and the problem", "[x509]") {
     const auto read = certauth::x509::read_file(missing);
     REQUIRE_FALSE(read);
     CHECK(read.error().message == missing + ": no such file");
+    // An empty name (`--ca ""`, `ca = ""`) said only ": no such file".
+    CHECK(error_of(load_chain("")) == "an empty file name was given where a file was expected");
 
     const std::string empty = dir.write("empty.crt", "");
     CHECK(error_of(load_chain(empty)) == empty + ": empty file, no certificate found");
