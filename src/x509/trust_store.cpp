@@ -263,10 +263,19 @@ std::string describe_failure(const VerifyContext& v, X509_STORE_CTX* ctx, int er
         case X509_V_ERR_PATH_LENGTH_EXCEEDED:
             text = who(leaf, cert, depth) + ": the chain is longer than a CA's pathLenConstraint allows";
             break;
-        case X509_V_ERR_INVALID_CA:
-            text = who(leaf, cert, depth) + " is not a CA (no basicConstraints CA:TRUE) but issued a certificate of "
-                                            "the chain";
+        case X509_V_ERR_INVALID_CA: {
+            // OpenSSL's check_ca(): a CA needs basicConstraints CA:TRUE and,
+            // when it has a keyUsage, keyCertSign in it.
+            const uint32_t flags = X509_get_extension_flags(cert);
+            const bool no_cert_sign = (flags & EXFLAG_CA) != 0 && (flags & EXFLAG_KUSAGE) != 0 &&
+                                      (X509_get_key_usage(cert) & KU_KEY_CERT_SIGN) == 0;
+            text =
+                who(leaf, cert, depth) +
+                (no_cert_sign ? " is a CA whose keyUsage lacks keyCertSign, so it may not issue certificates, but it "
+                                "issued a certificate of the chain"
+                              : " is not a CA (no basicConstraints CA:TRUE) but issued a certificate of the chain");
             break;
+        }
         default: text = who(leaf, cert, depth) + " was not accepted: " + X509_verify_cert_error_string(error); break;
         }
     }

@@ -212,6 +212,54 @@ TEST_CASE("denials say which certificate, what failed and what would be accepted
     }
 }
 
+TEST_CASE("an intermediate CA without keyCertSign: the detail says so, not \"no basicConstraints\"", "[x509]") {
+    // OpenSSL reports X509_V_ERR_INVALID_CA both for a CA without CA:TRUE and
+    // for a CA:TRUE certificate whose keyUsage lacks keyCertSign; the detail
+    // said "not a CA (no basicConstraints CA:TRUE)" for both.
+    const certauth::test::TempDir dir;
+    dir.write("ext.cnf", "[nosign]\nbasicConstraints=critical,CA:TRUE\n"
+                         "keyUsage=digitalSignature,cRLSign\n"
+                         "[notca]\nbasicConstraints=critical,CA:FALSE\n"
+                         "[leaf]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+    const auto openssl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), "openssl");
+        certauth::test::RunOptions options;
+        options.cwd = dir.path.string();
+        const auto r = certauth::test::run(args, options);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+    };
+    const auto issue = [&](const std::string& name, const std::string& section, const std::string& ca,
+                           const std::string& ca_key) {
+        openssl({"req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-subj", "/CN=" + name,
+                 "-out", name + ".csr"});
+        openssl({"x509", "-req", "-in", name + ".csr", "-CA", ca, "-CAkey", ca_key, "-set_serial", "7", "-days", "30",
+                 "-extfile", "ext.cnf", "-extensions", section, "-out", name + ".crt"});
+    };
+    issue("nosign", "nosign", fixture("ca.crt"), fixture("ca.key"));
+    issue("undernosign", "leaf", "nosign.crt", "nosign.key");
+    issue("notca", "notca", fixture("ca.crt"), fixture("ca.key"));
+    issue("undernotca", "leaf", "notca.crt", "notca.key");
+
+    const TrustStore store = must_load({"ca.crt"});
+    const auto status_of = [&](const std::string& leaf, const std::string& intermediate) {
+        auto chain = certauth::x509::parse_chain(certauth::test::read_text((dir.path / leaf).string()) +
+                                                     certauth::test::read_text((dir.path / intermediate).string()),
+                                                 leaf);
+        REQUIRE(chain);
+        return store.verify(*chain, Clock::now());
+    };
+    const ChainStatus nosign = status_of("undernosign.crt", "nosign.crt");
+    CHECK(nosign.reason == Reason::untrusted);
+    CHECK(nosign.error == X509_V_ERR_INVALID_CA);
+    CHECK_THAT(nosign.detail, Catch::Contains("CA certificate CN=nosign (depth 1") &&
+                                  Catch::Contains("keyUsage lacks keyCertSign") &&
+                                  !Catch::Contains("no basicConstraints"));
+    const ChainStatus notca = status_of("undernotca.crt", "notca.crt");
+    CHECK(notca.error == X509_V_ERR_INVALID_CA);
+    CHECK_THAT(notca.detail, Catch::Contains("is not a CA (no basicConstraints CA:TRUE)"));
+}
+
 TEST_CASE("an intermediate must be presented; the trust store does not accept partial chains", "[x509]") {
     const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
     const auto alone = verify(store, "carol.crt");
