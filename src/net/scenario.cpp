@@ -248,9 +248,12 @@ CaseResult evaluate(const ScenarioCase& scenario, const Exchange& exchange) {
                            (result.reason.empty() ? std::string("none") : result.reason));
     if (scenario.user && response.status == 200) {
         if (!body.is_object()) {
-            problems.push_back("expected a JSON user object, got " + (response.body.empty()
-                                                                          ? std::string("an empty body")
-                                                                          : "'" + response.body.substr(0, 80) + "'"));
+            // The start of the body as a JSON string: a page from another
+            // server keeps the report's one line per problem (\n escaped, a
+            // UTF-8 sequence cut at byte 80 replaced).
+            problems.push_back(
+                "expected a JSON user object, got " +
+                (response.body.empty() ? std::string("an empty body") : compact(json(response.body.substr(0, 80)))));
         } else {
             json seen = json::object();
             for (const auto& [key, value] : scenario.user->items()) {

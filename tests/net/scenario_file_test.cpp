@@ -167,6 +167,16 @@ TEST_CASE("evaluate judges status - reason and user fields - and says expected v
     CHECK(r.verdict == Verdict::failed);
     CHECK(r.message == "expected reason unknown_user, got expired");
 
+    // Another server's page: its start, on one line (for the text report's
+    // layout), with a UTF-8 sequence cut at byte 80 replaced.
+    std::string page = "<!DOCTYPE HTML>\n<html>\n<title>Directory listing</title>\n";
+    page += std::string(80 - page.size() - 1, 'x') + "\xC3\xA9 more";
+    r = evaluate(c, response(200, page));
+    CHECK(r.verdict == Verdict::failed);
+    CHECK_THAT(r.message, Catch::StartsWith(R"(expected a JSON user object, got "<!DOCTYPE HTML>\n<html>\n<title>)"));
+    CHECK(r.message.find('\n') == std::string::npos);
+    CHECK_THAT(r.message, Catch::EndsWith("x\xEF\xBF\xBD\""));
+
     Exchange refused;
     refused.failure = Failure{FailureKind::connection_refused, "connection refused: nothing listens on 127.0.0.1:1"};
     r = evaluate(denied, refused);
