@@ -130,6 +130,25 @@ struct Style {
     }
 };
 
+// Certificate fields are the sender's to choose: their control characters
+// (terminal escape sequences) are shown as \XX, as openssl shows them, never
+// sent to the terminal.
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u != 0x7f) {
+            out += c;
+            continue;
+        }
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "\\%02X", u);
+        out += buf;
+    }
+    return out;
+}
+
 // The message without a leading "FILE: " (the line already starts with it).
 std::string without_origin(const std::string& message, const std::string& file) {
     const std::string origin = file == "-" ? std::string("standard input") : file;
@@ -141,10 +160,10 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
     const bool ok = r.outcome != Outcome::denied && r.outcome != Outcome::error;
     std::string line = ok ? style.good("✔") : style.bad("✘");
     line += ' ';
-    line += r.file;
+    line += printable(r.file);
     line += "  ";
     if (r.outcome == Outcome::error) {
-        line += style.bad("error: " + without_origin(r.message, r.file));
+        line += style.bad("error: " + printable(without_origin(r.message, r.file)));
         return line + '\n';
     }
     if (r.outcome == Outcome::denied)
@@ -155,20 +174,20 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
     const x509::CertFacts facts = r.chain.front().facts();
     const std::string cn = facts.cn();
     line += "  ";
-    line += cn.empty()
-                ? "subject " + (facts.subject.entries.empty() ? std::string("(empty)") : facts.subject.to_string())
-                : "CN=" + cn;
+    line += printable(
+        cn.empty() ? "subject " + (facts.subject.entries.empty() ? std::string("(empty)") : facts.subject.to_string())
+                   : "CN=" + cn);
     const std::string issuer = facts.issuer_cn();
     line += "  issuer ";
-    line += issuer.empty() ? facts.issuer.to_string() : "CN=" + issuer;
+    line += printable(issuer.empty() ? facts.issuer.to_string() : "CN=" + issuer);
     line += facts.not_after < at ? "  expired " : "  expires ";
     line += x509::date_text(facts.not_after);
-    if (r.outcome == Outcome::denied && !r.decision.detail.empty()) line += " — " + r.decision.detail;
+    if (r.outcome == Outcome::denied && !r.decision.detail.empty()) line += " — " + printable(r.decision.detail);
     line += '\n';
 
     if (verbose) {
         auto more = [&](std::string_view key, const std::string& value) {
-            line += "    " + style.dim(std::string(key)) + " " + value + "\n";
+            line += "    " + style.dim(std::string(key)) + " " + printable(value) + "\n";
         };
         more("subject", facts.subject.to_string());
         more("issuer", facts.issuer.to_string());

@@ -474,6 +474,35 @@ TEST_CASE("check: usage errors exit 2, --help shows examples and exits 0", "[cli
     CHECK(help.out.find("--crl-required") != std::string::npos);
 }
 
+TEST_CASE("check: control characters of a certificate's fields never reach the terminal", "[cli]") {
+    // CN=ev<ESC>[31mil was printed as is: a certificate someone sends you
+    // could drive your terminal. Shown as \1B, as openssl shows it.
+    const TempDir dir;
+    const auto openssl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), "openssl");
+        RunOptions options;
+        options.cwd = dir.path.string();
+        const auto r = certauth::test::run(args, options);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+    };
+    dir.write("ext.cnf", "[leaf]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+    openssl({"req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "evil.key", "-subj", "/CN=ev\x1b[31mil", "-out",
+             "evil.csr"});
+    openssl({"x509", "-req", "-in", "evil.csr", "-CA", fixture("ca.crt"), "-CAkey", fixture("ca.key"), "-set_serial",
+             "9", "-days", "30", "-extfile", "ext.cnf", "-extensions", "leaf", "-out", "evil.crt"});
+    const std::string evil = (dir.path / "evil.crt").string();
+
+    const auto r = check(with(demo_options(), {"-v", evil}));
+    CHECK(r.exit_code == 1); // unknown_user
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.out.find("CN=ev\\1B[31mil  issuer") != std::string::npos);
+    CHECK(r.out.find("subject CN=ev\\1B[31mil") != std::string::npos);
+    // --json keeps the value, escaped as JSON.
+    const auto j = check({"--json", evil});
+    CHECK(json::parse(j.out).at("certificate").at("subject").at("CN") == "ev\x1b[31mil");
+}
+
 TEST_CASE("check: no colour codes when stdout is not a terminal", "[cli]") {
     const auto r = check(with(demo_options(), {fixture("joe.crt"), fixture("bob.crt")}));
     CHECK(r.out.find('\033') == std::string::npos);
