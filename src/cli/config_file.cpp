@@ -55,12 +55,12 @@ class ResolvingConfig : public CLI::ConfigTOML {
             // cert): one spelling from here on, so that its path resolves too.
             if (const auto start = item.name.find_first_not_of('-'); start != 0 && start != std::string::npos)
                 item.name.erase(0, start);
-            if (item.parents.empty() && active != nullptr) {
-                if (active->get_option_no_throw("--" + item.name) != nullptr)
+            if (item.parents.empty()) {
+                if (active != nullptr && active->get_option_no_throw("--" + item.name) != nullptr)
                     item.parents = {active->get_name()};
                 else if (contains(k_shared_keys, item.name))
-                    continue; // shared with serve/check, not this subcommand's concern
-                // anything else stays at the top level: CLI11 reports it as unknown
+                    continue; // shared with serve/check, not this subcommand's concern (or no subcommand)
+                // anything else stays at the top level: reported as unknown below
             }
             // CLI11 reads the file after the command line and takes a key
             // only for an option the command line left unset.

@@ -329,6 +329,12 @@ TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cl
     const auto n = check({"--config", no_section, fixture("joe.crt")});
     CHECK(n.exit_code == 2);
     CHECK(n.err.find(no_section + ": unknown key \"chekc.at\": there is no section [chekc]") != std::string::npos);
+
+    // No subcommand: the shared keys of a good file are not "unknown"; the missing subcommand is the error.
+    const auto none = certauth::test::run({certauth_binary(), "--config", fixture("certauth.toml")});
+    CHECK(none.exit_code == 2);
+    CHECK(none.err.find("unknown key") == std::string::npos);
+    CHECK(none.err.find("subcommand") != std::string::npos);
 }
 
 TEST_CASE("check: a certauth.toml that is there but cannot be read is an error, not skipped", "[cli]") {
