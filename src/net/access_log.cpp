@@ -13,13 +13,16 @@ namespace {
 constexpr char k_hex[] = "0123456789ABCDEF";
 
 // Request targets and methods come from the client: anything but printable
-// ASCII (and the quote and backslash) is percent-encoded in the text log.
+// ASCII, and the quote and the backslash, is written as \xHH in the text log
+// (nginx's escape). The backslash is always escaped, so the line reads back
+// unambiguously, and a target's own percent-encoding shows as it was sent.
 void append_text_escaped(std::string& out, std::string_view text) {
     for (unsigned char c : text) {
         if (c > 0x20 && c < 0x7f && c != '"' && c != '\\') {
             out.push_back(static_cast<char>(c));
         } else {
-            out.push_back('%');
+            out.push_back('\\');
+            out.push_back('x');
             out.push_back(k_hex[c >> 4]);
             out.push_back(k_hex[c & 15]);
         }

@@ -36,14 +36,15 @@ TEST_CASE("access log: text line", "[net]") {
 
 TEST_CASE("access log: text escapes what the client sent, dashes for what is missing", "[net]") {
     AccessRecord r = record();
-    r.target = "/a b\"\x01";
+    r.target = "/a b\"\x01\\%22";
     r.cn = "";
     r.fingerprint = "";
     r.reason = "-";
     r.status = 400;
     std::string line;
     format_access(r, LogFormat::text, line);
-    CHECK(line == "2024-05-01T12:00:00.123Z 127.0.0.1:50412 \"GET /a%20b%22%01\" 400 - cn=- fp=- 0.412ms\n");
+    CHECK(line ==
+          "2024-05-01T12:00:00.123Z 127.0.0.1:50412 \"GET /a\\x20b\\x22\\x01\\x5C%22\" 400 - cn=- fp=- 0.412ms\n");
 }
 
 TEST_CASE("access log: JSON line", "[net]") {
