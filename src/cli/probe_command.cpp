@@ -5,6 +5,7 @@
 // connection and TLS errors.
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "cli/number_checks.hpp"
 #include "cli/output.hpp"
 #include "cli/probe_report.hpp"
 
@@ -14,7 +15,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -223,10 +226,15 @@ int run_scenarios(const ProbeOptions& o) {
         write_text_report(report, run, Colour::off);
 
     if (!o.output.empty()) {
+        errno = 0;
         std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
+        if (!out.is_open())
+            return print_error("cannot write the report to " + o.output + ": " +
+                               (errno != 0 ? std::strerror(errno) : "cannot open it")),
+                   2;
         out << report.str();
         out.flush();
-        if (!out) return print_error("cannot write the report to " + o.output), 2;
+        if (!out) return print_error("cannot write the report to " + o.output + ": the write failed"), 2;
     }
     // stdout: the chosen report when it has no file, else the text table.
     if (o.output.empty() && o.report != "text")
@@ -303,7 +311,9 @@ Command add_probe_command(CLI::App& root) {
         ->group(group);
     cmd->add_option("--timeout", o.timeout, "seconds for the whole request (default 10; per request with --load)")
         ->group(group);
-    cmd->add_option("--expect", o.expect, "expected HTTP status (default 200)")->group(group);
+    cmd->add_option("--expect", o.expect, "expected HTTP status (default 200)")
+        ->check(count_in(100, 599))
+        ->group(group);
     cmd->add_option("--expect-reason", o.expect_reason, "expected \"reason\" of certauth's JSON body")->group(group);
     cmd->add_flag("--json", o.json, "print the result as JSON")->group(group);
     cmd->add_flag("-v,--verbose", o.verbose, "also the handshake: CA names asked for, client certificate sent")
@@ -318,7 +328,9 @@ Command add_probe_command(CLI::App& root) {
 
     auto* load = "Load";
     cmd->add_flag("--load", o.load, "generate load against URL")->group(load);
-    auto* requests = cmd->add_option("--requests", o.requests, "exactly N requests")->group(load);
+    auto* requests = cmd->add_option("--requests", o.requests, "exactly N requests")
+                         ->check(count_in(1, 1'000'000'000'000))
+                         ->group(load);
     auto* duration = cmd->add_option("--duration", o.duration, "or run for S seconds (default 10)")->group(load);
     requests->excludes(duration);
     cmd->add_option("--concurrency", o.concurrency, "connections, each with one request in flight (default 10)")

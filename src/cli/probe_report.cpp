@@ -193,8 +193,9 @@ void write_text_report(std::ostream& out, const net::ScenarioRun& run, Colour co
         if (r.verdict != net::Verdict::passed) out << "    " << r.message << '\n';
     }
     const std::size_t failed = run.count(net::Verdict::failed), errors = run.count(net::Verdict::error);
-    out << run.results.size() << " cases: " << run.count(net::Verdict::passed) << " passed, " << failed << " failed, "
-        << errors << (errors == 1 ? " error" : " errors") << " in " << fixed(seconds(run.time), 2) << " s\n";
+    out << run.results.size() << (run.results.size() == 1 ? " case: " : " cases: ") << run.count(net::Verdict::passed)
+        << " passed, " << failed << " failed, " << errors << (errors == 1 ? " error" : " errors") << " in "
+        << fixed(seconds(run.time), 2) << " s\n";
 }
 
 json json_report(const net::ScenarioRun& run) {

@@ -3,6 +3,7 @@
 // graceful stop, 2 for start-up errors.
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "cli/number_checks.hpp"
 #include "cli/output.hpp"
 #include "cli/trust_options.hpp"
 
@@ -36,42 +37,7 @@ struct ServeOptions {
     std::size_t session_cache = 1024;
 };
 
-// The timeouts' upper bound: a year is no longer a timeout, and beyond about
-// 290 years the deadlines overflow (1e300 made every request fail at once).
-constexpr double k_max_timeout = 365.0 * 24 * 3600;
-
 std::chrono::milliseconds millis(double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000.0)); }
-
-// A number of seconds, > 0 (>= 0 when `zero_allowed`), at most a year. Its
-// own message: CLI11's PositiveNumber says "Value 0 not in range 0.000000 to
-// 1797693...(300 digits).000000".
-CLI::Validator seconds_up_to_a_year(bool zero_allowed) {
-    return CLI::Validator(
-        [zero_allowed](std::string& text) -> std::string {
-            double value = 0;
-            const bool number = CLI::detail::lexical_cast(text, value);
-            if (number && (zero_allowed ? value >= 0 : value > 0) && value <= k_max_timeout) return {};
-            return std::string("expected a number of seconds ") + (zero_allowed ? ">= 0" : "> 0") +
-                   ", at most a year (31536000), got " + text;
-        },
-        "SECONDS");
-}
-
-// A whole number from `min` to `max` (CLI11's unsigned conversion takes "-1"
-// as the largest value; its PositiveNumber message is a 300-digit range).
-CLI::Validator count_in(std::size_t min, std::size_t max) {
-    return CLI::Validator(
-        [min, max](std::string& text) -> std::string {
-            long long value = 0;
-            const bool number = CLI::detail::lexical_cast(text, value);
-            if (number && value >= 0 && static_cast<unsigned long long>(value) >= min &&
-                static_cast<unsigned long long>(value) <= max)
-                return {};
-            return "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
-                   text;
-        },
-        "N");
-}
 
 constexpr const char* k_footer = R"(Examples:
   cd fixtures && certauth serve        # the demo: certauth.toml here, https://127.0.0.1:3443

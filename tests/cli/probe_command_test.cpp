@@ -50,6 +50,17 @@ TEST_CASE("probe: usage errors exit 2", "[cli]") {
     CHECK_THAT(r.err, Catch::Contains("only https://"));
     r = probe({"--scenarios", "fixtures/scenarios.json", "--cert", "fixtures/joe.crt"});
     CHECK(r.exit_code == 2);
+    // CLI11 alone would read -1 as the largest unsigned number.
+    r = probe({"https://localhost:1/", "--load", "--requests", "-1"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--requests: expected a whole number from 1 to 1000000000000, got -1"));
+    r = probe({"https://localhost:1/", "--expect", "99"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--expect: expected a whole number from 100 to 599, got 99"));
+    r = probe({"--scenarios", "fixtures/scenarios.json", "--output", "/nonexistent/dir/report.xml"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err,
+               Catch::Contains("cannot write the report to /nonexistent/dir/report.xml: No such file or directory"));
     r = probe({"--help"});
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::Contains("--scenarios") && Catch::Contains("Exit codes"));

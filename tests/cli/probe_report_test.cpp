@@ -119,6 +119,12 @@ TEST_CASE("text report: one row per case with ✔/✘ - a reason under failures 
     CHECK_THAT(text, Catch::Contains("    expected status 200, got 401"));
     CHECK_THAT(text, Catch::Contains("3 cases: 1 passed, 1 failed, 1 error in 0.12 s"));
     CHECK(text.find("\033[") == std::string::npos);
+
+    net::ScenarioRun one = sample_run();
+    one.results.resize(1);
+    std::ostringstream single;
+    write_text_report(single, one, Colour::off);
+    CHECK_THAT(single.str(), Catch::Contains("\n1 case: 1 passed, 0 failed, 0 errors"));
 }
 
 TEST_CASE("format_micros picks a readable unit", "[cli]") {
