@@ -14,8 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -271,7 +273,11 @@ int run_check(const CheckOptions& options, const CLI::App& root) {
         out = options.json ? json_line(result, config) + '\n' : human_line(result, at, style, options.verbose);
         std::fwrite(out.data(), 1, out.size(), stdout);
     }
-    std::fflush(stdout);
+    // A verdict that did not reach its reader (disk full, closed pipe) is not a success.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+        print_error(std::string("standard output: write error: ") + std::strerror(errno));
+        return 2;
+    }
     if (any_error) return 2;
     return any_denied ? 1 : 0;
 }

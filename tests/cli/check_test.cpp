@@ -509,6 +509,14 @@ TEST_CASE("check: control characters of a certificate's fields never reach the t
     CHECK(json::parse(j.out).at("certificate").at("subject").at("CN") == "ev\x1b[31mil");
 }
 
+TEST_CASE("check: output that cannot be written is an error, not exit 0", "[cli]") {
+    // `certauth check --json ... > /dev/full` lost every line and exited 0.
+    const auto r = certauth::test::run({"sh", "-c", "\"$0\" check --config /dev/null --json \"$1\" > /dev/full",
+                                        certauth_binary(), fixture("joe.crt")});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("standard output: write error") != std::string::npos);
+}
+
 TEST_CASE("check: no colour codes when stdout is not a terminal", "[cli]") {
     const auto r = check(with(demo_options(), {fixture("joe.crt"), fixture("bob.crt")}));
     CHECK(r.out.find('\033') == std::string::npos);
