@@ -20,6 +20,13 @@ std::string_view trim(std::string_view s) {
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+// A UTF-8 byte order mark, as Windows editors write at the start of a file;
+// OpenSSL reads PEM after one too.
+std::string_view without_bom(std::string_view text) {
+    constexpr std::string_view k_bom = "\xEF\xBB\xBF";
+    return starts_with(text, k_bom) ? text.substr(k_bom.size()) : text;
+}
+
 int base64_value(unsigned char c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -66,6 +73,7 @@ Result<std::string> decode_base64(std::string_view text, const std::string& wher
 } // namespace
 
 bool looks_like_pem(std::string_view bytes) {
+    bytes = without_bom(bytes);
     std::size_t pos = 0;
     while (pos < bytes.size()) {
         const std::size_t end = std::min(bytes.find('\n', pos), bytes.size());
@@ -76,6 +84,7 @@ bool looks_like_pem(std::string_view bytes) {
 }
 
 Result<PemScan> scan_pem(std::string_view text, const std::vector<std::string_view>& decoded_labels) {
+    text = without_bom(text);
     PemScan scan;
     bool inside = false;
     bool decoding = false;

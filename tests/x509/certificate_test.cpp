@@ -157,6 +157,17 @@ TEST_CASE("parse_chain explains other malformed input", "[x509]") {
           "j.pem: line 41: trailing data after the last certificate");
 }
 
+TEST_CASE("a PEM file that starts with a UTF-8 byte order mark is read, as OpenSSL reads it", "[x509]") {
+    // A PEM saved by a Windows editor: it was "no certificate found (text
+    // without a PEM \"-----BEGIN CERTIFICATE-----\" line)".
+    const std::string bom = "\xEF\xBB\xBF";
+    const auto chain = parse_chain(bom + read_text(source_path("fixtures/carol-chain.pem")), "bom.pem");
+    INFO((chain ? std::string() : chain.error().message));
+    REQUIRE(chain);
+    CHECK(chain->size() == 2);
+    CHECK(chain->front().facts().cn() == "carol");
+}
+
 TEST_CASE("load_chain and read_file name the file and the problem", "[x509]") {
     TempDir dir;
     const std::string missing = (dir.path / "nope.crt").string();

@@ -96,6 +96,18 @@ TEST_CASE("TrustStore::load: CAs, bundles, PEM and DER CRLs", "[x509]") {
     CHECK(verify(two, "rogue.crt").verified());
 }
 
+TEST_CASE("TrustStore::load reads CA and CRL PEM files that start with a UTF-8 byte order mark", "[x509]") {
+    const certauth::test::TempDir dir;
+    const std::string bom = "\xEF\xBB\xBF";
+    TrustConfig config;
+    config.ca_files.push_back(dir.write("ca.crt", bom + certauth::test::read_text(fixture("ca.crt"))));
+    config.crl_files.push_back(dir.write("ca.crl", bom + certauth::test::read_text(fixture("ca.crl"))));
+    auto store = TrustStore::load(config);
+    INFO((store ? std::string() : store.error().message));
+    REQUIRE(store);
+    CHECK(store->verify(chain_of("revoked.crt"), Clock::now()).reason == Reason::revoked);
+}
+
 TEST_CASE("TrustStore::load errors name the file and the problem", "[x509]") {
     const std::string missing = fixture("nope.crt");
     CHECK(load_error({missing}) == missing + ": no such file");
