@@ -23,6 +23,12 @@ Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& opt
             return Error{"--crl " + options.crl.front() +
                          " needs --ca: revocation is checked while verifying against trusted CAs"};
         if (options.crl_required) return Error{"--crl-required needs --ca (the CAs whose CRLs are required)"};
+        // Without CAs nothing is verified, so nobody would be looked up: a
+        // check that says "inspected", exit 0, for a user the list lacks.
+        if (!options.users.empty())
+            return Error{"--users " + options.users +
+                         " needs --ca: a certificate is looked up in the user list once it is verified against "
+                         "trusted CAs"};
         return std::optional<x509::TrustStore>{};
     }
     x509::TrustConfig config;

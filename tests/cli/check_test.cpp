@@ -456,6 +456,11 @@ TEST_CASE("check: a bad --ca or --crl stops before any file (exit 2)", "[cli]") 
     const auto no_ca = check({"--crl", fixture("ca.crl"), fixture("joe.crt")});
     CHECK(no_ca.exit_code == 2);
     CHECK(no_ca.err.find("needs --ca") != std::string::npos);
+    // A user list without CAs would look nobody up: bob, not in it, was
+    // "inspected", exit 0.
+    const auto users_no_ca = check({"-q", "--users", fixture("users.json"), fixture("bob.crt")});
+    CHECK(users_no_ca.exit_code == 2);
+    CHECK(users_no_ca.err.rfind("certauth: error: --users " + fixture("users.json") + " needs --ca", 0) == 0);
 }
 
 TEST_CASE("check --quiet: the exit status only", "[cli]") {
