@@ -161,6 +161,11 @@ std::optional<std::string> normalise_path(std::string_view target) {
     decoded.reserve(target.size());
     for (std::size_t i = 0; i < target.size(); ++i) {
         char c = target[i];
+        // A raw '#' would start a fragment, which no request carries (RFC
+        // 9112); nginx cuts it off, so "/admin#x" would be /admin there but
+        // another path than /admin's route here. Refused (an encoded %23 is
+        // a character of the path).
+        if (c == '#') return std::nullopt;
         if (c == '%') {
             if (i + 2 >= target.size()) return std::nullopt;
             const int high = hex_value(target[i + 1]);

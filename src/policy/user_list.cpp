@@ -276,9 +276,10 @@ class Parser {
                 std::optional<std::string> normal;
                 if (text.find('?') == std::string::npos) normal = normalise_path(text);
                 if (!normal)
-                    return error(where, "not a plain absolute path (no \".\" or \"..\" segments, query, NUL or "
-                                        "backslash): " +
-                                            quoted(item));
+                    return error(where,
+                                 "not a plain absolute path (no \".\" or \"..\" segments, query, fragment, NUL or "
+                                 "backslash): " +
+                                     quoted(item));
                 while (normal->size() > 1 && normal->back() == '/')
                     normal->pop_back();
                 route.path = std::move(*normal);

@@ -125,7 +125,8 @@ TEST_CASE("handler: HEAD keeps the length, other methods get 405 with Allow", "[
 
 TEST_CASE("handler: a target that is not a clean absolute path is 400", "[net]") {
     const auto joe = authorised("joe", {{"cn", "joe"}});
-    for (const char* target : {"/../etc/passwd", "/a/./b", "*", "http://example.org/", "relative", "/a%00b"}) {
+    for (const char* target :
+         {"/../etc/passwd", "/a/./b", "*", "http://example.org/", "relative", "/a%00b", "/admin#x"}) {
         const Response response = respond(get(target), joe, nullptr);
         CHECK(response.status == 400);
         CHECK_FALSE(response.keep_alive); // as every 400 (README: 400, 413 and 431 close it)

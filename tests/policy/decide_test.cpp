@@ -227,6 +227,8 @@ TEST_CASE("normalise_path: plain paths pass, the query is stripped, escapes deco
     CHECK(normalise_path("/%61dmin") == "/admin");
     CHECK(normalise_path("/a%2Fb") == "/a/b");
     CHECK(normalise_path("/a%3Fb") == "/a?b"); // an encoded '?' is not a query
+    CHECK(normalise_path("/a%23b") == "/a#b"); // nor an encoded '#' a fragment
+    CHECK(normalise_path("/admin?q=#x") == "/admin");
     CHECK(normalise_path("/a.b/.c/..d/...") == "/a.b/.c/..d/...");
 }
 
@@ -238,7 +240,7 @@ TEST_CASE("normalise_path: repeated slashes merge, so // cannot sidestep a prefi
     CHECK(demo_users().route_for(*normalise_path("//admin"))->path == "/admin");
 }
 
-TEST_CASE("normalise_path: dot segments, NUL, backslash and non-absolute targets are refused", "[policy]") {
+TEST_CASE("normalise_path: dot segments, NUL, backslash, a raw # and non-absolute targets are refused", "[policy]") {
     using policy::normalise_path;
     for (const char* target : {"/public/../admin",
                                "/public/..",
@@ -253,6 +255,8 @@ TEST_CASE("normalise_path: dot segments, NUL, backslash and non-absolute targets
                                "/a\\b",
                                "/a%5Cb",
                                "/a%5cb",
+                               "/admin#x", // nginx would route it as /admin
+                               "/#",
                                "",
                                "admin",
                                "*",

@@ -328,7 +328,7 @@ TEST_CASE("validation errors name the JSON path and what is wrong", "[policy]") 
     CHECK(parse_error(R"({"users": [], "routes": [{"path": "/x", "role": ["a"]}]})") ==
           "users.json: routes[0].role: unknown key; a route has \"path\" and either \"roles\" or \"public\": true");
     CHECK(parse_error(R"({"users": [], "routes": [{"path": "/a/../b", "roles": ["a"]}]})") ==
-          "users.json: routes[0].path: not a plain absolute path (no \".\" or \"..\" segments, query, NUL or "
+          "users.json: routes[0].path: not a plain absolute path (no \".\" or \"..\" segments, query, fragment, NUL or "
           "backslash): \"/a/../b\"");
     CHECK(parse_error(R"({"users": [], "routes": [{"path": "/x?y", "roles": ["a"]}]})").find("routes[0].path: not a") !=
           std::string::npos);

@@ -43,7 +43,8 @@ Decision route(const Decision& connection, const UserList* users, std::string_vi
 
 // Percent-decodes and checks a request target's path for routing: strips
 // the query; nullopt for anything that is not an absolute path or holds "."
-// or ".." segments, NUL or a backslash (the server answers those 400).
+// or ".." segments, NUL, a backslash or a raw '#' (the server answers those
+// 400).
 std::optional<std::string> normalise_path(std::string_view target);
 
 } // namespace certauth::policy
