@@ -1,7 +1,9 @@
 #include <certauth/json_text.hpp>
 
+#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace certauth {
 namespace {
@@ -63,10 +65,16 @@ std::size_t too_deep(std::string_view text) {
 
 // nlohmann's DOM builder, recording the first error instead of throwing it:
 // json::parse throws a number too large for a double ("1e400") as
-// out_of_range, without a position and past a catch of parse_error.
+// out_of_range, without a position and past a catch of parse_error. With
+// DuplicateKeys::refused it also tracks where it is (object keys, array
+// indexes) and stops at a key its object already has. sax_parse calls these
+// members on the derived type, so they stand in for the base's.
 class DomBuilder : public nlohmann::detail::json_sax_dom_parser<json> {
+    using Base = nlohmann::detail::json_sax_dom_parser<json>;
+
   public:
-    explicit DomBuilder(json& root) : json_sax_dom_parser(root, false) {}
+    DomBuilder(json& root, DuplicateKeys duplicates)
+        : json_sax_dom_parser(root, false), m_track(duplicates == DuplicateKeys::refused) {}
 
     template <class Exception>
     bool parse_error(std::size_t byte, const std::string& /*token*/, const Exception& e) {
@@ -75,12 +83,81 @@ class DomBuilder : public nlohmann::detail::json_sax_dom_parser<json> {
         return false;
     }
 
+    bool null() { return value() && Base::null(); }
+    bool boolean(bool v) { return value() && Base::boolean(v); }
+    bool number_integer(json::number_integer_t v) { return value() && Base::number_integer(v); }
+    bool number_unsigned(json::number_unsigned_t v) { return value() && Base::number_unsigned(v); }
+    bool number_float(json::number_float_t v, const json::string_t& s) { return value() && Base::number_float(v, s); }
+    bool string(json::string_t& v) { return value() && Base::string(v); }
+    bool binary(json::binary_t& v) { return value() && Base::binary(v); }
+
+    bool start_object(std::size_t n) {
+        if (!value()) return false;
+        if (m_track) m_frames.push_back(Frame{false, 0, {}, {}});
+        return Base::start_object(n);
+    }
+    bool key(json::string_t& k) {
+        if (m_track) {
+            Frame& frame = m_frames.back();
+            frame.key = k;
+            if (!frame.keys.insert(k).second) {
+                m_duplicate = path() + ": duplicate key \"" + k + "\"";
+                return false;
+            }
+        }
+        return Base::key(k);
+    }
+    bool end_object() {
+        if (m_track) m_frames.pop_back();
+        return Base::end_object();
+    }
+    bool start_array(std::size_t n) {
+        if (!value()) return false;
+        if (m_track) m_frames.push_back(Frame{true, 0, {}, {}});
+        return Base::start_array(n);
+    }
+    bool end_array() {
+        if (m_track) m_frames.pop_back();
+        return Base::end_array();
+    }
+
     std::size_t byte() const noexcept { return m_byte; }
     const std::string& what() const noexcept { return m_what; }
+    // Set when a duplicate key stopped the parse: "users[1]: duplicate key \"cn\"".
+    const std::string& duplicate() const noexcept { return m_duplicate; }
 
   private:
+    struct Frame {
+        bool array;
+        std::size_t count; // array: elements begun so far
+        std::string key;   // object: the key being read
+        std::set<std::string> keys;
+    };
+
+    // A value begins: in an array, it is the next element.
+    bool value() {
+        if (m_track && !m_frames.empty() && m_frames.back().array) ++m_frames.back().count;
+        return true;
+    }
+
+    // Where the parser is, as users[1].cn; "(top level)" for the document.
+    std::string path() const {
+        std::string text;
+        for (std::size_t i = 0; i + 1 < m_frames.size(); ++i) {
+            const Frame& frame = m_frames[i];
+            if (frame.array)
+                text += "[" + std::to_string(frame.count - 1) + "]";
+            else
+                text += (text.empty() ? "" : ".") + frame.key;
+        }
+        return text.empty() ? std::string("(top level)") : text;
+    }
+
+    bool m_track;
+    std::vector<Frame> m_frames;
     std::size_t m_byte = 0;
     std::string m_what;
+    std::string m_duplicate;
 };
 
 Error positioned(std::string_view origin, std::string_view text, std::size_t byte, const std::string& what) {
@@ -90,14 +167,16 @@ Error positioned(std::string_view origin, std::string_view text, std::size_t byt
 
 } // namespace
 
-Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin) {
+Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin, DuplicateKeys duplicates) {
     if (const std::size_t deep = too_deep(text); deep != std::string_view::npos)
         return positioned(origin, text, deep + 1,
                           "arrays and objects nested deeper than " + std::to_string(k_max_json_depth) + " levels");
     json document;
-    DomBuilder builder(document);
-    if (!json::sax_parse(text, &builder))
+    DomBuilder builder(document, duplicates);
+    if (!json::sax_parse(text, &builder)) {
+        if (!builder.duplicate().empty()) return Error{std::string(origin) + ": " + builder.duplicate()};
         return positioned(origin, text, builder.byte(), parse_error_text(builder.what()));
+    }
     return document;
 }
 

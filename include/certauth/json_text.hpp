@@ -16,7 +16,15 @@ namespace certauth {
 
 inline constexpr std::size_t k_max_json_depth = 64;
 
-// The document, or "ORIGIN:LINE:COLUMN: what is wrong".
-Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin);
+// What a key that appears twice in one object means. JSON leaves it open;
+// nlohmann keeps the last. For files a person writes (the user list, the
+// scenario file) a second "cn" or "users" is a mistake that would silently
+// change who is authorised: refused there.
+enum class DuplicateKeys { last_wins, refused };
+
+// The document, or "ORIGIN:LINE:COLUMN: what is wrong" (for a refused
+// duplicate key "ORIGIN: PATH: duplicate key \"KEY\"", PATH as users[1]).
+Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin,
+                                  DuplicateKeys duplicates = DuplicateKeys::last_wins);
 
 } // namespace certauth

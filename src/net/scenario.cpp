@@ -148,7 +148,7 @@ std::size_t ScenarioRun::count(Verdict verdict) const {
 }
 
 Result<ScenarioFile> parse_scenarios(std::string_view text, const fs::path& file) {
-    Result<json> parsed = parse_json(text, file.string());
+    Result<json> parsed = parse_json(text, file.string(), DuplicateKeys::refused);
     if (!parsed) return parsed.error();
     json document = std::move(*parsed);
     if (!document.is_object())

@@ -318,7 +318,7 @@ bool UserEntry::matches(const x509::CertFacts& facts) const { return entry_match
 
 Result<UserList> UserList::parse(std::string_view text, std::string_view origin) {
     const Parser parser(origin);
-    Result<json> parsed = parse_json(text, origin);
+    Result<json> parsed = parse_json(text, origin, DuplicateKeys::refused);
     if (!parsed) return parsed.error();
     const json document = std::move(*parsed);
 

@@ -92,6 +92,8 @@ TEST_CASE("scenario file errors name the file - the JSON path and what is wrong"
     CHECK(parse_error(R"([])") == "dir/s.json: expected an object with \"defaults\" and \"cases\", got an array");
     CHECK(parse_error(R"({"defaults": {}})") == "dir/s.json: no \"cases\" array");
     CHECK(parse_error(R"({"cases": []})") == "dir/s.json: cases: empty (nothing to probe)");
+    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 200, "status": 401}]})") ==
+          "dir/s.json: cases[0]: duplicate key \"status\"");
     CHECK(parse_error(R"({"cases": [], "extra": 1})") ==
           "dir/s.json: extra: unknown key (expected \"defaults\" and \"cases\")");
     CHECK(parse_error(R"({"cases": [{"status": 200}]})") == "dir/s.json: cases[0]: no \"name\"");

@@ -284,6 +284,20 @@ TEST_CASE("syntax errors give line and column", "[policy]") {
           "literal");
 }
 
+// JSON leaves a repeated key open and nlohmann keeps the last: a second "cn"
+// would silently match another user, a second "users" replace the list.
+TEST_CASE("a key repeated in one object is an error naming where", "[policy]") {
+    CHECK(parse_error(R"({"users": ["joe"], "users": []})") == "users.json: (top level): duplicate key \"users\"");
+    CHECK(parse_error(R"({"users": ["a", {"cn": "bob", "cn": "joe"}]})") ==
+          "users.json: users[1]: duplicate key \"cn\"");
+    CHECK(parse_error(R"({"users": [{"cn": "a", "x": {"y": [1, {"z": 1, "z": 2}]}}]})") ==
+          "users.json: users[0].x.y[1]: duplicate key \"z\"");
+    CHECK(parse_error(R"({"users": [], "routes": [{"path": "/a", "roles": ["r"], "roles": []}]})") ==
+          "users.json: routes[0]: duplicate key \"roles\"");
+    // The same key in different objects is fine.
+    CHECK(UserList::parse(R"({"users": [{"cn": "a"}, {"cn": "b"}]})", "users.json"));
+}
+
 TEST_CASE("validation errors name the JSON path and what is wrong", "[policy]") {
     CHECK(parse_error("[]") ==
           "users.json: expected a JSON object with \"users\" (and optional \"routes\"), got array");
