@@ -28,9 +28,9 @@ bool contains(const std::array<std::string_view, N>& keys, std::string_view key)
     return false;
 }
 
-// CLI11's TOML reader, plus: top-level keys move into the section of the
-// subcommand that runs (so one file configures serve and check alike), and
-// relative paths become relative to the file's directory.
+// CLI11's TOML reader, plus: the top-level (shared) keys move into the
+// section of the subcommand that runs (so one file configures serve and
+// check alike), and relative paths become relative to the file's directory.
 class ResolvingConfig : public CLI::ConfigTOML {
   public:
     explicit ResolvingConfig(const CLI::App& root) : m_root(root) {}
@@ -55,13 +55,15 @@ class ResolvingConfig : public CLI::ConfigTOML {
             // cert): one spelling from here on, so that its path resolves too.
             if (const auto start = item.name.find_first_not_of('-'); start != 0 && start != std::string::npos)
                 item.name.erase(0, start);
-            if (item.parents.empty()) {
-                if (active != nullptr && active->get_option_no_throw("--" + item.name) != nullptr)
-                    item.parents = {active->get_name()};
-                else if (contains(k_shared_keys, item.name))
-                    continue; // shared with serve/check, not this subcommand's concern (or no subcommand)
-                // anything else stays at the top level: reported as unknown below
+            // The top level holds the shared keys only, whichever subcommand
+            // runs: a file that serve takes, check takes too (a top-level
+            // `listen` would be serve's and an unknown key for check).
+            if (item.parents.empty() && contains(k_shared_keys, item.name)) {
+                if (active == nullptr || active->get_option_no_throw("--" + item.name) == nullptr)
+                    continue; // not this subcommand's concern (probe), or no subcommand
+                item.parents = {active->get_name()};
             }
+            // anything else at the top level is reported as unknown below
             // CLI11 reads the file after the command line and takes a key
             // only for an option the command line left unset.
             if (active != nullptr && item.parents.size() == 1 && item.parents[0] == active->get_name()) {

@@ -330,6 +330,19 @@ TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cl
     CHECK(n.exit_code == 2);
     CHECK(n.err.find(no_section + ": unknown key \"chekc.at\": there is no section [chekc]") != std::string::npos);
 
+    // The top level holds the shared keys only, for every subcommand: a
+    // top-level `listen` (serve's) used to work for serve and fail check.
+    const std::string serve_key = dir.write("listen.toml", "listen = \"127.0.0.1:0\"\n");
+    for (const char* command : {"check", "serve"}) {
+        INFO(command);
+        std::vector<std::string> args{certauth_binary(), command, "--config", serve_key};
+        if (std::string(command) == "check") args.push_back(fixture("joe.crt"));
+        const auto l = certauth::test::run(args);
+        CHECK(l.exit_code == 2);
+        CHECK(l.err.find(serve_key + ": unknown key \"listen\": the top-level keys are ca, crl, crl-required and "
+                                     "users") != std::string::npos);
+    }
+
     // No subcommand: the shared keys of a good file are not "unknown"; the missing subcommand is the error.
     const auto none = certauth::test::run({certauth_binary(), "--config", fixture("certauth.toml")});
     CHECK(none.exit_code == 2);
