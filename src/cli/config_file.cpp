@@ -1,10 +1,15 @@
 #include "cli/config_file.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -38,7 +43,12 @@ class ResolvingConfig : public CLI::ConfigTOML {
     bool from_file(const std::string& option_name) const { return m_from_file.count(option_name) > 0; }
 
     std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
-        std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
+        // CLI11 merges a key repeated on consecutive lines into one item:
+        // repeats are found in the text first.
+        const std::string text(std::istreambuf_iterator<char>(input), {});
+        refuse_repeated_keys(text);
+        std::istringstream again(text);
+        std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(again);
         const fs::path base = config_directory();
         const CLI::App* active = nullptr;
         for (const CLI::App* sub : m_root.get_subcommands())
@@ -46,6 +56,7 @@ class ResolvingConfig : public CLI::ConfigTOML {
 
         std::vector<CLI::ConfigItem> out;
         out.reserve(items.size());
+        std::set<std::string> seen; // full names after the move into the section
         for (CLI::ConfigItem& item : items) {
             if (item.name == "++" || item.name == "--") {
                 out.push_back(std::move(item));
@@ -76,12 +87,54 @@ class ResolvingConfig : public CLI::ConfigTOML {
                         value = (base / value).lexically_normal().string();
             }
             if (!known(item)) throw CLI::ConfigError(unknown_key_message(item));
+            // Repeats within a section were refused above; what is left is a
+            // shared key at the top level and in the running subcommand's
+            // section (CLI11 let the top-level one hide the section's).
+            if (!seen.insert(item.fullname()).second)
+                throw CLI::ConfigError(config_file() + ": \"" + item.name + "\" is given at the top level and in [" +
+                                       item.parents.front() + "]; the top-level key is [" + item.parents.front() +
+                                       "]'s too: give it once");
             out.push_back(std::move(item));
         }
         return out;
     }
 
   private:
+    // A key given twice in one section ("ca" on two lines): TOML allows a key
+    // once. Only lines of the form `key = ...` with a bare key count, so the
+    // continuation of a value is never taken for a key.
+    void refuse_repeated_keys(const std::string& text) const {
+        std::istringstream lines(text);
+        std::map<std::string, std::size_t> first_line; // "section.key" -> line
+        std::string section;
+        std::string line;
+        for (std::size_t number = 1; std::getline(lines, line); ++number) {
+            const auto start = line.find_first_not_of(" \t");
+            if (start == std::string::npos || line[start] == '#') continue;
+            if (line[start] == '[') {
+                const auto end = line.find(']', start);
+                section = line.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+                continue;
+            }
+            const auto equals = line.find('=', start);
+            if (equals == std::string::npos) continue;
+            std::string key = line.substr(start, equals - start);
+            key.erase(key.find_last_not_of(" \t") + 1);
+            key.erase(0, key.find_first_not_of('-'));
+            const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+            });
+            if (!bare) continue;
+            const std::string name = section.empty() ? key : section + "." + key;
+            const auto [it, added] = first_line.emplace(name, number);
+            if (!added)
+                throw CLI::ConfigError(config_file() + ":" + std::to_string(number) + ": \"" + name +
+                                       "\" is given twice (first on line " + std::to_string(it->second) +
+                                       "); TOML allows a key once, and a list goes in one: " + key +
+                                       " = [\"a\", \"b\"]");
+        }
+    }
+
     std::string config_file() const {
         const CLI::Option* option = m_root.get_config_ptr();
         return option ? option->as<std::string>() : std::string{};

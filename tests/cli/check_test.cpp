@@ -350,6 +350,31 @@ TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cl
     CHECK(none.err.find("subcommand") != std::string::npos);
 }
 
+TEST_CASE("check: a configuration key given twice is an error naming the file", "[cli]") {
+    // CLI11 added a repeated list key's values, refused a repeated single
+    // key without naming the file, and let a top-level key hide [check]'s.
+    const TempDir dir;
+    const std::string ca = fixture("ca.crt");
+    for (const std::string& text :
+         {"ca = \"" + ca + "\"\nca = \"" + ca + "\"\n", "ca = \"" + ca + "\"\n[check]\nca = \"" + ca + "\"\n",
+          "users = \"" + fixture("users.json") + "\"\nusers = \"" + fixture("users.json") + "\"\nca = \"" + ca +
+              "\"\n"}) {
+        INFO(text);
+        const std::string config = dir.write("twice.toml", text);
+        const auto r = check({"--config", config, fixture("joe.crt")});
+        CHECK(r.exit_code == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err.rfind("certauth: error: " + config + ":", 0) == 0);
+        CHECK((r.err.find("is given twice") != std::string::npos ||
+               r.err.find("\"ca\" is given at the top level and in [check]") != std::string::npos));
+    }
+    const std::string section = dir.write("section-twice.toml", "[check]\nat = \"2030-01-01\"\nat = \"2031-01-01\"\n");
+    const auto r = check({"--config", section, fixture("joe.crt")});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(section + ":3: \"check.at\" is given twice (first on line 2); TOML allows a key once") !=
+          std::string::npos);
+}
+
 TEST_CASE("check: a certauth.toml that is there but cannot be read is an error, not skipped", "[cli]") {
     // CLI11 skipped it as if absent: check ran without the server's
     // configuration and answered "inspected", exit 0.
