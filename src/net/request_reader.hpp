@@ -13,6 +13,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -134,6 +135,21 @@ inline std::optional<Response> read_error_response(const boost::beast::error_cod
     if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
         return respond_error(413, "the request body exceeds " + std::to_string(limits.max_body_size) + " bytes");
     return respond_error(400, "malformed HTTP request: " + ec.message());
+}
+
+// A request whose client waits for "100 Continue" before it sends the body
+// (Expect: 100-continue), when the answer does not depend on that body:
+// every method but GET and HEAD is 405, body unread. Answered as soon as its
+// header is here, and the connection closed (RFC 9110 10.1.1 allows a final
+// status instead of 100): else the client waits its own timeout (curl: 1 s)
+// and sends the body only to be refused.
+inline bool answer_before_body(const RequestParser& parser) {
+    namespace http = boost::beast::http;
+    if (!parser.is_header_done() || parser.is_done()) return false;
+    const auto& request = parser.get();
+    if (request.method() == http::verb::get || request.method() == http::verb::head) return false;
+    const auto expect = request.find(http::field::expect);
+    return expect != request.end() && boost::beast::iequals(expect->value(), "100-continue");
 }
 
 // The facts handler.hpp answers from (views into `request`).

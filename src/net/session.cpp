@@ -383,6 +383,7 @@ class Session final : public Expirable {
         for (;;) {
             error_code ec;
             if (parse_request(*m_parser, in(), m_context.limits, m_header_bytes, ec)) return on_request(ec);
+            if (answer_before_body(*m_parser)) return on_request({}); // 405 now, not after the client's wait
             if (read_room(in()) == 0) return on_request(http::error::buffer_overflow);
             const Io io = read_some();
             if (io == Io::want_read) {
@@ -411,7 +412,9 @@ class Session final : public Expirable {
         RequestFacts facts = request_facts(request);
         // Stopping: answer, then close.
         if (m_context.stopping.load(std::memory_order_relaxed)) m_stopping = true;
-        facts.keep_alive = facts.keep_alive && !m_stopping;
+        // Answered before its body was read (answer_before_body): the rest of
+        // the connection is that body, not a next request.
+        facts.keep_alive = facts.keep_alive && !m_stopping && m_parser->is_done();
         ++m_requests;
 
         const Clock::time_point now = Clock::now();

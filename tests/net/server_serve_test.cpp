@@ -407,6 +407,30 @@ TEST_CASE("serve: a client with Nagle's algorithm is answered without waiting fo
     }
 }
 
+// curl sends "Expect: 100-continue" with larger bodies and waits a second
+// for "100 Continue" before sending the body; certauth refuses every method
+// but GET and HEAD without reading a body, so it answers at the header.
+TEST_CASE("serve: a request that expects 100-continue is refused at its header, not after the client's wait", "[net]") {
+    ConfigCopy config;
+    ServeProcess server(config.args());
+    REQUIRE(server.started());
+    auto client = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(client);
+    REQUIRE(client->send("POST / HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"));
+    // Without the early answer the server waits for the 5,000 bytes until
+    // its request timeout and closes: no response.
+    const auto response = client->read();
+    REQUIRE(got(response) == "405 ");
+    CHECK(response->header("connection") == "close"); // the unread body is not a next request
+    CHECK(client->closed_by_server());
+
+    // The same request with its body sent at once is answered as before.
+    auto eager = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(eager);
+    REQUIRE(eager->send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nping"));
+    CHECK(got(eager->read()) == "405 ");
+}
+
 TEST_CASE("serve: a resumed session's remembered verification ends when the CRL it was checked against expires",
           "[net]") {
     // ca.crl replaced by one whose nextUpdate is three seconds away. A session
