@@ -12,6 +12,17 @@ std::string escape_value(std::string_view value) {
         const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' || c == ';' ||
                              c == '=' || (i == 0 && (c == '#' || c == ' ')) || (i + 1 == value.size() && c == ' ');
         if (special) out += '\\';
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            // A control character (a terminal escape sequence in a CN, say) as
+            // RFC 4514's \XX, so that no name is printed raw to a terminal
+            // or a log: probe shows a server's, serve and check a client's.
+            constexpr char k_hex[] = "0123456789ABCDEF";
+            out += '\\';
+            out += k_hex[byte >> 4];
+            out += k_hex[byte & 15];
+            continue;
+        }
         out += c;
     }
     return out;

@@ -249,6 +249,10 @@ TEST_CASE("facts of edge certificates: SANs by kind, IPs in canonical form, UTF-
     const auto comma = must_load("fixtures/edge/comma.crt")[0].facts();
     CHECK(comma.cn() == "Doe, John = admin");
     CHECK(comma.subject.to_string() == "CN=Doe\\, John \\= admin, O=certauth");
+    // Control characters as RFC 4514's \XX: a name is never printed raw
+    // (probe prints the server's, check and serve the client's).
+    const certauth::x509::Name control{{{"CN", "ev\x1b[31mil\x7f"}, {"O", "a\nb"}}};
+    CHECK(control.to_string() == "O=a\\0Ab, CN=ev\\1B[31mil\\7F");
 
     CHECK(must_load("fixtures/edge/serial20.crt")[0].facts().serial == "7F0123456789ABCDEF0123456789ABCDEF012345");
     CHECK(must_load("fixtures/edge/generalized.crt")[0].facts().not_after == utc(2070, 1, 1));
