@@ -5,7 +5,7 @@ namespace certauth::cli {
 void add_trust_options(CLI::App& command, TrustOptions& options) {
     // No file-existence validators: our own loaders give better errors, and a
     // value from the configuration file must not fail another subcommand.
-    command.add_option("--ca", options.ca, "CA certificates (PEM) trusted for client certificates; repeatable")
+    command.add_option("--ca", options.ca, "CA certificates (PEM or DER) trusted for client certificates; repeatable")
         ->type_name("FILE")
         ->allow_extra_args(false);
     command.add_option("--crl", options.crl, "certificate revocation list (PEM or DER); repeatable")
