@@ -11,6 +11,7 @@
 
 #include <certauth/policy/decide.hpp>
 #include <certauth/x509/certificate.hpp>
+#include <certauth/x509/facts.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -133,23 +134,8 @@ struct Style {
 };
 
 // Certificate fields are the sender's to choose: their control characters
-// (terminal escape sequences) are shown as \XX, as openssl shows them, never
-// sent to the terminal.
-std::string printable(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (const char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u != 0x7f) {
-            out += c;
-            continue;
-        }
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "\\%02X", u);
-        out += buf;
-    }
-    return out;
-}
+// (terminal escape sequences) are shown as \XX, never sent to the terminal.
+std::string printable(std::string_view text) { return x509::escape_control_characters(text); }
 
 // The message without a leading "FILE: " (the line already starts with it).
 std::string without_origin(const std::string& message, const std::string& file) {

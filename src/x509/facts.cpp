@@ -12,23 +12,31 @@ std::string escape_value(std::string_view value) {
         const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' || c == ';' ||
                              c == '=' || (i == 0 && (c == '#' || c == ' ')) || (i + 1 == value.size() && c == ' ');
         if (special) out += '\\';
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) {
-            // A control character (a terminal escape sequence in a CN, say) as
-            // RFC 4514's \XX, so that no name is printed raw to a terminal
-            // or a log: probe shows a server's, serve and check a client's.
-            constexpr char k_hex[] = "0123456789ABCDEF";
-            out += '\\';
-            out += k_hex[byte >> 4];
-            out += k_hex[byte & 15];
-            continue;
-        }
         out += c;
     }
-    return out;
+    // Control characters as RFC 4514's \XX: probe prints a server's name,
+    // serve and check a client's.
+    return escape_control_characters(out);
 }
 
 } // namespace
+
+std::string escape_control_characters(std::string_view text) {
+    constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte != 0x7f) {
+            out += c;
+            continue;
+        }
+        out += '\\';
+        out += k_hex[byte >> 4];
+        out += k_hex[byte & 15];
+    }
+    return out;
+}
 
 std::vector<std::string> Name::values(std::string_view key) const {
     std::vector<std::string> out;

@@ -15,6 +15,12 @@ struct NameEntry {
     std::string value; // UTF-8
 };
 
+// `text` with its control characters (below 0x20, and DEL) written as \XX,
+// as openssl and RFC 4514 write them: certificate fields are the sender's
+// to choose, and a terminal escape sequence in a CN must never reach a
+// terminal or a log raw. UTF-8 passes unchanged.
+std::string escape_control_characters(std::string_view text);
+
 // A distinguished name in certificate order (most significant RDN first).
 struct Name {
     std::vector<NameEntry> entries;
