@@ -50,11 +50,13 @@ std::string decision_body(const policy::Decision& decision, std::string_view cn)
     return dump(body);
 }
 
+bool served_method(std::string_view method) { return method == "GET" || method == "HEAD"; }
+
 Response respond(const RequestFacts& request, const ConnectionDecision& connection, const policy::UserList* users) {
     Response response;
     response.keep_alive = request.keep_alive;
     response.head = request.method == "HEAD";
-    if (!response.head && request.method != "GET") {
+    if (!served_method(request.method)) {
         response.status = 405;
         response.allow_header = true;
         response.set_body(error_body("method_not_allowed", "only GET and HEAD are served"));

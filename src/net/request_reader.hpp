@@ -138,8 +138,8 @@ inline std::optional<Response> read_error_response(const boost::beast::error_cod
 }
 
 // A request whose client waits for "100 Continue" before it sends the body
-// (Expect: 100-continue), when the answer does not depend on that body:
-// every method but GET and HEAD is 405, body unread. Answered as soon as its
+// (Expect: 100-continue), when the answer does not depend on that body: a
+// method the server does not serve (405, served_method). Answered as soon as its
 // header is here, and the connection closed (RFC 9110 10.1.1 allows a final
 // status instead of 100): else the client waits its own timeout (curl: 1 s)
 // and sends the body only to be refused.
@@ -147,7 +147,8 @@ inline bool answer_before_body(const RequestParser& parser) {
     namespace http = boost::beast::http;
     if (!parser.is_header_done() || parser.is_done()) return false;
     const auto& request = parser.get();
-    if (request.method() == http::verb::get || request.method() == http::verb::head) return false;
+    const auto method = request.method_string();
+    if (served_method(std::string_view(method.data(), method.size()))) return false;
     const auto expect = request.find(http::field::expect);
     return expect != request.end() && boost::beast::iequals(expect->value(), "100-continue");
 }

@@ -43,6 +43,10 @@ struct Response {
     const std::string* m_shared = nullptr;
 };
 
+// GET and HEAD: the methods answered. Any other gets 405 whatever its body,
+// so the session may answer it before reading the body.
+bool served_method(std::string_view method);
+
 // The answer to a parsed request on a TLS connection whose decision is
 // `connection` (policy::route is applied for routed paths; no verification).
 // /healthz answers 200 without a certificate; GET and HEAD only (405);
