@@ -2,7 +2,7 @@
 // never includes a higher one. OpenSSL and Boost headers are reachable from
 // every target, so linking alone would not catch a wrong include: this test
 // reads every source and header of the tree.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <filesystem>
 #include <fstream>

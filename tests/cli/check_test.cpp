@@ -5,7 +5,7 @@
 
 #include <certauth/x509/certificate.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 #include <nlohmann/json.hpp>
 
 #include <filesystem>

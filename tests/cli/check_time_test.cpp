@@ -2,7 +2,7 @@
 
 #include <certauth/x509/time_text.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace std::chrono;
 using certauth::cli::parse_time;

@@ -7,7 +7,7 @@
 #include "support/process.hpp"
 #include <certauth/x509/time_text.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <filesystem>

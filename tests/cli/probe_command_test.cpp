@@ -5,7 +5,7 @@
 #include "support/files.hpp"
 #include "support/process.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 #include <nlohmann/json.hpp>
 
 #include <filesystem>

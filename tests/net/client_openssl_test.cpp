@@ -5,7 +5,7 @@
 #include "net/client_servers.hpp"
 #include "support/files.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace certauth;
 using namespace certauth::test;

@@ -1,6 +1,6 @@
 #include "net/client_servers.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <regex>

@@ -2,7 +2,7 @@
 
 #include <certauth/net/client.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace certauth::net;
 

@@ -6,7 +6,7 @@
 // generation. And an expired CRL loaded by a reload: refused, as at start-up.
 #include "net/hostile_support.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <atomic>
 #include <chrono>

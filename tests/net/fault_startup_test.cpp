@@ -6,7 +6,7 @@
 // an unreadable one, and chmod 000 is tried as well when not root.)
 #include "net/hostile_support.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <filesystem>
 #include <string>

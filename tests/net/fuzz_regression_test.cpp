@@ -6,7 +6,7 @@
 
 #include <certauth/net/client.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 #include <nlohmann/json.hpp>
 
 #include <chrono>

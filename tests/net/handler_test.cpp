@@ -3,7 +3,7 @@
 #include <certauth/net/server_state.hpp>
 #include <certauth/policy/user_list.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <nlohmann/json.hpp>
 

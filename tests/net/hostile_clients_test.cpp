@@ -7,7 +7,7 @@
 #include "net/hostile_support.hpp"
 #include "support/pki.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <certauth/x509/ossl.hpp>
 

@@ -1,6 +1,6 @@
 #include "net/hostile_support.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <certauth/x509/ossl.hpp>
 

@@ -1,6 +1,6 @@
 #include <certauth/net/histogram.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <random>

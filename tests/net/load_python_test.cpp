@@ -3,7 +3,7 @@
 
 #include "net/client_servers.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <thread>

@@ -7,7 +7,7 @@
 // server's memory does not grow with the reloads.
 #include "net/hostile_support.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <cstdint>

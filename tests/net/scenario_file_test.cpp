@@ -1,6 +1,6 @@
 #include <certauth/net/scenario.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <filesystem>
 

@@ -1,6 +1,6 @@
 #include <certauth/net/access_log.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <nlohmann/json.hpp>
 

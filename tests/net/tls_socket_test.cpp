@@ -9,7 +9,7 @@
 #include <certauth/net/tls_context.hpp>
 #include <certauth/x509/trust_store.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <array>
 #include <csignal>

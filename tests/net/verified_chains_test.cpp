@@ -7,7 +7,7 @@
 
 #include <certauth/x509/trust_store.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 #include <initializer_list>

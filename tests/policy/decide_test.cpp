@@ -2,7 +2,7 @@
 
 #include "policy/fake_facts.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace certauth;
 using certauth::policy::decide;

@@ -3,7 +3,7 @@
 // the position.
 #include <certauth/policy/user_list.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <filesystem>
 #include <string>

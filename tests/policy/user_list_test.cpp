@@ -3,7 +3,7 @@
 #include "policy/fake_facts.hpp"
 #include "support/process.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <filesystem>
 #include <fstream>

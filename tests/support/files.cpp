@@ -2,7 +2,7 @@
 
 #include "support/process.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <fstream>
 #include <sstream>

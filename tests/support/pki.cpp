@@ -4,7 +4,7 @@
 
 #include <certauth/x509/ossl.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <ctime>
 

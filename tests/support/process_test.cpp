@@ -1,6 +1,6 @@
 #include "support/process.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <csignal>
 

@@ -1,6 +1,6 @@
 #include <certauth/x509/time_text.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <chrono>
 

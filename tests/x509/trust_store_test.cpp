@@ -7,7 +7,7 @@
 #include "support/pki.hpp"
 #include "support/process.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 #include <nlohmann/json.hpp>
 
 #include <atomic>
