@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. scripts/lib/release.sh
 jobs=${CERTAUTH_JOBS:-2}
 
 bash scripts/bootstrap.sh
@@ -16,7 +17,7 @@ start=$(date +%s)
 step() { printf '\n==> [%s s] %s\n' "$(($(date +%s) - start))" "$*"; }
 
 step "formatting (.clang-format applied to every C++ file)"
-clang-format-14 --dry-run -Werror $(git ls-files '*.cpp' '*.hpp')
+"$(llvm_tool clang-format)" --dry-run -Werror $(git ls-files '*.cpp' '*.hpp')
 
 step "build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCERTAUTH_WERROR=ON
