@@ -264,12 +264,12 @@ TEST_CASE("an intermediate CA without keyCertSign: the detail says so, not \"no 
     const ChainStatus nosign = status_of("undernosign.crt", "nosign.crt");
     CHECK(nosign.reason == Reason::untrusted);
     CHECK(nosign.error == X509_V_ERR_INVALID_CA);
-    CHECK_THAT(nosign.detail, Catch::Contains("CA certificate CN=nosign (depth 1") &&
-                                  Catch::Contains("keyUsage lacks keyCertSign") &&
-                                  !Catch::Contains("no basicConstraints"));
+    CHECK_THAT(nosign.detail, Catch::Matchers::ContainsSubstring("CA certificate CN=nosign (depth 1") &&
+                                  Catch::Matchers::ContainsSubstring("keyUsage lacks keyCertSign") &&
+                                  !Catch::Matchers::ContainsSubstring("no basicConstraints"));
     const ChainStatus notca = status_of("undernotca.crt", "notca.crt");
     CHECK(notca.error == X509_V_ERR_INVALID_CA);
-    CHECK_THAT(notca.detail, Catch::Contains("is not a CA (no basicConstraints CA:TRUE)"));
+    CHECK_THAT(notca.detail, Catch::Matchers::ContainsSubstring("is not a CA (no basicConstraints CA:TRUE)"));
 }
 
 TEST_CASE("an intermediate must be presented; the trust store does not accept partial chains", "[x509]") {
@@ -299,10 +299,11 @@ TEST_CASE("an intermediate must be presented; the trust store does not accept pa
     const auto partial = verify(sub_only, "carol-chain.pem");
     CHECK(partial.reason == Reason::untrusted);
     CHECK(partial.depth == 1);
-    CHECK_THAT(partial.detail, Catch::Contains("CN=carol: CA certificate CN=certauth test intermediate CA, O=certauth "
-                                               "(depth 1) issued by CN=certauth test CA, O=certauth, which is not a "
-                                               "trusted CA; trusted: CN=certauth test intermediate CA, O=certauth"));
-    CHECK_THAT(partial.detail, Catch::Contains("partial chains are not accepted"));
+    CHECK_THAT(partial.detail, Catch::Matchers::ContainsSubstring(
+                                   "CN=carol: CA certificate CN=certauth test intermediate CA, O=certauth "
+                                   "(depth 1) issued by CN=certauth test CA, O=certauth, which is not a "
+                                   "trusted CA; trusted: CN=certauth test intermediate CA, O=certauth"));
+    CHECK_THAT(partial.detail, Catch::Matchers::ContainsSubstring("partial chains are not accepted"));
 }
 
 TEST_CASE("CRL modes: when_loaded skips CAs without a CRL, required demands one for every CA", "[x509]") {
@@ -333,13 +334,13 @@ TEST_CASE("CRL modes: when_loaded skips CAs without a CRL, required demands one 
         const auto s = verify(store, "carol-chain.pem");
         CHECK(s.reason == Reason::untrusted);
         CHECK(s.depth == 1);
-        CHECK_THAT(s.detail, Catch::Contains("no CRL of CN=certauth test CA, O=certauth is loaded"));
+        CHECK_THAT(s.detail, Catch::Matchers::ContainsSubstring("no CRL of CN=certauth test CA, O=certauth is loaded"));
     }
     SECTION("required with no CRL at all: nothing verifies") {
         const TrustStore store = must_load({"ca.crt"}, {}, CrlMode::required);
         const auto s = verify(store, "joe.crt");
         CHECK(s.reason == Reason::untrusted);
-        CHECK_THAT(s.detail, Catch::Contains("no CRL of CN=certauth test CA, O=certauth is loaded"));
+        CHECK_THAT(s.detail, Catch::Matchers::ContainsSubstring("no CRL of CN=certauth test CA, O=certauth is loaded"));
     }
     SECTION("no CRL and when_loaded: no revocation checking") {
         const TrustStore store = must_load({"ca.crt"});
@@ -382,8 +383,9 @@ TEST_CASE("verification at a given time (check --at)", "[x509]") {
 
     const auto early = verify(store, "joe.crt", utc(2019, 1, 1));
     CHECK(early.reason == Reason::not_yet_valid);
-    CHECK_THAT(early.detail, Catch::StartsWith("CN=joe (issued by CN=certauth test CA, O=certauth) is not valid before "
-                                               "2020-01-01T00:00:00Z, 365 days after the time of the check"));
+    CHECK_THAT(early.detail,
+               Catch::Matchers::StartsWith("CN=joe (issued by CN=certauth test CA, O=certauth) is not valid before "
+                                           "2020-01-01T00:00:00Z, 365 days after the time of the check"));
 
     // notyet's window (2090-2099) lies past the CAs' notAfter (2060): at 2095
     // the root has expired, and the detail names it at depth 1.
@@ -392,8 +394,8 @@ TEST_CASE("verification at a given time (check --at)", "[x509]") {
     CHECK(late.reason == Reason::expired);
     CHECK(late.depth == 1);
     CHECK_THAT(late.detail,
-               Catch::StartsWith("CN=notyet: CA certificate CN=certauth test CA, O=certauth (depth 1, "
-                                 "issued by CN=certauth test CA, O=certauth) expired 2060-01-01T00:00:00Z"));
+               Catch::Matchers::StartsWith("CN=notyet: CA certificate CN=certauth test CA, O=certauth (depth 1, "
+                                           "issued by CN=certauth test CA, O=certauth) expired 2060-01-01T00:00:00Z"));
     // With the CRL loaded, its nextUpdate (2060) has passed as well.
     CHECK(verify(store, "notyet.crt", utc(2095, 1, 1)).error == X509_V_ERR_CRL_HAS_EXPIRED);
 }
@@ -461,7 +463,8 @@ TEST_CASE("verify for the TLS handshake: borrowed leaf and a stack with or witho
     const auto too_deep = shallow->verify(carol, Clock::now());
     CHECK(too_deep.reason == Reason::untrusted);
     CHECK(too_deep.error == X509_V_ERR_CERT_CHAIN_TOO_LONG);
-    CHECK_THAT(too_deep.detail, Catch::Contains("the chain is longer than allowed (at most 0 intermediate CAs"));
+    CHECK_THAT(too_deep.detail,
+               Catch::Matchers::ContainsSubstring("the chain is longer than allowed (at most 0 intermediate CAs"));
     CHECK(shallow->verify(chain_of("joe.crt"), Clock::now()).verified());
 }
 
