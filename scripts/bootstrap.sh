@@ -22,7 +22,7 @@ echo "bootstrap: $release_codename: clang $llvm_version, Boost $boost_version, P
 
 packages=(
   # build
-  cmake g++ make pkg-config
+  cmake g++ make pkg-config git
   libssl-dev libcli11-dev nlohmann-json3-dev catch2 "libboost${boost_version}-dev"
   # directory back ends: PostgreSQL (client library, and a server for the tests) and SQLite
   libpq-dev "postgresql-${postgresql_version}" libsqlite3-dev
