@@ -5,7 +5,7 @@
 # docs/benchmarks-concurrency.png. See issue 5 and docs/benchmarks.md.
 #
 #   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-docs]
-#                    [--profile] [-- MEASURE_OPTIONS...]
+#                    [--profile] [--debian13] [-- MEASURE_OPTIONS...]
 #
 #   --quick       one round with small loads (checks the harness; ~1 min);
 #                 results go to the scratch folder, docs/ is left alone
@@ -14,6 +14,10 @@
 #   --no-docs     print the table only; do not touch docs/
 #   --profile     also record a perf profile of certauth and nginx under
 #                 the full-handshake load (perf report text in the output)
+#   --debian13    first run the handshake loads (certauth and both nginx)
+#                 inside a fresh Debian 13 root (scripts/test-debian13.sh,
+#                 needs root; its results: out/bench-debian13.json), then
+#                 this machine's run; the page shows both side by side
 #   after --       passed to scripts/bench/measure.py (e.g. --servers
 #                 nginx-default,node  --runs 5  --idle 0); see its --help
 #
@@ -27,7 +31,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-quick=0 install=1 build=1 docs=1 profile=0
+quick=0 install=1 build=1 docs=1 profile=0 debian13=0
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -36,6 +40,7 @@ while [ $# -gt 0 ]; do
         --no-build) build=0 ;;
         --no-docs) docs=0 ;;
         --profile) profile=1 ;;
+        --debian13) debian13=1 ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -138,8 +143,22 @@ else
     say "no working 'certauth serve' / 'probe --load' at $certauth: benchmarking the peers only"
 fi
 
+# --- the handshake loads on Debian 13 ---------------------------------------------
+compare=()
+if [ "$debian13" = 1 ]; then
+    debian13_json="$root/out/bench-debian13.json"
+    rm -f "$debian13_json"
+    d13_args=(--servers certauth,nginx-default,nginx-tuned --loads hs-joe-ab,hs-joe-probe,rs-joe-probe
+        --idle 0 --json out/bench-debian13.json)
+    [ "$quick" = 1 ] && d13_args+=(--runs 1 --handshakes 200)
+    say "the handshake loads inside a Debian 13 root first"
+    bash "$root/scripts/test-debian13.sh" -- scripts/bench.sh --no-docs -- "${d13_args[@]}" "${extra[@]}"
+    [ -s "$debian13_json" ] || { say "the Debian 13 run wrote no $debian13_json"; exit 2; }
+    compare=(--compare "Debian 13=$debian13_json")
+fi
+
 # --- run -----------------------------------------------------------------------
-args=("${certauth_args[@]}" --fixtures "$root/fixtures" --work "$work" --json "$work/results.json")
+args=("${compare[@]}" "${certauth_args[@]}" --fixtures "$root/fixtures" --work "$work" --json "$work/results.json")
 [ -n "$node_modules" ] && args+=(--node-modules "$node_modules")
 if [ -z "$node_modules" ]; then
     args+=(--servers "certauth,nginx-default,nginx-tuned")
@@ -154,6 +173,7 @@ fi
 invocation="scripts/bench.sh"
 [ "$quick" = 1 ] && invocation+=" --quick"
 [ "$profile" = 1 ] && invocation+=" --profile"
+[ "$debian13" = 1 ] && invocation+=" --debian13"
 [ "${#extra[@]}" -gt 0 ] && invocation+=" -- ${extra[*]}"
 args+=(--commands "$invocation")
 
