@@ -18,6 +18,9 @@
 #                 inside a fresh Debian 13 root (scripts/test-debian13.sh,
 #                 needs root; its results: out/bench-debian13.json), then
 #                 this machine's run; the page shows both side by side
+#   --debian13-results FILE
+#                 as --debian13, with the results of an earlier Debian 13 run
+#                 instead of a new one
 #   after --       passed to scripts/bench/measure.py (e.g. --servers
 #                 nginx-default,node  --runs 5  --idle 0); see its --help
 #
@@ -31,7 +34,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-quick=0 install=1 build=1 docs=1 profile=0 debian13=0
+quick=0 install=1 build=1 docs=1 profile=0 debian13=0 debian13_json=""
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
         --no-docs) docs=0 ;;
         --profile) profile=1 ;;
         --debian13) debian13=1 ;;
+        --debian13-results) debian13_json=$(realpath "$2"); shift ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -154,6 +158,8 @@ if [ "$debian13" = 1 ]; then
     say "the handshake loads inside a Debian 13 root first"
     bash "$root/scripts/test-debian13.sh" -- scripts/bench.sh --no-docs -- "${d13_args[@]}" "${extra[@]}"
     [ -s "$debian13_json" ] || { say "the Debian 13 run wrote no $debian13_json"; exit 2; }
+fi
+if [ -n "$debian13_json" ]; then
     compare=(--compare "Debian 13=$debian13_json")
 fi
 
@@ -173,7 +179,7 @@ fi
 invocation="scripts/bench.sh"
 [ "$quick" = 1 ] && invocation+=" --quick"
 [ "$profile" = 1 ] && invocation+=" --profile"
-[ "$debian13" = 1 ] && invocation+=" --debian13"
+if [ "$debian13" = 1 ] || [ -n "$debian13_json" ]; then invocation+=" --debian13"; fi
 [ "${#extra[@]}" -gt 0 ] && invocation+=" -- ${extra[*]}"
 args+=(--commands "$invocation")
 

@@ -1335,6 +1335,7 @@ class Report:
                 "", "## How to rerun", "", "```sh", "scripts/bench.sh            # about 10 minutes on 2 cores",
                 "scripts/bench.sh --quick    # a smoke run of the harness (1 round, small loads)",
                 "scripts/bench.sh --profile  # and perf profiles (the \"Where the server CPU goes\" tables)",
+                "scripts/bench.sh --debian13 # first the handshake loads in a fresh Debian 13 root (needs root)",
                 "```", "", "Servers ($WORK is a scratch folder, PORT a free port; nginx's configuration is "
                 "`scripts/bench/nginx.conf.in` filled in):", "", "```"]
         for name, cmd in r.get("server_commands", {}).items():
