@@ -194,7 +194,7 @@ constexpr const char* k_footer = R"(Outcomes: authorised (verified and in the us
 no --users), inspected (no --ca: fields only), denied: REASON, error.
 Exit status: 0 none denied or in error, 1 some denied, 2 usage error, bad --ca/--crl/--users, or a file in error.
 Options also come from the configuration file (--config FILE, default ./certauth.toml when present):
-top-level keys ca, crl, crl-required, users; the command line wins.
+top-level keys ca, crl, crl-required, security-level, users; the command line wins.
 
 Examples:
   certauth check --ca ca.crt --users users.json joe.crt bob.crt
@@ -246,6 +246,9 @@ int run_check(const CheckOptions& options, const CLI::App& root) {
     if (trust && !options.quiet)
         for (const std::string& stale : trust->stale_crls(at))
             print_warning(stale);
+    if (list && !options.quiet)
+        for (const std::string& warning : list->warnings())
+            print_warning(warning);
 
     const Style style{!options.json && use_colour(STDOUT_FILENO)};
     bool any_denied = false;

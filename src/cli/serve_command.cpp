@@ -46,7 +46,7 @@ constexpr const char* k_footer = R"(Examples:
   curl --cacert ca.crt --cert joe.crt --key joe.key https://localhost:3443/
 
 Configuration: --config FILE (default ./certauth.toml when present). Top-level
-keys ca, crl, crl-required, users; a [serve] section for serve's own keys
+keys ca, crl, crl-required, security-level, users; a [serve] section for serve's own keys
 (listen, cert, key, threads, ...). Relative paths are relative to the file; the
 command line wins.
 

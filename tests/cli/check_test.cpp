@@ -339,8 +339,8 @@ TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cl
         if (std::string(command) == "check") args.push_back(fixture("joe.crt"));
         const auto l = certauth::test::run(args);
         CHECK(l.exit_code == 2);
-        CHECK(l.err.find(serve_key + ": unknown key \"listen\": the top-level keys are ca, crl, crl-required and "
-                                     "users") != std::string::npos);
+        CHECK(l.err.find(serve_key + ": unknown key \"listen\": the top-level keys are ca, crl, crl-required, "
+                                     "security-level and users") != std::string::npos);
     }
 
     // No subcommand: the shared keys of a good file are not "unknown"; the missing subcommand is the error.
