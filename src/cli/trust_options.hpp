@@ -1,5 +1,5 @@
 #pragma once
-// The options serve and check share (DESIGN.md §3): --ca, --crl,
+// The options serve and check share (docs/configuration.md): --ca, --crl,
 // --crl-required, --users; top-level keys of the configuration file.
 
 #include <certauth/policy/user_list.hpp>
