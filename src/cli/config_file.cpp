@@ -1,5 +1,7 @@
 #include "cli/config_file.hpp"
 
+#include <certauth/x509/certificate.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -220,6 +222,17 @@ std::optional<std::string> config_file_used(const CLI::App& root) {
     auto file = option->as<std::string>();
     if (file.empty()) return std::nullopt;
     return file;
+}
+
+std::string unreadable_config_message(const CLI::App& root) {
+    const CLI::Option* option = root.get_config_ptr();
+    const std::string file = option ? option->as<std::string>() : std::string(k_default_config);
+    Result<std::string> bytes = x509::read_file(file);
+    std::string message = bytes ? file + ": cannot be read as a configuration file" : bytes.error().message;
+    if (option == nullptr || option->count() == 0)
+        message += " (the configuration file read by default when present; --config FILE names another, "
+                   "--config /dev/null none)";
+    return message;
 }
 
 bool set_on_command_line(const CLI::App& root, const CLI::App& cmd, const std::string& option_name) {

@@ -1,6 +1,6 @@
 #pragma once
-// The options serve and check share: --ca, --crl, --crl-required,
-// --security-level, --users; top-level keys of the configuration file.
+// The options serve and check share (docs/configuration.md): --ca, --crl,
+// --crl-required, --security-level, --users; top-level keys of the configuration file.
 
 #include <certauth/policy/user_list.hpp>
 #include <certauth/result.hpp>

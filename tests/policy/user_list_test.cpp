@@ -168,6 +168,31 @@ TEST_CASE("match key issuer_cn", "[policy]") {
     CHECK_FALSE(matches(R"({"issuer_cn": "joe"})", fake_facts("joe")));
 }
 
+TEST_CASE("serial, ou, email and dns are not tied to an issuer; issuer_cn or fingerprint256 ties them "
+          "(docs/users.md)",
+          "[policy]") {
+    auto from_root = fake_facts("joe");
+    from_root.subject.entries.push_back({"OU", "ops"});
+    from_root.subject.entries.push_back({"emailAddress", "joe@example.org"});
+    from_root.san_dns = {"joe.example.org"};
+    auto from_sub_ca = from_root; // same serial and fields, another (trusted) issuer
+    from_sub_ca.issuer.entries = {{"O", "certauth"}, {"CN", "certauth test intermediate CA"}};
+    from_sub_ca.fingerprint256 = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:"
+                                 "BB:CC:DD:EE:FF";
+    for (const std::string entry : {R"({"serial": "1A2B3C"})", R"({"ou": "ops"})", R"({"email": "joe@example.org"})",
+                                    R"({"dns": "joe.example.org"})"}) {
+        INFO(entry);
+        CHECK(matches(entry, from_root));
+        CHECK(matches(entry, from_sub_ca));
+    }
+    const std::string tied = R"({"serial": "1A2B3C", "issuer_cn": "certauth test CA"})";
+    CHECK(matches(tied, from_root));
+    CHECK_FALSE(matches(tied, from_sub_ca));
+    const std::string by_fingerprint = R"({"fingerprint256": ")" + k_fingerprint + R"("})";
+    CHECK(matches(by_fingerprint, from_root));
+    CHECK_FALSE(matches(by_fingerprint, from_sub_ca));
+}
+
 TEST_CASE("an entry matches only when every match key it has matches", "[policy]") {
     CHECK(matches(R"({"cn": "joe", "o": "Example", "issuer_cn": "certauth test CA"})", fake_facts("joe")));
     CHECK_FALSE(matches(R"({"cn": "joe", "o": "Other"})", fake_facts("joe")));
