@@ -5,9 +5,12 @@
 # the dependencies dpkg-shlibdeps wrote; there the system user exists, the
 # configuration is a conffile, `certauth --version` runs with the root's
 # OpenSSL, and `certauth check` with the installed configuration, as the
-# certauth user, decides for the fixture certificates copied beside it.
-# Purging removes the conffile. The root is unmounted and removed whatever
-# happens. Minutes (label slow); needs root and the mirror.
+# certauth user, decides for the fixture certificates copied beside it. Then
+# the root boots with systemd (systemd-nspawn) and certauth.service runs in
+# its sandbox: requests, load, reload, a failed reload, a restart after a
+# crash, stop (root/service_check.sh). Purging removes the conffile. The root
+# is unmounted and removed whatever happens. Minutes (label slow); needs root
+# and the mirror.
 set -euo pipefail
 
 SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
@@ -17,7 +20,7 @@ source "$SRC/scripts/lib/debian-root.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, chroot, mount)"
-for tool in cpack debootstrap dpkg-shlibdeps; do
+for tool in cpack debootstrap dpkg-shlibdeps systemd-nspawn; do
   command -v "$tool" >/dev/null || fail "$tool missing (scripts/bootstrap.sh installs it)"
 done
 
@@ -38,6 +41,7 @@ version="$(sed -n 's/^CMAKE_PROJECT_VERSION:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
 deb="$work/pkg/certauth_${version}_amd64.deb"
 [ -f "$deb" ] || fail "no $(basename "$deb"): $(ls "$work/pkg")"
 dpkg-deb --field "$deb" Depends | tee "$work/depends"
+grep -q 'procps' "$work/depends" || fail "Depends has no procps (/bin/kill for ExecReload): $(cat "$work/depends")"
 grep -q 'libssl3' "$work/depends" || fail "Depends has no libssl3 (shlibdeps): $(cat "$work/depends")"
 grep -q 'libc6 (>=' "$work/depends" || fail "Depends has no versioned libc6: $(cat "$work/depends")"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/certauth/certauth.toml || fail "no conffile"
@@ -68,6 +72,9 @@ for f in /usr/bin/certauth /usr/share/man/man1/certauth.1.gz /usr/share/bash-com
 done
 grep -qx 'ExecStart=/usr/bin/certauth serve --config /etc/certauth/certauth.toml' "$root/usr/lib/systemd/system/certauth.service" ||
   fail "unit: $(grep ExecStart= "$root/usr/lib/systemd/system/certauth.service")"
+# What the unit executes exists in a system that started minimal.
+reload="$(sed -n 's/^ExecReload=\([^ ]*\).*/\1/p' "$root/usr/lib/systemd/system/certauth.service")"
+[ -n "$reload" ] && [ -x "$root$reload" ] || fail "ExecReload's $reload is not installed"
 
 # --version, with the root's libssl3.
 in_root certauth --version | tee "$work/version"
@@ -90,6 +97,15 @@ as_certauth certauth check --config /etc/certauth/certauth.toml /tmp/bob.crt /tm
 [ "$rc" = 1 ] || fail "check bob, revoked: exit $rc: $(cat "$work/others")"
 grep -q 'unknown_user' "$work/others" && grep -q 'revoked' "$work/others" || fail "bob, revoked: $(cat "$work/others")"
 cat "$work/joe" "$work/others"
+elapsed "check ok"
+
+# The service under systemd, in a boot of the root.
+in_root apt-get install -y -qq --no-install-recommends systemd systemd-sysv >>"$work/apt.log" 2>&1 ||
+  fail "apt-get install systemd: $(tail -n 20 "$work/apt.log")"
+cp "$SRC/fixtures/joe.pem" "$SRC/fixtures/bob.pem" "$root/root/"
+debian_root_boot "$root" "$SRC/tests/package/root/service_check.sh" 180 || fail "certauth.service under systemd (above)"
+debian_root_mount "$root"
+elapsed "service ok"
 
 # Purge: the conffile goes, the user stays.
 in_root apt-get purge -y -qq certauth >>"$work/apt.log" 2>&1 || fail "apt-get purge: $(tail -n 20 "$work/apt.log")"
