@@ -10,6 +10,7 @@ set -euo pipefail
 CERTAUTH="${CERTAUTH:?set CERTAUTH to the certauth binary}"
 CERTAUTH="$(realpath "$CERTAUTH")"
 SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
+source "$SRC/tests/package/lib/help.sh"
 library=/usr/share/bash-completion/bash_completion
 [ -r "$library" ] || { echo "FAIL: $library missing (package bash-completion)" >&2; exit 1; }
 
@@ -45,9 +46,8 @@ expect() { # EXPECTED WORD...
   got="$(completions "$@" | paste -sd ' ')"
   [ "$got" = "$want" ] || fail "certauth $*<TAB>: expected '$want', got '$got'"
 }
-long_options() { sed -n 's/^ \{1,\}\(-[A-Za-z0-9],\)\{0,1\}\(--[A-Za-z0-9][A-Za-z0-9-]*\).*/\2/p' | sort -u; }
 
-subs="$("$CERTAUTH" --help | awk '/^Subcommands:/ { on = 1; next } on && /^[^ ]/ { on = 0 } on && NF { print $1 }' | sort)"
+subs="$("$CERTAUTH" --help | help_subcommands | sort)"
 [ "$(wc -l <<<"$subs")" -ge 3 ] || fail "found only: $subs"
 expect "$(paste -sd ' ' <<<"$subs")" ""
 expect "serve" se
@@ -55,7 +55,7 @@ expect "--config --help --version" --
 expect "--config" --con
 
 for sub in $subs; do
-  want="$( ("$CERTAUTH" "$sub" --help | long_options; echo --config) | sort -u | paste -sd ' ')"
+  want="$( ("$CERTAUTH" "$sub" --help | help_long_options; echo --config) | sort -u | paste -sd ' ')"
   got="$(completions "$sub" -- | paste -sd ' ')"
   [ "$got" = "$want" ] || fail "certauth $sub --<TAB>: expected '$want', got '$got'"
 done

@@ -7,7 +7,9 @@
 set -euo pipefail
 
 CERTAUTH="${CERTAUTH:?set CERTAUTH to the certauth binary}"
+SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
 BUILD="${CERTAUTH_BUILD_DIR:?set CERTAUTH_BUILD_DIR to the build tree}"
+source "$SRC/tests/package/lib/help.sh"
 page="$BUILD/packaging/certauth.1.gz"
 
 work="$(mktemp -d)"
@@ -30,17 +32,12 @@ done
 # The text as a reader sees it, on lines too long to wrap, without hyphenation.
 zcat "$page" | groff -man -Tascii -P-c -P-b -P-u -rLL=1000n -rHY=0 >"$work/wide.txt" 2>/dev/null
 
-# Long options of a help text: the option lines ("  -q,--quiet ...",
-# "  --config=certauth.toml ...").
-long_options() { sed -n 's/^ \{1,\}\(-[A-Za-z0-9],\)\{0,1\}\(--[A-Za-z0-9][A-Za-z0-9-]*\).*/\2/p'; }
-subcommands() { awk '/^Subcommands:/ { on = 1; next } on && /^[^ ]/ { on = 0 } on && NF { print $1 }'; }
-
 "$CERTAUTH" --help >"$work/help"
-mapfile -t subs < <(subcommands <"$work/help")
+mapfile -t subs < <(help_subcommands <"$work/help")
 [ "${#subs[@]}" -ge 3 ] || fail "found only ${#subs[@]} subcommands in certauth --help"
 checked=0
 missing=()
-for option in $(long_options <"$work/help"); do
+for option in $(help_long_options <"$work/help"); do
   grep -qF -- "$option" "$work/wide.txt" || missing+=("certauth $option")
   checked=$((checked + 1))
 done
@@ -50,7 +47,7 @@ for sub in "${subs[@]}"; do
   # Each option must be described inside its subcommand's section.
   awk -v s="certauth $sub" '$0 ~ "^ *" s "$" { on = 1; next } on && /^ *certauth [a-z]+$/ { on = 0 } on && /^[A-Z]/ { on = 0 } on' \
     "$work/wide.txt" >"$work/section.$sub"
-  options=$(long_options <"$work/help.$sub")
+  options=$(help_long_options <"$work/help.$sub")
   [ -n "$options" ] || fail "no options found in certauth $sub --help"
   for option in $options; do
     [ "$option" = --help ] && continue # described once, under GLOBAL OPTIONS
