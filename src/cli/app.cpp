@@ -4,6 +4,7 @@
 #include "cli/config_file.hpp"
 #include "cli/output.hpp"
 #include "cli/root_app.hpp"
+#include "cli/version.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -19,7 +20,8 @@ RootApp make_root_app() {
     root.app =
         std::make_unique<CLI::App>("certauth - TLS client-certificate authentication and authorisation", "certauth");
     CLI::App& app = *root.app;
-    app.set_version_flag("--version", "certauth 0.1.0");
+    app.set_version_flag("--version", version_text,
+                         "Print the version, git commit, build type and OpenSSL versions and exit");
     app.require_subcommand(1);
     app.fallthrough();
     app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
