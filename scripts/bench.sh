@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # Benchmarks certauth serve against nginx (ssl_verify_client + a CN map; as
 # shipped and tuned) and the Node.js passport-client-cert example server, on
-# 127.0.0.1 with the committed fixtures, and writes docs/benchmarks.md and
-# docs/benchmarks-concurrency.png. See issue 5 and docs/benchmarks.md.
+# 127.0.0.1 with the committed fixtures, and writes its report to
+# bench-results/benchmarks.md and bench-results/benchmarks-concurrency.png.
+# docs/performance.md says what the figures and ratios mean.
 #
-#   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-docs]
+#   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-report]
 #                    [--profile] [--debian13] [-- MEASURE_OPTIONS...]
 #
 #   --quick       one round with small loads (checks the harness; ~1 min);
-#                 results go to the scratch folder, docs/ is left alone
+#                 results go to the scratch folder, bench-results/ is left alone
 #   --no-install  do not apt-get / npm install (everything must be present)
 #   --no-build    use build-bench/certauth as it is
-#   --no-docs     print the table only; do not touch docs/
+#   --no-report   print the table only; do not write bench-results/
 #   --profile     also record a perf profile of certauth and nginx under
 #                 the full-handshake load (perf report text in the output)
 #   --debian13    first run the handshake loads (certauth and both nginx)
 #                 inside a fresh Debian 13 root (scripts/test-debian13.sh,
 #                 needs root; its results: out/bench-debian13.json), then
-#                 this machine's run; the page shows both side by side
+#                 this machine's run; the report shows both side by side
 #   --debian13-results FILE
 #                 as --debian13, with the results of an earlier Debian 13 run
 #                 instead of a new one
@@ -34,14 +35,14 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-quick=0 install=1 build=1 docs=1 profile=0 debian13=0 debian13_json=""
+quick=0 install=1 build=1 report=1 profile=0 debian13=0 debian13_json=""
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
         --no-install) install=0 ;;
         --no-build) build=0 ;;
-        --no-docs) docs=0 ;;
+        --no-report) report=0 ;;
         --profile) profile=1 ;;
         --debian13) debian13=1 ;;
         --debian13-results) debian13_json=$(realpath "$2"); shift ;;
@@ -156,7 +157,7 @@ if [ "$debian13" = 1 ]; then
         --idle 0 --json out/bench-debian13.json)
     [ "$quick" = 1 ] && d13_args+=(--runs 1 --handshakes 200)
     say "the handshake loads inside a Debian 13 root first"
-    bash "$root/scripts/test-debian13.sh" -- scripts/bench.sh --no-docs -- "${d13_args[@]}" "${extra[@]}"
+    bash "$root/scripts/test-debian13.sh" -- scripts/bench.sh --no-report -- "${d13_args[@]}" "${extra[@]}"
     [ -s "$debian13_json" ] || { say "the Debian 13 run wrote no $debian13_json"; exit 2; }
 fi
 if [ -n "$debian13_json" ]; then
@@ -172,8 +173,8 @@ fi
 if [ "$quick" = 1 ]; then
     args+=(--runs 1 --keepalive 2000 --handshakes 200 --sweep-requests 1000 --idle 500
         --markdown "$work/benchmarks.md" --chart "$work/benchmarks-concurrency.png")
-elif [ "$docs" = 1 ]; then
-    args+=(--markdown "$root/docs/benchmarks.md" --chart "$root/docs/benchmarks-concurrency.png")
+elif [ "$report" = 1 ]; then
+    args+=(--markdown "$root/bench-results/benchmarks.md" --chart "$root/bench-results/benchmarks-concurrency.png")
 fi
 [ "$profile" = 1 ] && args+=(--profile "$work/profile")
 invocation="scripts/bench.sh"
@@ -183,7 +184,7 @@ if [ "$debian13" = 1 ] || [ -n "$debian13_json" ]; then invocation+=" --debian13
 [ "${#extra[@]}" -gt 0 ] && invocation+=" -- ${extra[*]}"
 args+=(--commands "$invocation")
 
-mkdir -p "$root/docs"
+mkdir -p "$root/bench-results"
 python3 "$root/scripts/bench/measure.py" "${args[@]}" "${extra[@]}" &
 measure_pid=$!
 rc=0

@@ -30,12 +30,15 @@ packages=(
   curl wget openssl ca-certificates procps python3 libxml2-utils
   # reverse proxies in front of certauth
   nginx caddy haproxy
-  # metrics: promtool checks the exposition format; the C++ client library
+  # metrics: promtool checks the exposition format and the alert rules; the C++ client library
   prometheus prometheus-cpp-dev
   # browsers: Chromium (driven by playwright-core), NSS tools for its certificate store
   chromium libnss3-tools
-  # packaging: a fresh Debian root (scripts/test-debian13.sh), systemd's unit checks
-  debootstrap systemd
+  # packaging: the commit in --version, the .deb (cpack, dpkg-shlibdeps) and its
+  # install test in a Debian root booted with systemd-nspawn, the man page, the
+  # bash completion, the systemd unit (systemd-analyze); a fresh Debian 13 root
+  # (scripts/test-debian13.sh)
+  dpkg-dev debootstrap debian-archive-keyring systemd-container groff-base man-db bash-completion systemd
   # sanitizers, fuzzing and static analysis (clang)
   "$(llvm_tool clang)" "libclang-rt-${llvm_version}-dev" "$(llvm_tool clang-tidy)" "$(llvm_tool clang-format)"
 )

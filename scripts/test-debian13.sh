@@ -11,7 +11,7 @@
 # Usage: scripts/test-debian13.sh [-- COMMAND...]
 #   COMMAND  run this instead of the test run, at the clone's root inside the
 #            Debian 13 root, after scripts/bootstrap.sh; e.g.
-#            scripts/test-debian13.sh -- scripts/bench.sh --no-docs
+#            scripts/test-debian13.sh -- scripts/bench.sh --no-report
 #            The repository's out/ folder (ignored by git) is the clone's
 #            out/ too: what a command writes there is kept.
 # Environment:

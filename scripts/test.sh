@@ -7,8 +7,9 @@
 #
 # Usage: scripts/test.sh [--quick] [--debian13 | --no-debian13]   (from anywhere; CI runs this)
 #   --quick         the formatting check, a Release build (warnings as errors) and its
-#                   tests only: no clang-tidy, sanitizers, ThreadSanitizer or fuzzing
-#                   (CERTAUTH_QUICK=1 does the same). What the Debian 13 stage runs.
+#                   tests but those labelled slow: no clang-tidy, sanitizers,
+#                   ThreadSanitizer or fuzzing (CERTAUTH_QUICK=1 does the same).
+#                   What the Debian 13 stage runs.
 #   --debian13      last, scripts/test-debian13.sh: the quick run in a fresh Debian 13
 #                   root (debootstrap). On by default when CI=true.
 #   --no-debian13   not even when CI=true.
@@ -58,8 +59,12 @@ step "build (warnings as errors; $build_type in $build)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="$build_type" -DCERTAUTH_WERROR=ON
 cmake --build "$build" -j "$jobs"
 
-step "tests"
-(cd "$build" && ctest --output-on-failure -j "$jobs")
+# The quick run leaves out the tests labelled slow (minutes each: the .deb's
+# install test in a booted Debian 12 root).
+ctest_filter=()
+if [ "$quick" = 1 ]; then ctest_filter=(--label-exclude slow); fi
+step "tests${ctest_filter[*]:+ (${ctest_filter[*]})}"
+(cd "$build" && ctest --output-on-failure -j "$jobs" "${ctest_filter[@]}")
 
 if [ "$quick" = 0 ]; then
   step "clang-tidy over src/"
@@ -72,7 +77,7 @@ if [ "$quick" = 0 ]; then
   step "tests under ASan+UBSan"
   (cd build-asan &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      ctest --output-on-failure -j "$jobs")
+      ctest --output-on-failure -j "$jobs" --label-exclude slow)
 
   step "ThreadSanitizer: serve, hostile clients, reload under load, faults"
   bash scripts/tsan.sh
