@@ -162,16 +162,6 @@ std::optional<std::size_t> der_sequence_size(std::string_view bytes) {
     return 2 + count + length;
 }
 
-std::string ossl_reason() {
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0) return {};
-    if (const char* reason = ERR_reason_error_string(code)) return reason;
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    return buf;
-}
-
 std::optional<TimePoint> to_time_point(const ASN1_TIME* time) {
     std::tm tm{};
     if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return std::nullopt;
@@ -186,31 +176,6 @@ std::optional<TimePoint> to_time_point(const ASN1_TIME* time) {
     if (at >= floor<seconds>(TimePoint::max())) return TimePoint::max();
     if (at <= ceil<seconds>(TimePoint::min())) return TimePoint::min();
     return time_point_cast<system_clock::duration>(at);
-}
-
-Name to_name(const X509_NAME* name) {
-    Name out;
-    if (name == nullptr) return out;
-    const int count = X509_NAME_entry_count(name);
-    for (int i = 0; i < count; ++i) {
-        const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
-        const ASN1_OBJECT* object = X509_NAME_ENTRY_get_object(entry);
-        NameEntry item;
-        const int nid = OBJ_obj2nid(object);
-        if (nid != NID_undef) {
-            item.key = OBJ_nid2sn(nid);
-        } else {
-            char buf[128];
-            OBJ_obj2txt(buf, sizeof buf, object, 1);
-            item.key = buf;
-        }
-        unsigned char* utf8 = nullptr;
-        const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
-        const OsslString owned(reinterpret_cast<char*>(utf8));
-        if (length >= 0) item.value.assign(owned.get(), static_cast<std::size_t>(length));
-        out.entries.push_back(std::move(item));
-    }
-    return out;
 }
 
 std::string subject_of(const X509* cert) { return to_name(X509_get_subject_name(cert)).to_string(); }
@@ -241,3 +206,32 @@ std::string fingerprint(const X509* cert, const EVP_MD* md) {
 }
 
 } // namespace certauth::x509::detail
+
+namespace certauth::x509 {
+
+Name to_name(const X509_NAME* name) {
+    Name out;
+    if (name == nullptr) return out;
+    const int count = X509_NAME_entry_count(name);
+    for (int i = 0; i < count; ++i) {
+        const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
+        const ASN1_OBJECT* object = X509_NAME_ENTRY_get_object(entry);
+        NameEntry item;
+        const int nid = OBJ_obj2nid(object);
+        if (nid != NID_undef) {
+            item.key = OBJ_nid2sn(nid);
+        } else {
+            char buf[128];
+            OBJ_obj2txt(buf, sizeof buf, object, 1);
+            item.key = buf;
+        }
+        unsigned char* utf8 = nullptr;
+        const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+        const OsslString owned(reinterpret_cast<char*>(utf8));
+        if (length >= 0) item.value.assign(owned.get(), static_cast<std::size_t>(length));
+        out.entries.push_back(std::move(item));
+    }
+    return out;
+}
+
+} // namespace certauth::x509

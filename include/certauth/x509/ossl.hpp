@@ -76,8 +76,13 @@ inline Ptr<X509> share(X509* borrowed) {
     return Ptr<X509>(borrowed);
 }
 
-// Empties OpenSSL's thread-local error queue and returns its entries as one
-// line ("error:0480006C:PEM routines::no start line; ..."); "" when empty.
-std::string drain_errors();
+enum class ErrorQueue {
+    every_entry,  // "error:0480006C:PEM routines::no start line; ..."
+    first_reason, // the first (root-cause) entry's reason: "header too long"
+};
+
+// Empties OpenSSL's thread-local error queue and says what was in it; ""
+// when it was empty.
+std::string drain_errors(ErrorQueue what = ErrorQueue::every_entry);
 
 } // namespace certauth::x509
