@@ -69,9 +69,7 @@ std::vector<Edge> edges() {
 // zeros under the key 00 01 .. 0f and a zero IV.
 Result<std::string> fixed_noise() {
     const x509::Ptr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());
-    unsigned char key[16];
-    for (unsigned char i = 0; i < sizeof key; ++i)
-        key[i] = i;
+    const unsigned char key[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const unsigned char iv[16] = {};
     const std::string zeros(4096, '\0');
     std::string out(zeros.size(), '\0');

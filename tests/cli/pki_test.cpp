@@ -80,7 +80,8 @@ void check_the_table(const fs::path& dir) {
         INFO("case " << cases[i].at("name"));
         if (cases[i].at("status") == 200) {
             CHECK(lines[i].at("outcome") == "authorised");
-            for (const auto& [key, value] : cases[i].value("user", json::object()).items())
+            const json user = cases[i].value("user", json::object());
+            for (const auto& [key, value] : user.items())
                 CHECK(lines[i].at("user").at(key) == value);
         } else {
             CHECK(lines[i].at("outcome") == "denied");
@@ -213,15 +214,25 @@ TEST_CASE("pki issue: one more certificate from the CA or the intermediate", "[c
     CHECK(r.exit_code == 0);
     CHECK(json::parse(r.out).at("outcome") == "authenticated");
 
-    // From the intermediate, with a chain file; valid only from 2090; server usage only.
+    // From the intermediate, with a chain file, valid only from 2059 (the CAs end in 2060).
     const std::string later = (tmp.path / "later").string();
     r = run_certauth({"pki", "issue", dir.string(), "--out", later, "--cn", "later", "--intermediate", "--not-before",
-                      "2090-01-01", "--days", "10", "--eku", "serverAuth", "--key-type", "ed25519"});
+                      "2059-01-01", "--days", "10", "--key-type", "ed25519"});
     REQUIRE(r.exit_code == 0);
-    r = run_certauth({"check", "--json", "--ca", ca, later + "-chain.pem", "--at", "2090-01-02"});
-    CHECK(json::parse(r.out).at("reason") == "wrong_usage");
     r = run_certauth({"check", "--json", "--ca", ca, later + "-chain.pem"});
     CHECK(json::parse(r.out).at("reason") == "not_yet_valid");
+    r = run_certauth({"check", "--json", "--ca", ca, later + "-chain.pem", "--at", "2059-01-02"});
+    CHECK(json::parse(r.out).at("outcome") == "authenticated");
+    CHECK(json::parse(r.out).at("certificate").at("issuer").at("CN") == "certauth test intermediate CA");
+    r = run_certauth({"check", "--json", "--ca", ca, later + ".crt", "--at", "2059-01-02"});
+    CHECK(json::parse(r.out).at("reason") == "untrusted"); // the leaf alone lacks sub-ca
+
+    // Server usage only: not a client certificate.
+    const std::string server = (tmp.path / "server").string();
+    r = run_certauth({"pki", "issue", dir.string(), "--out", server, "--cn", "api", "--eku", "serverAuth"});
+    REQUIRE(r.exit_code == 0);
+    r = run_certauth({"check", "--json", "--ca", ca, server + ".crt"});
+    CHECK(json::parse(r.out).at("reason") == "wrong_usage");
 
     // Errors name what is wrong; nothing is overwritten without --force.
     r = run_certauth({"pki", "issue", dir.string(), "--out", alice, "--cn", "alice"});
