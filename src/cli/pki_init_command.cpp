@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 
 namespace certauth::cli {
 namespace {
@@ -35,6 +37,11 @@ Read next: docs/pki.md)";
 
 int run_init(InitOptions& options) {
     const auto now = std::chrono::system_clock::now(); // the one clock read
+    std::error_code ec;
+    if (std::filesystem::exists(options.dir, ec) && !std::filesystem::is_directory(options.dir, ec)) {
+        print_error(options.dir + ": exists and is not a directory"); // said before the keys are made
+        return 2;
+    }
     if (const auto type = x509::parse_key_type(options.key_type)) options.pki.key_type = *type;
     if (options.days > 0) options.pki.days = options.days;
     Result<std::vector<PkiFile>> files = make_test_pki(options.pki, now);
