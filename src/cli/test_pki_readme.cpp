@@ -68,6 +68,13 @@ certauth check joe.crt bob.crt revoked.crt    # the same decisions, offline
 certauth probe --scenarios scenarios.json     # the whole table below against the server
 ```
 
+carol is issued by the intermediate `sub-ca`: `carol.crt` (or `carol.pem`)
+alone is `untrusted` — `curl --cert carol.pem` and `certauth check carol.crt`
+both say so, since nothing links it to the trusted `ca.crt`. Send the
+intermediate with it: `curl --cacert ca.crt --cert carol-chain.pem --key
+carol.key https://localhost:3443/` and `certauth check carol-chain.pem` are
+authorised.
+
 ## Files
 
 Keys are unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), {{KEY}}
@@ -110,7 +117,7 @@ and authority key identifiers. Serial numbers: joe 1004, bob 1005, expired
 | `revoked` | in the list, on `ca.crl` (revocation date 2020-01-01) | 401 `revoked` |
 | `rogue` | CN=joe, issued by `rogue-ca` | 401 `untrusted` (never joe) |
 | `serveronly` | in the list, EKU serverAuth only | 401 `wrong_usage` |
-| `carol` | issued by `sub-ca`; `carol-chain.pem` = carol.crt + sub-ca.crt (leaf first) | 200 `{"cn":"carol","name":"Carol Example","roles":["reader"]}` when the intermediate is sent (`carol-chain.pem`, `carol.p12`); `carol.crt` alone is 401 `untrusted`; 403 `forbidden` on `/admin` |
+| `carol` | issued by `sub-ca`; `carol-chain.pem` = carol.crt + sub-ca.crt (leaf first), no key | with `carol-chain.pem` (+ `carol.key`) or `carol.p12`: 200 `{"cn":"carol","name":"Carol Example","roles":["reader"]}`, 403 `forbidden` on `/admin`; `carol.crt` or `carol.pem` alone: 401 `untrusted` (the intermediate is missing) |
 | `dave` | EC P-256 key (always); listed by SHA-256 fingerprint, not CN | 200 `{"cn":"dave","name":"Dave Example"}` |
 | `hostile` | subject `CN=<script>alert(1)</script>`, `O=<img src=x onerror=alert(1)>`, not in the list: a page that shows its subject must show it as text | 401 `unknown_user` |
 | (none) | no client certificate | 401 `no_certificate`; 200 on `/public` and `/healthz` |

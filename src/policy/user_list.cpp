@@ -1,16 +1,12 @@
 #include <certauth/policy/user_list.hpp>
 
 #include <certauth/json_text.hpp>
+#include <certauth/x509/certificate.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <iterator>
-#include <sstream>
-#include <system_error>
 
 #include <arpa/inet.h>
 
@@ -19,7 +15,6 @@
 namespace certauth::policy {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 // The match keys, in the order the spec lists them; MatchKey indexes both
@@ -140,10 +135,11 @@ CertValues cert_values(const x509::CertFacts& facts) {
     auto add = [&](std::size_t key, std::string_view value) {
         if (std::optional<std::string> n = normalise(key, value)) values[key].push_back(std::move(*n));
     };
+    // cn and issuer_cn only from a name with exactly one CN (CertFacts::cn):
+    // an entry for joe must not match CN=bob, CN=joe.
+    if (const std::string name = facts.cn(); !name.empty()) add(cn, name);
     for (const x509::NameEntry& entry : facts.subject.entries) {
-        if (entry.key == "CN")
-            add(cn, entry.value);
-        else if (entry.key == "O")
+        if (entry.key == "O")
             add(o, entry.value);
         else if (entry.key == "OU")
             add(ou, entry.value);
@@ -160,8 +156,7 @@ CertValues cert_values(const x509::CertFacts& facts) {
         add(ip, value);
     if (!facts.fingerprint256.empty()) add(fingerprint256, facts.fingerprint256);
     if (!facts.serial.empty()) add(serial, facts.serial);
-    for (const x509::NameEntry& entry : facts.issuer.entries)
-        if (entry.key == "CN") add(issuer_cn, entry.value);
+    if (const std::string name = facts.issuer_cn(); !name.empty()) add(issuer_cn, name);
     return values;
 }
 
@@ -365,23 +360,27 @@ Result<UserList> UserList::parse(std::string_view text, std::string_view origin)
     }
     for (std::size_t k = 0; k < key_count; ++k)
         if (used[k]) list.m_match_keys.emplace_back(k_match_keys[k].name);
+
+    // A serial number is unique within one CA only: with several trusted
+    // CAs (or an intermediate), an entry on serial alone matches each CA's
+    // certificate with that serial.
+    for (const UserEntry& entry : list.m_users)
+        if (entry.serial && primary_key(entry) == serial && !entry.cn && !entry.o && !entry.ou && !entry.email &&
+            !entry.dns && !entry.uri && !entry.ip && !entry.issuer_cn)
+            list.m_warnings.push_back(std::string(origin) + ": " + entry.json_path + ": matches on serial " +
+                                      *entry.serial +
+                                      " alone; serial numbers are unique only within one CA, so a certificate of "
+                                      "another trusted CA or intermediate with that serial matches too: add "
+                                      "issuer_cn, or match on fingerprint256");
     return list;
 }
 
 Result<UserList> UserList::load(const std::filesystem::path& file) {
     const std::string name = file.string();
-    std::error_code ec;
-    const fs::file_status status = fs::status(file, ec);
-    if (!fs::exists(status)) return Error{name + ": no such file"};
-    if (fs::is_directory(status)) return Error{name + ": is a directory, not a user list (JSON)"};
-    std::ifstream input(file, std::ios::binary);
-    if (!input) return Error{name + ": cannot open: " + std::strerror(errno)};
-    std::ostringstream buffer;
-    buffer << input.rdbuf();
-    if (input.bad()) return Error{name + ": cannot read: " + std::strerror(errno)};
-    const std::string text = buffer.str();
-    if (text.empty()) return Error{name + ": empty file; expected a JSON object with \"users\""};
-    return parse(text, name);
+    Result<std::string> text = x509::read_file(file); // size-capped, regular files only
+    if (!text) return text.error();
+    if (text->empty()) return Error{name + ": empty file; expected a JSON object with \"users\""};
+    return parse(*text, name);
 }
 
 std::shared_ptr<const nlohmann::json> UserList::find(const x509::CertFacts& facts) const {

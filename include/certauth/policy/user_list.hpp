@@ -58,11 +58,15 @@ class UserList {
     // The match keys the entries use, in the order of the spec ("cn",
     // "fingerprint256"), for messages about a certificate that matched none.
     const std::vector<std::string>& match_keys() const noexcept { return m_match_keys; }
+    // What loading found valid but risky, for a person: "users.json: users[3]:
+    // matches on serial 1004 alone; ...". Said once, where the list is loaded.
+    const std::vector<std::string>& warnings() const noexcept { return m_warnings; }
 
   private:
     std::vector<UserEntry> m_users;
     std::vector<Route> m_routes;
     std::vector<std::string> m_match_keys;
+    std::vector<std::string> m_warnings;
     // Entry indices (ascending) by their most selective match key and its
     // normalised value, so that find() does not scan the whole list.
     std::unordered_map<std::string, std::vector<std::size_t>> m_index;
