@@ -80,8 +80,7 @@ Command add_pki_init_command(CLI::App& pki) {
     cmd->add_option("--days", options->days,
                     "ordinary certificates valid from an hour ago for N days (default: 2020-01-01 .. 2049-12-31; "
                     "macOS refuses server certificates valid for more than 825 days)")
-        ->check(count_in(1, 36500))
-        ->type_name("N");
+        ->check(count_in(1, 36500));
     cmd->add_option("--p12-password", options->pki.p12_password, "password of the .p12 files")->capture_default_str();
     cmd->add_flag("--edge-cases", options->pki.edge_cases,
                   "also edge/ (certificates with unusual fields) and bad/ (inputs to refuse): certauth's own test "

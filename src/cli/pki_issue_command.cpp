@@ -172,7 +172,6 @@ Command add_pki_issue_command(CLI::App& pki) {
             ->type_name("TIME");
     cmd->add_option("--days", o->days, "validity in days from the start")
         ->check(count_in(1, 36500))
-        ->type_name("N")
         ->capture_default_str()
         ->excludes(not_after);
     cmd->add_option("--key-type", o->key_type, "key of the new certificate (default: the same kind as the CA's)")

@@ -203,7 +203,7 @@ TEST_CASE("pki issue: one more certificate from the CA or the intermediate", "[c
     auto chain = certauth::x509::load_chain(alice + ".crt");
     REQUIRE(chain);
     const auto facts = chain->front().facts();
-    CHECK(facts.subject.first("O") == "Example");
+    CHECK(facts.subject.only("O") == "Example");
     CHECK(facts.san_email == std::vector<std::string>{"alice@example.org"});
     CHECK(facts.san_uri == std::vector<std::string>{"spiffe://example.org/alice"});
     CHECK(facts.san_ip == std::vector<std::string>{"::1"});
