@@ -1,8 +1,10 @@
 #include "detail.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <new>
 
 #include <openssl/err.h>
 
@@ -203,6 +205,33 @@ std::string fingerprint(const X509* cert, const EVP_MD* md) {
         out += k_hex[digest[i] & 0x0f];
     }
     return out;
+}
+
+Ptr<ASN1_STRING> to_asn1_time(TimePoint time) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+    Ptr<ASN1_STRING> out(ASN1_TIME_set(nullptr, seconds));
+    if (!out) throw std::bad_alloc();
+    return out;
+}
+
+Result<Ptr<ASN1_STRING>> to_asn1_serial(std::string_view hex) {
+    const bool is_hex = !hex.empty() && hex.size() <= 40 && std::all_of(hex.begin(), hex.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+    });
+    if (!is_hex) return Error{"serial \"" + std::string(hex) + "\": expected 1 to 40 hex digits"};
+    const std::string text(hex);
+    BIGNUM* raw = nullptr;
+    if (BN_hex2bn(&raw, text.c_str()) == 0) throw std::bad_alloc();
+    const Ptr<BIGNUM> bn(raw);
+    if (BN_is_zero(bn.get())) return Error{"serial 0: a serial number must be positive"};
+    Ptr<ASN1_STRING> out(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+    if (!out) throw std::bad_alloc();
+    return out;
+}
+
+const EVP_MD* signing_digest(const EVP_PKEY* key) {
+    const int id = EVP_PKEY_get_base_id(key);
+    return id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? nullptr : EVP_sha256();
 }
 
 } // namespace certauth::x509::detail

@@ -60,4 +60,12 @@ std::string serial_hex(const X509* cert);
 // Uppercase colon-separated hex digest ("AB:CD:...").
 std::string fingerprint(const X509* cert, const EVP_MD* md);
 
+// For making certificates and CRLs:
+// An ASN1_TIME (UTCTime before 2050, GeneralizedTime from 2050 on, as RFC 5280 says).
+Ptr<ASN1_STRING> to_asn1_time(TimePoint time);
+// An ASN1_INTEGER from hex ("1004", any case); error for anything else.
+Result<Ptr<ASN1_STRING>> to_asn1_serial(std::string_view hex);
+// The digest to sign with `key`: SHA-256, or none for Ed25519/Ed448 (their own scheme).
+const EVP_MD* signing_digest(const EVP_PKEY* key);
+
 } // namespace certauth::x509::detail
