@@ -185,8 +185,6 @@ std::string index_key(std::size_t key, std::string_view value) {
     return out;
 }
 
-std::string quoted(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 std::string got(const json& value) { return std::string("got ") + value.type_name(); }
 
 class Parser {
@@ -225,12 +223,12 @@ class Parser {
             std::optional<std::string> normal = normalise(*match, text);
             if (!normal) {
                 switch (*match) {
-                case ip: return error(where, "not an IP address: " + quoted(item));
+                case ip: return error(where, "not an IP address: " + json_text(item));
                 case fingerprint256:
                     return error(where, "expected a SHA-256 fingerprint (64 hex digits, colons optional), got " +
-                                            quoted(item));
-                case serial: return error(where, "expected a serial number in hex, got " + quoted(item));
-                default: return error(where, "invalid value " + quoted(item));
+                                            json_text(item));
+                case serial: return error(where, "expected a serial number in hex, got " + json_text(item));
+                default: return error(where, "invalid value " + json_text(item));
                 }
             }
             entry.*k_match_keys[*match].member = std::move(*normal);
@@ -267,14 +265,14 @@ class Parser {
                 if (!item.is_string()) return error(where, "expected a string, " + got(item));
                 const auto& text = item.get_ref<const std::string&>();
                 if (text.empty() || text.front() != '/')
-                    return error(where, "must start with \"/\", got " + quoted(item));
+                    return error(where, "must start with \"/\", got " + json_text(item));
                 std::optional<std::string> normal;
                 if (text.find('?') == std::string::npos) normal = normalise_path(text);
                 if (!normal)
                     return error(where,
                                  "not a plain absolute path (no \".\" or \"..\" segments, query, fragment, NUL or "
                                  "backslash): " +
-                                     quoted(item));
+                                     json_text(item));
                 while (normal->size() > 1 && normal->back() == '/')
                     normal->pop_back();
                 route.path = std::move(*normal);
