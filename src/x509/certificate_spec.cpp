@@ -24,7 +24,7 @@ std::string lower(std::string_view text) {
     return out;
 }
 
-Error failed(std::string_view what) { return Error{std::string(what) + ": " + detail::ossl_reason()}; }
+Error failed(std::string_view what) { return Error{std::string(what) + ": " + drain_errors(ErrorQueue::first_reason)}; }
 
 Result<Ptr<ASN1_STRING>> random_serial() {
     const Ptr<BIGNUM> bn(BN_new());
@@ -40,7 +40,7 @@ Result<void> set_name(X509_NAME* name, const Name& spec) {
         const auto* bytes = reinterpret_cast<const unsigned char*>(entry.value.data());
         if (X509_NAME_add_entry_by_txt(name, entry.key.c_str(), MBSTRING_UTF8, bytes,
                                        static_cast<int>(entry.value.size()), -1, 0) != 1)
-            return Error{"subject " + entry.key + "=" + entry.value + ": " + detail::ossl_reason()};
+            return Error{"subject " + entry.key + "=" + entry.value + ": " + drain_errors(ErrorQueue::first_reason)};
     }
     return {};
 }
@@ -68,7 +68,7 @@ Result<void> add_extended_key_usage(X509* cert, const std::vector<std::string>& 
     for (const std::string& name : names) {
         Ptr<ASN1_OBJECT> object(OBJ_txt2obj(name.c_str(), 0));
         if (!object) {
-            detail::ossl_reason();
+            drain_errors(ErrorQueue::first_reason);
             std::string known;
             for (std::string_view usage : k_usages)
                 known += (known.empty() ? "" : ", ") + std::string(usage);
@@ -86,7 +86,7 @@ Result<Ptr<GENERAL_NAME>> general_name(const AltName& alt) {
     if (alt.kind == AltName::Kind::ip) {
         Ptr<ASN1_STRING> address(a2i_IPADDRESS(alt.value.c_str()));
         if (!address) {
-            detail::ossl_reason();
+            drain_errors(ErrorQueue::first_reason);
             return Error{"subjectAltName ip:" + alt.value + ": not an IP address"};
         }
         Ptr<GENERAL_NAME> name(GENERAL_NAME_new());
@@ -193,7 +193,7 @@ Result<AltName> parse_alt_name(std::string_view text) {
     if (alt.kind == AltName::Kind::ip) {
         const Ptr<ASN1_STRING> address(a2i_IPADDRESS(value.c_str()));
         if (!address) {
-            detail::ossl_reason();
+            drain_errors(ErrorQueue::first_reason);
             return Error{"subject alternative name \"" + std::string(text) + "\": not an IP address"};
         }
     }
@@ -203,7 +203,7 @@ Result<AltName> parse_alt_name(std::string_view text) {
 AltName alt_name_for_host(std::string_view host) {
     const std::string text(host);
     const Ptr<ASN1_STRING> address(a2i_IPADDRESS(text.c_str()));
-    detail::ossl_reason();
+    drain_errors(ErrorQueue::first_reason);
     return AltName{address ? AltName::Kind::ip : AltName::Kind::dns, text};
 }
 

@@ -7,7 +7,7 @@
 namespace certauth::x509 {
 namespace {
 
-Error failed(const std::string& what) { return Error{"CRL: " + what + ": " + detail::ossl_reason()}; }
+Error failed(const std::string& what) { return Error{"CRL: " + what + ": " + drain_errors(ErrorQueue::first_reason)}; }
 
 } // namespace
 

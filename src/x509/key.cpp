@@ -49,7 +49,9 @@ Result<Ptr<EVP_PKEY>> generate_key(KeyType type) {
     case KeyType::p384: key.reset(EVP_EC_gen("P-384")); break;
     case KeyType::ed25519: key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")); break;
     }
-    if (!key) return Error{"cannot generate a " + std::string(to_string(type)) + " key: " + detail::ossl_reason()};
+    if (!key)
+        return Error{"cannot generate a " + std::string(to_string(type)) +
+                     " key: " + drain_errors(ErrorQueue::first_reason)};
     return key;
 }
 
@@ -75,12 +77,12 @@ Result<Ptr<EVP_PKEY>> load_private_key(const std::filesystem::path& path) {
     Result<std::string> text = read_file(path);
     if (!text) return Error{text.error().message};
     const Ptr<BIO> bio(BIO_new_mem_buf(text->data(), static_cast<int>(text->size())));
-    if (!bio) return Error{path.string() + ": " + detail::ossl_reason()};
+    if (!bio) return Error{path.string() + ": " + drain_errors(ErrorQueue::first_reason)};
     // No passphrase prompt: an encrypted key is an error, not a question on the terminal.
     auto no_passphrase = [](char*, int, int, void*) { return -1; };
     Ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
     if (!key) {
-        const std::string why = detail::ossl_reason();
+        const std::string why = drain_errors(ErrorQueue::first_reason);
         if (text->find("ENCRYPTED") != std::string::npos)
             return Error{path.string() + ": the private key is encrypted; an unencrypted key is needed"};
         return Error{path.string() + ": no PEM private key found" + (why.empty() ? "" : " (" + why + ")")};

@@ -163,20 +163,20 @@ TEST_CASE("make_certificate: verified by the trust store for the TLS-client purp
     const auto key = new_key(KeyType::p256);
     const TrustStore store = store_of(ca);
     const auto at = utc(2025, 6, 1);
-    CHECK(store.verify({issue(ca, client_spec("ok"), key.get())}, at).reason == Reason::ok);
+    CHECK(store.verify({issue(ca, client_spec("ok"), key.get())}, at).problem == certauth::x509::ChainProblem::none);
 
     CertificateSpec server = client_spec("server");
     server.extended_key_usage = {"serverAuth"};
-    CHECK(store.verify({issue(ca, server, key.get())}, at).reason == Reason::wrong_usage);
+    CHECK(store.verify({issue(ca, server, key.get())}, at).problem == certauth::x509::ChainProblem::wrong_usage);
 
     CertificateSpec old = client_spec("old");
     old.not_after = utc(2021, 1, 1);
-    CHECK(store.verify({issue(ca, old, key.get())}, at).reason == Reason::expired);
+    CHECK(store.verify({issue(ca, old, key.get())}, at).problem == certauth::x509::ChainProblem::expired);
 
     CertificateSpec later = client_spec("later");
     later.not_before = utc(2090, 1, 1);
     later.not_after = utc(2099, 1, 1);
-    CHECK(store.verify({issue(ca, later, key.get())}, at).reason == Reason::not_yet_valid);
+    CHECK(store.verify({issue(ca, later, key.get())}, at).problem == certauth::x509::ChainProblem::not_yet_valid);
 
     // Random serials: 16 bytes, different each time.
     CertificateSpec random = client_spec("random");
@@ -234,8 +234,8 @@ TEST_CASE("make_crl: a current CRL revokes, an expired one is reported as such",
     CHECK(X509_CRL_get_ext_by_NID(crl->get(), NID_crl_number, -1) >= 0);
     const TrustStore store = store_of(ca, {to_pem(crl->get())});
     const auto at = utc(2025, 6, 1);
-    CHECK(store.verify({revoked}, at).reason == Reason::revoked);
-    CHECK(store.verify({other}, at).reason == Reason::ok);
+    CHECK(store.verify({revoked}, at).problem == certauth::x509::ChainProblem::revoked);
+    CHECK(store.verify({other}, at).problem == certauth::x509::ChainProblem::none);
 
     CrlSpec stale = current;
     stale.next_update = utc(2001, 1, 1);

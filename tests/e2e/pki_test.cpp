@@ -102,7 +102,7 @@ void init(const fs::path& dir, const std::vector<std::string>& more = {}) {
 
 } // namespace
 
-TEST_CASE("pki init: the fixture table, as check decides it, with RSA keys", "[cli]") {
+TEST_CASE("pki init: the fixture table, as check decides it, with RSA keys", "[e2e][cli]") {
     const TempDir tmp;
     const fs::path dir = tmp.path / "pki";
     init(dir);
@@ -130,7 +130,7 @@ TEST_CASE("pki init: the fixture table, as check decides it, with RSA keys", "[c
     CHECK(readme.find("ssl_verify_client") != std::string::npos);
 }
 
-TEST_CASE("pki init --key-type p256 / ed25519: the same table, other keys", "[cli]") {
+TEST_CASE("pki init --key-type p256 / ed25519: the same table, other keys", "[e2e][cli]") {
     for (const auto& [type, description] : {std::pair{"p256", "EC P-256"}, std::pair{"ed25519", "Ed25519"}}) {
         INFO(type);
         const TempDir tmp;
@@ -151,7 +151,7 @@ TEST_CASE("pki init --key-type p256 / ed25519: the same table, other keys", "[cl
     }
 }
 
-TEST_CASE("pki init refuses to overwrite without --force, naming the file, and writes nothing", "[cli]") {
+TEST_CASE("pki init refuses to overwrite without --force, naming the file, and writes nothing", "[e2e][cli]") {
     const TempDir tmp;
     init(tmp.path, {"--key-type", "p256"});
     const std::string ca = read_text(tmp.path / "ca.crt");
@@ -171,7 +171,7 @@ TEST_CASE("pki init refuses to overwrite without --force, naming the file, and w
     check_the_table(tmp.path);
 }
 
-TEST_CASE("pki init: errors for a bad folder or option", "[cli]") {
+TEST_CASE("pki init: errors for a bad folder or option", "[e2e][cli]") {
     const TempDir tmp;
     const std::string file = tmp.write("file", "x");
     ProcessResult r = run_certauth({"pki", "init", file});
@@ -188,7 +188,7 @@ TEST_CASE("pki init: errors for a bad folder or option", "[cli]") {
     CHECK_FALSE(fs::exists(tmp.path / "d"));
 }
 
-TEST_CASE("pki issue: one more certificate from the CA or the intermediate", "[cli]") {
+TEST_CASE("pki issue: one more certificate from the CA or the intermediate", "[e2e][cli]") {
     const TempDir tmp;
     const fs::path dir = tmp.path / "pki";
     init(dir, {"--key-type", "p256"});
