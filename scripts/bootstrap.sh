@@ -43,12 +43,9 @@ packages=(
   "$(llvm_tool clang)" "libclang-rt-${llvm_version}-dev" "$(llvm_tool clang-tidy)" "$(llvm_tool clang-format)"
 )
 
-# npm packages, installed into node_modules/ at the repository root (ignored
-# by git), where Node finds them from every script of the repository.
-npm_packages=(
-  playwright-core
-  ws
-)
+# npm packages (package.json, pinned by package-lock.json) go into
+# node_modules/ at the repository root (ignored by git), where Node finds them
+# from every script of the repository.
 
 missing=()
 for p in "${packages[@]}"; do
@@ -75,11 +72,9 @@ else
   echo "bootstrap: all packages present"
 fi
 
-missing_npm=()
-for p in "${npm_packages[@]}"; do
-  if [ ! -f "$root/node_modules/$p/package.json" ]; then missing_npm+=("$p"); fi
-done
-if [ "${#missing_npm[@]}" -gt 0 ]; then
-  echo "bootstrap: npm installing ${missing_npm[*]}"
-  npm install --prefix "$root" --no-save --no-audit --no-fund --loglevel=error "${missing_npm[@]}"
+# npm ci installs exactly what package-lock.json pins; it runs only when
+# node_modules does not hold that already.
+if ! (cd "$root" && npm ls --all >/dev/null 2>&1) || [ ! -d "$root/node_modules" ]; then
+  echo "bootstrap: npm ci (package-lock.json)"
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -90,7 +90,10 @@ Response gateway_error(int status, std::string_view detail) {
     response.status = status;
     response.keep_alive = false;
     nlohmann::ordered_json body = nlohmann::ordered_json::object();
-    body["error"] = status == 504 ? "gateway_timeout" : status == 502 ? "bad_gateway" : "bad_request";
+    body["error"] = status == 504   ? "gateway_timeout"
+                    : status == 502 ? "bad_gateway"
+                    : status == 413 ? "payload_too_large"
+                                    : "bad_request";
     body["detail"] = detail;
     response.set_body(json_text(body) + '\n');
     return response;
@@ -156,6 +159,7 @@ struct Forwarding::State {
     Phase phase = Phase::connecting;
     Steady::time_point started;
     Steady::time_point upstream_started;
+    Steady::time_point request_sent;
     Steady::time_point deadline;
     bool timed_out = false;
     bool waiting_for_client = false; // the last wait was the client's (a timeout is then its fault)
@@ -200,6 +204,7 @@ struct Forwarding::State {
             if (up) {
                 from_pool = true;
                 connecting = false;
+                upstream_started = now;
                 return true;
             }
         }
@@ -248,23 +253,25 @@ struct Forwarding::State {
         deadline = now + timeout;
         return deadline;
     }
+    // The application must take what is sent within --upstream-timeout of
+    // the last progress (connecting: of the start).
     Need need_upstream_write(Steady::time_point now, std::chrono::milliseconds timeout) {
         Need n;
         n.upstream_write = true;
-        // Connecting and sending until the response header: one deadline
-        // from the start (the application's time to answer).
-        n.deadline = upstream_started + timeout;
+        n.deadline = phase == Phase::connecting ? upstream_started + timeout : deadline_from(now, timeout);
+        deadline = n.deadline;
         waiting_for_client = false;
-        (void)now;
         return n;
     }
 
     // --- the request ----------------------------------------------------------
 
     // Moves request body bytes from client_in into up_out (framed), while
-    // up_out has room. False on a framing error of the body.
+    // up_out has room. False on an error of the body (body_error says which).
+    error_code body_error;
     bool pump_request_body() {
-        error_code ec;
+        error_code& ec = body_error;
+        ec = {};
         while (!request.is_done() && up_out.size() - up_out_sent < k_chunk && !client_in.empty()) {
             auto& body = request.get().body();
             body.data = scratch.data();
@@ -321,9 +328,12 @@ struct Forwarding::State {
             if (io != Io::done) return cut();
         }
         for (;;) {
-            if (!pump_request_body())
-                return body_started || up_out_sent > 0 ? cut()
-                                                       : fail(400, "the request body is not valid chunked encoding");
+            if (!pump_request_body()) {
+                if (body_error == http::error::body_limit)
+                    return fail(413,
+                                "the request body exceeds " + std::to_string(config.options.max_body_size) + " bytes");
+                return fail(400, "the request body is not valid chunked encoding: " + body_error.message());
+            }
             if (up_out_sent < up_out.size()) {
                 const Io io = plain_write(up.get(), up_out.data(), up_out.size(), up_out_sent);
                 if (io == Io::want_write) return need_upstream_write(now, config.options.timeout);
@@ -345,6 +355,7 @@ struct Forwarding::State {
                 continue;
             }
             phase = Phase::awaiting_head;
+            request_sent = now; // the application's time to answer counts from here
             return std::nullopt;
         }
     }
@@ -412,7 +423,7 @@ struct Forwarding::State {
             if (io == Io::want_read) {
                 Need n;
                 n.upstream_read = true;
-                n.deadline = upstream_started + config.options.timeout;
+                n.deadline = request_sent + config.options.timeout;
                 deadline = n.deadline;
                 waiting_for_client = false;
                 return n;

@@ -35,34 +35,6 @@ using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_typ
 
 using detail::diagnostic;
 
-struct ListenAddress {
-    std::string host; // without brackets
-    std::string port;
-};
-
-Result<ListenAddress> parse_listen(const std::string& text) {
-    const std::string usage = "--listen " + text + ": expected HOST:PORT (e.g. 127.0.0.1:3443, [::1]:3443, *:3443)";
-    ListenAddress out;
-    std::string rest;
-    if (!text.empty() && text.front() == '[') {
-        const auto close = text.find(']');
-        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') return Error{usage};
-        out.host = text.substr(1, close - 1);
-        out.port = text.substr(close + 2);
-    } else {
-        const auto colon = text.rfind(':');
-        if (colon == std::string::npos) return Error{usage};
-        out.host = text.substr(0, colon);
-        out.port = text.substr(colon + 1);
-        if (out.host.find(':') != std::string::npos) return Error{usage + " (IPv6 addresses go in brackets)"};
-    }
-    if (out.port.empty() || out.port.size() > 5 || !std::all_of(out.port.begin(), out.port.end(), ::isdigit) ||
-        std::stoul(out.port) > 65535)
-        return Error{usage};
-    if (out.host.empty() || out.host == "*") out.host = "0.0.0.0";
-    return out;
-}
-
 // Accepts connections on one acceptor; its sessions run on the same worker
 // thread (`io`), owned by its `connections`.
 class Listener : public std::enable_shared_from_this<Listener> {
@@ -207,16 +179,29 @@ struct Server::Impl {
 
     Result<void> bind() {
         tcp::resolver resolver(control);
-        for (const std::string& text : options.listen) {
-            auto address = parse_listen(text);
-            if (!address) return address.error();
+        for (const ListenAddress& listen : options.listen) {
+            const std::string text =
+                listen.text.empty() ? listen.host + ":" + std::to_string(listen.port) : listen.text;
             error_code ec;
-            const auto results = resolver.resolve(address->host, address->port,
-                                                  tcp::resolver::numeric_service | tcp::resolver::passive, ec);
-            if (ec || results.empty())
-                return Error{"cannot listen on " + text + ": " + (ec ? ec.message() : "no address")};
-            for (const auto& entry : results) {
-                const tcp::endpoint endpoint = entry.endpoint();
+            std::vector<tcp::endpoint> endpoints;
+            if (listen.host == "localhost") {
+                // Every loopback address the name stands for (RFC 6761), as
+                // nginx listens on each address a name resolves to; /etc/hosts
+                // may list only one of them.
+                endpoints.emplace_back(asio::ip::make_address("127.0.0.1"), listen.port);
+                endpoints.emplace_back(asio::ip::make_address("::1"), listen.port);
+            } else {
+                const auto results = resolver.resolve(listen.host, std::to_string(listen.port),
+                                                      tcp::resolver::numeric_service | tcp::resolver::passive, ec);
+                if (ec || results.empty())
+                    return Error{"cannot listen on " + text + ": " + (ec ? ec.message() : "no address")};
+                for (const auto& entry : results)
+                    endpoints.push_back(entry.endpoint());
+            }
+            // Port 0: the port the first address got, for every address of the name.
+            unsigned short chosen = listen.port;
+            for (tcp::endpoint endpoint : endpoints) {
+                if (chosen != 0) endpoint.port(chosen);
                 // Bind once without SO_REUSEPORT: fails when anything holds
                 // the port (even another server using SO_REUSEPORT), and
                 // gives the real port for port 0.
@@ -229,6 +214,7 @@ struct Server::Impl {
                     return Error{"cannot listen on " + text + " (" + endpoint.address().to_string() +
                                  "): " + ec.message()};
                 const unsigned short port = first.local_endpoint().port();
+                chosen = port;
                 const tcp::endpoint bound(endpoint.address(), port);
                 first.close();
                 for (auto& worker : workers) {
@@ -408,7 +394,7 @@ Server::~Server() {
 
 Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     if (!options.loader) return Error{"no configuration loader"};
-    if (options.listen.empty()) return Error{"no address to listen on (--listen)"};
+    if (options.listen.empty()) return Error{"no address to listen on"};
     auto inputs = options.loader();
     if (!inputs) return inputs.error();
     auto state = build_state(std::move(*inputs), options.tls, 1, std::chrono::system_clock::now());

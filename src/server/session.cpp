@@ -568,6 +568,9 @@ class Session final : public Connection, private ClientIo {
     // error: dropped.
     Io on_error(error_code ec) {
         std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits);
+        if (error && ec == http::error::body_limit && m_context.output() == Output::forward && m_tls_mode)
+            error = respond_error(413, "the request body exceeds " +
+                                           std::to_string(m_context.forwarding->options.max_body_size) + " bytes");
         if (!error) return Io::failed;
         m_parser.reset();
         m_response = std::move(*error);
@@ -722,7 +725,7 @@ class Session final : public Connection, private ClientIo {
         const Forwarded& result = m_forward->result();
         if (result.answer) {
             m_response = *result.answer;
-            m_response.reason = result.answer->status == 400 ? std::string_view("-") : m_forward_reason;
+            m_response.reason = "-"; // 400, 413, 502, 504: the request was not answered by the application
             begin_write(11, Clock::now());
             return Io::done;
         }

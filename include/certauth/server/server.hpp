@@ -37,6 +37,14 @@ struct Limits {
     std::size_t max_body_size = 64 * 1024;               // beyond: 413
 };
 
+// An address to listen on: a numeric address, or a name (every address it
+// resolves to; "localhost" is 127.0.0.1 and ::1). Port 0: a free port.
+struct ListenAddress {
+    std::string host; // without brackets; "0.0.0.0" for every IPv4 address
+    std::uint16_t port = 0;
+    std::string text; // as given, for messages ("localhost:3443")
+};
+
 // Forwarding authorised requests to an application (--upstream): output
 // forward instead of answer.
 struct UpstreamOptions {
@@ -48,7 +56,7 @@ struct UpstreamOptions {
 };
 
 struct ServerOptions {
-    std::vector<std::string> listen{"127.0.0.1:3443"}; // "HOST:PORT", "[::1]:3443"
+    std::vector<ListenAddress> listen{{"127.0.0.1", 3443, "127.0.0.1:3443"}};
     TlsSettings tls;
     StateLoader loader;      // reads trust store and users (start-up and every reload)
     std::string config_file; // named in the start-up line ("" when none)
