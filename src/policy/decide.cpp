@@ -85,10 +85,19 @@ std::string user_name(const std::shared_ptr<const nlohmann::json>& user) {
     return "the user";
 }
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+} // namespace
+
 // The reason a chain problem is denied with. Fail closed: a status that
 // is not verified is a denial even when its problem is not one verification
 // produces.
-Reason reason_of(x509::ChainProblem problem) {
+Reason reason_of(x509::ChainProblem problem) noexcept {
     switch (problem) {
     case x509::ChainProblem::no_certificate: return Reason::no_certificate;
     case x509::ChainProblem::expired: return Reason::expired;
@@ -100,15 +109,6 @@ Reason reason_of(x509::ChainProblem problem) {
     }
     return Reason::untrusted;
 }
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-} // namespace
 
 Decision decide(const x509::CertFacts* leaf, const std::optional<x509::ChainStatus>& chain, const UserList* users,
                 Clock::time_point now) {

@@ -1,10 +1,16 @@
 #include <certauth/server/access_log.hpp>
 
+#include "utf8.hpp"
+
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
 
+#include <cstring>
+#include <utility>
+
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace certauth::server {
@@ -29,31 +35,8 @@ void append_text_escaped(std::string& out, std::string_view text) {
     }
 }
 
-bool valid_utf8(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        std::size_t n = 0;
-        if (c < 0x80)
-            n = 0;
-        else if ((c & 0xE0) == 0xC0 && c >= 0xC2)
-            n = 1;
-        else if ((c & 0xF0) == 0xE0)
-            n = 2;
-        else if ((c & 0xF8) == 0xF0 && c <= 0xF4)
-            n = 3;
-        else
-            return false;
-        if (i + n >= text.size() && n > 0) return false;
-        for (std::size_t k = 1; k <= n; ++k)
-            if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 void append_json_string(std::string& out, std::string_view text) {
-    const bool utf8 = valid_utf8(text);
+    const bool utf8 = detail::valid_utf8(text);
     out.push_back('"');
     for (unsigned char c : text) {
         switch (c) {
@@ -120,6 +103,12 @@ void append_time(std::string& out, std::chrono::system_clock::time_point time) {
 }
 
 std::string_view or_dash(std::string_view text) { return text.empty() ? std::string_view("-") : text; }
+
+Result<int> open_log_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return Error{path + ": cannot open the access log: " + std::strerror(errno)};
+    return fd;
+}
 
 } // namespace
 
@@ -198,6 +187,32 @@ void format_access(const AccessRecord& record, LogFormat format, std::string& ou
         out += "ms";
     }
     out += '\n';
+}
+
+Result<AccessLog> AccessLog::open(LogFormat format, std::string path) {
+    auto fd = open_log_file(path);
+    if (!fd) return fd.error();
+    AccessLog log(format, *fd);
+    log.m_path = std::move(path);
+    return log;
+}
+
+AccessLog::AccessLog(AccessLog&& other) noexcept
+    : m_format(other.m_format), m_fd(other.m_fd), m_path(std::exchange(other.m_path, {})) {}
+
+AccessLog::~AccessLog() {
+    if (!m_path.empty()) ::close(m_fd);
+}
+
+Result<bool> AccessLog::reopen() const {
+    if (m_path.empty()) return false;
+    auto fd = open_log_file(m_path);
+    if (!fd) return fd.error();
+    const int replaced = ::dup3(*fd, m_fd, O_CLOEXEC);
+    const int error = errno;
+    ::close(*fd);
+    if (replaced < 0) return Error{m_path + ": cannot reopen the access log: " + std::strerror(error)};
+    return true;
 }
 
 void AccessLog::write(const AccessRecord& record) const {

@@ -179,6 +179,9 @@ struct Forwarding::State {
         if (!response_started) {
             result.answer = gateway_error(status, detail);
             result.status = status;
+            if (status == 504) result.upstream_error = UpstreamError::timeout;
+            if (status == 502 && result.upstream_error == UpstreamError::none)
+                result.upstream_error = phase == Phase::connecting ? UpstreamError::connect : UpstreamError::closed;
         }
         result.keep_client = false;
         up.reset();
@@ -407,7 +410,10 @@ struct Forwarding::State {
                 up_in.erase(0, used);
                 if (ec == http::error::need_buffer) ec = {};
                 if (ec == http::error::need_more) ec = {};
-                if (ec) return fail(502, where() + " sent a malformed response: " + ec.message());
+                if (ec) {
+                    result.upstream_error = UpstreamError::malformed;
+                    return fail(502, where() + " sent a malformed response: " + ec.message());
+                }
                 if (response->is_header_done()) {
                     const unsigned status = response->get().result_int();
                     if (status >= 100 && status < 200 && status != 101) {

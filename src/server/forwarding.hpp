@@ -12,6 +12,7 @@
 // and -Host are set.
 
 #include "request_reader.hpp"
+#include "upstream_error.hpp"
 #include "tls_socket.hpp"
 
 #include <certauth/client/upstream.hpp>
@@ -66,6 +67,7 @@ struct Forwarded {
     int status = 0;          // what the client got (0: nothing complete)
     int upstream_status = 0; // what the application answered (0: nothing)
     std::chrono::microseconds upstream_latency{0};
+    UpstreamError upstream_error = UpstreamError::none; // set with a 502 or 504 answer
 };
 
 class Forwarding {

@@ -1,12 +1,15 @@
 // The server's frame: worker threads and their io_contexts, the listeners
 // (one per address, or one per address and thread with SO_REUSEPORT), the
-// signals (SIGHUP reload, SIGTERM/SIGINT graceful stop) on the thread that
+// signals (SIGHUP reload, SIGUSR1 access log reopened, SIGTERM/SIGINT
+// graceful stop) and the status listener (--status) on the thread that
 // calls run(), and the start-up, reload and stop lines on stderr.
 #include <certauth/server/server.hpp>
 
 #include "connection_set.hpp"
 #include "diagnostic.hpp"
 #include "server_context.hpp"
+#include "status_report.hpp"
+#include "status_server.hpp"
 #include "thread_buffers.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -95,12 +98,17 @@ class Listener : public std::enable_shared_from_this<Listener> {
         // is registered now and runs later, on this thread).
         do_accept();
         const std::size_t before = m_context.connections.fetch_add(1, std::memory_order_acq_rel);
-        if (before >= m_context.limits.max_connections || m_context.stopping.load(std::memory_order_acquire)) {
+        const bool stopping = m_context.stopping.load(std::memory_order_acquire);
+        if (before >= m_context.limits.max_connections || stopping) {
             m_context.connection_closed();
             error_code ignored;
             socket.close(ignored); // over --max-connections: refused at accept
+            if (m_context.count_metrics)
+                m_local.metrics.refused(stopping ? detail::RefusedConnection::stopping
+                                                 : detail::RefusedConnection::max_connections);
             return;
         }
+        if (m_context.count_metrics) m_local.metrics.accepted();
         error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         detail::start_session(std::move(socket), m_context, m_local, m_connections);
@@ -168,13 +176,18 @@ std::string BoundAddress::url() const {
     return "https://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-struct Server::Impl {
-    Impl(ServerOptions opts, std::shared_ptr<const State> initial, std::optional<detail::ForwardingConfig> forwarding)
-        : options(std::move(opts)), holder(std::move(initial)), log(options.log_format),
+struct Server::Impl final : private detail::StatusPages {
+    Impl(ServerOptions opts, std::shared_ptr<const State> initial, std::optional<detail::ForwardingConfig> forwarding,
+         AccessLog access_log)
+        : options(std::move(opts)), holder(std::move(initial)), log(std::move(access_log)),
           context(holder, options.limits, log, options.fault_injection, std::move(forwarding)), signals(control) {
         threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
-        for (std::size_t i = 0; i < threads; ++i)
+        context.count_metrics = options.status.has_value();
+        for (std::size_t i = 0; i < threads; ++i) {
             workers.push_back(std::make_unique<Worker>(context));
+            worker_metrics.push_back(&workers.back()->local.metrics);
+        }
+        reloads.loaded = started;
     }
 
     Result<void> bind() {
@@ -235,8 +248,33 @@ struct Server::Impl {
                 addresses.push_back(std::move(b));
             }
         }
+        if (options.status) {
+            auto bound = detail::StatusServer::bind(control, *options.status, *this);
+            if (!bound) return bound.error();
+            status_listener = std::move(*bound);
+        }
         return {};
     }
+
+    // --- the status listener's pages (on this thread: the control thread) -----
+
+    detail::StatusView view(const State& state) const {
+        return detail::StatusView{state,
+                                  worker_metrics,
+                                  context.connections.load(std::memory_order_acquire),
+                                  reloads,
+                                  options.build,
+                                  options.upstream ? &*options.upstream : nullptr,
+                                  options.tls.client_cert == ClientCertMode::require,
+                                  context.stopping.load(std::memory_order_acquire),
+                                  addresses,
+                                  started,
+                                  std::chrono::system_clock::now(),
+                                  options.status_sources};
+    }
+    std::string metrics() override { return detail::metrics_text(view(*holder.current())); }
+    std::string status() override { return detail::status_json(view(*holder.current())); }
+    bool serving() override { return !context.stopping.load(std::memory_order_acquire); }
 
     void announce() {
         const auto state = holder.current();
@@ -259,24 +297,37 @@ struct Server::Impl {
         }
         for (const BoundAddress& address : addresses)
             diagnostic("listening on " + address.url());
+        if (status_listener) diagnostic("status on " + status_listener->url() + " (/metrics, /status, /healthz)");
+        if (!log.path().empty()) diagnostic("access log: " + log.path() + " (reopened on SIGUSR1)");
     }
 
     void do_reload() {
         const std::uint64_t current = holder.generation();
+        const auto now = std::chrono::system_clock::now();
         auto inputs = options.loader();
-        if (!inputs) {
-            diagnostic("reload failed, keeping generation " + std::to_string(current) + ": " + inputs.error().message);
-            return;
-        }
-        auto next = build_state(std::move(*inputs), options.tls, current + 1, std::chrono::system_clock::now());
-        if (!next) {
-            diagnostic("reload failed, keeping generation " + std::to_string(current) + ": " + next.error().message);
-            return;
-        }
+        if (!inputs) return reload_failed(now, inputs.error().message);
+        auto next = build_state(std::move(*inputs), options.tls, current + 1, now);
+        if (!next) return reload_failed(now, next.error().message);
         holder.publish(*next);
+        reloads.success(now);
         diagnostic("reloaded (generation " + std::to_string((*next)->generation) + "): " + (*next)->summary);
         for (const std::string& warning : (*next)->warnings)
             diagnostic("warning: " + warning);
+    }
+
+    void reload_failed(std::chrono::system_clock::time_point at, const std::string& why) {
+        reloads.failure(at, why);
+        diagnostic("reload failed, keeping generation " + std::to_string(holder.generation()) + ": " + why);
+    }
+
+    // SIGUSR1: the access log file is opened again by its name (logrotate
+    // moved the old one away).
+    void reopen_access_log() {
+        const auto reopened = log.reopen();
+        if (!reopened)
+            diagnostic("warning: " + reopened.error().message + " (still writing to the old file)");
+        else if (*reopened)
+            diagnostic("access log reopened: " + log.path());
     }
 
     void wait_signal() {
@@ -288,9 +339,11 @@ struct Server::Impl {
                 try {
                     do_reload();
                 } catch (const std::exception& e) {
-                    diagnostic("reload failed, keeping generation " + std::to_string(holder.generation()) + ": " +
-                               e.what());
+                    reload_failed(std::chrono::system_clock::now(), e.what());
                 }
+                wait_signal();
+            } else if (signal == SIGUSR1) {
+                reopen_access_log();
                 wait_signal();
             } else {
                 context.stopping.store(true, std::memory_order_release);
@@ -323,6 +376,7 @@ struct Server::Impl {
             worker->io.stop();
         join();
         signals.cancel();
+        if (status_listener) status_listener->stop();
         control.stop();
         diagnostic("stopped");
     }
@@ -336,11 +390,13 @@ struct Server::Impl {
     int run() {
         std::signal(SIGPIPE, SIG_IGN);
         signals.add(SIGHUP);
+        signals.add(SIGUSR1);
         signals.add(SIGTERM);
         signals.add(SIGINT);
         wait_signal();
         for (auto& listener : listeners)
             listener->start();
+        if (status_listener) status_listener->start();
         for (auto& worker : workers) {
             worker->sweep();
             asio::io_context& io = worker->io;
@@ -373,9 +429,13 @@ struct Server::Impl {
     AccessLog log;
     detail::ServerContext context;
     unsigned threads = 1;
+    std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+    detail::ReloadHistory reloads; // kept and read on the control thread
     asio::io_context control{1};
     asio::signal_set signals;
+    std::unique_ptr<detail::StatusServer> status_listener; // --status; declared after `control`: goes first
     std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<const detail::WorkerMetrics*> worker_metrics; // the workers', for the status listener
     std::vector<std::shared_ptr<Listener>> listeners;
     std::vector<BoundAddress> addresses;
     std::vector<std::thread> threads_running;
@@ -405,8 +465,12 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
         if (!addresses) return addresses.error();
         forwarding = detail::ForwardingConfig{*options.upstream, std::move(*addresses), options.limits};
     }
+    auto log = options.access_log_file.empty() || options.log_format == LogFormat::none
+                   ? Result<AccessLog>(AccessLog(options.log_format))
+                   : AccessLog::open(options.log_format, options.access_log_file);
+    if (!log) return log.error();
     raise_file_limit(options.limits.max_connections + 64);
-    auto impl = std::make_unique<Impl>(std::move(options), std::move(*state), std::move(forwarding));
+    auto impl = std::make_unique<Impl>(std::move(options), std::move(*state), std::move(forwarding), std::move(*log));
     if (auto bound = impl->bind(); !bound) return bound.error();
     return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -415,6 +479,10 @@ const std::vector<BoundAddress>& Server::addresses() const noexcept { return m_i
 
 std::size_t Server::open_connections() const noexcept {
     return m_impl->context.connections.load(std::memory_order_acquire);
+}
+
+std::string Server::status_url() const {
+    return m_impl->status_listener ? m_impl->status_listener->url() : std::string();
 }
 
 int Server::run() { return m_impl->run(); }

@@ -46,6 +46,8 @@ struct ServerContext {
     const std::optional<ForwardingConfig> forwarding;           // --upstream
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopping{false};
+    // The workers count for the metrics (--status); set before they start.
+    bool count_metrics = false;
 
     // Signalled when the last connection closes (graceful stop waits on it).
     std::mutex drain_mutex;

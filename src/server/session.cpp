@@ -19,10 +19,12 @@
 #include "connection_set.hpp"
 #include "diagnostic.hpp"
 #include "forwarding.hpp"
+#include "handshake_failure.hpp"
 #include "request_reader.hpp"
 #include "server_context.hpp"
 #include "thread_buffers.hpp"
 #include "tls_socket.hpp"
+#include "worker_metrics.hpp"
 
 #include <certauth/server/handler.hpp>
 
@@ -108,7 +110,7 @@ class Session final : public Connection, private ClientIo {
   public:
     Session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& owner)
         : m_context(context), m_local(local), m_owner(owner), m_socket(std::move(socket)),
-          m_upstream(m_socket.get_executor()) {
+          m_upstream(m_socket.get_executor()), m_metrics(context.count_metrics ? &local.metrics : nullptr) {
         // OpenSSL and the plain reads use the descriptor directly: it must
         // not block (Asio sets O_NONBLOCK only for its own operations).
         error_code ec;
@@ -144,6 +146,7 @@ class Session final : public Connection, private ClientIo {
             if (m_waits == 0) run();
             return;
         }
+        if (m_phase == Phase::handshake && m_metrics) m_metrics->handshake_failed(HandshakeFailure::timeout);
         drop();
     }
 
@@ -410,7 +413,13 @@ class Session final : public Connection, private ClientIo {
         const Io io = m_tls->handshake();
         // Refused or failed (--require-cert, a bad ClientHello, EOF): the
         // client saw the alert, if any. Dropped.
-        if (io != Io::done) return io == Io::closed ? Io::failed : io;
+        if (io != Io::done) {
+            if (m_metrics && (io == Io::failed || io == Io::closed))
+                m_metrics->handshake_failed(classify_handshake_failure(
+                    m_tls->last_error(), m_verification ? m_verification->status : std::nullopt));
+            return io == Io::closed ? Io::failed : io;
+        }
+        if (m_metrics) m_metrics->handshake_done(SSL_session_reused(m_tls->native()) == 1);
         decide(Clock::now());
         enter_idle();
         return Io::done;
@@ -645,8 +654,19 @@ class Session final : public Connection, private ClientIo {
         return Io::done;
     }
 
+    // The request is over (answered, or its answer cut short): counted and logged.
     void log_request() {
-        if (!m_context.access_log.enabled()) return;
+        const bool logging = m_context.access_log.enabled();
+        if (!logging && !m_metrics) return;
+        const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - m_request_start);
+        if (m_metrics) {
+            m_metrics->request(m_response.status, m_response.reason, latency);
+            if (m_forward) {
+                const Forwarded& result = m_forward->result();
+                m_metrics->upstream(result.upstream_status, result.upstream_latency, result.upstream_error);
+            }
+        }
+        if (!logging) return;
         AccessRecord record;
         record.time = Clock::now();
         record.peer = m_peer;
@@ -665,7 +685,7 @@ class Session final : public Connection, private ClientIo {
             record.cn = m_connection.cn;
             record.fingerprint = m_connection.fingerprint.view();
         }
-        record.latency = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - m_request_start);
+        record.latency = latency;
         record.tls = m_tls_mode;
         if (m_forward) {
             const Forwarded& result = m_forward->result();
@@ -805,6 +825,7 @@ class Session final : public Connection, private ClientIo {
     Socket m_socket;
     Descriptor m_upstream; // the upstream half's connection, to wait on (not owned)
     int m_upstream_fd = -1;
+    WorkerMetrics* m_metrics; // the worker's counters when the server counts (--status), else null
     std::shared_ptr<const State> m_state;
     std::optional<TlsSocket> m_tls;                        // once the first byte said TLS
     std::unique_ptr<HandshakeVerification> m_verification; // during the handshake only

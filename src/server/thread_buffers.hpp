@@ -2,8 +2,11 @@
 // Private to src/server: what the connections of one worker thread share,
 // since only one of them runs at a time - the buffers a request is read into
 // and an answer written from (both empty whenever a connection waits: only
-// bytes that must outlive a wait are copied to the connection), and the
-// pool of kept-alive connections to the application.
+// bytes that must outlive a wait are copied to the connection), the pool
+// of kept-alive connections to the application, and the worker's counters
+// for the metrics (worker_metrics.hpp).
+
+#include "worker_metrics.hpp"
 
 #include <certauth/client/upstream.hpp>
 
@@ -17,6 +20,7 @@ struct WorkerLocal {
     boost::beast::flat_buffer in;
     std::string out;
     client::UpstreamPool pool;
+    WorkerMetrics metrics;
 };
 
 } // namespace certauth::server::detail

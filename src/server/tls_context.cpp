@@ -265,6 +265,7 @@ Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::T
     else if (now < facts.not_before)
         context.m_warning =
             settings.cert_file + ": the server certificate is not valid before " + x509::date_text(facts.not_before);
+    context.m_chain = std::move(*chain);
     return context;
 }
 

@@ -117,6 +117,9 @@ class TlsSocket {
 
     bool valid() const noexcept { return m_ssl != nullptr; }
     SSL* native() const noexcept { return m_ssl.get(); }
+    // After Io::failed: the first error OpenSSL had queued (ERR_peek_error;
+    // 0 for a reset or a close), for the metrics.
+    unsigned long last_error() const noexcept { return m_last_error; }
 
     Io handshake() noexcept {
         ERR_clear_error();
@@ -293,6 +296,7 @@ class TlsSocket {
         default:
             // SSL_ERROR_SYSCALL (reset, ...), SSL_ERROR_SSL (bad record,
             // handshake failure, refused certificate): nothing to recover.
+            m_last_error = ERR_peek_error();
             ERR_clear_error();
             return Io::failed;
         }
@@ -301,6 +305,7 @@ class TlsSocket {
     x509::Ptr<SSL> m_ssl;
     int m_fd;
     std::string m_pending; // written by OpenSSL, not taken by the socket yet (empty: no allocation)
+    unsigned long m_last_error = 0;
     bool m_close_sent = false;
 };
 

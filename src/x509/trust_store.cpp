@@ -543,6 +543,21 @@ ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chro
     return ChainStatus{ChainProblem::none, X509_V_OK, -1, std::move(text), valid_until};
 }
 
+std::vector<CrlInfo> TrustStore::crls() const {
+    std::vector<CrlInfo> out;
+    out.reserve(m_crls.size());
+    for (std::size_t i = 0; i < m_crls.size(); ++i) {
+        const X509_CRL* crl = m_crls[i].get();
+        CrlInfo info;
+        info.issuer = to_name(X509_CRL_get_issuer(crl)).to_string();
+        info.origin = m_crl_origins[i];
+        info.last_update = detail::to_time_point(X509_CRL_get0_lastUpdate(crl)).value_or(TimePoint{});
+        info.next_update = detail::to_time_point(X509_CRL_get0_nextUpdate(crl));
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
 std::vector<std::string> TrustStore::stale_crls(std::chrono::system_clock::time_point at) const {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < m_crls.size(); ++i) {

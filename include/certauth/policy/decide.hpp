@@ -20,6 +20,10 @@
 
 namespace certauth::policy {
 
+// The reason a chain that did not verify is denied with (untrusted for a
+// problem verification does not produce: fail closed).
+Reason reason_of(x509::ChainProblem problem) noexcept;
+
 // Steps 3-4. `leaf`: nullptr when the client presented no certificate.
 // `chain`: nullopt when there is no trust store (check without --ca:
 // inspected). `users`: nullptr when no user list is given (authenticated).

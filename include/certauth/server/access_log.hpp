@@ -1,8 +1,11 @@
 #pragma once
-// The access log: one line per request on standard output, as text or JSON
-// (DESIGN.md §3: time, peer address, method, path, status, reason, CN,
-// fingerprint256 prefix, latency). Each line goes out in one write(2), so
-// lines from several threads never interleave and no lock is taken.
+// The access log: one line per request on standard output or in a file
+// (--access-log, reopened on SIGUSR1), as text or JSON: time, peer address,
+// method, path, status, reason, CN, fingerprint256 prefix, latency. Each
+// line goes out in one write(2), so lines from several threads never
+// interleave and no lock is taken.
+
+#include <certauth/result.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -49,15 +52,34 @@ std::string format_time(std::chrono::system_clock::time_point time);
 
 class AccessLog {
   public:
-    explicit AccessLog(LogFormat format, int fd = 1) : m_format(format), m_fd(fd) {}
+    // Lines to `fd` (standard output by default; not closed here).
+    explicit AccessLog(LogFormat format, int fd = 1) noexcept : m_format(format), m_fd(fd) {}
+    // Lines appended to the file `path` (created mode 0640 when missing);
+    // an error names the file.
+    static Result<AccessLog> open(LogFormat format, std::string path);
+    AccessLog(AccessLog&& other) noexcept;
+    AccessLog& operator=(AccessLog&&) = delete;
+    AccessLog(const AccessLog&) = delete;
+    AccessLog& operator=(const AccessLog&) = delete;
+    ~AccessLog();
+
     LogFormat format() const noexcept { return m_format; }
     bool enabled() const noexcept { return m_format != LogFormat::none; }
+    const std::string& path() const noexcept { return m_path; } // "" for standard output
     // Formats into a per-thread buffer and writes the line with one write(2).
     void write(const AccessRecord& record) const;
+
+    // SIGUSR1 (logrotate): opens the file by its name again and puts it in
+    // place of the old one under the same descriptor (dup3), so that every
+    // line goes whole to the old file or to the new one while threads keep
+    // writing. True when reopened; false without a file (standard output);
+    // an error (the old file stays in use) names the file.
+    Result<bool> reopen() const;
 
   private:
     LogFormat m_format;
     int m_fd;
+    std::string m_path; // set when this object opened m_fd (and closes it)
 };
 
 } // namespace certauth::server

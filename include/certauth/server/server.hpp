@@ -1,13 +1,14 @@
 #pragma once
 // `certauth serve`: the mTLS HTTPS server (docs/serve.md). Worker threads
 // run Asio/Beast (inside src/server and src/client only); the thread that
-// calls run() handles the signals: SIGHUP reloads, SIGTERM/SIGINT stop
-// gracefully.
+// calls run() handles the signals (SIGHUP reloads, SIGUSR1 reopens the
+// access log, SIGTERM/SIGINT stop gracefully) and the status listener.
 
 #include <certauth/client/upstream.hpp>
 #include <certauth/result.hpp>
 #include <certauth/server/access_log.hpp>
 #include <certauth/server/identity_headers.hpp>
+#include <certauth/server/metrics_writer.hpp>
 #include <certauth/server/server_state.hpp>
 #include <certauth/server/tls_context.hpp>
 
@@ -55,6 +56,20 @@ struct UpstreamOptions {
     ForwardCert forward_cert = ForwardCert::no;     // --forward-cert
 };
 
+// The status listener (--status): /metrics, /status and /healthz in plain
+// HTTP, on a loopback address or a unix socket, apart from the clients'.
+struct StatusAddress {
+    std::string unix_path; // unix:/path (the socket file); "" for TCP
+    ListenAddress tcp;     // a numeric loopback address; port 0: a free port
+    std::string text;      // as given, for messages
+};
+
+// What certauth_build_info and /status say of the program.
+struct BuildInfo {
+    std::string version; // "0.1.0"
+    std::string commit;  // "bbaea61", "unknown"
+};
+
 struct ServerOptions {
     std::vector<ListenAddress> listen{{"127.0.0.1", 3443, "127.0.0.1:3443"}};
     TlsSettings tls;
@@ -62,6 +77,12 @@ struct ServerOptions {
     std::string config_file; // named in the start-up line ("" when none)
     unsigned threads = 0;    // 0: one per core; each runs its own event loop (SO_REUSEPORT listeners)
     LogFormat log_format = LogFormat::text;
+    std::string access_log_file; // "" for standard output; reopened on SIGUSR1
+
+    std::optional<StatusAddress> status; // none: no status listener, nothing counted
+    BuildInfo build;
+    // More for /metrics and /status (the user directory's sync state).
+    std::vector<std::shared_ptr<const StatusSource>> status_sources;
 
     Limits limits;
     std::optional<UpstreamOptions> upstream; // none: answer with the user (the default output)
@@ -91,6 +112,9 @@ class Server {
     const std::vector<BoundAddress>& addresses() const noexcept;
     // Connections open now, on every worker (accepted, not yet closed).
     std::size_t open_connections() const noexcept;
+    // The status listener's address ("http://127.0.0.1:9090",
+    // "unix:/run/certauth/status.sock"); "" without --status.
+    std::string status_url() const;
 
     // Prints the start-up lines on stderr, serves until SIGTERM/SIGINT (or
     // stop()), then drains in-flight requests within the shutdown timeout.

@@ -53,10 +53,13 @@ class TlsContext {
     // "CN=localhost, RSA 2048, expires 2054-01-01" for the start-up line.
     const std::string& description() const noexcept { return m_description; }
     const std::string& warning() const noexcept { return m_warning; } // e.g. server certificate expired; "" when none
+    // The server's certificate chain as loaded: leaf first, then intermediates.
+    const x509::Chain& certificate_chain() const noexcept { return m_chain; }
 
   private:
     TlsContext() = default;
     x509::Ptr<SSL_CTX> m_ctx;
+    x509::Chain m_chain;
     std::string m_description;
     std::string m_warning;
 };

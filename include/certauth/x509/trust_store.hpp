@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,14 @@ struct TrustConfig {
     int security_level = 2;
 };
 
+// A loaded CRL as an operator sees it (serve's /status and metrics).
+struct CrlInfo {
+    std::string issuer; // "CN=certauth test CA, O=certauth"
+    std::string origin; // the file it came from
+    std::chrono::system_clock::time_point last_update;
+    std::optional<std::chrono::system_clock::time_point> next_update; // none: the CRL names no next update
+};
+
 class TrustStore {
   public:
     // Loads every file; any unreadable file, a CA file with no certificate in
@@ -76,6 +85,7 @@ class TrustStore {
 
     const Chain& authorities() const noexcept { return m_authorities; } // the trusted CAs, in load order
     std::size_t crl_count() const noexcept { return m_crl_count; }
+    std::vector<CrlInfo> crls() const; // in load order
     const TrustConfig& config() const noexcept { return m_config; }
     // Loaded CRLs whose nextUpdate is before `at`, as messages for a log
     // ("ca.crl: expired 2025-01-01 (next update), CRL of CN=certauth test CA").
