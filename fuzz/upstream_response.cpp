@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -55,13 +56,12 @@ const ForwardingConfig& config() {
     return c;
 }
 
-RequestParser request_header(std::string_view text) {
-    RequestParser parser;
+// Parses `text`, a whole request header, into `parser` (nothing of a body).
+void parse_header(RequestParser& parser, std::string_view text) {
     parser.eager(false);
     boost::beast::error_code ec;
     parser.put(boost::asio::buffer(text.data(), text.size()), ec);
     if (!parser.is_header_done()) fail("request header");
-    return parser;
 }
 
 void run(std::string_view response, std::string_view request) {
@@ -72,8 +72,10 @@ void run(std::string_view response, std::string_view request) {
     client::UpstreamPool pool;
     pool.give_back(client::UniqueFd(pair[0]), now);
     StandInClient client;
-    Forwarding forwarding(config(), pool, client, request_header(request), {}, "X-Certauth-CN: joe\r\n", "127.0.0.1",
-                          true, now);
+    RequestParser header;
+    parse_header(header, request);
+    Forwarding forwarding(config(), pool, client, std::move(header), {}, "X-Certauth-CN: joe\r\n", "127.0.0.1", true,
+                          now);
     std::size_t sent = 0;
     bool closed = false;
     for (int steps = 0;; ++steps) {
