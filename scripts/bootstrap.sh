@@ -9,6 +9,9 @@ packages=(
   libssl-dev libcli11-dev nlohmann-json3-dev catch2 libboost1.81-dev
   # end-to-end tests and fixtures
   curl wget openssl ca-certificates procps python3 libxml2-utils
+  # the conformance table (scripts/conformance.sh, tests/e2e/conformance.sh): the
+  # servers it runs the scenario matrix against (Node.js: below)
+  nginx caddy haproxy
   # sanitizers, fuzzing and static analysis (clang 14)
   clang-14 libclang-rt-14-dev clang-tidy-14 clang-format-14
   # packaging: the commit in --version, the .deb (cpack, dpkg-shlibdeps) and its

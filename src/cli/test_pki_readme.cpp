@@ -151,12 +151,13 @@ All CRLs are PEM, have lastUpdate 2000-01-01 and a CRL number.
   `GET /public` 200 and `GET /healthz` 200, joe `HEAD /` 200.
 - `scenarios-require-cert.json`: the same cases for a server that requires
   a client certificate at the TLS handshake (`certauth serve
-  --require-cert`, nginx `ssl_verify_client on`, Caddy `require_and_verify`,
-  HAProxy `verify required`): every case without a certificate or with one
-  that does not verify (expired, notyet, revoked, rogue, serveronly) is
-  `"refused": "handshake"` (the server ends the handshake with a TLS alert),
-  and `"reason_optional": true` lets a server that gives no reason pass bob,
-  hostile and carol's `/admin` on their status.
+  --require-cert`, HAProxy `verify required`, Caddy `require_and_verify`;
+  not nginx, whose `ssl_verify_client on` answers with a 400 page): every
+  case without a certificate or with one that does not verify (expired,
+  notyet, revoked, rogue, serveronly) is `"refused": "handshake"` (the
+  server ends the handshake with a TLS alert), and `"reason_optional": true`
+  lets a server that gives no reason pass bob, hostile and carol's `/admin`
+  on their status.
 
 ## Test your own server with it
 
