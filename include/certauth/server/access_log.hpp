@@ -1,9 +1,9 @@
 #pragma once
 // The access log: one line per request on standard output or in a file
-// (--access-log, reopened on SIGUSR1), as text or JSON: time, peer address,
-// method, path, status, reason, CN, fingerprint256 prefix, latency. Each
-// line goes out in one write(2), so lines from several threads never
-// interleave and no lock is taken.
+// (--access-log, reopened on SIGUSR1), as text or JSON (docs/serve.md: time,
+// peer address, method, path, status, reason, CN, fingerprint256 prefix,
+// latency). Each line goes out in one write(2), so lines from several
+// threads never interleave and no lock is taken.
 
 #include <certauth/result.hpp>
 
