@@ -6,7 +6,10 @@
 #include "cli/listen_address.hpp"
 #include "cli/number_checks.hpp"
 #include "cli/output.hpp"
+#include "cli/status_address.hpp"
 #include "cli/trust_options.hpp"
+
+#include "cli/build_info.hpp"
 
 #include <certauth/server/server.hpp>
 
@@ -34,6 +37,8 @@ struct ServeOptions {
     unsigned threads = 0;
     std::string log_format = "text";
     bool no_access_log = false;
+    std::string access_log; // --access-log FILE; "" for standard output
+    std::string status;     // --status ADDR; "" for none
     // serve's defaults are the server's (server::Limits, TlsSettings).
     double handshake_timeout = seconds(server::Limits{}.handshake_timeout);
     double request_timeout = seconds(server::Limits{}.request_timeout);
@@ -65,12 +70,14 @@ Signals: SIGHUP reloads the files: it reads the CAs, CRLs, user list, server
 certificate and key again and swaps them in whole (a reload that fails keeps the
 old ones and logs why). The command line and the configuration file are read
 once, at start-up: a change to them (another file, address or timeout) needs a
-restart. SIGTERM/SIGINT stop accepting, finish requests in flight, exit 0.
+restart. SIGUSR1 reopens the --access-log file. SIGTERM/SIGINT stop accepting,
+finish requests in flight, exit 0.
 
 Examples:
   cd fixtures && certauth serve        # the demo: ./certauth.toml, https://localhost:3443
   certauth serve --config /etc/certauth/certauth.toml --listen '[::1]:8443' --log-format json
   certauth serve --cert server.crt --key server.key --ca ca.crt --crl ca.crl --users users.json
+  certauth serve --status 127.0.0.1:9090 --access-log /var/log/certauth/access.log
 
 Read next: docs/serve.md)";
 
@@ -107,6 +114,11 @@ Command add_serve_command(CLI::App& root) {
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
     cmd->add_flag("--no-access-log", options->no_access_log, "Write no access log");
+    cmd->add_option("--access-log", options->access_log,
+                    "Append the access log to this file instead of stdout (reopened on SIGUSR1, for logrotate)");
+    cmd->add_option("--status", options->status,
+                    "Serve /metrics (Prometheus), /status (JSON) and /healthz in plain HTTP on a loopback "
+                    "HOST:PORT or unix:/path (default: none)");
     cmd->add_option("--handshake-timeout", options->handshake_timeout,
                     "Seconds from connect to the end of the TLS handshake")
         ->check(seconds_up_to_a_year(false))
@@ -200,6 +212,16 @@ Command add_serve_command(CLI::App& root) {
                 server.log_format = options->no_access_log          ? server::LogFormat::none
                                     : options->log_format == "json" ? server::LogFormat::json
                                                                     : server::LogFormat::text;
+                server.access_log_file = options->access_log;
+                if (!options->status.empty()) {
+                    auto status = parse_status_address(options->status);
+                    if (!status) {
+                        print_error(status.error().message);
+                        return 2;
+                    }
+                    server.status = std::move(*status);
+                }
+                server.build = server::BuildInfo{k_version, k_commit};
                 server.limits.handshake_timeout = millis(options->handshake_timeout);
                 server.limits.request_timeout = millis(options->request_timeout);
                 server.limits.idle_timeout = millis(options->idle_timeout);
