@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# serve --status: /metrics passes `promtool check metrics` (the Prometheus
+# package's own linter: HELP and TYPE on each metric, names, escaping), and
+# counts what the server did - requests by code and reason, handshakes, a
+# SIGHUP reload - and gives the expiry dates of the server certificate, the CA
+# and the CRL's nextUpdate as the files hold them; /status says the same in
+# JSON, /healthz answers; a unix socket works; a non-loopback address is
+# refused.
+set -euo pipefail
+
+CERTAUTH="${CERTAUTH:?set CERTAUTH to the certauth binary}"
+SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
+cd "$SRC"
+
+work="$(mktemp -d)"
+# shellcheck source=tests/e2e/lib/serve.sh
+source "$SRC/tests/e2e/lib/serve.sh"
+cleanup() {
+  stop_serve
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v promtool >/dev/null || fail "promtool missing (Debian package prometheus: scripts/bootstrap.sh)"
+
+# The value of one sample line of $work/metrics ("" when absent).
+# (A label value may hold spaces: the value is what follows the last one.)
+sample() { awk -v name="$1" 'substr($0, 1, length(name) + 1) == name " " { print $NF }' "$work/metrics"; }
+scrape() { curl -sf --max-time 5 "$status/metrics" >"$work/metrics" || fail "GET /metrics"; }
+epoch() { date -u -d "$1" +%s; }
+
+# 1. Refused addresses: the status pages have no authentication.
+for bad in 10.1.2.3:9090 0.0.0.0:9090 '*:9090' unix:relative.sock; do
+  set +e
+  "$CERTAUTH" serve --config fixtures/certauth.toml --listen 127.0.0.1:0 --status "$bad" >/dev/null 2>"$work/bad.err"
+  code=$?
+  set -e
+  [ "$code" = 2 ] || fail "--status $bad: exit $code, expected 2"
+  grep -q "certauth: error: --status" "$work/bad.err" || fail "--status $bad: $(cat "$work/bad.err")"
+done
+
+# 2. A server with a status listener on a free loopback port.
+start_serve --config fixtures/certauth.toml --no-access-log --threads 2 --status 127.0.0.1:0
+status=""
+for _ in $(seq 1 50); do
+  status="$(sed -n 's/.*status on \(http:\/\/[^ ]*\) .*/\1/p' "$work/serve.err" | head -n 1)"
+  [ -n "$status" ] && break
+  sleep 0.1
+done
+[ -n "$status" ] || fail "no 'status on' line: $(cat "$work/serve.err")"
+[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$status/healthz")" = 200 ] || fail "/healthz"
+[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$status/nothing")" = 404 ] || fail "/nothing not 404"
+[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST "$status/metrics")" = 405 ] || fail "POST not 405"
+
+scrape
+[ "$(sample 'certauth_requests_total{code="200",reason="ok"}')" = 0 ] || fail "requests before any: $(cat "$work/metrics")"
+
+url="https://localhost:$serve_port/"
+request() { curl -s --max-time 5 --cacert fixtures/ca.crt -o /dev/null -w '%{http_code}' "$@" "$url"; }
+for _ in 1 2 3; do [ "$(request --cert fixtures/joe.pem)" = 200 ] || fail "joe"; done
+for _ in 1 2; do [ "$(request --cert fixtures/bob.pem)" = 401 ] || fail "bob"; done
+[ "$(request --cert fixtures/rogue.pem)" = 401 ] || fail "rogue"
+[ "$(request)" = 401 ] || fail "no certificate"
+
+scrape
+promtool check metrics <"$work/metrics" || fail "promtool check metrics"
+# Every family has its HELP and its TYPE (promtool also says so).
+for name in $(grep -v '^#' "$work/metrics" | sed 's/[{ ].*//; s/_bucket$//; s/_sum$//; s/_count$//' | sort -u); do
+  grep -q "^# HELP $name " "$work/metrics" || fail "no HELP for $name"
+  grep -q "^# TYPE $name " "$work/metrics" || fail "no TYPE for $name"
+done
+[ "$(sample 'certauth_requests_total{code="200",reason="ok"}')" = 3 ] || fail "joe's 200s"
+[ "$(sample 'certauth_requests_total{code="401",reason="unknown_user"}')" = 2 ] || fail "bob's 401s"
+[ "$(sample 'certauth_requests_total{code="401",reason="untrusted"}')" = 1 ] || fail "rogue's 401"
+[ "$(sample 'certauth_requests_total{code="401",reason="no_certificate"}')" = 1 ] || fail "no certificate's 401"
+[ "$(sample 'certauth_request_duration_seconds_count')" = 7 ] || fail "duration count"
+[ "$(sample 'certauth_handshakes_total{result="full"}')" = 7 ] || fail "handshakes"
+[ "$(sample 'certauth_connections_total')" -ge 7 ] || fail "connections"
+[ "$(sample 'certauth_users')" = 7 ] || fail "users"
+! grep -q 'joe\|bob' "$work/metrics" || fail "a user's name in a label"
+
+server_end="$(epoch "$(openssl x509 -in fixtures/server.crt -noout -enddate | cut -d= -f2)")"
+ca_end="$(epoch "$(openssl x509 -in fixtures/ca.crt -noout -enddate | cut -d= -f2)")"
+crl_next="$(epoch "$(openssl crl -in fixtures/ca.crl -noout -nextupdate | cut -d= -f2)")"
+[ "$(sample 'certauth_certificate_not_after_seconds{role="server",subject="CN=localhost"}')" = "$server_end" ] \
+  || fail "server notAfter"
+[ "$(sample 'certauth_certificate_not_after_seconds{role="ca",subject="CN=certauth test CA, O=certauth"}')" = "$ca_end" ] \
+  || fail "CA notAfter"
+[ "$(sample 'certauth_crl_next_update_seconds{issuer="CN=certauth test CA, O=certauth"}')" = "$crl_next" ] \
+  || fail "CRL nextUpdate"
+
+# 3. A reload shows.
+[ "$(sample 'certauth_reloads_total{result="success"}')" = 0 ] || fail "reloads before SIGHUP"
+kill -HUP "$serve_pid"
+for _ in $(seq 1 50); do
+  scrape
+  [ "$(sample 'certauth_reloads_total{result="success"}')" = 1 ] && break
+  sleep 0.1
+done
+[ "$(sample 'certauth_reloads_total{result="success"}')" = 1 ] || fail "SIGHUP not counted"
+[ "$(sample 'certauth_config_generation')" = 2 ] || fail "generation after SIGHUP"
+
+# 4. /status: the same in JSON.
+curl -sf --max-time 5 "$status/status" >"$work/status.json" || fail "GET /status"
+python3 - "$work/status.json" "$server_end" "$crl_next" <<'PY' || fail "/status: $(cat "$work/status.json")"
+import calendar, json, sys, time
+d = json.load(open(sys.argv[1]))
+def epoch(text): return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+assert d["generation"] == 2, d["generation"]
+assert d["reloads"]["success"] == 1
+assert d["state"] == "serving"
+assert d["users"] == 7
+assert epoch(d["server_certificate"]["not_after"]) == int(sys.argv[2])
+assert [epoch(c["next_update"]) for c in d["crls"]] == [int(sys.argv[3])]
+assert d["cas"][0]["subject"] == "CN=certauth test CA, O=certauth"
+PY
+stop_serve
+
+# 5. On a unix socket (the file goes away with the server).
+sock="$work/status.sock"
+start_serve --config fixtures/certauth.toml --no-access-log --threads 1 --status "unix:$sock"
+for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+curl -sf --max-time 5 --unix-socket "$sock" http://localhost/metrics >"$work/metrics" || fail "unix socket /metrics"
+promtool check metrics <"$work/metrics" || fail "promtool check metrics (unix socket)"
+[ "$(curl -s --max-time 5 --unix-socket "$sock" -o /dev/null -w '%{http_code}' http://localhost/healthz)" = 200 ] \
+  || fail "unix socket /healthz"
+stop_serve
+[ ! -e "$sock" ] || fail "the socket file stayed after the server stopped"
+
+echo "status and metrics: all checks passed"
