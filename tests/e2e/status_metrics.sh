@@ -66,10 +66,11 @@ for _ in 1 2; do [ "$(request --cert fixtures/bob.pem)" = 401 ] || fail "bob"; d
 scrape
 promtool check metrics <"$work/metrics" || fail "promtool check metrics"
 # Every family has its HELP and its TYPE (promtool also says so).
-for name in $(grep -v '^#' "$work/metrics" | sed 's/[{ ].*//; s/_bucket$//; s/_sum$//; s/_count$//' | sort -u); do
+grep -v '^#' "$work/metrics" | sed 's/[{ ].*//; s/_bucket$//; s/_sum$//; s/_count$//' | sort -u >"$work/names"
+while read -r name; do
   grep -q "^# HELP $name " "$work/metrics" || fail "no HELP for $name"
   grep -q "^# TYPE $name " "$work/metrics" || fail "no TYPE for $name"
-done
+done <"$work/names"
 [ "$(sample 'certauth_requests_total{code="200",reason="ok"}')" = 3 ] || fail "joe's 200s"
 [ "$(sample 'certauth_requests_total{code="401",reason="unknown_user"}')" = 2 ] || fail "bob's 401s"
 [ "$(sample 'certauth_requests_total{code="401",reason="untrusted"}')" = 1 ] || fail "rogue's 401"
