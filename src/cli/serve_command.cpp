@@ -75,9 +75,8 @@ finish requests in flight, exit 0.
 
 Examples:
   cd fixtures && certauth serve        # the demo: ./certauth.toml, https://localhost:3443
-  certauth serve --config /etc/certauth/certauth.toml --listen '[::1]:8443' --log-format json
+  certauth serve --config /etc/certauth/certauth.toml --status 127.0.0.1:9090 --log-format json
   certauth serve --cert server.crt --key server.key --ca ca.crt --crl ca.crl --users users.json
-  certauth serve --status 127.0.0.1:9090 --access-log /var/log/certauth/access.log
 
 Read next: docs/serve.md)";
 

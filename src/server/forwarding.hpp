@@ -12,8 +12,8 @@
 // and -Host are set.
 
 #include "request_reader.hpp"
-#include "upstream_error.hpp"
 #include "tls_socket.hpp"
+#include "upstream_error.hpp"
 
 #include <certauth/client/upstream.hpp>
 #include <certauth/server/handler.hpp>

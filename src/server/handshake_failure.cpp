@@ -49,8 +49,7 @@ HandshakeFailure classify_handshake_failure(unsigned long openssl_error,
     case SSL_AD_CERTIFICATE_EXPIRED:
     case SSL_AD_CERTIFICATE_UNKNOWN:
     case SSL_AD_UNKNOWN_CA:
-    case SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE:
-        return HandshakeFailure::server_certificate_rejected;
+    case SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE: return HandshakeFailure::server_certificate_rejected;
     default: return HandshakeFailure::protocol;
     }
 }

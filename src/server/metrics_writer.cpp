@@ -95,8 +95,7 @@ void MetricsWriter::family(std::string_view name, std::string_view help, MetricT
     m_out.push_back('\n');
 }
 
-void MetricsWriter::series(std::string_view suffix, std::span<const Label> labels, const Label* extra,
-                           double value) {
+void MetricsWriter::series(std::string_view suffix, std::span<const Label> labels, const Label* extra, double value) {
     m_out += m_family;
     m_out += suffix;
     if (!labels.empty() || extra != nullptr) {

@@ -71,8 +71,7 @@ std::optional<double> start_time_seconds() {
 void write_process_metrics(MetricsWriter& out) {
     rusage usage{};
     if (getrusage(RUSAGE_SELF, &usage) == 0) {
-        out.family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds",
-                   MetricType::counter);
+        out.family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds", MetricType::counter);
         out.sample(seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime));
     }
     if (const auto fds = open_descriptors()) {

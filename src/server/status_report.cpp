@@ -124,8 +124,9 @@ void write_connections(MetricsWriter& out, const Totals& totals, const StatusVie
     std::uint64_t failed = 0;
     for (const std::uint64_t n : totals.handshake_failures)
         failed += n;
-    out.family("certauth_handshakes_total", "TLS handshakes with clients by result: full, resumed (a session kept "
-                                            "by certauth) or failed",
+    out.family("certauth_handshakes_total",
+               "TLS handshakes with clients by result: full, resumed (a session kept "
+               "by certauth) or failed",
                MetricType::counter);
     out.sample({{"result", "full"}}, static_cast<double>(totals.handshakes_full));
     out.sample({{"result", "resumed"}}, static_cast<double>(totals.handshakes_resumed));

@@ -61,8 +61,8 @@ Result<void> clear_stale_socket(const std::string& path) {
     const bool in_use = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
     ::close(fd);
     if (in_use) return Error{"--status " + path + ": another process is listening on this socket"};
-    if (::unlink(path.c_str()) != 0) return Error{"--status " + path + ": cannot remove the old socket: " +
-                                                  std::strerror(errno)};
+    if (::unlink(path.c_str()) != 0)
+        return Error{"--status " + path + ": cannot remove the old socket: " + std::strerror(errno)};
     return {};
 }
 

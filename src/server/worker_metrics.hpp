@@ -3,7 +3,7 @@
 // (serve --status): requests, handshakes, connections, the application's
 // answers. Written by that worker alone, read by the status listener's
 // thread, which sums every worker's when /metrics is scraped
-// (metrics_exposition.cpp). A count is a relaxed load and a relaxed store
+// (status_report.cpp). A count is a relaxed load and a relaxed store
 // of a word only its worker writes: no locked instruction and no cache line
 // shared with another worker on the request path.
 
@@ -64,12 +64,12 @@ class LocalHistogram {
 
 // A certauth answer's duration: 100 µs to 10 s.
 inline constexpr std::array<std::uint64_t, 16> k_request_bounds_us{
-    100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000,
-    5'000'000, 10'000'000};
+    100,    250,     500,     1'000,   2'500,     5'000,     10'000,    25'000,
+    50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
 // The application's time to its response header: 0.5 ms to 60 s.
 inline constexpr std::array<std::uint64_t, 16> k_upstream_bounds_us{
-    500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000,
-    10'000'000, 30'000'000, 60'000'000};
+    500,     1'000,   2'500,     5'000,     10'000,    25'000,     50'000,     100'000,
+    250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000, 30'000'000, 60'000'000};
 
 // Why a connection was closed at accept (certauth_connections_refused_total{why}).
 enum class RefusedConnection {
