@@ -4,7 +4,9 @@
 # counts what the server did - requests by code and reason, handshakes, a
 # SIGHUP reload - and gives the expiry dates of the server certificate, the CA
 # and the CRL's nextUpdate as the files hold them; /status says the same in
-# JSON, /healthz answers; a unix socket works; a non-loopback address is
+# JSON, /healthz answers; a unix socket works; with --upstream the
+# application's answers and a connection it refuses are counted; a
+# non-loopback address is
 # refused.
 set -euo pipefail
 
@@ -13,10 +15,12 @@ SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
 cd "$SRC"
 
 work="$(mktemp -d)"
+app_pid=""
 # shellcheck source=tests/e2e/lib/serve.sh
 source "$SRC/tests/e2e/lib/serve.sh"
 cleanup() {
   stop_serve
+  [ -z "$app_pid" ] || kill -TERM "$app_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -128,5 +132,38 @@ promtool check metrics <"$work/metrics" || fail "promtool check metrics (unix so
   || fail "unix socket /healthz"
 stop_serve
 [ ! -e "$sock" ] || fail "the socket file stayed after the server stopped"
+
+# 6. With --upstream: the application's answers and a refused connection.
+python3 tests/e2e/apps/echo_app.py >"$work/app.out" 2>&1 &
+app_pid=$!
+app_port=""
+for _ in $(seq 1 100); do
+  app_port="$(sed -n 's/^listening \([0-9][0-9]*\)$/\1/p' "$work/app.out")"
+  [ -n "$app_port" ] && break
+  sleep 0.1
+done
+[ -n "$app_port" ] || fail "echo_app did not start: $(cat "$work/app.out")"
+start_serve --config fixtures/certauth.toml --no-access-log --threads 1 --status 127.0.0.1:0 \
+  --upstream "http://127.0.0.1:$app_port"
+status=""
+for _ in $(seq 1 50); do
+  status="$(sed -n 's/.*status on \(http:\/\/[^ ]*\) .*/\1/p' "$work/serve.err" | head -n 1)"
+  [ -n "$status" ] && break
+  sleep 0.1
+done
+url="https://localhost:$serve_port/"
+for _ in 1 2; do [ "$(request --cert fixtures/joe.pem)" = 200 ] || fail "joe through the application"; done
+[ "$(request --cert fixtures/bob.pem)" = 401 ] || fail "bob with --upstream"
+kill -TERM "$app_pid"
+wait "$app_pid" 2>/dev/null || true
+app_pid=""
+[ "$(request --cert fixtures/joe.pem)" = 502 ] || fail "joe without the application: not 502"
+scrape
+promtool check metrics <"$work/metrics" || fail "promtool check metrics (--upstream)"
+[ "$(sample 'certauth_upstream_requests_total{code="200"}')" = 2 ] || fail "upstream 200s: $(grep upstream "$work/metrics")"
+[ "$(sample 'certauth_upstream_duration_seconds_count')" = 2 ] || fail "upstream duration count"
+[ "$(sample 'certauth_upstream_errors_total{why="connect"}')" = 1 ] || fail "upstream connect error: $(grep upstream_errors "$work/metrics")"
+[ "$(sample 'certauth_requests_total{code="502",reason="none"}')" = 1 ] || fail "the 502 by code and reason"
+stop_serve
 
 echo "status and metrics: all checks passed"
