@@ -6,8 +6,7 @@
 # and the CRL's nextUpdate as the files hold them; /status says the same in
 # JSON, /healthz answers; a unix socket works; with --upstream the
 # application's answers and a connection it refuses are counted; a
-# non-loopback address is
-# refused.
+# non-loopback address is refused.
 set -euo pipefail
 
 CERTAUTH="${CERTAUTH:?set CERTAUTH to the certauth binary}"
