@@ -203,9 +203,10 @@ class PageWriter {
 
     // The document up to the first card's heading, which `heading` is.
     void open(Tone tone, std::string_view badge, std::string_view heading) {
-        m_html.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                   "<meta name=\"color-scheme\" content=\"light dark\"><title>")
+        m_html
+            .raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                 "<meta name=\"color-scheme\" content=\"light dark\"><title>")
             .value(heading)
             .raw("</title><style>")
             .raw(k_style)
@@ -235,7 +236,9 @@ class PageWriter {
                 m_html.raw("<dt>Detail</dt><dd>").value(m_facts.decision->detail).raw("</dd>");
         }
         m_html.raw("<dt>Request</dt><dd class=\"mono\">").value(m_facts.method).text(" ").value(m_facts.target);
-        m_html.raw("</dd><dt>Checked at</dt><dd>").text(x509::timestamp_text(m_facts.now)).raw("</dd></dl></details>\n");
+        m_html.raw("</dd><dt>Checked at</dt><dd>")
+            .text(x509::timestamp_text(m_facts.now))
+            .raw("</dd></dl></details>\n");
         m_html.raw("<footer>Answered by certauth</footer>\n</main></body></html>\n");
         return m_html.take();
     }
@@ -299,7 +302,7 @@ class PageWriter {
             row("Name");
             m_html.value(name).raw("</dd>");
         }
-        const std::string cn = user != nullptr ? string_field(user, "cn")
+        const std::string cn = user != nullptr                  ? string_field(user, "cn")
                                : m_facts.certificate != nullptr ? m_facts.certificate->cn()
                                                                 : std::string();
         if (!cn.empty()) {
@@ -440,8 +443,7 @@ class PageWriter {
         if (leaf)
             lead("It becomes valid on " + date_from_now(leaf->not_before, m_facts.now) + ".");
         else
-            lead("A certificate of the authorities that vouch for yours is not valid yet: " +
-                 m_facts.decision->detail);
+            lead("A certificate of the authorities that vouch for yours is not valid yet: " + m_facts.decision->detail);
         what_to_do();
         step("Check that this device\u2019s date and time are right.");
         step("If they are, ask whoever issued your certificate for one that is valid now.");
@@ -477,8 +479,7 @@ class PageWriter {
     void untrusted() {
         open(Tone::no, "Not trusted", "This server does not trust your certificate");
         if (m_facts.certificate != nullptr)
-            lead("It was issued by " + describe(m_facts.certificate->issuer) +
-                 ", which this server does not trust.");
+            lead("It was issued by " + describe(m_facts.certificate->issuer) + ", which this server does not trust.");
         else
             lead("It was not issued by an authority this server trusts.");
         what_to_do();

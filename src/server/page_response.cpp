@@ -24,7 +24,9 @@ void present_as_page(Response& response, const RequestFacts& request, const Conn
     if (response.status == 204) return;
     PageFacts facts;
     facts.status = response.status;
-    facts.method = request.method;
+    // HEAD is answered with the headers GET would have: the same page, so
+    // the same Content-Length.
+    facts.method = request.method == "HEAD" ? std::string_view("GET") : request.method;
     facts.target = request.target;
     facts.now = now;
     // What handle() answered, found again the way it found it.
@@ -60,7 +62,7 @@ void present_plain_http_as_page(Response& response, const RequestFacts& request,
     PageFacts facts;
     facts.topic = PageTopic::plain_http;
     facts.status = response.status;
-    facts.method = request.method;
+    facts.method = request.method == "HEAD" ? std::string_view("GET") : request.method;
     facts.target = request.target;
     facts.https_url = url;
     facts.now = now;
