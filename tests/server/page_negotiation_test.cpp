@@ -103,3 +103,26 @@ TEST_CASE("page negotiation: HEAD of a page sends its headers and no body", "[se
     REQUIRE(next);
     CHECK(next->body.size() == std::stoul(head->header("content-length")));
 }
+
+TEST_CASE("page negotiation: plain HTTP from a browser gets a page linking to https://", "[server]") {
+    InProcessServer server;
+    ClientOptions plain;
+    plain.tls = false;
+    auto browser = HttpClient::connect(server.port(), plain);
+    REQUIRE(browser);
+    REQUIRE(browser->send("GET /admin?x=<b> HTTP/1.1\r\nHost: localhost:1234\r\n" + k_browser + "\r\n"));
+    const auto page = browser->read();
+    REQUIRE(page);
+    CHECK(page->status == 401);
+    CHECK(page->header("content-type") == "text/html; charset=utf-8");
+    CHECK(page->body.find("This site needs a secure connection") != std::string::npos);
+    CHECK(page->body.find("<a href=\"https://localhost:1234/admin?x=&lt;b&gt;\">") != std::string::npos);
+
+    auto curl = HttpClient::connect(server.port(), plain);
+    REQUIRE(curl);
+    REQUIRE(curl->send("GET /admin HTTP/1.1\r\nHost: localhost:1234\r\nAccept: */*\r\n\r\n"));
+    const auto json = curl->read();
+    REQUIRE(json);
+    CHECK(json->status == 401);
+    CHECK(json->reason() == "no_certificate");
+}
