@@ -3,9 +3,11 @@
 // since only one of them runs at a time - the buffers a request is read into
 // and an answer written from (both empty whenever a connection waits: only
 // bytes that must outlive a wait are copied to the connection), the pool
-// of kept-alive connections to the application, and the worker's counters
-// for the metrics (worker_metrics.hpp).
+// of kept-alive connections to the application with the pass-through buffer
+// of forwarding, and the worker's counters for the metrics
+// (worker_metrics.hpp).
 
+#include "forwarding.hpp"
 #include "worker_metrics.hpp"
 
 #include <certauth/client/upstream.hpp>
@@ -13,6 +15,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <string>
+#include <vector>
 
 namespace certauth::server::detail {
 
@@ -20,6 +23,8 @@ struct WorkerLocal {
     boost::beast::flat_buffer in;
     std::string out;
     client::UpstreamPool pool;
+    // Forwarding's pass-through buffer (allocated once, not per request).
+    std::vector<char> scratch = std::vector<char>(k_forwarding_scratch);
     WorkerMetrics metrics;
 };
 
