@@ -4,7 +4,8 @@
 # counts what the server did - requests by code and reason, handshakes, a
 # SIGHUP reload - and gives the expiry dates of the server certificate, the CA
 # and the CRL's nextUpdate as the files hold them; /status says the same in
-# JSON, /healthz answers; a unix socket works; with --upstream the
+# JSON, /healthz answers; a unix socket works; --require-cert's refused
+# handshakes are counted by reason; with --upstream the
 # application's answers and a connection it refuses are counted; a
 # non-loopback address is refused.
 set -euo pipefail
@@ -132,7 +133,30 @@ promtool check metrics <"$work/metrics" || fail "promtool check metrics (unix so
 stop_serve
 [ ! -e "$sock" ] || fail "the socket file stayed after the server stopped"
 
-# 6. With --upstream: the application's answers and a refused connection.
+# 6. With --require-cert: refused handshakes by reason.
+start_serve --config fixtures/certauth.toml --no-access-log --threads 1 --status 127.0.0.1:0 --require-cert
+status=""
+for _ in $(seq 1 50); do
+  status="$(sed -n 's/.*status on \(http:\/\/[^ ]*\) .*/\1/p' "$work/serve.err" | head -n 1)"
+  [ -n "$status" ] && break
+  sleep 0.1
+done
+url="https://localhost:$serve_port/"
+[ "$(request)" = 000 ] || fail "no certificate with --require-cert: not refused at the handshake"
+[ "$(request --cert fixtures/rogue.pem)" = 000 ] || fail "rogue with --require-cert"
+[ "$(request --cert fixtures/expired.pem)" = 000 ] || fail "expired with --require-cert"
+[ "$(request --cert fixtures/joe.pem)" = 200 ] || fail "joe with --require-cert"
+scrape
+[ "$(sample 'certauth_handshakes_total{result="failed"}')" = 3 ] || fail "failed handshakes"
+[ "$(sample 'certauth_handshakes_total{result="full"}')" = 1 ] || fail "joe's handshake"
+for reason in no_certificate untrusted expired; do
+  [ "$(sample "certauth_handshake_failures_total{reason=\"$reason\"}")" = 1 ] \
+    || fail "handshake failure $reason: $(grep handshake_failures "$work/metrics")"
+done
+[ "$(sample 'certauth_requests_total{code="200",reason="ok"}')" = 1 ] || fail "requests with --require-cert"
+stop_serve
+
+# 7. With --upstream: the application's answers and a refused connection.
 python3 tests/e2e/apps/echo_app.py >"$work/app.out" 2>&1 &
 app_pid=$!
 app_port=""
