@@ -180,4 +180,6 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin
     return document;
 }
 
+std::string json_type_found(const nlohmann::json& value) { return std::string("got ") + value.type_name(); }
+
 } // namespace certauth

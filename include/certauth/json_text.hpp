@@ -8,6 +8,7 @@
 #include <certauth/result.hpp>
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -26,5 +27,8 @@ enum class DuplicateKeys { last_wins, refused };
 // duplicate key "ORIGIN: PATH: duplicate key \"KEY\"", PATH as users[1]).
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin,
                                   DuplicateKeys duplicates = DuplicateKeys::last_wins);
+
+// "got number", "got array": what a message says was found instead.
+std::string json_type_found(const nlohmann::json& value);
 
 } // namespace certauth
