@@ -31,7 +31,7 @@ RootApp make_root_app() {
 
     use_config_file(app);
 
-    for (auto add : {add_check_command, add_serve_command, add_probe_command}) {
+    for (auto add : {add_check_command, add_serve_command, add_probe_command, add_users_command}) {
         Command command = add(app);
         root.runners.emplace(command.app, std::move(command.run));
     }

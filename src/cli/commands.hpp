@@ -16,5 +16,6 @@ struct Command {
 Command add_check_command(CLI::App& root);
 Command add_serve_command(CLI::App& root);
 Command add_probe_command(CLI::App& root);
+Command add_users_command(CLI::App& root);
 
 } // namespace certauth::cli
