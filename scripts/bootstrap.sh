@@ -7,6 +7,8 @@ packages=(
   # build
   cmake g++ make pkg-config
   libssl-dev libcli11-dev nlohmann-json3-dev catch2 libboost1.81-dev
+  # user directories: SQLite, libpq, and the PostgreSQL server the tests start
+  libsqlite3-dev libpq-dev postgresql
   # end-to-end tests and fixtures
   curl wget openssl ca-certificates procps python3 libxml2-utils
   # sanitizers, fuzzing and static analysis (clang 14)

@@ -9,6 +9,7 @@
 #include <certauth/directory/rows.hpp>
 #include <certauth/directory/watcher.hpp>
 #include <certauth/json_text.hpp>
+#include <certauth/plural.hpp>
 #include <certauth/policy/match_key.hpp>
 #include <certauth/policy/user_list_builder.hpp>
 #include <certauth/x509/time_text.hpp>
@@ -126,10 +127,6 @@ int finish_stdout(int code) {
         return 2;
     }
     return code;
-}
-
-std::string plural(std::size_t n, const char* one, const char* many) {
-    return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 int run_init(const UsersOptions& options) {

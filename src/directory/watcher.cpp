@@ -1,6 +1,7 @@
 #include <certauth/directory/watcher.hpp>
 
 #include <certauth/x509/time_text.hpp>
+#include <certauth/plural.hpp>
 
 #include "follower.hpp"
 
@@ -22,10 +23,6 @@ enum class Staleness { none, unreachable, bad_content };
 std::string seconds_text(Clock::duration elapsed) {
     const auto tenths = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() / 100;
     return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
-}
-
-std::string plural(std::size_t n, const char* one, const char* many) {
-    return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 std::string describe(const policy::UserList& list, std::uint64_t generation) {

@@ -55,7 +55,17 @@ Error located_error(std::string_view origin, std::string_view where, std::string
 
 namespace {
 
+// The common case, checked without building a message: an array of
+// non-empty strings (not empty for a route).
+bool plain_roles(const json& value, RolesUse use) {
+    if (!value.is_array() || (use == RolesUse::route && value.empty())) return false;
+    for (const json& role : value)
+        if (!role.is_string() || role.get_ref<const std::string&>().empty()) return false;
+    return true;
+}
+
 Result<void> check_roles(const UserListBuilder& builder, const json& value, const std::string& where, RolesUse use) {
+    if (plain_roles(value, use)) return {};
     if (!value.is_array()) return builder.error(where, "expected an array of strings, " + json_type_found(value));
     if (use == RolesUse::route && value.empty())
         return builder.error(where, "empty; a route needs at least one role (or \"public\": true)");
@@ -98,10 +108,10 @@ Result<void> UserListBuilder::add_user(const MatchTexts& match, const json& attr
     for (MatchKey key : k_match_keys) {
         const std::optional<std::string_view>& text = match[index_of(key)];
         if (!text) continue;
-        const std::string at = joined(where, name_of(key));
-        if (text->empty()) return error(at, "empty string");
+        if (text->empty()) return error(joined(where, name_of(key)), "empty string");
         std::optional<std::string> value = normalise_match_value(key, *text);
         if (!value) {
+            const std::string at = joined(where, name_of(key));
             const std::string shown = quoted(json(std::string(*text)));
             switch (key) {
             case MatchKey::ip: return error(at, "not an IP address: " + shown);
@@ -115,7 +125,8 @@ Result<void> UserListBuilder::add_user(const MatchTexts& match, const json& attr
         keys = static_cast<std::uint16_t>(keys | (1U << index_of(key)));
     }
     if (!attributes.is_object()) return error(where, "attributes: expected an object, " + json_type_found(attributes));
-    if (const auto roles = attributes.find("roles"); roles != attributes.end())
+    if (const auto roles = attributes.find("roles");
+        roles != attributes.end() && !plain_roles(*roles, RolesUse::attribute))
         if (Result<void> r = check_roles(*this, *roles, joined(where, "roles"), RolesUse::attribute); !r) return r;
     if (keys == 0) return error(where, "no match key; an entry needs at least one of " + match_key_names());
 

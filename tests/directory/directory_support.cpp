@@ -2,10 +2,27 @@
 
 #include "directory/postgres_connection.hpp"
 #include "directory/sqlite_connection.hpp"
+#include "policy/fake_facts.hpp"
+#include "support/files.hpp"
 
 #include "support/catch.hpp"
 
 namespace certauth::test {
+
+nlohmann::json fixture_users() { return nlohmann::json::parse(read_text(fixture("users.json"))); }
+
+directory::Directory open_directory(const directory::Location& location, directory::OpenMode mode) {
+    auto directory = directory::Directory::open(location, mode);
+    INFO((directory ? std::string() : directory.error().message));
+    REQUIRE(directory);
+    return std::move(*directory);
+}
+
+bool knows(const policy::UserList& list, const std::string& cn) {
+    auto facts = fake_facts(cn);
+    facts.fingerprint256.clear();
+    return list.find(facts) != nullptr;
+}
 
 void run_sql(const directory::Location& location, const std::string& sql) {
     std::unique_ptr<directory::Connection> connection;

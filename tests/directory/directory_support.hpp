@@ -3,8 +3,10 @@
 // administrator would (sqlite3, psql), and a recorder of what a Watcher
 // reports, with bounded waits.
 
+#include <certauth/directory/directory.hpp>
 #include <certauth/directory/location.hpp>
 #include <certauth/directory/watcher.hpp>
+#include <certauth/policy/user_list.hpp>
 
 #include <chrono>
 #include <condition_variable>
@@ -13,7 +15,20 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace certauth::test {
+
+// fixtures/users.json as JSON.
+nlohmann::json fixture_users();
+
+// The directory `location` names, opened; REQUIREs success.
+directory::Directory open_directory(const directory::Location& location,
+                                    directory::OpenMode mode = directory::OpenMode::existing);
+
+// Whether `list` has an entry for a certificate CN=cn (fake_facts without
+// its fingerprint, which is the fixture dave's).
+bool knows(const policy::UserList& list, const std::string& cn);
 
 // Runs `sql` (one or more statements) on the database; REQUIREs success.
 void run_sql(const directory::Location& location, const std::string& sql);

@@ -19,29 +19,15 @@ using certauth::directory::Location;
 using certauth::directory::Watcher;
 using certauth::policy::UserList;
 using certauth::test::fake_facts;
+using certauth::test::fixture_users;
+using certauth::test::knows;
+using certauth::test::open_directory;
 using certauth::test::PostgresCluster;
 using certauth::test::run_sql;
 using certauth::test::WatchRecorder;
 using nlohmann::json;
 
 namespace {
-
-json fixture_users() { return json::parse(certauth::test::read_text(certauth::test::fixture("users.json"))); }
-
-Directory open(const Location& location) {
-    auto directory = Directory::open(location);
-    INFO((directory ? std::string() : directory.error().message));
-    REQUIRE(directory);
-    return std::move(*directory);
-}
-
-// Whether `list` has an entry for CN=cn (the fake certificate's fingerprint,
-// which is dave's, left out).
-bool knows(const UserList& list, const std::string& cn) {
-    auto facts = fake_facts(cn);
-    facts.fingerprint256.clear();
-    return list.find(facts) != nullptr;
-}
 
 certauth::test::ProcessResult certauth_users(const std::vector<std::string>& args) {
     std::vector<std::string> argv{certauth::test::certauth_binary(), "users"};
@@ -54,7 +40,7 @@ certauth::test::ProcessResult certauth_users(const std::vector<std::string>& arg
 TEST_CASE("postgresql: init, import, export, add, remove, bad rows, concurrent writers", "[directory]") {
     PostgresCluster cluster;
     const Location location{Kind::postgresql, cluster.uri()};
-    Directory directory = open(location);
+    Directory directory = open_directory(location);
     CHECK(*directory.init() == Directory::InitOutcome::created);
     CHECK(*directory.init() == Directory::InitOutcome::already_current);
     REQUIRE(directory.replace(fixture_users()));
@@ -115,7 +101,7 @@ TEST_CASE("postgresql watcher: LISTEN, a bad row, and the server stopped and sta
     PostgresCluster cluster;
     const Location location{Kind::postgresql, cluster.uri()};
     {
-        Directory directory = open(location);
+        Directory directory = open_directory(location);
         REQUIRE(directory.init());
         REQUIRE(directory.replace(fixture_users()));
     }

@@ -17,6 +17,8 @@ using certauth::policy::MatchKey;
 using certauth::policy::MatchTexts;
 using certauth::policy::UserList;
 using certauth::test::fake_facts;
+using certauth::test::fixture_users;
+using certauth::test::open_directory;
 using certauth::test::run_sql;
 using certauth::test::TempDir;
 using nlohmann::json;
@@ -27,18 +29,9 @@ Location sqlite_at(const TempDir& dir, const std::string& name = "users.db") {
     return Location{Kind::sqlite, (dir.path / name).string()};
 }
 
-Directory open(const Location& location, OpenMode mode = OpenMode::existing) {
-    auto directory = Directory::open(location, mode);
-    INFO((directory ? std::string() : directory.error().message));
-    REQUIRE(directory);
-    return std::move(*directory);
-}
-
-json fixture_users() { return json::parse(certauth::test::read_text(certauth::test::fixture("users.json"))); }
-
 // An initialised directory holding fixtures/users.json.
 Directory imported(const Location& location) {
-    Directory directory = open(location, OpenMode::create);
+    Directory directory = open_directory(location, OpenMode::create);
     REQUIRE(directory.init());
     REQUIRE(directory.replace(fixture_users()));
     return directory;
@@ -69,7 +62,7 @@ MatchTexts keys(std::initializer_list<std::pair<MatchKey, std::string_view>> val
 
 TEST_CASE("sqlite: init creates a versioned schema once", "[directory]") {
     TempDir dir;
-    Directory directory = open(sqlite_at(dir), OpenMode::create);
+    Directory directory = open_directory(sqlite_at(dir), OpenMode::create);
     CHECK(*directory.init() == Directory::InitOutcome::created);
     CHECK(*directory.init() == Directory::InitOutcome::already_current);
     const auto list = directory.load();
@@ -85,7 +78,7 @@ TEST_CASE("sqlite: a directory that is missing, not initialised or newer is an e
     CHECK(certauth::directory::load_user_list(missing.name()).error().message == missing.name() + ": no such file");
 
     const Location empty = sqlite_at(dir, "empty.db");
-    Directory created = open(empty, OpenMode::create);
+    Directory created = open_directory(empty, OpenMode::create);
     CHECK(created.load().error().message ==
           empty.name() +
               ": not a certauth user directory (no table certauth_schema); create one with: certauth "
@@ -93,7 +86,7 @@ TEST_CASE("sqlite: a directory that is missing, not initialised or newer is an e
               empty.name());
 
     const Location newer = sqlite_at(dir, "newer.db");
-    Directory directory = open(newer, OpenMode::create);
+    Directory directory = open_directory(newer, OpenMode::create);
     REQUIRE(directory.init());
     run_sql(newer, "UPDATE certauth_schema SET version = 2");
     const std::string message = newer.name() + ": schema version 2 is newer than this certauth knows (1); use a "
@@ -103,7 +96,7 @@ TEST_CASE("sqlite: a directory that is missing, not initialised or newer is an e
     CHECK(directory.add(json{{"cn", "x"}}).error().message == message);
 
     const Location foreign = sqlite_at(dir, "foreign.db");
-    Directory other = open(foreign, OpenMode::create);
+    Directory other = open_directory(foreign, OpenMode::create);
     run_sql(foreign, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
     CHECK(other.init().error().message ==
           foreign.name() + ": a table \"users\" exists without certauth_schema: not a certauth directory; use a "

@@ -5,7 +5,6 @@
 #include <certauth/directory/directory.hpp>
 
 #include "directory/directory_support.hpp"
-#include "policy/fake_facts.hpp"
 #include "support/files.hpp"
 #include "support/process.hpp"
 
@@ -21,7 +20,8 @@ using certauth::directory::Location;
 using certauth::directory::OpenMode;
 using certauth::directory::Watcher;
 using certauth::policy::UserList;
-using certauth::test::fake_facts;
+using certauth::test::knows;
+using certauth::test::open_directory;
 using certauth::test::run_sql;
 using certauth::test::TempDir;
 using certauth::test::WatchRecorder;
@@ -31,18 +31,9 @@ namespace {
 
 // An initialised SQLite directory at `path` holding fixtures/users.json.
 void make_directory(const fs::path& path) {
-    auto directory = Directory::open(Location{Kind::sqlite, path.string()}, OpenMode::create);
-    REQUIRE(directory);
-    REQUIRE(directory->init());
-    REQUIRE(directory->replace(json::parse(certauth::test::read_text(certauth::test::fixture("users.json")))));
-}
-
-// Whether `list` has an entry for CN=cn (the fake certificate's fingerprint,
-// which is dave's, left out).
-bool knows(const UserList& list, const std::string& cn) {
-    auto facts = fake_facts(cn);
-    facts.fingerprint256.clear();
-    return list.find(facts) != nullptr;
+    Directory directory = open_directory(Location{Kind::sqlite, path.string()}, OpenMode::create);
+    REQUIRE(directory.init());
+    REQUIRE(directory.replace(certauth::test::fixture_users()));
 }
 
 std::unique_ptr<Watcher> start(const Location& location, WatchRecorder& recorder) {
@@ -65,16 +56,15 @@ TEST_CASE("sqlite watcher: a commit by another connection becomes a new snapshot
     CHECK(watcher->snapshot()->users().size() == 7);
     CHECK_FALSE(knows(*watcher->snapshot(), "ann"));
 
-    auto writer = Directory::open(location);
-    REQUIRE(writer);
-    REQUIRE(writer->add(json{{"cn", "ann"}}));
+    Directory writer = open_directory(location);
+    REQUIRE(writer.add(json{{"cn", "ann"}}));
     INFO(recorder.events_text());
     REQUIRE(recorder.wait_for_snapshot([](const UserList& list) { return knows(list, "ann"); }));
     CHECK(knows(*watcher->snapshot(), "ann"));
     CHECK(watcher->status().generation == 2);
     CHECK(recorder.wait_for_event("changed: 8 users, 2 routes (generation 2)"));
 
-    REQUIRE(writer->remove([] {
+    REQUIRE(writer.remove([] {
         certauth::policy::MatchTexts texts;
         texts[0] = "joe";
         return texts;
