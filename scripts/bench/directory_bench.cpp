@@ -7,7 +7,8 @@
 //   bytes_per_entry_beyond_strings, peak_rss_bytes;
 // then, against a list of 10 entries of the same shape: the cost of
 // UserList::find() (ns per call, certificates picked at random among the
-// entries) and of policy::evaluate() on fixtures/joe.crt (verify + find).
+// entries) and of policy::evaluate() on fixtures/joe.crt (verify + find),
+// each the median of 9 runs interleaved with the other list's.
 //
 // Usage: directory_bench DIRECTORY FIXTURES_DIR
 #include <certauth/directory/directory.hpp>
@@ -16,6 +17,7 @@
 #include <certauth/x509/certificate.hpp>
 #include <certauth/x509/trust_store.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -92,16 +94,21 @@ std::string user_name(std::size_t i) {
     return name;
 }
 
-// ns per find() over `rounds` certificates picked at random among `users` entries.
-double find_ns(const policy::UserList& list, std::size_t users, std::size_t rounds) {
+// Certificates CN=user0000001 ... picked at random among `users` entries.
+std::vector<x509::CertFacts> certificates(std::size_t users) {
     std::mt19937_64 random(42);
-    std::vector<x509::CertFacts> certificates;
+    std::vector<x509::CertFacts> out;
     for (std::size_t i = 0; i < 4096; ++i)
-        certificates.push_back(certificate(user_name(std::uniform_int_distribution<std::size_t>(1, users)(random))));
+        out.push_back(certificate(user_name(std::uniform_int_distribution<std::size_t>(1, users)(random))));
+    return out;
+}
+
+// ns per find() over `rounds` of `picked`.
+double find_ns(const policy::UserList& list, const std::vector<x509::CertFacts>& picked, std::size_t rounds) {
     std::size_t found = 0;
     const Steady::time_point start = Steady::now();
     for (std::size_t i = 0; i < rounds; ++i)
-        found += list.find(certificates[i % certificates.size()]) != nullptr ? 1 : 0;
+        found += list.find(picked[i % picked.size()]) != nullptr ? 1 : 0;
     const double ns = std::chrono::duration<double, std::nano>(Steady::now() - start).count() / rounds;
     if (found != rounds) std::fprintf(stderr, "directory_bench: only %zu of %zu found\n", found, rounds);
     return ns;
@@ -117,6 +124,21 @@ double evaluate_ns(const policy::UserList& list, const x509::Chain& chain, const
     const double ns = std::chrono::duration<double, std::nano>(Steady::now() - start).count() / rounds;
     if (allowed != rounds) std::fprintf(stderr, "directory_bench: joe denied\n");
     return ns;
+}
+
+// The medians of `measure(a)` and `measure(b)` over 9 interleaved runs, so
+// that the load of a shared machine falls on both alike.
+template <class Measure>
+std::pair<double, double> interleaved(const Measure& measure) {
+    std::vector<double> a;
+    std::vector<double> b;
+    for (int run = 0; run < 9; ++run) {
+        a.push_back(measure(true));
+        b.push_back(measure(false));
+    }
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    return {a[a.size() / 2], b[b.size() / 2]};
 }
 
 // Ten entries shaped as the generated ones (scripts/bench/directory.sh), and joe.
@@ -158,9 +180,10 @@ int main(int argc, char** argv) {
                 status_bytes("VmHWM"));
 
     const policy::UserList ten = ten_users();
-    const std::size_t rounds = 2'000'000;
-    const double ten_ns = find_ns(ten, 10, rounds);
-    const double many_ns = find_ns(*list, users - 1, rounds); // the generated users, joe aside
+    const std::vector<x509::CertFacts> few = certificates(10);
+    const std::vector<x509::CertFacts> many = certificates(users - 1); // the generated users, joe aside
+    const auto [ten_ns, many_ns] =
+        interleaved([&](bool small) { return small ? find_ns(ten, few, 300'000) : find_ns(*list, many, 300'000); });
     std::printf("find_ns_10 %.0f\nfind_ns_all %.0f\nfind_ratio %.2f\n", ten_ns, many_ns, many_ns / ten_ns);
 
     Result<std::string> pem = x509::read_file(fixtures + "/joe.crt");
@@ -173,8 +196,8 @@ int main(int argc, char** argv) {
     }
     Result<x509::Chain> chain = x509::parse_chain(*pem, "joe.crt");
     if (!chain) return 2;
-    const double ten_decision = evaluate_ns(ten, *chain, *store, 20'000);
-    const double many_decision = evaluate_ns(*list, *chain, *store, 20'000);
+    const auto [ten_decision, many_decision] =
+        interleaved([&](bool small) { return evaluate_ns(small ? ten : *list, *chain, *store, 2'000); });
     std::printf("decision_ns_10 %.0f\ndecision_ns_all %.0f\ndecision_ratio %.2f\n", ten_decision, many_decision,
                 many_decision / ten_decision);
     return 0;

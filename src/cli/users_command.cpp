@@ -1,4 +1,4 @@
-// `certauth users init|import|export|add|remove|list|lint`: manages a user
+// `certauth users init|import|export|add|remove|list|lint|watch`: manages a user
 // directory (docs/directory.md). Options in, src/directory calls, results on
 // stdout, exit code out.
 #include "cli/commands.hpp"
@@ -413,7 +413,7 @@ int run_watch(const UsersOptions& options) {
 
 constexpr const char* k_footer = R"(DIRECTORY: sqlite:PATH or postgresql://USER@HOST/DB (a libpq URI; the password
 from the URI, PGPASSFILE or ~/.pgpass). list, export and lint also read a
-users.json file; init, import, add and remove need a database.
+users.json file; init, import, add, remove and watch need a database.
 
 Examples:
   certauth users init sqlite:/var/lib/certauth/users.db
@@ -423,7 +423,7 @@ Examples:
   certauth users export sqlite:users.db users.json
   certauth users lint users.json
   certauth users watch postgresql://certauth@db/certauth     # a line per change and per state change
-  certauth serve --users sqlite:/var/lib/certauth/users.db ...   # follows changes
+  certauth serve --users sqlite:/var/lib/certauth/users.db ...   # read at start-up and at SIGHUP
 )";
 
 } // namespace
