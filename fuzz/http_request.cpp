@@ -88,11 +88,20 @@ const Fixture& fixture() {
     return f;
 }
 
-const net::detail::Limits k_limits{}; // the server's defaults (ServerOptions)
+const net::detail::Limits k_default_limits{}; // the server's defaults (ServerOptions)
+// The largest limits serve allows (--max-header-size, --max-body-size up to
+// 1 MiB here): a header field may then exceed what Beast stores (64 KiB).
+const net::detail::Limits k_large_limits = [] {
+    net::detail::Limits limits;
+    limits.max_header_size = 1024 * 1024;
+    limits.max_body_size = 1024 * 1024;
+    return limits;
+}();
 constexpr std::string_view k_date = "Sun, 06 Nov 1994 08:49:37 GMT";
 
 // One connection's requests, as the session handles them.
-void connection_run(std::string_view bytes, std::size_t read_size, const net::ConnectionDecision* tls) {
+void connection_run(std::string_view bytes, std::size_t read_size, const net::ConnectionDecision* tls,
+                    const net::detail::Limits& limits) {
     boost::asio::io_context ioc;
     beast::test::stream stream(ioc);
     stream.append(beast::string_view(bytes.data(), bytes.size()));
@@ -100,7 +109,7 @@ void connection_run(std::string_view bytes, std::size_t read_size, const net::Co
     stream.close_remote(); // end of stream once the bytes are read
 
     const policy::UserList& users = fixture().users;
-    beast::flat_buffer buffer(net::detail::read_buffer_limit(k_limits));
+    beast::flat_buffer buffer(net::detail::read_buffer_limit(limits));
     std::optional<net::detail::RequestParser> parser;
     std::string out;
     for (int requests = 0;; ++requests) {
@@ -112,13 +121,13 @@ void connection_run(std::string_view bytes, std::size_t read_size, const net::Co
             if (ec) return; // the client closed
         }
         parser.emplace();
-        net::detail::configure_parser(*parser, k_limits);
+        net::detail::configure_parser(*parser, limits);
         beast::error_code ec;
-        net::detail::read_request(stream, buffer, *parser, k_limits, ec);
+        net::detail::read_request(stream, buffer, *parser, limits, ec);
 
         out.clear();
         if (ec) {
-            const std::optional<net::Response> error = net::detail::read_error_response(ec, *parser, k_limits);
+            const std::optional<net::Response> error = net::detail::read_error_response(ec, *parser, limits);
             if (!error) return; // dropped
             if (error->keep_alive) fail("an error answer keeps the connection");
             net::serialize(*error, 11, k_date, out);
@@ -143,8 +152,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-    connection_run(bytes, static_cast<std::size_t>(-1), &fixture().joe);
-    connection_run(bytes, 13, &fixture().none);
-    connection_run(bytes, 64, nullptr);
+    connection_run(bytes, static_cast<std::size_t>(-1), &fixture().joe, k_default_limits);
+    connection_run(bytes, 13, &fixture().none, k_default_limits);
+    connection_run(bytes, 64, nullptr, k_default_limits);
+    connection_run(bytes, 4096, &fixture().joe, k_large_limits);
     return 0;
 }

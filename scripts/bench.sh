@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks certauth serve against nginx (ssl_verify_client + a CN map; as
 # shipped and tuned) and the Node.js passport-client-cert example server, on
-# 127.0.0.1 with the committed fixtures, and writes docs/benchmarks.md and
-# docs/benchmarks-concurrency.png. See issue 5 and docs/benchmarks.md.
+# 127.0.0.1 with the committed fixtures, and writes its report to
+# bench-results/benchmarks.md and bench-results/benchmarks-concurrency.png.
+# docs/performance.md says what the figures and ratios mean.
 #
-#   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-docs]
+#   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-report]
 #                    [--profile] [-- MEASURE_OPTIONS...]
 #
 #   --quick       one round with small loads (checks the harness; ~1 min);
-#                 results go to the scratch folder, docs/ is left alone
+#                 results go to the scratch folder, bench-results/ is left alone
 #   --no-install  do not apt-get / npm install (everything must be present)
 #   --no-build    use build-bench/certauth as it is
-#   --no-docs     print the table only; do not touch docs/
+#   --no-report   print the table only; do not write bench-results/
 #   --profile     also record a perf profile of certauth and nginx under
 #                 the full-handshake load (perf report text in the output)
 #   after --       passed to scripts/bench/measure.py (e.g. --servers
@@ -27,14 +28,14 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-quick=0 install=1 build=1 docs=1 profile=0
+quick=0 install=1 build=1 report=1 profile=0
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
         --no-install) install=0 ;;
         --no-build) build=0 ;;
-        --no-docs) docs=0 ;;
+        --no-report) report=0 ;;
         --profile) profile=1 ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -147,8 +148,8 @@ fi
 if [ "$quick" = 1 ]; then
     args+=(--runs 1 --keepalive 2000 --handshakes 200 --sweep-requests 1000 --idle 500
         --markdown "$work/benchmarks.md" --chart "$work/benchmarks-concurrency.png")
-elif [ "$docs" = 1 ]; then
-    args+=(--markdown "$root/docs/benchmarks.md" --chart "$root/docs/benchmarks-concurrency.png")
+elif [ "$report" = 1 ]; then
+    args+=(--markdown "$root/bench-results/benchmarks.md" --chart "$root/bench-results/benchmarks-concurrency.png")
 fi
 [ "$profile" = 1 ] && args+=(--profile "$work/profile")
 invocation="scripts/bench.sh"
@@ -157,7 +158,7 @@ invocation="scripts/bench.sh"
 [ "${#extra[@]}" -gt 0 ] && invocation+=" -- ${extra[*]}"
 args+=(--commands "$invocation")
 
-mkdir -p "$root/docs"
+mkdir -p "$root/bench-results"
 python3 "$root/scripts/bench/measure.py" "${args[@]}" "${extra[@]}" &
 measure_pid=$!
 rc=0

@@ -13,6 +13,11 @@ packages=(
   curl wget openssl ca-certificates procps python3 libxml2-utils
   # sanitizers, fuzzing and static analysis (clang 14)
   clang-14 libclang-rt-14-dev clang-tidy-14 clang-format-14
+  # packaging: the commit in --version, the .deb (cpack, dpkg-shlibdeps) and its
+  # install test in a Debian root booted with systemd-nspawn, the man page, the
+  # bash completion, the systemd unit (systemd-analyze), the alert rules (promtool)
+  git dpkg-dev debootstrap debian-archive-keyring systemd-container groff-base man-db bash-completion
+  systemd prometheus
 )
 
 missing=()

@@ -35,7 +35,7 @@ cmake --build build-asan -j "$jobs"
 step "tests under ASan+UBSan"
 (cd build-asan &&
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j "$jobs")
+    ctest --output-on-failure -j "$jobs" --label-exclude slow)
 
 step "ThreadSanitizer: serve, hostile clients, reload under load, faults"
 bash scripts/tsan.sh

@@ -175,6 +175,10 @@ Error positioned(std::string_view origin, std::string_view text, std::size_t byt
 } // namespace
 
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin, DuplicateKeys duplicates) {
+    // nlohmann takes a NUL byte for the end of the input, so a document
+    // followed by "\0garbage" would pass; no JSON text holds a raw NUL.
+    if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos)
+        return positioned(origin, text, nul + 1, "a NUL byte, which JSON text never holds");
     if (const std::size_t deep = too_deep(text); deep != std::string_view::npos)
         return positioned(origin, text, deep + 1,
                           "arrays and objects nested deeper than " + std::to_string(k_max_json_depth) + " levels");

@@ -35,17 +35,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Compact, one entry per line: a users.json is read up to 64 MiB.
 echo "directory.sh: generating $users users" >&2
 python3 - "$users" "$work/users.json" <<'PY'
 import json, sys
 n, path = int(sys.argv[1]), sys.argv[2]
 with open(path, "w") as out:
-    out.write('{\n  "users": [\n')
+    out.write('{"users":[\n')
     for i in range(1, n + 1):
         entry = {"cn": "user%07d" % i, "name": "User %d" % i, "roles": ["reader"]}
-        out.write("    " + json.dumps(entry) + ",\n")
-    out.write('    {"cn": "joe", "roles": ["admin"]}\n  ],\n')
-    out.write('  "routes": [{"path": "/admin", "roles": ["admin"]}]\n}\n')
+        out.write(json.dumps(entry, separators=(",", ":")) + ",\n")
+    out.write('{"cn":"joe","roles":["admin"]}],\n"routes":[{"path":"/admin","roles":["admin"]}]}\n')
 PY
 
 seconds() { python3 -c 'import sys,time; print("%.1f" % (time.time() - float(sys.argv[1])))' "$1"; }

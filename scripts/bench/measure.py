@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The measurement harness of scripts/bench.sh (issue 5).
+"""The measurement harness of scripts/bench.sh (docs/performance.md).
 
 Starts certauth serve, nginx (default and tuned) and the Node.js
 passport-client-cert server on 127.0.0.1, runs the same loads against each,
@@ -990,7 +990,7 @@ class Report:
         return rows
 
     def ratio_rows(self):
-        """(what, value, target, met) for the targets of issue 5 §2."""
+        """(what, value, target, met) for the aims in docs/performance.md."""
         out = []
         if "certauth" not in self.names:
             return out
@@ -1055,7 +1055,7 @@ class Report:
         rr = self.ratio_rows()
         if rr:
             lines.append("")
-            lines.append("ratios (targets of issue 5 §2):")
+            lines.append("ratios (aims of docs/performance.md):")
             for what, value, target, met, rounds in rr:
                 mark = "" if met is None else ("  ok" if met else "  MISSED")
                 lines.append(f"  {what:<72} {fmt(value, 2):>6}  {spread_text(rounds):<11}  {target}{mark}")
@@ -1171,7 +1171,7 @@ class Report:
                     f"verify/s, {median([x['x25519'] for x in s]):.0f} X25519 op/s).", ""]
         rr = self.ratio_rows()
         if rr:
-            out += ["## Ratios and targets", "", "Targets from issue 5 §2; lower is better unless noted. "
+            out += ["## Ratios and targets", "", "Targets (the aims of docs/performance.md); lower is better unless noted. "
                     "For a missed ≤ target, \"gap\" is how much certauth's figure has to come down.", "",
                     "\"Rounds\" is the lowest and highest ratio of single rounds (certauth's run and the "
                     "peer's, seconds apart): how far the machine's noise moves the figure.", "",

@@ -4,6 +4,7 @@
 #include "cli/config_file.hpp"
 #include "cli/output.hpp"
 #include "cli/root_app.hpp"
+#include "cli/version.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -19,7 +20,8 @@ RootApp make_root_app() {
     root.app =
         std::make_unique<CLI::App>("certauth - TLS client-certificate authentication and authorisation", "certauth");
     CLI::App& app = *root.app;
-    app.set_version_flag("--version", "certauth 0.1.0");
+    app.set_version_flag("--version", version_text,
+                         "Print the version, git commit, build type and OpenSSL versions and exit");
     app.require_subcommand(1);
     app.fallthrough();
     app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
@@ -27,7 +29,14 @@ RootApp make_root_app() {
         if (failed) text += "Run with --help for more information.\n";
         return text;
     });
-    app.footer("Run 'certauth <command> --help' for a command's options and examples.");
+    app.footer(R"(Run 'certauth COMMAND --help' for a command's options and examples.
+
+Examples:
+  cd fixtures && certauth serve     # the demo server (./certauth.toml): https://localhost:3443
+  certauth check --ca ca.crt --users users.json joe.crt bob.crt
+  certauth probe https://localhost:3443/ --cacert ca.crt --cert joe.pem
+
+Read next: README.md, then docs/README.md (one page per command))");
 
     use_config_file(app);
 
@@ -44,6 +53,11 @@ int run(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+    } catch (const CLI::FileError&) {
+        // Thrown for a configuration file that is there but cannot be read
+        // (a missing default is skipped): say why.
+        print_error(unreadable_config_message(app));
+        return 2;
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }

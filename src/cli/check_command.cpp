@@ -1,6 +1,7 @@
 // certauth check FILE...: the decision serve would make, offline, for
-// certificate files (DESIGN.md §3). Options in, policy::evaluate per file,
-// one line of output per file, exit code out.
+// certificate files (docs/check.md). Options in, policy::evaluate per file
+// (or, with --each, per certificate of a file), one line of output per
+// decision, exit code out.
 #include "cli/check_time.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
@@ -34,6 +35,7 @@ struct CheckOptions {
     std::vector<std::string> files;
     TrustOptions trust;
     std::string at;
+    bool each = false; // every certificate of a file on its own, not the file as one chain
     bool json = false;
     bool quiet = false;
     bool verbose = false;
@@ -69,6 +71,8 @@ Outcome outcome_of(const policy::Decision& decision) {
 // NOLINTNEXTLINE(bugprone-exception-escape)
 struct FileResult {
     std::string file;
+    std::size_t index = 0; // the checked certificate's place in the file, from 1; 0 for a file in error
+    bool each = false;     // one of the certificates of a file checked on its own (--each)
     Outcome outcome = Outcome::error;
     std::optional<Reason> reason; // denied: the decision's; error: malformed when no certificate could be parsed
     policy::Decision decision;
@@ -76,29 +80,66 @@ struct FileResult {
     std::string message; // error: what went wrong, naming the file
 };
 
-FileResult check_file(const std::string& file, const x509::TrustStore* store, const policy::UserList* users,
-                      Clock::time_point at) {
-    FileResult result;
-    result.file = file;
+// The file's certificates after the first, used as untrusted intermediates
+// when the file is checked as one chain.
+std::size_t intermediates(const FileResult& r) { return r.chain.empty() ? 0 : r.chain.size() - 1; }
+
+// Whether each certificate of the chain is issued by the next one, as in a
+// chain file (leaf, then its intermediates); a CA bundle or a file of
+// several leaves is not.
+bool linked(const x509::Chain& chain) {
+    for (std::size_t i = 0; i + 1 < chain.size(); ++i)
+        if (chain[i].facts().issuer.to_string() != chain[i + 1].facts().subject.to_string()) return false;
+    return true;
+}
+
+// Reads and parses `file`: its chain, or a result in error (unreadable or
+// malformed) that stands for the whole file.
+Result<x509::Chain> read_chain(const std::string& file, FileResult& failed) {
+    failed.file = file;
     Result<std::string> bytes = x509::read_file(file);
     if (!bytes) {
-        result.message = bytes.error().message;
-        return result;
+        failed.message = bytes.error().message;
+        return bytes.error();
     }
     const std::string origin = file == "-" ? std::string("standard input") : file;
     Result<x509::Chain> chain = bytes->empty()
                                     ? Result<x509::Chain>(Error{origin + ": empty file, no certificate found"})
                                     : x509::parse_chain(*bytes, origin);
     if (!chain) {
-        result.reason = Reason::malformed;
-        result.message = chain.error().message;
-        return result;
+        failed.reason = Reason::malformed;
+        failed.message = chain.error().message;
     }
-    result.chain = std::move(*chain);
+    return chain;
+}
+
+FileResult check_chain(const std::string& file, std::size_t index, x509::Chain chain, const x509::TrustStore* store,
+                       const policy::UserList* users, Clock::time_point at) {
+    FileResult result;
+    result.file = file;
+    result.index = index;
+    result.chain = std::move(chain);
     result.decision = policy::evaluate(result.chain, store, users, at);
     result.outcome = outcome_of(result.decision);
     if (result.outcome == Outcome::denied) result.reason = result.decision.reason;
     return result;
+}
+
+// One result for the file (its certificates one chain, leaf first), or with
+// `each` one per certificate, each a chain of its own.
+std::vector<FileResult> check_file(const std::string& file, bool each, const x509::TrustStore* store,
+                                   const policy::UserList* users, Clock::time_point at) {
+    FileResult failed;
+    Result<x509::Chain> chain = read_chain(file, failed);
+    if (!chain) return {std::move(failed)};
+    if (!each) return {check_chain(file, 1, std::move(*chain), store, users, at)};
+    std::vector<FileResult> results;
+    results.reserve(chain->size());
+    for (std::size_t i = 0; i < chain->size(); ++i) {
+        results.push_back(check_chain(file, i + 1, x509::Chain{(*chain)[i]}, store, users, at));
+        results.back().each = true;
+    }
+    return results;
 }
 
 std::string dump(const nlohmann::ordered_json& value) {
@@ -108,12 +149,15 @@ std::string dump(const nlohmann::ordered_json& value) {
 std::string json_line(const FileResult& r, const std::optional<std::string>& config) {
     nlohmann::ordered_json line;
     line["file"] = r.file;
+    line["index"] = r.index == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.index);
     line["outcome"] = to_string(r.outcome);
     line["reason"] = r.reason ? nlohmann::ordered_json(to_string(*r.reason)) : nlohmann::ordered_json(nullptr);
     line["user"] = r.outcome == Outcome::authorised && r.decision.user ? nlohmann::ordered_json(*r.decision.user)
                                                                        : nlohmann::ordered_json(nullptr);
     line["certificate"] = nullptr;
     if (!r.chain.empty()) line["certificate"] = r.chain.front().node_object();
+    line["intermediates"] =
+        r.outcome == Outcome::error ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(intermediates(r));
     const std::string& detail = r.outcome == Outcome::error ? r.message : r.decision.detail;
     line["detail"] = detail.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(detail);
     line["config"] = config ? nlohmann::ordered_json(*config) : nlohmann::ordered_json(nullptr);
@@ -149,6 +193,7 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
     std::string line = ok ? style.good("✔") : style.bad("✘");
     line += ' ';
     line += printable(r.file);
+    if (r.each) line += " #" + std::to_string(r.index);
     line += "  ";
     if (r.outcome == Outcome::error) {
         line += style.bad("error: " + printable(without_origin(r.message, r.file)));
@@ -170,6 +215,12 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
     line += printable(issuer.empty() ? facts.issuer.to_string() : "CN=" + issuer);
     line += facts.not_after < at ? "  expired " : "  expires ";
     line += x509::date_text(facts.not_after);
+    if (const std::size_t more = intermediates(r); more > 0) {
+        line += more == 1 ? "  (+1 more certificate in the file, used as an intermediate"
+                          : "  (+" + std::to_string(more) + " more certificates in the file, used as intermediates";
+        if (!linked(r.chain)) line += "; --each checks each on its own";
+        line += ")";
+    }
     if (r.outcome == Outcome::denied && !r.decision.detail.empty()) line += " — " + printable(r.decision.detail);
     line += '\n';
 
@@ -190,20 +241,21 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
     return line;
 }
 
-constexpr const char* k_footer = R"(Outcomes: authorised (verified and in the user list), authenticated (verified,
+constexpr const char* k_footer = R"(A file is one chain, leaf first: its other certificates are used as untrusted
+intermediates (the output says how many); --each checks every certificate of a
+file on its own instead (a CA bundle, several leaves in one file).
+Outcomes: authorised (verified and in the user list), authenticated (verified,
 no --users), inspected (no --ca: fields only), denied: REASON, error.
-Exit status: 0 none denied or in error, 1 some denied, 2 usage error, bad --ca/--crl/--users, or a file in error.
-Options also come from the configuration file (--config FILE, default ./certauth.toml when present):
-top-level keys ca, crl, crl-required, users; the command line wins.
+Exit status: 0 none denied or in error, 1 some denied, 2 usage error, bad --ca/--crl/--users/--at, or a file
+in error. Options also come from the configuration file (--config FILE, default ./certauth.toml when
+present): top-level keys ca, crl, crl-required, security-level, users; the command line wins.
 
 Examples:
-  certauth check --ca ca.crt --users users.json joe.crt bob.crt
-  certauth check joe.crt                      # inside a folder with certauth.toml: as serve decides
-  certauth check --ca ca.crt --crl ca.crl --at 2030-01-01 joe.crt
-  certauth check --ca ca.crt --json chain.pem | jq .certificate.subject
-  certauth check --ca ca.crt - < joe.pem       # other PEM blocks (the key) are skipped
-  certauth check --ca ca.crt --quiet joe.crt && echo trusted
-)";
+  cd fixtures && certauth check joe.crt bob.crt carol-chain.pem   # with ./certauth.toml, as serve decides
+  certauth check --ca ca.crt --crl ca.crl --users users.json --at 2030-01-01 joe.crt
+  certauth check --each /etc/ssl/certs/ca-certificates.crt    # each certificate of a bundle: names, expiry
+
+Read next: docs/check.md)";
 
 int run_check(const CheckOptions& options, const CLI::App& root) {
     const Clock::time_point now = Clock::now(); // the one clock read: below cli, time is passed in
@@ -213,7 +265,7 @@ int run_check(const CheckOptions& options, const CLI::App& root) {
         if (!parsed) {
             print_error("--at: cannot read \"" + options.at +
                         "\" as a time; use ISO 8601, e.g. 2025-01-01, 2025-01-01T12:00:00Z or "
-                        "2025-01-01T12:00:00+02:00");
+                        "2025-01-01T12:00:00+02:00, @EPOCH-SECONDS or now");
             return 2;
         }
         at = *parsed;
@@ -246,18 +298,22 @@ int run_check(const CheckOptions& options, const CLI::App& root) {
     if (trust && !options.quiet)
         for (const std::string& stale : trust->stale_crls(at))
             print_warning(stale);
+    if (list && !options.quiet)
+        for (const std::string& warning : list->warnings())
+            print_warning(warning);
 
     const Style style{!options.json && use_colour(STDOUT_FILENO)};
     bool any_denied = false;
     bool any_error = false;
     std::string out;
     for (const std::string& file : options.files) {
-        const FileResult result = check_file(file, trust, list, at);
-        any_denied = any_denied || result.outcome == Outcome::denied;
-        any_error = any_error || result.outcome == Outcome::error;
-        if (options.quiet) continue;
-        out = options.json ? json_line(result, config) + '\n' : human_line(result, at, style, options.verbose);
-        std::fwrite(out.data(), 1, out.size(), stdout);
+        for (const FileResult& result : check_file(file, options.each, trust, list, at)) {
+            any_denied = any_denied || result.outcome == Outcome::denied;
+            any_error = any_error || result.outcome == Outcome::error;
+            if (options.quiet) continue;
+            out = options.json ? json_line(result, config) + '\n' : human_line(result, at, style, options.verbose);
+            std::fwrite(out.data(), 1, out.size(), stdout);
+        }
     }
     // A verdict that did not reach its reader (disk full, closed pipe) is not a success.
     if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
@@ -280,10 +336,13 @@ Command add_check_command(CLI::App& root) {
         ->required();
     add_trust_options(*cmd, options->trust);
     cmd->add_option("--at", options->at,
-                    "decide at this time instead of now: ISO 8601 (2025-01-01, 2025-01-01T12:00:00Z, "
-                    "2025-01-01T12:00:00+02:00; no zone means UTC) or @EPOCH-SECONDS")
+                    "decide at this time (default: now): ISO 8601 (2025-01-01, 2025-01-01T12:00:00Z, "
+                    "2025-01-01T12:00:00+02:00; no zone means UTC), @EPOCH-SECONDS or now")
         ->type_name("TIME");
-    CLI::Option* json = cmd->add_flag("--json", options->json, "one JSON object per file and line");
+    cmd->add_flag("--each", options->each,
+                  "check every certificate of a file on its own, one line each (default: the file is one chain, "
+                  "leaf first)");
+    CLI::Option* json = cmd->add_flag("--json", options->json, "one JSON object per line");
     CLI::Option* quiet = cmd->add_flag("-q,--quiet", options->quiet, "no output: the exit status only");
     CLI::Option* verbose =
         cmd->add_flag("-v,--verbose", options->verbose,

@@ -1,6 +1,7 @@
 #include "cli/config_file.hpp"
 
 #include <certauth/directory/location.hpp>
+#include <certauth/x509/certificate.hpp>
 
 #include <algorithm>
 #include <array>
@@ -26,7 +27,7 @@ constexpr std::array<std::string_view, 7> k_path_keys{"ca", "crl", "users", "cer
 
 // Top-level keys shared by the subcommands that decide (serve, check); a
 // subcommand without them (probe) ignores them.
-constexpr std::array<std::string_view, 4> k_shared_keys{"ca", "crl", "crl-required", "users"};
+constexpr std::array<std::string_view, 5> k_shared_keys{"ca", "crl", "crl-required", "security-level", "users"};
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& keys, std::string_view key) {
@@ -184,7 +185,8 @@ class ResolvingConfig : public CLI::ConfigTOML {
                        "]; sections are [serve], [check] and [probe]";
             return text + ": not an option of certauth " + section + " (keys are named as its long options)";
         }
-        return text + ": the top-level keys are ca, crl, crl-required and users; a subcommand's own keys go in "
+        return text + ": the top-level keys are ca, crl, crl-required, security-level and users; a subcommand's own "
+                      "keys go in "
                       "its section ([serve], [check], [probe]), named as its long options";
     }
 
@@ -206,10 +208,11 @@ bool present_but_unreadable(const fs::path& file) {
 } // namespace
 
 void use_config_file(CLI::App& root) {
-    CLI::Option* config = root.set_config("--config", k_default_config,
-                                          "TOML configuration file (default: ./certauth.toml when present); "
-                                          "top-level keys ca, crl, crl-required, users; [serve] for serve's own keys",
-                                          false);
+    CLI::Option* config =
+        root.set_config("--config", k_default_config,
+                        "TOML configuration file (default: ./certauth.toml when present); "
+                        "top-level keys ca, crl, crl-required, security-level, users; [serve] for serve's own keys",
+                        false);
     // CLI11 skips a default file it cannot read as silently as an absent one;
     // a certauth.toml that is there but unreadable must stop the command, not
     // leave it to run without the configuration the server uses.
@@ -224,6 +227,17 @@ std::optional<std::string> config_file_used(const CLI::App& root) {
     auto file = option->as<std::string>();
     if (file.empty()) return std::nullopt;
     return file;
+}
+
+std::string unreadable_config_message(const CLI::App& root) {
+    const CLI::Option* option = root.get_config_ptr();
+    const std::string file = option ? option->as<std::string>() : std::string(k_default_config);
+    Result<std::string> bytes = x509::read_file(file);
+    std::string message = bytes ? file + ": cannot be read as a configuration file" : bytes.error().message;
+    if (option == nullptr || option->count() == 0)
+        message += " (the configuration file read by default when present; --config FILE names another, "
+                   "--config /dev/null none)";
+    return message;
 }
 
 bool set_on_command_line(const CLI::App& root, const CLI::App& cmd, const std::string& option_name) {

@@ -1,5 +1,5 @@
 #pragma once
-// The configuration file shared by serve and check (DESIGN.md §3): TOML read
+// The configuration file shared by serve and check (docs/configuration.md): TOML read
 // through CLI11's config support. `--config FILE`, or certauth.toml in the
 // working directory when present. Top-level keys (ca, crl, crl-required,
 // users) apply to whichever subcommand runs; a [serve] / [check] / [probe]
@@ -21,6 +21,11 @@ void use_config_file(CLI::App& root);
 
 // The configuration file that was read, if any (after parsing).
 std::optional<std::string> config_file_used(const CLI::App& root);
+
+// Why the configuration file (--config FILE, else the default certauth.toml)
+// cannot be read: a directory, no such file, no permission. For CLI11's
+// FileError, which says "not readable (missing?)" of all of them.
+std::string unreadable_config_message(const CLI::App& root);
 
 // Whether `cmd`'s option (a long name, "--cacert") was given on the command
 // line, not taken from the configuration file (after parsing).

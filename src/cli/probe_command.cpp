@@ -56,18 +56,18 @@ struct ProbeOptions {
     bool resume = false;
 };
 
-constexpr const char* k_footer = R"(Examples:
-  certauth probe https://localhost:3443/ --cacert ca.crt --cert joe.crt --key joe.key
-  certauth probe https://localhost:3443/ --cacert ca.crt --expect 401 --expect-reason no_certificate
-  certauth probe https://10.0.0.5:3443/ --resolve localhost:3443:10.0.0.5 --cacert ca.crt -v
-  certauth probe --scenarios fixtures/scenarios.json --url https://localhost:3443 --report junit --output probe.xml
-  certauth probe https://localhost:3443/ --cacert ca.crt --cert joe.pem --load --requests 10000 --concurrency 16
-  certauth probe https://localhost:3443/ --cacert ca.crt --cert joe.pem --load --duration 5 --new-connections --resume
-
-Exit codes: 0 the expectation holds (every scenario passed; a load run without errors),
+constexpr const char* k_footer =
+    R"(Exit codes: 0 the expectation holds (every scenario passed; a load run without errors),
 1 it does not (a scenario failed; some load requests failed), 2 usage, connection or TLS error.
 Scenario files: {"defaults": {"url": ..., "cacert": ...}, "cases": [{"name", "cert", "key", "path",
-"method", "headers", "status", "reason", "user"}]}; paths relative to the file.)";
+"method", "headers", "status", "reason", "user"}]}; paths relative to the file.
+
+Examples:
+  certauth probe https://localhost:3443/ --cacert ca.crt --cert joe.pem --expect 200
+  certauth probe https://localhost:3443/ --resolve localhost:3443:10.0.0.5 --cacert ca.crt -v
+  certauth probe --scenarios scenarios.json --report junit --output probe.xml
+
+Read next: docs/probe.md)";
 
 bool given(const CLI::App& cmd, const std::string& name) { return cmd.count(name) > 0; }
 

@@ -11,8 +11,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace certauth::cli {
@@ -39,21 +41,37 @@ struct ServeOptions {
 
 std::chrono::milliseconds millis(double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000.0)); }
 
-constexpr const char* k_footer = R"(Examples:
-  cd fixtures && certauth serve        # the demo: certauth.toml here, https://127.0.0.1:3443
-  certauth serve --cert server.crt --key server.key --ca ca.crt --crl ca.crl --users users.json
-  certauth serve --config /etc/certauth/certauth.toml --listen '[::1]:8443' --log-format json
-  curl --cacert ca.crt --cert joe.crt --key joe.key https://localhost:3443/
-
-Configuration: --config FILE (default ./certauth.toml when present). Top-level
-keys ca, crl, crl-required, users; a [serve] section for serve's own keys
+constexpr const char* k_footer = R"(Configuration: --config FILE (default ./certauth.toml when present). Top-level
+keys ca, crl, crl-required, security-level, users; a [serve] section for serve's own keys
 (listen, cert, key, threads, ...). Relative paths are relative to the file; the
 command line wins.
 
 HTTP: GET/HEAD any path -> 200 with the user as JSON, 401/403 with
 {"error","reason","detail"}; /healthz -> 200 without a certificate.
-Signals: SIGHUP reloads the configuration atomically (a failed reload keeps the
-old one); SIGTERM/SIGINT stop accepting, finish requests in flight, exit 0.)";
+Signals: SIGHUP reloads the files: it reads the CAs, CRLs, user list, server
+certificate and key again and swaps them in whole (a reload that fails keeps the
+old ones and logs why). The command line and the configuration file are read
+once, at start-up: a change to them (another file, address or timeout) needs a
+restart. SIGTERM/SIGINT stop accepting, finish requests in flight, exit 0.
+
+Examples:
+  cd fixtures && certauth serve        # the demo: ./certauth.toml, https://localhost:3443
+  certauth serve --config /etc/certauth/certauth.toml --listen '[::1]:8443' --log-format json
+  certauth serve --cert server.crt --key server.key --ca ca.crt --crl ca.crl --users users.json
+
+Read next: docs/serve.md)";
+
+// What to say when serve lacks its certificate and key and no configuration
+// file was read: where the demo's configuration is, from the repository root.
+std::string without_configuration_hint() {
+    std::error_code ec;
+    const std::string demo = "fixtures/" + std::string(k_default_config);
+    if (std::filesystem::is_regular_file(demo, ec))
+        return "; no configuration file was read (there is no " + std::string(k_default_config) +
+               " here): for the demo, run 'certauth serve --config " + demo + "' or 'cd fixtures' first";
+    return "; no configuration file was read (there is no " + std::string(k_default_config) +
+           " here): give one with --config FILE";
+}
 
 } // namespace
 
@@ -110,7 +128,8 @@ Command add_serve_command(CLI::App& root) {
     return {cmd, [options, &root]() -> int {
                 if (options->cert.empty() || options->key.empty()) {
                     print_error("serve needs the server certificate and key: --cert FILE --key FILE "
-                                "(or cert = / key = in the [serve] section of the configuration file)");
+                                "(or cert = / key = in the [serve] section of the configuration file)" +
+                                (config_file_used(root) ? std::string() : without_configuration_hint()));
                     return 2;
                 }
                 net::ServerOptions server;

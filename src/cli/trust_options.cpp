@@ -17,6 +17,13 @@ void add_trust_options(CLI::App& command, TrustOptions& options) {
     command.add_flag("--crl-required", options.crl_required,
                      "every CA of a chain must have a current CRL loaded (else: untrusted)");
     command
+        .add_option("--security-level", options.security_level,
+                    "OpenSSL security level for client chains and the TLS handshake, 0-5: the least bits of "
+                    "security of every key and signature (1: 80, 2: 112 - RSA 2048, SHA-256 -, 3: 128, 4: 192, "
+                    "5: 256; 0: no check); weaker chains are untrusted")
+        ->check(CLI::Range(0, 5))
+        ->capture_default_str();
+    command
         .add_option("--users", options.users,
                     "the user list: who is authorised, and the routes' roles; a JSON file, sqlite:PATH or "
                     "postgresql://... (a user directory)")
@@ -41,6 +48,7 @@ Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& opt
     config.ca_files.assign(options.ca.begin(), options.ca.end());
     config.crl_files.assign(options.crl.begin(), options.crl.end());
     config.crl_mode = options.crl_required ? x509::CrlMode::required : x509::CrlMode::when_loaded;
+    config.security_level = options.security_level;
     Result<x509::TrustStore> store = x509::TrustStore::load(config);
     if (!store) return store.error();
     return std::optional<x509::TrustStore>{std::move(*store)};

@@ -424,7 +424,8 @@ Examples:
   certauth users lint users.json
   certauth users watch postgresql://certauth@db/certauth     # a line per change and per state change
   certauth serve --users sqlite:/var/lib/certauth/users.db ...   # read at start-up and at SIGHUP
-)";
+
+Read next: docs/directory.md)";
 
 } // namespace
 

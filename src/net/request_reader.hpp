@@ -16,12 +16,14 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -40,6 +42,38 @@ inline void configure_parser(RequestParser& parser, const Limits& limits) {
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_size));
     parser.body_limit(limits.max_body_size);
     parser.eager(true);
+}
+
+// What makes a request's body framing ambiguous, for a person; nullopt when
+// it is not. A body is framed by Content-Length or by Transfer-Encoding:
+// chunked, never both, and chunked is the only transfer coding a request
+// may carry here (RFC 9112 6.1 and 6.3: a Transfer-Encoding whose final
+// coding is not chunked cannot be framed; HTTP/1.0 has no Transfer-Encoding).
+// Beast reads "chunked, identity" or "xchunked" as "no body", and the body
+// would then be read as the next request: a request smuggled past the
+// decision. Such requests are answered 400 and the connection closed.
+inline std::optional<std::string> framing_problem(const RequestParser::value_type& request) {
+    namespace http = boost::beast::http;
+    std::string codings;
+    bool has_coding = false;
+    const auto [first, last] = request.equal_range(http::field::transfer_encoding);
+    for (auto field = first; field != last; ++field) {
+        if (has_coding) codings += ", ";
+        codings.append(field->value().data(), field->value().size());
+        has_coding = true;
+    }
+    if (!has_coding) return std::nullopt;
+    if (request.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+    if (request.find(http::field::content_length) != request.end()) return "both Transfer-Encoding and Content-Length";
+    std::size_t count = 0;
+    bool chunked = true;
+    for (const auto coding : http::token_list(codings)) {
+        ++count;
+        chunked = chunked && boost::beast::iequals(coding, "chunked");
+    }
+    if (count != 1 || !chunked)
+        return "Transfer-Encoding \"" + codings + "\": only \"chunked\" is accepted in a request";
+    return std::nullopt;
 }
 
 // Parses what is in `buffer` and consumes it, holding the request line and
@@ -67,14 +101,34 @@ inline bool parse_request(RequestParser& parser, boost::beast::flat_buffer& buff
         if (buffer.size() == 0) return false;
         const auto data = buffer.data();
         const std::size_t shown = std::min(data.size(), left);
-        const std::size_t used = parser.put(boost::asio::const_buffer(data.data(), shown), ec);
+        std::size_t used = 0;
+        try {
+            used = parser.put(boost::asio::const_buffer(data.data(), shown), ec);
+        } catch (const std::length_error&) {
+            // Beast stores a field of at most 64 KiB and throws beyond: with
+            // a header limit above that, such a field is over the limit too
+            // (431), and so is a trailer field of that size.
+            ec = http::error::header_limit;
+            return true;
+        }
         buffer.consume(used);
         if (in_header && !parser.is_header_done()) header_bytes += used;
+        if (in_header && parser.is_header_done() && framing_problem(parser.get())) {
+            ec = http::error::bad_transfer_encoding; // read_error_response says which problem
+            return true;
+        }
         if (ec == http::error::need_more) {
             ec = {};
             if (used > 0) continue; // complete fields consumed: the rest may parse now
             if (in_header && shown == left) {
                 ec = http::error::header_limit; // the whole budget shown, no end of header in it
+                return true;
+            }
+            // In the body, the parser consumes data as it comes and holds back
+            // only a chunk-size line or the trailer section until it is whole:
+            // those are bounded by the header limit as the header is.
+            if (!in_header && buffer.size() > limits.max_header_size) {
+                ec = http::error::header_limit;
                 return true;
             }
             return false;
@@ -129,9 +183,15 @@ inline std::optional<Response> read_error_response(const boost::beast::error_cod
     namespace http = boost::beast::http;
     if (!ec || ec.category() != http::make_error_code(http::error::bad_target).category()) return std::nullopt;
     if (ec == http::error::end_of_stream || ec == http::error::partial_message) return std::nullopt;
+    if (ec == http::error::header_limit && parser.is_header_done())
+        return respond_error(431, "the request's trailer fields (or a chunk-size line) exceed " +
+                                      std::to_string(limits.max_header_size) + " bytes");
     if (ec == http::error::header_limit || (ec == http::error::buffer_overflow && !parser.is_header_done()))
         return respond_error(431, "the request line and headers exceed " + std::to_string(limits.max_header_size) +
                                       " bytes");
+    if (ec == http::error::bad_transfer_encoding && parser.is_header_done())
+        if (const std::optional<std::string> problem = framing_problem(parser.get()))
+            return respond_error(400, "ambiguous request body framing: " + *problem);
     if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
         return respond_error(413, "the request body exceeds " + std::to_string(limits.max_body_size) + " bytes");
     return respond_error(400, "malformed HTTP request: " + ec.message());

@@ -4,6 +4,7 @@
 // calls run(), and the start-up, reload and stop lines on stderr.
 #include <certauth/net/server.hpp>
 
+#include "diagnostic.hpp"
 #include "server_context.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -30,18 +31,7 @@ using error_code = boost::system::error_code;
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>;
 
-// One diagnostic line on stderr in one write(2).
-void diagnostic(std::string_view text) {
-    std::string line = "certauth: ";
-    line += text;
-    line += '\n';
-    std::size_t done = 0;
-    while (done < line.size()) {
-        const ssize_t n = ::write(2, line.data() + done, line.size() - done);
-        if (n <= 0) return;
-        done += static_cast<std::size_t>(n);
-    }
-}
+using detail::diagnostic;
 
 struct ListenAddress {
     std::string host; // without brackets
@@ -90,42 +80,54 @@ class Listener : public std::enable_shared_from_this<Listener> {
     }
 
   private:
-    void do_accept() {
+    void do_accept() noexcept {
         if (!m_acceptor.is_open()) return;
-        auto handler = [self = shared_from_this()](error_code ec, detail::Socket socket) {
-            self->on_accept(ec, std::move(socket));
-        };
-        m_acceptor.async_accept(m_io, std::move(handler));
+        try {
+            auto handler = [self = shared_from_this()](error_code ec, detail::Socket socket) {
+                self->on_accept(ec, std::move(socket));
+            };
+            m_acceptor.async_accept(m_io, std::move(handler));
+        } catch (const std::exception& e) {
+            retry_later(std::string("accept: ") + e.what());
+        }
+    }
+
+    // Accepting resumes after a pause (out of file descriptors or memory)
+    // instead of spinning or stopping for good.
+    void retry_later(const std::string& why) noexcept {
+        if (!m_warned) diagnostic("warning: " + why + " (retrying)");
+        m_warned = true;
+        try {
+            m_retry.expires_after(std::chrono::milliseconds(100));
+            m_retry.async_wait([self = shared_from_this()](error_code e) {
+                if (!e) self->do_accept();
+            });
+        } catch (const std::exception& e) {
+            diagnostic(std::string("error: cannot accept connections any more: ") + e.what());
+        }
     }
 
     void on_accept(error_code ec, detail::Socket socket) {
         if (ec == asio::error::operation_aborted || !m_acceptor.is_open()) return;
         if (ec) {
-            if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-                ec == asio::error::no_memory) {
-                // Out of file descriptors: back off instead of spinning.
-                if (!m_warned) diagnostic("warning: accept: " + ec.message() + " (retrying)");
-                m_warned = true;
-                m_retry.expires_after(std::chrono::milliseconds(100));
-                m_retry.async_wait([self = shared_from_this()](error_code e) {
-                    if (!e) self->do_accept();
-                });
-                return;
-            }
+            if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory)
+                return retry_later("accept: " + ec.message());
             return do_accept(); // e.g. a connection aborted before accept: next
         }
         m_warned = false;
+        // Accepting goes on whatever happens to this connection (the wait
+        // is registered now and runs later, on this thread).
+        do_accept();
         const std::size_t before = m_context.connections.fetch_add(1, std::memory_order_acq_rel);
         if (before >= m_context.limits.max_connections || m_context.stopping.load(std::memory_order_acquire)) {
             m_context.connection_closed();
             error_code ignored;
             socket.close(ignored); // over --max-connections: refused at accept
-        } else {
-            error_code ignored;
-            socket.set_option(tcp::no_delay(true), ignored);
-            detail::start_session(std::move(socket), m_context, m_sessions);
+            return;
         }
-        do_accept();
+        error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        detail::start_session(std::move(socket), m_context, m_sessions);
     }
 
     asio::io_context& m_io;
@@ -186,7 +188,7 @@ std::string BoundAddress::url() const {
 struct Server::Impl {
     explicit Impl(ServerOptions opts, std::shared_ptr<const State> initial)
         : options(std::move(opts)), holder(std::move(initial)), log(options.log_format),
-          context(holder, limits_of(options), log), signals(control) {
+          context(holder, limits_of(options), log, options.fault_injection), signals(control) {
         threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
         for (std::size_t i = 0; i < threads; ++i)
             workers.push_back(std::make_unique<Worker>());
@@ -411,6 +413,10 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
 }
 
 const std::vector<BoundAddress>& Server::addresses() const noexcept { return m_impl->addresses; }
+
+std::size_t Server::open_connections() const noexcept {
+    return m_impl->context.connections.load(std::memory_order_acquire);
+}
 
 int Server::run() { return m_impl->run(); }
 

@@ -6,6 +6,7 @@
 #include "deadline_sweeper.hpp"
 
 #include <certauth/net/access_log.hpp>
+#include <certauth/net/server.hpp>
 #include <certauth/net/server_state.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 
 namespace certauth::net::detail {
@@ -29,12 +31,14 @@ struct Limits {
 };
 
 struct ServerContext {
-    ServerContext(StateHolder& holder, const Limits& limit, const AccessLog& log)
-        : states(holder), limits(limit), access_log(log) {}
+    ServerContext(StateHolder& holder, const Limits& limit, const AccessLog& log,
+                  std::function<void(ConnectionPhase)> faults = {})
+        : states(holder), limits(limit), access_log(log), fault_injection(std::move(faults)) {}
 
     StateHolder& states;
     const Limits limits;
     const AccessLog& access_log;
+    const std::function<void(ConnectionPhase)> fault_injection; // tests only (ServerOptions)
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopping{false};
 
@@ -57,7 +61,7 @@ using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asi
 // Starts serving an accepted connection (counted in `context.connections`
 // by the caller) on the calling worker thread, whose connections `sessions`
 // lists. The session frees itself when it ends.
-void start_session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions);
+void start_session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions) noexcept;
 
 // On the worker thread of `sessions`: a graceful stop of each (SIGTERM).
 void stop_sessions(DeadlineSweeper& sessions);

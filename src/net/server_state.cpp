@@ -61,6 +61,9 @@ Result<std::shared_ptr<const State>> build_state(StateInputs inputs, const TlsSe
     for (std::string& warning : state->trust.stale_crls(now))
         state->warnings.push_back(std::move(warning));
     if (!state->tls.warning().empty()) state->warnings.push_back(state->tls.warning());
+    if (state->users)
+        for (const std::string& warning : state->users->warnings())
+            state->warnings.push_back(warning);
     return std::shared_ptr<const State>(std::move(state));
 }
 

@@ -12,6 +12,7 @@
 // copied to the connection. What to answer comes from handler.cpp; the
 // connection's decision from server_state.cpp.
 #include "deadline_sweeper.hpp"
+#include "diagnostic.hpp"
 #include "request_reader.hpp"
 #include "server_context.hpp"
 #include "tls_socket.hpp"
@@ -22,6 +23,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <new>
 #include <optional>
@@ -96,13 +98,13 @@ class Session final : public Expirable {
   public:
     Session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions)
         : m_context(context), m_sessions(sessions), m_socket(std::move(socket)), m_threads(thread_buffers()) {
-        m_sessions.add(*this);
         // OpenSSL and the plain reads use the descriptor directly: it must
         // not block (Asio sets O_NONBLOCK only for its own operations).
         error_code ec;
         m_socket.non_blocking(true, ec);
         if (ec) drop();
         if (m_context.access_log.enabled()) m_peer = peer_of(m_socket);
+        m_sessions.add(*this); // last: nothing after it throws
     }
 
     ~Session() {
@@ -142,8 +144,65 @@ class Session final : public Expirable {
     // --- the driver ---------------------------------------------------------
 
     // Runs the current phase until it waits for the socket or the
-    // connection ends. Every path ends in wait() or end().
-    void run() {
+    // connection ends. Every path ends in wait() or end(), also when
+    // something throws: the exception ends this connection only.
+    void run() noexcept {
+        try {
+            step();
+        } catch (const std::exception& e) {
+            failed(e.what());
+        } catch (...) {
+            failed("unknown exception");
+        }
+    }
+
+    // An exception in this connection's processing (out of memory, a
+    // library's throw, a broken invariant): the connection ends here, and
+    // nothing of it stays behind - its slot, its memory, its bytes in the
+    // thread's buffers. A request not yet answered is answered 400 first
+    // (once: a second failure just ends it).
+    void failed(std::string_view what) noexcept {
+        try {
+            std::string text = "connection from " + peer_of(m_socket) + " ended by an error while ";
+            text += doing();
+            text += ": ";
+            text += what;
+            diagnostic(text);
+            if (m_phase == Phase::reading && !m_failed) {
+                m_failed = true;
+                m_stopping = true; // closed after the answer
+                m_response = respond_error(400, "the request could not be processed: " + std::string(what));
+                if (!m_tls_mode) m_response.reason = "-";
+                begin_write(11, Clock::now());
+                step();
+                return;
+            }
+            if (m_phase == Phase::writing) log_request(); // the answer was cut short
+        } catch (...) {
+            // Ends below all the same.
+        }
+        m_phase = Phase::closing;
+        end();
+    }
+
+    std::string_view doing() const noexcept {
+        switch (m_phase) {
+        case Phase::detect: return "detecting TLS";
+        case Phase::handshake: return "in the TLS handshake";
+        case Phase::idle: return "waiting for a request";
+        case Phase::reading: return "reading or answering a request";
+        case Phase::writing: return "writing an answer";
+        case Phase::closing: return "closing";
+        }
+        return "serving";
+    }
+
+    // Tests inject a fault at the start of each phase (ServerOptions::fault_injection).
+    void inject(ConnectionPhase phase) const {
+        if (m_context.fault_injection) m_context.fault_injection(phase);
+    }
+
+    void step() {
         for (;;) {
             Io io = Io::done;
             switch (m_phase) {
@@ -168,12 +227,12 @@ class Session final : public Expirable {
 
     void wait(Io io) {
         park();
-        m_waiting = true;
         m_socket.async_wait(io == Io::want_read ? Socket::wait_read : Socket::wait_write, [this](const error_code& ec) {
             m_waiting = false;
             if (m_dropped || ec) return end();
             run();
         });
+        m_waiting = true; // registered (the handler runs later, on this thread)
     }
 
     // Leaving the thread: what is in its buffers and must outlive the wait
@@ -216,7 +275,7 @@ class Session final : public Expirable {
     }
 
     // The session is over: freed now, or once its pending wait has come back.
-    void end() {
+    void end() noexcept {
         // Alerts and close_notify, as far as the socket takes them now.
         if (m_tls && !m_dropped) (void)m_tls->flush();
         if (m_in == &m_threads.in) m_threads.in.clear();
@@ -228,6 +287,7 @@ class Session final : public Expirable {
     // --- TLS or plain HTTP, then the handshake --------------------------------
 
     Io detect() {
+        inject(ConnectionPhase::detect);
         unsigned char first = 0;
         const Io io = peek_first_byte(fd(), first);
         if (io != Io::done) return io; // wait for it, or silent and gone: dropped
@@ -254,6 +314,7 @@ class Session final : public Expirable {
     }
 
     Io handshake() {
+        inject(ConnectionPhase::handshake);
         const Io io = m_tls->handshake();
         // Refused or failed (--require-cert, a bad ClientHello, EOF): the
         // client saw the alert, if any. Dropped.
@@ -380,6 +441,7 @@ class Session final : public Expirable {
 
     // Parses what is buffered; reads more until the request is settled.
     Io read_request() {
+        inject(ConnectionPhase::read);
         for (;;) {
             error_code ec;
             if (parse_request(*m_parser, in(), m_context.limits, m_header_bytes, ec)) return on_request(ec);
@@ -417,6 +479,7 @@ class Session final : public Expirable {
         facts.keep_alive = facts.keep_alive && !m_stopping && m_parser->is_done();
         ++m_requests;
 
+        inject(ConnectionPhase::handle);
         const Clock::time_point now = Clock::now();
         if (!m_tls_mode) {
             m_response = respond_plain_http(facts, request_host(request));
@@ -439,6 +502,7 @@ class Session final : public Expirable {
     }
 
     Io write_response() {
+        inject(ConnectionPhase::write);
         const std::string& out = *m_out;
         const Io io =
             m_tls_mode ? m_tls->write(out.data(), out.size()) : plain_write(fd(), out.data(), out.size(), m_written);
@@ -524,6 +588,7 @@ class Session final : public Expirable {
     bool m_tls_mode = true;
     bool m_decided = false;
     bool m_stopping = false;
+    bool m_failed = false;   // an exception was answered 400: the next one ends the connection
     bool m_waiting = false;  // an async_wait is pending
     bool m_dropped = false;  // the socket was closed: end at the next wake-up
     bool m_readable = false; // idle: the wait for the next request's bytes is over
@@ -531,8 +596,18 @@ class Session final : public Expirable {
 
 } // namespace
 
-void start_session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions) {
-    (new Session(std::move(socket), context, sessions))->start();
+void start_session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions) noexcept {
+    Session* session = nullptr;
+    try {
+        session = new Session(std::move(socket), context, sessions);
+    } catch (const std::exception& e) {
+        // Not served (out of memory): the socket closes with the moved-from
+        // object's owner, and the slot counted at accept is given back.
+        diagnostic(std::string("a new connection was dropped: ") + e.what());
+        context.connection_closed();
+        return;
+    }
+    session->start(); // ends the session itself whatever happens
 }
 
 void stop_sessions(DeadlineSweeper& sessions) {

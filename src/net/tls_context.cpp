@@ -196,6 +196,9 @@ Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::T
     SSL_CTX* ctx = context.m_ctx.get();
     if (ctx == nullptr) return tls_error("cannot create a TLS context");
 
+    // The security level that verifies client chains (TrustStore) holds for
+    // the handshake too: the server's own key, the ciphers, the signatures.
+    SSL_CTX_set_security_level(ctx, trust.config().security_level);
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
     // Our own chain is configured explicitly: no chain building per handshake.

@@ -126,7 +126,12 @@ Decision decide(const x509::CertFacts* leaf, const std::optional<x509::ChainStat
         detail += ", which is empty";
     } else {
         detail += "; entries match on " + join(users->match_keys());
-        const std::string ids = identifiers(*leaf, users->match_keys());
+        const std::vector<std::string> cns = leaf->subject.values("CN");
+        const auto& keys = users->match_keys();
+        if (cns.size() > 1 && std::find(keys.begin(), keys.end(), "cn") != keys.end())
+            detail += "; its subject has " + std::to_string(cns.size()) + " CNs (" + join(cns) +
+                      "), and a cn entry matches only a certificate with exactly one";
+        const std::string ids = identifiers(*leaf, keys);
         if (!ids.empty()) detail += "; this certificate has " + ids;
     }
     return deny(Reason::unknown_user, std::move(detail));

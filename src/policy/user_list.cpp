@@ -6,19 +6,14 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <iterator>
-#include <sstream>
-#include <system_error>
 
 #include <certauth/json_text.hpp>
+#include <certauth/x509/certificate.hpp>
 
 namespace certauth::policy {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 // Every value a certificate has for each match key, normalised.
@@ -35,10 +30,11 @@ CertValues cert_values(const x509::CertFacts& facts, std::uint16_t wanted = k_al
         if (std::optional<std::string> n = normalise_match_value(key, value))
             values[index_of(key)].push_back(std::move(*n));
     };
+    // cn and issuer_cn only from a name with exactly one CN (CertFacts::cn):
+    // an entry for joe must not match CN=bob, CN=joe.
+    if (const std::string name = facts.cn(); !name.empty()) add(MatchKey::cn, name);
     for (const x509::NameEntry& entry : facts.subject.entries) {
-        if (entry.key == "CN")
-            add(MatchKey::cn, entry.value);
-        else if (entry.key == "O")
+        if (entry.key == "O")
             add(MatchKey::o, entry.value);
         else if (entry.key == "OU")
             add(MatchKey::ou, entry.value);
@@ -55,8 +51,7 @@ CertValues cert_values(const x509::CertFacts& facts, std::uint16_t wanted = k_al
         add(MatchKey::ip, value);
     if (!facts.fingerprint256.empty()) add(MatchKey::fingerprint256, facts.fingerprint256);
     if (!facts.serial.empty()) add(MatchKey::serial, facts.serial);
-    for (const x509::NameEntry& entry : facts.issuer.entries)
-        if (entry.key == "CN") add(MatchKey::issuer_cn, entry.value);
+    if (const std::string name = facts.issuer_cn(); !name.empty()) add(MatchKey::issuer_cn, name);
     return values;
 }
 
@@ -126,6 +121,8 @@ const std::vector<Route>& UserList::routes() const noexcept { return m_storage->
 
 const std::vector<std::string>& UserList::match_keys() const noexcept { return m_storage->match_keys; }
 
+const std::vector<std::string>& UserList::warnings() const noexcept { return m_storage->warnings; }
+
 Result<UserList> UserList::parse(std::string_view text, std::string_view origin) {
     Result<json> document = parse_json(text, origin, DuplicateKeys::refused);
     if (!document) return document.error();
@@ -140,18 +137,9 @@ Result<UserList> UserList::parse(std::string_view text, std::string_view origin)
 }
 
 Result<std::string> read_user_list_text(const std::filesystem::path& file) {
-    const std::string name = file.string();
-    std::error_code ec;
-    const fs::file_status status = fs::status(file, ec);
-    if (!fs::exists(status)) return Error{name + ": no such file"};
-    if (fs::is_directory(status)) return Error{name + ": is a directory, not a user list (JSON)"};
-    std::ifstream input(file, std::ios::binary);
-    if (!input) return Error{name + ": cannot open: " + std::strerror(errno)};
-    std::ostringstream buffer;
-    buffer << input.rdbuf();
-    if (input.bad()) return Error{name + ": cannot read: " + std::strerror(errno)};
-    std::string text = buffer.str();
-    if (text.empty()) return Error{name + ": empty file; expected a JSON object with \"users\""};
+    Result<std::string> text = x509::read_file(file); // size-capped, regular files only
+    if (!text) return text.error();
+    if (text->empty()) return Error{file.string() + ": empty file; expected a JSON object with \"users\""};
     return text;
 }
 

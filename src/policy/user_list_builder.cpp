@@ -32,6 +32,9 @@ std::uint8_t primary_key(std::uint16_t keys) {
 
 enum class RolesUse { attribute, route };
 
+// A list of a million entries on serial alone says so in a few lines.
+constexpr std::size_t k_warnings_kept = 20;
+
 } // namespace
 
 UserListBuilder::UserListBuilder(std::string origin)
@@ -131,6 +134,20 @@ Result<void> UserListBuilder::add_user(const MatchTexts& match, const json& attr
     if (keys == 0) return error(where, "no match key; an entry needs at least one of " + match_key_names());
 
     UserStorage& storage = *m_storage;
+    // A serial number is unique within one CA only: with several trusted
+    // CAs (or an intermediate), an entry on serial alone matches each CA's
+    // certificate with that serial.
+    if (keys == (1U << index_of(MatchKey::serial))) {
+        if (storage.warnings.size() < k_warnings_kept)
+            storage.warnings.push_back(
+                error(where, "matches on serial " + normal[index_of(MatchKey::serial)] +
+                                 " alone; serial numbers are unique only within one CA, so a certificate of another "
+                                 "trusted CA or intermediate with that serial matches too: add issuer_cn, or match "
+                                 "on fingerprint256")
+                    .message);
+        else
+            ++m_unsaid_warnings;
+    }
     const std::string attributes_text =
         attributes.empty() ? std::string() : attributes.dump(-1, ' ', false, json::error_handler_t::replace);
     std::size_t adding = attributes_text.size();
@@ -237,6 +254,9 @@ void UserListBuilder::add_document(const json& document, const ProblemHandler& p
 
 UserList UserListBuilder::build() && {
     UserStorage& storage = *m_storage;
+    if (m_unsaid_warnings > 0)
+        storage.warnings.push_back(m_origin + ": and " + std::to_string(m_unsaid_warnings) +
+                                   " more entries match on serial alone");
     storage.text.shrink_to_fit();
     storage.entries.shrink_to_fit();
     storage.values.shrink_to_fit();

@@ -81,6 +81,7 @@ struct UserStorage {
 
     std::vector<Route> routes;
     std::vector<std::string> match_keys;
+    std::vector<std::string> warnings;
 
     std::string_view view(TextRef ref) const noexcept { return {text.data() + ref.offset, ref.size}; }
     static bool has(const StoredEntry& entry, std::size_t key) noexcept { return (entry.keys >> key) & 1U; }

@@ -37,6 +37,16 @@ std::string ip_text(const ASN1_OCTET_STRING* ip) {
     return buf;
 }
 
+std::string file_type_text(std::filesystem::file_type type) {
+    switch (type) {
+    case std::filesystem::file_type::fifo: return "a FIFO";
+    case std::filesystem::file_type::character: return "a character device";
+    case std::filesystem::file_type::block: return "a block device";
+    case std::filesystem::file_type::socket: return "a socket";
+    default: return "not a file";
+    }
+}
+
 Result<Certificate> parse_der_certificate(std::string_view der, const std::string& where, bool trusted_aux) {
     const auto* p = reinterpret_cast<const unsigned char*>(der.data());
     const auto* start = p;
@@ -221,6 +231,12 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     const auto status = std::filesystem::status(path, ec);
     if (status.type() == std::filesystem::file_type::not_found) return Error{name + ": no such file"};
     if (status.type() == std::filesystem::file_type::directory) return Error{name + ": is a directory, not a file"};
+    // Only regular files: a FIFO would block the reader (the server's
+    // control thread, which also handles signals) until someone writes, and
+    // a device such as /dev/zero never ends. Standard input is "-".
+    if (status.type() != std::filesystem::file_type::regular)
+        return Error{name + ": not a regular file (" + file_type_text(status.type()) +
+                     "); give a file, or - for standard input"};
     const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(name.c_str(), "rb"));
     if (!file) return Error{name + ": cannot open: " + std::strerror(errno)};
     std::string data;
@@ -237,7 +253,7 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     }
     const bool failed = std::ferror(file.get()) != 0;
     const int saved_errno = errno;
-    if (too_large) return Error{name + ": larger than 64 MiB, not a certificate, key or list file"};
+    if (too_large) return Error{name + ": larger than 64 MiB, not a certificate, key or user list file"};
     if (failed) return Error{name + ": read error: " + std::strerror(saved_errno)};
     return data;
 }

@@ -45,10 +45,14 @@ std::vector<std::string> Name::values(std::string_view key) const {
     return out;
 }
 
-std::string Name::first(std::string_view key) const {
-    for (const NameEntry& entry : entries)
-        if (entry.key == key) return entry.value;
-    return {};
+std::string Name::only(std::string_view key) const {
+    const std::string* found = nullptr;
+    for (const NameEntry& entry : entries) {
+        if (entry.key != key) continue;
+        if (found != nullptr) return {};
+        found = &entry.value;
+    }
+    return found != nullptr ? *found : std::string();
 }
 
 std::string Name::to_string() const {

@@ -20,6 +20,7 @@ struct VerifyContext {
     const std::vector<std::string>& crl_origins;
     CrlMode mode;
     int max_depth;
+    int security_level;
     TimePoint at;
     bool presented_intermediates;
 
@@ -113,6 +114,47 @@ std::string usage_problem(X509* cert, bool as_ca) {
         return "its keyUsage lacks digitalSignature, which TLS client authentication needs";
     if (as_ca && X509_check_ca(cert) == 0) return "it is not a CA certificate";
     return "its extensions (Netscape certificate type) do not allow TLS client use";
+}
+
+// The least security, in bits, of keys and signatures at OpenSSL's
+// security levels 1-5.
+int level_bits(int level) {
+    constexpr int k_bits[] = {80, 112, 128, 192, 256};
+    return level >= 1 && level <= 5 ? k_bits[level - 1] : 0;
+}
+
+std::string level_requirement(int level) {
+    std::string text = "security level " + std::to_string(level) + " requires at least " +
+                       std::to_string(level_bits(level)) + "-bit security";
+    switch (level) {
+    case 1: text += " (RSA 1024, no MD5 or SHA-1 signatures)"; break;
+    case 2: text += " (RSA 2048, EC P-224, SHA-256 signatures or stronger)"; break;
+    case 3: text += " (RSA 3072, EC P-256, SHA-256 or stronger)"; break;
+    case 4: text += " (RSA 7680, EC P-384, SHA-384 or stronger)"; break;
+    default: text += " (RSA 15360, EC P-521, SHA-512)"; break;
+    }
+    return text;
+}
+
+// "its RSA key has 1024 bits (80-bit security)"
+std::string weak_key(X509* cert) {
+    const EVP_PKEY* key = X509_get0_pubkey(cert);
+    if (key == nullptr) return "its public key cannot be read";
+    const char* type = EVP_PKEY_get0_type_name(key);
+    return std::string("its ") + (type != nullptr ? type : "public") + " key has " +
+           std::to_string(EVP_PKEY_get_bits(key)) + " bits (" + std::to_string(EVP_PKEY_get_security_bits(key)) +
+           "-bit security)";
+}
+
+// "it is signed with md5WithRSAEncryption (39-bit security)"
+std::string weak_signature(X509* cert) {
+    int secbits = -1;
+    if (X509_get_signature_info(cert, nullptr, nullptr, &secbits, nullptr) != 1) secbits = -1;
+    const int nid = X509_get_signature_nid(cert);
+    const char* name = nid != NID_undef ? OBJ_nid2ln(nid) : nullptr;
+    std::string text = std::string("it is signed with ") + (name != nullptr ? name : "an unknown algorithm");
+    if (secbits >= 0) text += " (" + std::to_string(secbits) + "-bit security)";
+    return text;
 }
 
 bool is_crl_error(int error) {
@@ -260,6 +302,15 @@ std::string describe_failure(const VerifyContext& v, X509_STORE_CTX* ctx, int er
             text = who(leaf, cert, depth) + ": the chain is longer than allowed (at most " +
                    std::to_string(v.max_depth) + " intermediate CAs between the certificate and a trusted CA)";
             break;
+        case X509_V_ERR_EE_KEY_TOO_SMALL:
+        case X509_V_ERR_CA_KEY_TOO_SMALL:
+            text = who(leaf, cert, depth) + ": " + weak_key(cert) + "; " + level_requirement(v.security_level) +
+                   " for every key of the chain";
+            break;
+        case X509_V_ERR_CA_MD_TOO_WEAK:
+            text = who(leaf, cert, depth) + ": " + weak_signature(cert) + "; " + level_requirement(v.security_level) +
+                   " for every signature of the chain but the root's own";
+            break;
         case X509_V_ERR_PATH_LENGTH_EXCEEDED:
             text = who(leaf, cert, depth) + ": the chain is longer than a CA's pathLenConstraint allows";
             break;
@@ -360,6 +411,8 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
     if (!store.m_store) return Error{"cannot create an X509_STORE: " + detail::ossl_reason()};
     if (config.ca_files.empty()) return Error{"no CA file given: client certificates cannot be verified without one"};
     if (config.max_depth < 0) return Error{"the maximum chain depth must not be negative"};
+    if (config.security_level < 0 || config.security_level > 5)
+        return Error{"security level " + std::to_string(config.security_level) + ": expected 0 to 5"};
 
     for (const auto& path : config.ca_files) {
         const std::string origin = path == "-" ? std::string("standard input") : path.string();
@@ -404,6 +457,7 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
     X509_STORE_set_purpose(store.m_store.get(), X509_PURPOSE_SSL_CLIENT);
     X509_STORE_set_trust(store.m_store.get(), X509_TRUST_SSL_CLIENT);
     X509_STORE_set_depth(store.m_store.get(), config.max_depth);
+    X509_VERIFY_PARAM_set_auth_level(X509_STORE_get0_param(store.m_store.get()), config.security_level);
     if (store.m_crl_count > 0 || config.crl_mode == CrlMode::required)
         X509_STORE_set_flags(store.m_store.get(), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     detail::ossl_reason();
@@ -435,6 +489,7 @@ ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chro
                     m_crl_origins,
                     m_config.crl_mode,
                     m_config.max_depth,
+                    m_config.security_level,
                     at,
                     sk_X509_num(untrusted.get()) > 0,
                     false,
@@ -447,6 +502,7 @@ ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chro
                            "cannot set up verification: " + detail::ossl_reason()};
     X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
     X509_STORE_CTX_set_depth(ctx.get(), m_config.max_depth);
+    X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(ctx.get()), m_config.security_level);
     if (m_crl_count > 0 || m_config.crl_mode == CrlMode::required)
         X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     X509_STORE_CTX_set_time(ctx.get(), 0, std::chrono::system_clock::to_time_t(at));

@@ -339,8 +339,8 @@ TEST_CASE("check: an unknown configuration key is a usage error naming it", "[cl
         if (std::string(command) == "check") args.push_back(fixture("joe.crt"));
         const auto l = certauth::test::run(args);
         CHECK(l.exit_code == 2);
-        CHECK(l.err.find(serve_key + ": unknown key \"listen\": the top-level keys are ca, crl, crl-required and "
-                                     "users") != std::string::npos);
+        CHECK(l.err.find(serve_key + ": unknown key \"listen\": the top-level keys are ca, crl, crl-required, "
+                                     "security-level and users") != std::string::npos);
     }
 
     // No subcommand: the shared keys of a good file are not "unknown"; the missing subcommand is the error.
@@ -384,7 +384,21 @@ TEST_CASE("check: a certauth.toml that is there but cannot be read is an error, 
         const auto r = check({fixture("joe.crt")}, dir.path.string());
         CHECK(r.exit_code == 2);
         CHECK(r.out.empty());
-        CHECK(r.err.find("certauth.toml") != std::string::npos);
+        // It said "certauth.toml was not readable (missing?)" of a directory.
+        CHECK(r.err.rfind("certauth: error: certauth.toml: is a directory, not a file (the configuration file read "
+                          "by default when present; --config FILE names another, --config /dev/null none)\n",
+                          0) == 0);
+        CHECK(r.err.find("missing?") == std::string::npos);
+    }
+    SECTION("--config naming a directory or a missing file says which") {
+        const TempDir dir;
+        fs::create_directory(dir.path / "conf.d");
+        const auto d = check({"--config", "conf.d", fixture("joe.crt")}, dir.path.string());
+        CHECK(d.exit_code == 2);
+        CHECK(d.err == "certauth: error: conf.d: is a directory, not a file\n");
+        const auto m = check({"--config", "gone.toml", fixture("joe.crt")}, dir.path.string());
+        CHECK(m.exit_code == 2);
+        CHECK(m.err == "certauth: error: gone.toml: no such file\n");
     }
     SECTION("a dangling symbolic link") {
         const TempDir dir;
@@ -521,6 +535,102 @@ TEST_CASE("check: usage errors exit 2, --help shows examples and exits 0", "[cli
     CHECK(help.out.find("Examples:") != std::string::npos);
     CHECK(help.out.find("--at") != std::string::npos);
     CHECK(help.out.find("--crl-required") != std::string::npos);
+    CHECK(help.out.find("--each") != std::string::npos);
+    CHECK(help.out.find("(default: now)") != std::string::npos); // --at now was not mentioned
+}
+
+TEST_CASE("check --at now is the default time", "[cli]") {
+    const auto r = check(with(demo_options(), {"--at", "now", "--json", fixture("joe.crt"), fixture("expired.crt")}));
+    CHECK(r.exit_code == 1);
+    const std::vector<json> out = json_lines(r.out);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].at("outcome") == "authorised");
+    CHECK(out[1].at("reason") == "expired");
+}
+
+namespace {
+
+// A file of `stems`' certificates, concatenated in this order.
+std::string bundle_of(const TempDir& dir, const std::string& name, const std::vector<std::string>& stems) {
+    std::string text;
+    for (const std::string& stem : stems)
+        text += read_text(fixture(stem + ".crt"));
+    return dir.write(name, text);
+}
+
+} // namespace
+
+TEST_CASE("check: a file of several certificates says how many were used as intermediates", "[cli]") {
+    // A CA bundle was reported by its first certificate only, the others
+    // silently taken for intermediates.
+    const TempDir dir;
+    const std::string bundle = bundle_of(dir, "bundle.crt", {"ca", "rogue-ca", "sub-ca"});
+    const auto r = check({bundle});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "✔ " + bundle +
+                       "  inspected  CN=certauth test CA  issuer CN=certauth test CA  expires 2060-01-01  (+2 more "
+                       "certificates in the file, used as intermediates; --each checks each on its own)\n");
+
+    // A chain file (each certificate issued by the next) is what a client
+    // sends: the count, without the --each hint.
+    const auto chain = check(with(demo_options(), {fixture("carol-chain.pem")}));
+    CHECK(chain.exit_code == 0);
+    CHECK(chain.out == "✔ " + fixture("carol-chain.pem") +
+                           "  authorised  CN=carol  issuer CN=certauth test intermediate CA  expires 2049-12-31  (+1 "
+                           "more certificate in the file, used as an intermediate)\n");
+    // A single certificate: no note.
+    CHECK(check(with(demo_options(), {fixture("joe.crt")})).out.find("more certificate") == std::string::npos);
+
+    const auto j = check(with(demo_options(), {"--json", bundle, fixture("joe.crt")}));
+    const std::vector<json> out = json_lines(j.out);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].at("index") == 1);
+    CHECK(out[0].at("intermediates") == 2);
+    CHECK(out[1].at("intermediates") == 0);
+}
+
+TEST_CASE("check --each: every certificate of a file on its own, human and --json", "[cli]") {
+    const TempDir dir;
+    const std::string file = bundle_of(dir, "leaves.crt", {"joe", "bob", "revoked"});
+    const auto r = check(with(demo_options(), {"--each", file, fixture("dave.crt")}));
+    CHECK(r.exit_code == 1); // bob and revoked denied, as for several files
+    const std::vector<std::string> out = lines(r.out);
+    REQUIRE(out.size() == 4);
+    CHECK(out[0] == "✔ " + file + " #1  authorised  CN=joe  issuer CN=certauth test CA  expires 2049-12-31");
+    CHECK(out[1].rfind("✘ " + file + " #2  denied: unknown_user  CN=bob  ", 0) == 0);
+    CHECK(out[2].rfind("✘ " + file + " #3  denied: revoked  CN=revoked  ", 0) == 0);
+    CHECK(out[3].rfind("✔ " + fixture("dave.crt") + " #1  authorised  CN=dave  ", 0) == 0);
+
+    const auto j = check(with(demo_options(), {"--each", "--json", file}));
+    const std::vector<json> lines_json = json_lines(j.out);
+    REQUIRE(lines_json.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(lines_json[i].at("file") == file);
+        CHECK(lines_json[i].at("index") == i + 1);
+        CHECK(lines_json[i].at("intermediates") == 0);
+    }
+    CHECK(lines_json[0].at("user").at("cn") == "joe");
+    CHECK(lines_json[1].at("reason") == "unknown_user");
+    CHECK(lines_json[2].at("reason") == "revoked");
+    CHECK(lines_json[2].at("certificate") == node_object_of(fixture("revoked.crt")));
+
+    // Each on its own: carol without her intermediate is untrusted, and the
+    // intermediate itself is judged as a client certificate.
+    const auto c = check(with(demo_options(), {"--each", "--json", fixture("carol-chain.pem")}));
+    const std::vector<json> carol = json_lines(c.out);
+    REQUIRE(carol.size() == 2);
+    CHECK(carol[0].at("reason") == "untrusted");
+    CHECK(carol[1].at("certificate").at("subject").at("CN") == "certauth test intermediate CA");
+
+    // All in order; a file in error is one line, and exit 2 wins.
+    const auto e = check(with(demo_options(), {"--each", "--json", file, fixture("bad/empty.crt")}));
+    CHECK(e.exit_code == 2);
+    const std::vector<json> errors = json_lines(e.out);
+    REQUIRE(errors.size() == 4);
+    CHECK(errors[3].at("outcome") == "error");
+    CHECK(errors[3].at("index").is_null());
+    CHECK(errors[3].at("intermediates").is_null());
+    CHECK(check(with(demo_options(), {"--each", "--quiet", fixture("joe.crt")})).exit_code == 0);
 }
 
 TEST_CASE("check: control characters of a certificate's fields never reach the terminal", "[cli]") {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# certauth serve with the real clients, as issue 3 and the README walk
-# through it: curl (200 naming joe, 401 unknown_user for bob, 401
-# no_certificate without a certificate), wget, openssl s_client (TLS 1.3,
-# the trusted CA named in the CertificateRequest), and the demo's own port.
+# certauth serve with the real clients: curl (200 naming joe, 401
+# unknown_user for bob, 401 no_certificate without a certificate, carol only
+# with her intermediate), wget, openssl s_client (TLS 1.3, the trusted CA
+# named in the CertificateRequest), and the demo's own port. The README's own
+# commands are run by doc_commands.sh.
 set -euo pipefail
 
 CERTAUTH="${CERTAUTH:?set CERTAUTH to the certauth binary}"
@@ -58,6 +59,16 @@ body="$(curl -sS -k -w '\n%{http_code}' "$url")"
 echo "curl (no certificate): $body"
 [ "$(tail -n 1 <<<"$body")" = 401 ] || fail "curl no certificate: status"
 grep -q '"reason":"no_certificate"' <<<"$body" || fail "curl no certificate: reason"
+
+# carol is issued by an intermediate: alone she is untrusted, with the
+# intermediate (carol-chain.pem) she is carol (fixtures/README.md says so).
+body="$(curl -sS --cacert fixtures/ca.crt --cert fixtures/carol.pem -w '\n%{http_code}' "$url")"
+[ "$(tail -n 1 <<<"$body")" = 401 ] || fail "curl carol.pem: status: $body"
+grep -q '"reason":"untrusted"' <<<"$body" || fail "curl carol.pem: reason: $body"
+body="$(curl -sS --cacert fixtures/ca.crt --cert fixtures/carol-chain.pem --key fixtures/carol.key \
+  -w '\n%{http_code}' "$url")"
+[ "$(tail -n 1 <<<"$body")" = 200 ] || fail "curl carol-chain.pem: status: $body"
+grep -q '"cn":"carol"' <<<"$body" || fail "curl carol-chain.pem: body: $body"
 
 # Verified server certificate (no -k) and curl's own HTTP/1.0 keep-alive.
 body="$(curl -sS --cacert fixtures/ca.crt --cert fixtures/joe.pem -w '\n%{http_code}' "$url/admin")"

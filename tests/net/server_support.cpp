@@ -102,6 +102,7 @@ std::unique_ptr<HttpClient> HttpClient::connect(unsigned short port, const Clien
     ERR_clear_error();
     client->m_ctx.reset(SSL_CTX_new(TLS_client_method()));
     SSL_CTX* ctx = client->m_ctx.get();
+    if (options.security_level >= 0) SSL_CTX_set_security_level(ctx, options.security_level);
     if (SSL_CTX_load_verify_locations(ctx, source_path("fixtures/ca.crt").c_str(), nullptr) != 1)
         return fail("ca.crt: " + openssl_errors());
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);

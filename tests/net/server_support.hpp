@@ -59,6 +59,7 @@ struct ClientOptions {
     int max_version = 0;           // e.g. TLS1_2_VERSION; 0 = default (1.3)
     SSL_SESSION* resume = nullptr; // a session to offer for resumption (borrowed)
     bool nagle = false;            // keep Nagle's algorithm (no TCP_NODELAY), as ab and Python's sockets do
+    int security_level = -1;       // the client's OpenSSL security level (-1: the default), set before its certificate
     // Called on the client's context last, before the connection: protocol
     // versions, ciphers, extra chain certificates (the hostile-client tests).
     std::function<void(SSL_CTX*)> configure;

@@ -58,12 +58,27 @@ TEST_CASE("the user object is the entry's attributes plus the certificate's CN",
     CHECK(user_for(list, fake_facts("bot")) == json{{"cn", "bot"}, {"name", "Build Bot"}, {"roles", {"ci"}}, {"n", 3}});
 }
 
-TEST_CASE("match key cn: any of the subject's CNs", "[policy]") {
+TEST_CASE("match key cn: only a subject with exactly one CN", "[policy]") {
+    // CN=joe, CN=joe-alias: which of them is the user? Neither, for cn
+    // entries; other match keys still apply.
     auto facts = fake_facts("joe");
     facts.subject.entries.push_back({"CN", "joe-alias"});
-    CHECK(matches(R"({"cn": "joe"})", facts));
-    CHECK(matches(R"({"cn": "joe-alias"})", facts));
-    CHECK_FALSE(matches(R"({"cn": "bob"})", facts));
+    CHECK_FALSE(matches(R"({"cn": "joe"})", facts));
+    CHECK_FALSE(matches(R"({"cn": "joe-alias"})", facts));
+    CHECK(matches(R"({"o": "Example"})", facts));
+    CHECK(matches(R"({"fingerprint256": ")" + k_fingerprint + R"("})", facts));
+    const UserList list = parse(R"({"users": [{"fingerprint256": ")" + k_fingerprint + R"(", "name": "Two"}]})");
+    CHECK(user_for(list, facts) == json{{"cn", ""}, {"name", "Two"}});
+    CHECK(matches(R"({"cn": "joe"})", fake_facts("joe")));
+}
+
+TEST_CASE("match key issuer_cn: only an issuer with exactly one CN", "[policy]") {
+    auto facts = fake_facts("joe");
+    const std::string issuer = facts.issuer_cn();
+    REQUIRE_FALSE(issuer.empty());
+    CHECK(matches(R"({"cn": "joe", "issuer_cn": ")" + issuer + R"("})", facts));
+    facts.issuer.entries.push_back({"CN", "other"});
+    CHECK_FALSE(matches(R"({"cn": "joe", "issuer_cn": ")" + issuer + R"("})", facts));
 }
 
 TEST_CASE("match key o", "[policy]") {
@@ -151,6 +166,31 @@ TEST_CASE("match key issuer_cn", "[policy]") {
     CHECK(matches(R"({"issuer_cn": "certauth test CA"})", fake_facts("joe")));
     CHECK_FALSE(matches(R"({"issuer_cn": "rogue CA"})", fake_facts("joe")));
     CHECK_FALSE(matches(R"({"issuer_cn": "joe"})", fake_facts("joe")));
+}
+
+TEST_CASE("serial, ou, email and dns are not tied to an issuer; issuer_cn or fingerprint256 ties them "
+          "(docs/users.md)",
+          "[policy]") {
+    auto from_root = fake_facts("joe");
+    from_root.subject.entries.push_back({"OU", "ops"});
+    from_root.subject.entries.push_back({"emailAddress", "joe@example.org"});
+    from_root.san_dns = {"joe.example.org"};
+    auto from_sub_ca = from_root; // same serial and fields, another (trusted) issuer
+    from_sub_ca.issuer.entries = {{"O", "certauth"}, {"CN", "certauth test intermediate CA"}};
+    from_sub_ca.fingerprint256 = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:"
+                                 "BB:CC:DD:EE:FF";
+    for (const std::string entry : {R"({"serial": "1A2B3C"})", R"({"ou": "ops"})", R"({"email": "joe@example.org"})",
+                                    R"({"dns": "joe.example.org"})"}) {
+        INFO(entry);
+        CHECK(matches(entry, from_root));
+        CHECK(matches(entry, from_sub_ca));
+    }
+    const std::string tied = R"({"serial": "1A2B3C", "issuer_cn": "certauth test CA"})";
+    CHECK(matches(tied, from_root));
+    CHECK_FALSE(matches(tied, from_sub_ca));
+    const std::string by_fingerprint = R"({"fingerprint256": ")" + k_fingerprint + R"("})";
+    CHECK(matches(by_fingerprint, from_root));
+    CHECK_FALSE(matches(by_fingerprint, from_sub_ca));
 }
 
 TEST_CASE("an entry matches only when every match key it has matches", "[policy]") {
@@ -268,7 +308,7 @@ TEST_CASE("users file errors: missing, a directory, empty", "[policy]") {
         return list.error().message;
     };
     CHECK(message(dir / "missing.json") == (dir / "missing.json").string() + ": no such file");
-    CHECK(message(dir) == dir.string() + ": is a directory, not a user list (JSON)");
+    CHECK(message(dir) == dir.string() + ": is a directory, not a file");
     CHECK(message(empty) == empty.string() + ": empty file; expected a JSON object with \"users\"");
     fs::remove_all(dir);
 }

@@ -233,7 +233,7 @@ TEST_CASE("facts of edge certificates: SANs by kind, IPs in canonical form, UTF-
     CHECK(sans.san_email == std::vector<std::string>{"sans@example.org"});
     CHECK(sans.san_uri == std::vector<std::string>{"spiffe://example.org/ns/prod/sa/api"});
     CHECK(sans.san_ip == std::vector<std::string>{"192.0.2.10", "2001:db8::1", "::1"});
-    CHECK(sans.subject.first("emailAddress") == "sans@example.org");
+    CHECK(sans.subject.only("emailAddress") == "sans@example.org");
 
     const auto server = must_load("fixtures/server.crt")[0].facts();
     CHECK(server.san_dns == std::vector<std::string>{"localhost"});
@@ -241,9 +241,9 @@ TEST_CASE("facts of edge certificates: SANs by kind, IPs in canonical form, UTF-
 
     const auto ou = must_load("fixtures/edge/multi-ou.crt")[0].facts();
     CHECK(ou.subject.values("OU") == std::vector<std::string>{"Engineering", "Security"});
-    CHECK(ou.subject.first("C") == "GB");
-    CHECK(ou.subject.first("ST") == "England");
-    CHECK(ou.subject.first("L") == "London");
+    CHECK(ou.subject.only("C") == "GB");
+    CHECK(ou.subject.only("ST") == "England");
+    CHECK(ou.subject.only("L") == "London");
 
     CHECK(must_load("fixtures/edge/utf8.crt")[0].facts().cn() == "Zo\u00eb \u00dcn\u00efc\u00f8d\u00e9 \u65e5\u672c");
     const auto comma = must_load("fixtures/edge/comma.crt")[0].facts();

@@ -10,12 +10,16 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace certauth::net {
+
+// The phases of a connection, as ServerOptions::fault_injection sees them.
+enum class ConnectionPhase { detect, handshake, read, handle, write };
 
 struct ServerOptions {
     std::vector<std::string> listen{"127.0.0.1:3443"}; // "HOST:PORT", "[::1]:3443"
@@ -32,6 +36,11 @@ struct ServerOptions {
     std::size_t max_connections = 10'000;                // further connections are closed at accept
     std::size_t max_header_size = 16 * 1024;             // request line + headers; beyond: 431
     std::size_t max_body_size = 64 * 1024;               // beyond: 413
+
+    // For tests: called as each phase of every connection begins. What it
+    // throws stands for any failure there; the connection must end cleanly
+    // and no other connection be affected. Empty in production.
+    std::function<void(ConnectionPhase)> fault_injection;
 };
 
 struct BoundAddress {
@@ -51,6 +60,8 @@ class Server {
     Server& operator=(const Server&) = delete;
 
     const std::vector<BoundAddress>& addresses() const noexcept;
+    // Connections open now, on every worker (accepted, not yet closed).
+    std::size_t open_connections() const noexcept;
 
     // Prints the start-up lines on stderr, serves until SIGTERM/SIGINT (or
     // stop()), then drains in-flight requests within the shutdown timeout.

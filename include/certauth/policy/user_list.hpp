@@ -115,6 +115,9 @@ class UserList {
     // The match keys the entries use, in the order of the spec ("cn",
     // "fingerprint256"), for messages about a certificate that matched none.
     const std::vector<std::string>& match_keys() const noexcept;
+    // What loading found valid but risky, for a person: "users.json: users[3]:
+    // matches on serial 1004 alone; ...". Said once, where the list is loaded.
+    const std::vector<std::string>& warnings() const noexcept;
 
   private:
     friend class UserListBuilder;

@@ -71,6 +71,7 @@ class UserListBuilder {
     std::string m_origin;
     std::unique_ptr<UserStorage> m_storage;
     std::vector<std::string> m_route_where; // where each route came from, for duplicate messages
+    std::size_t m_unsaid_warnings = 0;      // beyond the ones kept, counted
 };
 
 } // namespace certauth::policy

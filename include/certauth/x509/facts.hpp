@@ -27,8 +27,9 @@ struct Name {
 
     // Every value of `key`, in order ("OU" may repeat).
     std::vector<std::string> values(std::string_view key) const;
-    // The first value of `key`; "" when absent.
-    std::string first(std::string_view key) const;
+    // The value of `key` when the name has exactly one; "" when it has none
+    // or several (then no single one of them is the name's).
+    std::string only(std::string_view key) const;
     // "CN=joe, O=Example" style, most specific first as people read it
     // (OpenSSL's RFC 2253 order, UTF-8, escaped commas).
     std::string to_string() const;
@@ -48,8 +49,12 @@ struct CertFacts {
     std::chrono::system_clock::time_point not_before;
     std::chrono::system_clock::time_point not_after;
 
-    std::string cn() const { return subject.first("CN"); }
-    std::string issuer_cn() const { return issuer.first("CN"); }
+    // The identity a CN gives: the subject's CN when it has exactly one.
+    // A certificate with two CNs (CN=bob, CN=joe, or CN=bob+CN=joe) has no
+    // CN identity: matching on cn, the user object's "cn" and the log would
+    // otherwise disagree on which of them it is.
+    std::string cn() const { return subject.only("CN"); }
+    std::string issuer_cn() const { return issuer.only("CN"); }
 };
 
 } // namespace certauth::x509

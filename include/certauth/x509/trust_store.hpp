@@ -42,6 +42,12 @@ struct TrustConfig {
     std::vector<std::filesystem::path> crl_files; // PEM or DER CRLs
     CrlMode crl_mode = CrlMode::when_loaded;
     int max_depth = 8; // intermediates allowed between leaf and root
+    // OpenSSL's security level for the chain (0-5, as SSL_CTX_set_security_level):
+    // the least security, in bits, of every key and of every signature but
+    // the root's self-signature - 1: 80, 2: 112 (RSA 2048, SHA-256),
+    // 3: 128, 4: 192, 5: 256; 0 checks nothing. 2 refuses MD5 and SHA-1
+    // signatures and RSA keys under 2048 bits, as OpenSSL's TLS does by default.
+    int security_level = 2;
 };
 
 class TrustStore {
