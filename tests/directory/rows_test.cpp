@@ -91,3 +91,13 @@ TEST_CASE("rows as users.json writes entries: a bare CN, or match keys then attr
     CHECK(route_entry("o", "1", "/a", R"(["x"])", "0")->dump() == R"({"path":"/a","roles":["x"]})");
     CHECK(user_entry("o", "9", cn("joe"), "nope").error().message.find("o: users[id=9].attributes:1:") == 0);
 }
+
+TEST_CASE("a users row on serial alone is warned about, naming the row", "[directory]") {
+    UserListBuilder builder("sqlite:u.db");
+    MatchTexts serial;
+    serial[certauth::policy::index_of(MatchKey::serial)] = "10:04";
+    REQUIRE(add_user_row(builder, "5", serial, std::nullopt));
+    const auto list = std::move(builder).build();
+    REQUIRE(list.warnings().size() == 1);
+    CHECK(list.warnings()[0].rfind("sqlite:u.db: users[id=5]: matches on serial 1004 alone; ", 0) == 0);
+}

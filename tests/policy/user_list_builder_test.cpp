@@ -131,3 +131,19 @@ TEST_CASE("a copied list shares its entries and stays valid after the original g
     CHECK(UserList().users().empty());
     CHECK(UserList().find(fake_facts("joe")) == nullptr);
 }
+
+TEST_CASE("builder: warnings about entries on serial alone name the first 20 and count the rest", "[policy]") {
+    UserListBuilder builder("users.json");
+    std::vector<std::string> serials;
+    for (int i = 0; i < 25; ++i)
+        serials.push_back(std::to_string(1000 + i));
+    for (int i = 0; i < 25; ++i)
+        REQUIRE(
+            builder.add_user(match(MatchKey::serial, serials[i]), json::object(), "users[" + std::to_string(i) + "]"));
+    REQUIRE(builder.add_user(json{{"serial", "99"}, {"issuer_cn", "CA"}}, "users[25]")); // tied to an issuer
+    const UserList list = std::move(builder).build();
+    REQUIRE(list.warnings().size() == 21);
+    CHECK(list.warnings()[0].rfind("users.json: users[0]: matches on serial 1000 alone; ", 0) == 0);
+    CHECK(list.warnings()[19].rfind("users.json: users[19]: ", 0) == 0);
+    CHECK(list.warnings()[20] == "users.json: and 5 more entries match on serial alone");
+}
