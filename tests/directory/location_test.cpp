@@ -6,7 +6,7 @@ using certauth::directory::Kind;
 using certauth::directory::parse_location;
 using certauth::directory::resolve_relative;
 
-TEST_CASE("--users: a JSON file, sqlite:PATH or a postgresql:// URI", "[directory]") {
+TEST_CASE("location: --users takes a JSON file, sqlite:PATH or a postgresql:// URI", "[directory]") {
     CHECK(parse_location("users.json")->kind == Kind::json_file);
     CHECK(parse_location("users.json")->name() == "users.json");
     const auto sqlite = parse_location("sqlite:/var/lib/certauth/users.db");
