@@ -1,6 +1,6 @@
 // Fuzz target: the server's request handling from raw bytes. The bytes arrive
 // on an in-memory stream (beast::test::stream) and go through what a session
-// does with a connection's bytes (src/net/session.cpp): the read buffer and
+// does with a connection's bytes (src/server/session.cpp): the read buffer and
 // parser limits of request_reader.hpp, read_request (parse what is buffered,
 // hold the header limit over the whole header, read more until the request
 // settles), the error answers (431/413/400), then handler.hpp's respond() or
@@ -12,10 +12,10 @@
 #include "request_reader.hpp"
 #include "server_context.hpp"
 
-#include <certauth/net/handler.hpp>
-#include <certauth/net/server_state.hpp>
 #include <certauth/policy/decide.hpp>
 #include <certauth/policy/user_list.hpp>
+#include <certauth/server/handler.hpp>
+#include <certauth/server/server_state.hpp>
 #include <certauth/x509/certificate.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -54,26 +54,26 @@ T must(Result<T> result) {
 
 struct Fixture {
     policy::UserList users;
-    net::ConnectionDecision joe;  // authorised, role admin
-    net::ConnectionDecision none; // no client certificate
+    server::ConnectionDecision joe;  // authorised, role admin
+    server::ConnectionDecision none; // no client certificate
 };
 
-net::ConnectionDecision connection(const policy::UserList& users, const char* cert_file) {
+server::ConnectionDecision connection(const policy::UserList& users, const char* cert_file) {
     const std::string fixtures = std::string(CERTAUTH_SOURCE_DIR) + "/fixtures/";
     const Clock::time_point now = std::chrono::sys_days{std::chrono::year{2025} / 6 / 1};
-    net::ConnectionDecision out;
+    server::ConnectionDecision out;
     if (cert_file == nullptr) {
         out.decision = policy::decide(nullptr, std::nullopt, &users, now);
     } else {
         const x509::Chain chain = must(x509::load_chain(fixtures + cert_file));
         const x509::CertFacts facts = chain.front().facts();
         x509::ChainStatus verified;
-        verified.reason = Reason::ok;
+        verified.problem = x509::ChainProblem::none;
         out.decision = policy::decide(&facts, verified, &users, now);
         out.cn = facts.cn();
-        out.fingerprint = net::FingerprintPrefix(facts.fingerprint256);
+        out.fingerprint = server::FingerprintPrefix(facts.fingerprint256);
     }
-    out.body = net::decision_body(out.decision, out.cn);
+    out.body = server::decision_body(out.decision, out.cn);
     return out;
 }
 
@@ -88,11 +88,11 @@ const Fixture& fixture() {
     return f;
 }
 
-const net::detail::Limits k_default_limits{}; // the server's defaults (ServerOptions)
+const server::Limits k_default_limits{}; // the server's defaults (ServerOptions)
 // The largest limits serve allows (--max-header-size, --max-body-size up to
 // 1 MiB here): a header field may then exceed what Beast stores (64 KiB).
-const net::detail::Limits k_large_limits = [] {
-    net::detail::Limits limits;
+const server::Limits k_large_limits = [] {
+    server::Limits limits;
     limits.max_header_size = 1024 * 1024;
     limits.max_body_size = 1024 * 1024;
     return limits;
@@ -100,8 +100,8 @@ const net::detail::Limits k_large_limits = [] {
 constexpr std::string_view k_date = "Sun, 06 Nov 1994 08:49:37 GMT";
 
 // One connection's requests, as the session handles them.
-void connection_run(std::string_view bytes, std::size_t read_size, const net::ConnectionDecision* tls,
-                    const net::detail::Limits& limits) {
+void connection_run(std::string_view bytes, std::size_t read_size, const server::ConnectionDecision* tls,
+                    const server::Limits& limits) {
     boost::asio::io_context ioc;
     beast::test::stream stream(ioc);
     stream.append(beast::string_view(bytes.data(), bytes.size()));
@@ -109,8 +109,8 @@ void connection_run(std::string_view bytes, std::size_t read_size, const net::Co
     stream.close_remote(); // end of stream once the bytes are read
 
     const policy::UserList& users = fixture().users;
-    beast::flat_buffer buffer(net::detail::read_buffer_limit(limits));
-    std::optional<net::detail::RequestParser> parser;
+    beast::flat_buffer buffer(server::detail::read_buffer_limit(limits));
+    std::optional<server::detail::RequestParser> parser;
     std::string out;
     for (int requests = 0;; ++requests) {
         if (requests > 100000) fail("more requests than bytes");
@@ -121,23 +121,24 @@ void connection_run(std::string_view bytes, std::size_t read_size, const net::Co
             if (ec) return; // the client closed
         }
         parser.emplace();
-        net::detail::configure_parser(*parser, limits);
+        server::detail::configure_parser(*parser, limits);
         beast::error_code ec;
-        net::detail::read_request(stream, buffer, *parser, limits, ec);
+        server::detail::read_request(stream, buffer, *parser, limits, ec);
 
         out.clear();
         if (ec) {
-            const std::optional<net::Response> error = net::detail::read_error_response(ec, *parser, limits);
+            const std::optional<server::Response> error = server::detail::read_error_response(ec, *parser, limits);
             if (!error) return; // dropped
             if (error->keep_alive) fail("an error answer keeps the connection");
-            net::serialize(*error, 11, k_date, out);
+            server::serialize(*error, 11, k_date, out);
             return;
         }
-        const net::RequestFacts facts = net::detail::request_facts(parser->get());
-        const net::Response response = tls ? net::respond(facts, *tls, &users)
-                                           : net::respond_plain_http(facts, net::detail::request_host(parser->get()));
+        const server::RequestFacts facts = server::detail::request_facts(parser->get());
+        const server::Response response =
+            tls ? server::respond(facts, *tls, &users)
+                : server::respond_plain_http(facts, server::detail::request_host(parser->get()));
         if (response.status < 200 || response.status > 599) fail("status out of range");
-        net::serialize(response, facts.version, k_date, out);
+        server::serialize(response, facts.version, k_date, out);
         if (out.compare(0, 9, "HTTP/1.1 ") != 0) fail("response does not start with a status line");
         if (!response.keep_alive) return;
     }

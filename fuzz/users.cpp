@@ -63,7 +63,7 @@ const std::vector<std::string_view> k_paths = {"/", "/admin", "/admin/x", "/admi
 
 void check_list(const policy::UserList& list) {
     x509::ChainStatus verified;
-    verified.reason = Reason::ok;
+    verified.problem = x509::ChainProblem::none;
     const Clock::time_point now = at(2025, 6, 1);
     for (const x509::CertFacts& cert : k_certificates) {
         // The indexed find() must agree with trying every entry in order.

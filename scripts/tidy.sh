@@ -3,11 +3,11 @@
 # checked-in .clang-tidy (bugprone, performance, modernize; the few noisy
 # ones disabled there with a reason). Every finding is an error. Needs only
 # a configured build directory for its compile_commands.json (configured
-# here when missing); src/net/asio/asio_impl.cpp, which only compiles Boost's
+# here when missing); src/asio/asio_impl.cpp, which only compiles Boost's
 # own sources, is left out.
 #
 # Usage: scripts/tidy.sh [BUILD_DIR]    (default: build; CERTAUTH_JOBS=2 by default)
-#        scripts/tidy.sh build src/net/session.cpp ...   (only these files)
+#        scripts/tidy.sh build src/server/session.cpp ...   (only these files)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

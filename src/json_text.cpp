@@ -174,6 +174,14 @@ Error positioned(std::string_view origin, std::string_view text, std::size_t byt
 
 } // namespace
 
+std::string json_text(const nlohmann::json& value, int indent, Ascii ascii) {
+    return value.dump(indent, ' ', ascii == Ascii::escaped, nlohmann::json::error_handler_t::replace);
+}
+
+std::string json_text(const nlohmann::ordered_json& value, int indent, Ascii ascii) {
+    return value.dump(indent, ' ', ascii == Ascii::escaped, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin, DuplicateKeys duplicates) {
     // nlohmann takes a NUL byte for the end of the input, so a document
     // followed by "\0garbage" would pass; no JSON text holds a raw NUL.

@@ -1,8 +1,9 @@
-// The layers: x509 -> policy -> directory -> net -> cli; a lower layer never
-// includes a higher one. OpenSSL and Boost headers are reachable from every
-// target, so linking alone would not catch a wrong include: this test reads
-// every source and header of the tree. SQLite's and libpq's headers stay in
-// directory, as Asio/Beast stay in net.
+// The layers (docs/architecture.md): x509 -> policy -> directory -> client ->
+// server -> cli; a lower layer never includes a higher one (the server uses
+// the client side for its upstream connections; the client never uses the
+// server). OpenSSL and Boost headers are reachable from every target, so
+// linking alone would not catch a wrong include: this test reads every source
+// and header of the tree. SQLite's and libpq's headers stay in directory.
 #include "support/catch.hpp"
 
 #include <filesystem>
@@ -24,9 +25,12 @@ int layer_of_path(const fs::path& relative) {
                                                                          {"src/policy/", 2},
                                                                          {"include/certauth/directory/", 3},
                                                                          {"src/directory/", 3},
-                                                                         {"include/certauth/net/", 4},
-                                                                         {"src/net/", 4},
-                                                                         {"src/cli/", 5},
+                                                                         {"include/certauth/client/", 4},
+                                                                         {"src/client/", 4},
+                                                                         {"include/certauth/server/", 5},
+                                                                         {"src/server/", 5},
+                                                                         {"src/asio/", 4},
+                                                                         {"src/cli/", 6},
                                                                          {"include/certauth/", 0},
                                                                          {"src/", 0}})
         if (p.rfind(prefix, 0) == 0) return layer;
@@ -38,16 +42,18 @@ int layer_of_include(const std::string& header) {
     if (header.rfind("certauth/policy/", 0) == 0) return 2;
     if (header.rfind("certauth/directory/", 0) == 0) return 3;
     if (header == "sqlite3.h" || header == "libpq-fe.h") return 3; // the databases stay inside directory
-    if (header.rfind("certauth/net/", 0) == 0) return 4;
-    if (header.rfind("cli/", 0) == 0) return 5;
-    if (header.rfind("boost/", 0) == 0) return 4; // Asio and Beast stay inside net
-    if (header.rfind("CLI/", 0) == 0) return 5;   // CLI11 stays inside cli
+    if (header.rfind("certauth/client/", 0) == 0) return 4;
+    if (header.rfind("certauth/server/", 0) == 0) return 5;
+    if (header.rfind("cli/", 0) == 0) return 6;
+    if (header.rfind("boost/", 0) == 0) return 4; // Asio and Beast stay inside client and server
+    if (header.rfind("CLI/", 0) == 0) return 6;   // CLI11 stays inside cli
     return 0;
 }
 
 } // namespace
 
-TEST_CASE("no layer includes a higher one, Boost stays in src/net, SQLite and libpq in directory, CLI11 in cli",
+TEST_CASE("no layer includes a higher one, Boost stays in src/client and src/server, SQLite and libpq in "
+          "src/directory, CLI11 in cli",
           "[layers]") {
     const fs::path root = CERTAUTH_SOURCE_DIR;
     const std::regex include_re(R"(^\s*#\s*include\s*[<"]([^>"]+)[>"])");
@@ -68,7 +74,8 @@ TEST_CASE("no layer includes a higher one, Boost stays in src/net, SQLite and li
                 std::smatch m;
                 if (!std::regex_search(line, m, include_re)) continue;
                 const int target = layer_of_include(m[1]);
-                // Public headers never expose Asio/Beast (build time: TOOLCHAIN.md).
+                // Public headers never expose Asio/Beast: they would cost every file that
+                // includes them a minute of compile time (docs/architecture.md).
                 const bool boost_in_public_header =
                     relative.generic_string().rfind("include/", 0) == 0 && m[1].str().rfind("boost/", 0) == 0;
                 if (target > layer || boost_in_public_header)

@@ -23,6 +23,14 @@ inline constexpr std::size_t k_max_json_depth = 64;
 // change who is authorised: refused there.
 enum class DuplicateKeys { last_wins, refused };
 
+// `value` as JSON text: compact (indent -1) or indented; strings that are not
+// valid UTF-8 (certificate fields, what a client sent) are written with
+// U+FFFD instead of throwing. With Ascii::escaped every non-ASCII character
+// is \uXXXX (for HTTP header values).
+enum class Ascii { utf8, escaped };
+std::string json_text(const nlohmann::json& value, int indent = -1, Ascii ascii = Ascii::utf8);
+std::string json_text(const nlohmann::ordered_json& value, int indent = -1, Ascii ascii = Ascii::utf8);
+
 // The document, or "ORIGIN:LINE:COLUMN: what is wrong" (for a refused
 // duplicate key "ORIGIN: PATH: duplicate key \"KEY\"", PATH as users[1]).
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin,

@@ -7,6 +7,7 @@
 #include "cli/config_file.hpp"
 #include "cli/output.hpp"
 #include "cli/trust_options.hpp"
+#include <certauth/json_text.hpp>
 
 #include <certauth/x509/time_text.hpp>
 
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 namespace certauth::cli {
+using policy::Reason;
 namespace {
 
 using Clock = std::chrono::system_clock;
@@ -142,10 +144,6 @@ std::vector<FileResult> check_file(const std::string& file, bool each, const x50
     return results;
 }
 
-std::string dump(const nlohmann::ordered_json& value) {
-    return value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
-
 std::string json_line(const FileResult& r, const std::optional<std::string>& config) {
     nlohmann::ordered_json line;
     line["file"] = r.file;
@@ -161,7 +159,7 @@ std::string json_line(const FileResult& r, const std::optional<std::string>& con
     const std::string& detail = r.outcome == Outcome::error ? r.message : r.decision.detail;
     line["detail"] = detail.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(detail);
     line["config"] = config ? nlohmann::ordered_json(*config) : nlohmann::ordered_json(nullptr);
-    return dump(line);
+    return json_text(line);
 }
 
 struct Style {
@@ -235,7 +233,7 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
         more("fingerprint256", facts.fingerprint256);
         more("key", r.chain.front().key_description());
         if (r.chain.size() > 1) more("chain", std::to_string(r.chain.size()) + " certificates (leaf first)");
-        if (r.outcome == Outcome::authorised && r.decision.user) more("user", dump(*r.decision.user));
+        if (r.outcome == Outcome::authorised && r.decision.user) more("user", json_text(*r.decision.user));
         if (r.outcome != Outcome::denied && !r.decision.detail.empty()) more("note", r.decision.detail);
     }
     return line;

@@ -16,6 +16,11 @@ struct Command {
 Command add_check_command(CLI::App& root);
 Command add_serve_command(CLI::App& root);
 Command add_probe_command(CLI::App& root);
+Command add_pki_command(CLI::App& root);
 Command add_users_command(CLI::App& root);
+
+// `certauth pki`'s own subcommands, registered on the `pki` app.
+Command add_pki_init_command(CLI::App& pki);
+Command add_pki_issue_command(CLI::App& pki);
 
 } // namespace certauth::cli

@@ -8,10 +8,11 @@
 #include "cli/number_checks.hpp"
 #include "cli/output.hpp"
 #include "cli/probe_report.hpp"
+#include <certauth/json_text.hpp>
 
-#include <certauth/net/client.hpp>
-#include <certauth/net/load.hpp>
-#include <certauth/net/scenario.hpp>
+#include <certauth/client/client.hpp>
+#include <certauth/client/load.hpp>
+#include <certauth/client/scenario.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -71,26 +72,26 @@ Read next: docs/probe.md)";
 
 bool given(const CLI::App& cmd, const std::string& name) { return cmd.count(name) > 0; }
 
-Result<net::ClientRequest> build_request(const ProbeOptions& o) {
-    net::ClientRequest request;
-    auto url = net::parse_url(o.url);
+Result<client::ClientRequest> build_request(const ProbeOptions& o) {
+    client::ClientRequest request;
+    auto url = client::parse_url(o.url);
     if (!url) return url.error();
     request.url = *url;
     std::string method = o.method;
     std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::toupper(c); });
     if (method == "GET")
-        request.method = net::HttpMethod::get;
+        request.method = client::HttpMethod::get;
     else if (method == "HEAD")
-        request.method = net::HttpMethod::head;
+        request.method = client::HttpMethod::head;
     else
         return Error{"--request " + o.method + ": probe sends GET or HEAD"};
     for (const std::string& text : o.headers) {
-        auto header = net::parse_header(text);
+        auto header = client::parse_header(text);
         if (!header) return header.error();
         request.headers.push_back(*header);
     }
     for (const std::string& text : o.resolve) {
-        auto entry = net::parse_resolve(text);
+        auto entry = client::parse_resolve(text);
         if (!entry) return entry.error();
         request.resolve.push_back(*entry);
     }
@@ -100,13 +101,13 @@ Result<net::ClientRequest> build_request(const ProbeOptions& o) {
     return request;
 }
 
-Result<net::ClientContext> build_context(const ProbeOptions& o) {
-    net::ClientTlsOptions tls;
+Result<client::ClientContext> build_context(const ProbeOptions& o) {
+    client::ClientTlsOptions tls;
     tls.cert = o.cert;
     tls.key = o.key;
     tls.cacert = o.cacert;
     tls.insecure = o.insecure;
-    return net::ClientContext::create(tls);
+    return client::ClientContext::create(tls);
 }
 
 int run_single(const CLI::App& cmd, const ProbeOptions& o) {
@@ -118,11 +119,9 @@ int run_single(const CLI::App& cmd, const ProbeOptions& o) {
     expect.status = o.expect;
     if (given(cmd, "--expect-reason")) expect.reason = o.expect_reason;
 
-    const net::Exchange exchange = net::fetch(*context, *request);
+    const client::Exchange exchange = client::fetch(*context, *request);
     if (o.json) {
-        std::cout
-            << exchange_json(exchange, *request, expect).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-            << '\n';
+        std::cout << json_text(exchange_json(exchange, *request, expect), 2) << '\n';
     } else {
         write_exchange_text(std::cout, std::cerr, exchange, *context, o.verbose,
                             use_colour(STDOUT_FILENO) ? Colour::on : Colour::off);
@@ -148,7 +147,7 @@ int run_load(const CLI::App& cmd, const ProbeOptions& o) {
     auto context = build_context(o);
     if (!context) return print_error(context.error().message), 2;
 
-    net::LoadOptions load;
+    client::LoadOptions load;
     load.request = *request;
     if (given(cmd, "--requests")) load.requests = o.requests;
     // Bounded: 1e300 seconds would overflow the deadline (undefined behaviour).
@@ -157,27 +156,27 @@ int run_load(const CLI::App& cmd, const ProbeOptions& o) {
     load.duration = std::chrono::milliseconds(static_cast<long long>(std::ceil(o.duration * 1000)));
     load.concurrency = o.concurrency;
     load.threads = o.threads;
-    load.mode = o.new_connections ? net::ConnectionMode::new_connections : net::ConnectionMode::keep_alive;
-    load.resumption = o.resume ? net::Resumption::on : net::Resumption::off;
+    load.mode = o.new_connections ? client::ConnectionMode::new_connections : client::ConnectionMode::keep_alive;
+    load.resumption = o.resume ? client::Resumption::on : client::Resumption::off;
 
     const bool show_progress = ::isatty(STDERR_FILENO) == 1;
-    net::LoadProgress last;
+    client::LoadProgress last;
     bool shown = false;
-    std::function<void(const net::LoadProgress&)> progress;
+    std::function<void(const client::LoadProgress&)> progress;
     if (show_progress)
-        progress = [&](const net::LoadProgress& p) {
+        progress = [&](const client::LoadProgress& p) {
             const double dt = (p.elapsed - last.elapsed).count();
             const double rate = dt > 0 ? static_cast<double>(p.done - last.done) / dt : 0.0;
             std::cerr << "\r\033[K" << progress_line(p, load.requests, rate) << std::flush;
             last = p;
             shown = true;
         };
-    auto result = net::run_load(*context, load, progress);
+    auto result = client::run_load(*context, load, progress);
     if (shown) std::cerr << "\r\033[K" << std::flush;
     if (!result) return print_error(result.error().message), 2;
 
     if (o.json)
-        std::cout << load_json(*result, load).dump(2) << '\n';
+        std::cout << json_text(load_json(*result, load), 2) << '\n';
     else
         write_load_text(std::cout, *result, load);
 
@@ -210,16 +209,16 @@ int run_scenarios(const ProbeOptions& o) {
     if (o.report != "text" && o.report != "json" && o.report != "junit")
         return print_error("--report " + o.report + ": expected text, json or junit"), 2;
     if (!o.scenario_url.empty()) {
-        auto url = net::parse_url(o.scenario_url);
+        auto url = client::parse_url(o.scenario_url);
         if (!url) return print_error("--url: " + url.error().message), 2;
     }
-    auto file = net::load_scenarios(o.scenarios);
+    auto file = client::load_scenarios(o.scenarios);
     if (!file) return print_error(file.error().message), 2;
-    const net::ScenarioRun run = net::run_scenarios(*file, o.scenario_url);
+    const client::ScenarioRun run = client::run_scenarios(*file, o.scenario_url);
 
     std::ostringstream report;
     if (o.report == "json")
-        report << json_report(run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        report << json_text(json_report(run), 2) << '\n';
     else if (o.report == "junit")
         write_junit_report(report, run);
     else
@@ -242,7 +241,7 @@ int run_scenarios(const ProbeOptions& o) {
     else
         write_text_report(std::cout, run, use_colour(STDOUT_FILENO) ? Colour::on : Colour::off);
 
-    if (run.count(net::Verdict::error) > 0) return 2;
+    if (run.count(client::CaseOutcome::error) > 0) return 2;
     return run.all_passed() ? 0 : 1;
 }
 

@@ -86,12 +86,12 @@ json certificate_json(const x509::Certificate& cert) {
                 {"fingerprint256", facts.fingerprint256}};
 }
 
-const char* verdict_mark(net::Verdict verdict) {
-    return verdict == net::Verdict::passed ? "✔" : verdict == net::Verdict::failed ? "✘" : "!";
+const char* outcome_mark(client::CaseOutcome outcome) {
+    return outcome == client::CaseOutcome::passed ? "✔" : outcome == client::CaseOutcome::failed ? "✘" : "!";
 }
 
-const char* verdict_colour(net::Verdict verdict) {
-    return verdict == net::Verdict::passed ? k_green : verdict == net::Verdict::failed ? k_red : k_yellow;
+const char* outcome_colour(client::CaseOutcome outcome) {
+    return outcome == client::CaseOutcome::passed ? k_green : outcome == client::CaseOutcome::failed ? k_red : k_yellow;
 }
 
 void append_utf8(std::string& out, std::uint32_t cp) {
@@ -172,7 +172,7 @@ std::string xml_escape(std::string_view text) {
     return out;
 }
 
-void write_text_report(std::ostream& out, const net::ScenarioRun& run, Colour colour) {
+void write_text_report(std::ostream& out, const client::ScenarioRun& run, Colour colour) {
     constexpr std::size_t k_cell = 48;
     std::size_t name_w = 4, expected_w = 8, got_w = 3;
     for (const auto& r : run.results) {
@@ -184,25 +184,25 @@ void write_text_report(std::ostream& out, const net::ScenarioRun& run, Colour co
         << "  time\n";
     for (const auto& r : run.results) {
         const bool paint = colour == Colour::on;
-        if (paint) out << verdict_colour(r.verdict);
-        out << verdict_mark(r.verdict);
+        if (paint) out << outcome_colour(r.outcome);
+        out << outcome_mark(r.outcome);
         if (paint) out << k_reset;
         out << ' ' << pad(shorten(r.name, k_cell), name_w) << "  " << pad(shorten(r.expected, k_cell), expected_w)
             << "  " << pad(shorten(r.got, k_cell), got_w) << "  " << format_micros(static_cast<double>(r.time.count()))
             << '\n';
-        if (r.verdict != net::Verdict::passed) out << "    " << r.message << '\n';
+        if (r.outcome != client::CaseOutcome::passed) out << "    " << r.message << '\n';
     }
-    const std::size_t failed = run.count(net::Verdict::failed), errors = run.count(net::Verdict::error);
-    out << run.results.size() << (run.results.size() == 1 ? " case: " : " cases: ") << run.count(net::Verdict::passed)
-        << " passed, " << failed << " failed, " << errors << (errors == 1 ? " error" : " errors") << " in "
-        << fixed(seconds(run.time), 2) << " s\n";
+    const std::size_t failed = run.count(client::CaseOutcome::failed), errors = run.count(client::CaseOutcome::error);
+    out << run.results.size() << (run.results.size() == 1 ? " case: " : " cases: ")
+        << run.count(client::CaseOutcome::passed) << " passed, " << failed << " failed, " << errors
+        << (errors == 1 ? " error" : " errors") << " in " << fixed(seconds(run.time), 2) << " s\n";
 }
 
-json json_report(const net::ScenarioRun& run) {
+json json_report(const client::ScenarioRun& run) {
     json cases = json::array();
     for (const auto& r : run.results) {
         json c{
-            {"name", r.name},         {"method", r.method}, {"url", r.url},           {"verdict", to_string(r.verdict)},
+            {"name", r.name},         {"method", r.method}, {"url", r.url},           {"verdict", to_string(r.outcome)},
             {"expected", r.expected}, {"got", r.got},       {"time", seconds(r.time)}};
         c["status"] = r.status ? json(r.status) : json(nullptr);
         c["reason"] = r.reason.empty() ? json(nullptr) : json(r.reason);
@@ -212,17 +212,17 @@ json json_report(const net::ScenarioRun& run) {
     return json{{"file", run.file},
                 {"timestamp", utc_timestamp(run.started) + "Z"},
                 {"tests", run.results.size()},
-                {"passed", run.count(net::Verdict::passed)},
-                {"failures", run.count(net::Verdict::failed)},
-                {"errors", run.count(net::Verdict::error)},
+                {"passed", run.count(client::CaseOutcome::passed)},
+                {"failures", run.count(client::CaseOutcome::failed)},
+                {"errors", run.count(client::CaseOutcome::error)},
                 {"time", seconds(run.time)},
                 {"cases", std::move(cases)}};
 }
 
-void write_junit_report(std::ostream& out, const net::ScenarioRun& run) {
+void write_junit_report(std::ostream& out, const client::ScenarioRun& run) {
     const std::string tests = std::to_string(run.results.size());
-    const std::string failures = std::to_string(run.count(net::Verdict::failed));
-    const std::string errors = std::to_string(run.count(net::Verdict::error));
+    const std::string failures = std::to_string(run.count(client::CaseOutcome::failed));
+    const std::string errors = std::to_string(run.count(client::CaseOutcome::error));
     const std::string time = fixed(seconds(run.time), 3);
     std::string suite = std::filesystem::path(run.file).filename().string();
     if (suite.empty()) suite = "scenarios";
@@ -237,12 +237,12 @@ void write_junit_report(std::ostream& out, const net::ScenarioRun& run) {
     for (const auto& r : run.results) {
         out << "    <testcase name=\"" << xml_escape(r.name) << "\" classname=\"" << xml_escape(classname)
             << "\" time=\"" << fixed(seconds(r.time), 3) << "\"";
-        if (r.verdict == net::Verdict::passed) {
+        if (r.outcome == client::CaseOutcome::passed) {
             out << "/>\n";
             continue;
         }
-        const char* element = r.verdict == net::Verdict::failed ? "failure" : "error";
-        const std::string type = r.verdict == net::Verdict::failed ? std::string("expectation") : r.got;
+        const char* element = r.outcome == client::CaseOutcome::failed ? "failure" : "error";
+        const std::string type = r.outcome == client::CaseOutcome::failed ? std::string("expectation") : r.got;
         out << ">\n      <" << element << " message=\"" << xml_escape(r.message) << "\" type=\"" << xml_escape(type)
             << "\">" << xml_escape(r.method + " " + r.url) << "\nexpected: " << xml_escape(r.expected)
             << "\ngot: " << xml_escape(r.got) << "\n"
@@ -252,10 +252,10 @@ void write_junit_report(std::ostream& out, const net::ScenarioRun& run) {
     out << "  </testsuite>\n</testsuites>\n";
 }
 
-std::optional<std::string> expectation_problem(const net::Exchange& exchange, const Expectation& expect) {
+std::optional<std::string> expectation_problem(const client::Exchange& exchange, const Expectation& expect) {
     if (!exchange.response) return std::string("no response");
-    const net::ClientResponse& response = *exchange.response;
-    const std::string reason(net::body_reason(response.body));
+    const client::ClientResponse& response = *exchange.response;
+    const std::string reason(client::body_reason(response.body));
     if (response.status != expect.status)
         return "expected " + std::to_string(expect.status) + ", got " + std::to_string(response.status) +
                (reason.empty() ? "" : " (reason " + reason + ")");
@@ -264,9 +264,9 @@ std::optional<std::string> expectation_problem(const net::Exchange& exchange, co
     return std::nullopt;
 }
 
-void write_exchange_text(std::ostream& out, std::ostream& diag, const net::Exchange& exchange,
-                         const net::ClientContext& context, bool verbose, Colour colour) {
-    const net::TlsSummary& tls = exchange.tls;
+void write_exchange_text(std::ostream& out, std::ostream& diag, const client::Exchange& exchange,
+                         const client::ClientContext& context, bool verbose, Colour colour) {
+    const client::TlsSummary& tls = exchange.tls;
     if (verbose) {
         if (!exchange.peer.empty())
             diag << "* connected to " << exchange.peer << " in "
@@ -308,7 +308,7 @@ void write_exchange_text(std::ostream& out, std::ostream& diag, const net::Excha
         diag << "* total " << format_micros(static_cast<double>(exchange.total_time.count())) << '\n';
     }
     if (exchange.response) {
-        const net::ClientResponse& r = *exchange.response;
+        const client::ClientResponse& r = *exchange.response;
         const bool paint = colour == Colour::on;
         if (paint) out << (r.status < 300 ? k_green : r.status < 500 ? k_yellow : k_red);
         out << "HTTP/" << r.version / 10 << '.' << r.version % 10 << ' ' << r.status << ' ' << r.reason_phrase;
@@ -329,29 +329,29 @@ void write_exchange_text(std::ostream& out, std::ostream& diag, const net::Excha
     }
 }
 
-json exchange_json(const net::Exchange& exchange, const net::ClientRequest& request, const Expectation& expect) {
-    json out{{"url", request.url.to_string()}, {"method", net::to_string(request.method)}};
+json exchange_json(const client::Exchange& exchange, const client::ClientRequest& request, const Expectation& expect) {
+    json out{{"url", request.url.to_string()}, {"method", client::to_string(request.method)}};
     out["expected"] = json{{"status", expect.status}, {"reason", expect.reason ? json(*expect.reason) : json(nullptr)}};
     if (exchange.response) {
-        const net::ClientResponse& r = *exchange.response;
+        const client::ClientResponse& r = *exchange.response;
         const auto problem = expectation_problem(exchange, expect);
         out["ok"] = !problem.has_value();
         if (problem) out["problem"] = *problem;
         out["status"] = r.status;
-        const std::string reason(net::body_reason(r.body));
+        const std::string reason(client::body_reason(r.body));
         out["reason"] = reason.empty() ? json(nullptr) : json(reason);
         json headers = json::object();
         for (const auto& h : r.headers)
             headers[h.name] = h.value;
         out["headers"] = std::move(headers);
-        json body = net::parse_body(r.body);
+        json body = client::parse_body(r.body);
         out["body"] = body.is_discarded() ? json(r.body) : body;
     } else {
         out["ok"] = false;
-        const net::Failure failure = exchange.failure.value_or(net::Failure{});
-        out["error"] = json{{"kind", net::to_string(failure.kind)}, {"message", failure.message}};
+        const client::Failure failure = exchange.failure.value_or(client::Failure{});
+        out["error"] = json{{"kind", client::to_string(failure.kind)}, {"message", failure.message}};
     }
-    const net::TlsSummary& tls = exchange.tls;
+    const client::TlsSummary& tls = exchange.tls;
     json t{{"handshake", tls.handshake_done},
            {"version", tls.version},
            {"cipher", tls.cipher},
@@ -374,20 +374,21 @@ json exchange_json(const net::Exchange& exchange, const net::ClientRequest& requ
     return out;
 }
 
-void write_load_text(std::ostream& out, const net::LoadResult& result, const net::LoadOptions& options) {
-    const bool fresh = options.mode == net::ConnectionMode::new_connections;
-    out << "target       " << net::to_string(options.request.method) << ' ' << options.request.url.to_string() << '\n';
+void write_load_text(std::ostream& out, const client::LoadResult& result, const client::LoadOptions& options) {
+    const bool fresh = options.mode == client::ConnectionMode::new_connections;
+    out << "target       " << client::to_string(options.request.method) << ' ' << options.request.url.to_string()
+        << '\n';
     out << "load         " << result.concurrency << " connection" << (result.concurrency == 1 ? "" : "s") << " on "
         << result.threads << " thread" << (result.threads == 1 ? "" : "s") << ", "
-        << (fresh ? (options.resumption == net::Resumption::on ? "new connection per request, resuming sessions"
-                                                               : "new connection per request")
+        << (fresh ? (options.resumption == client::Resumption::on ? "new connection per request, resuming sessions"
+                                                                  : "new connection per request")
                   : "keep-alive")
         << '\n';
     out << "requests     " << result.responses << " in " << fixed(result.elapsed.count(), 3)
         << " s = " << fixed(result.requests_per_second(), 1) << "/s\n";
     out << "handshakes   " << result.handshakes << " (" << result.resumed
         << " resumed) = " << fixed(result.handshakes_per_second(), 1) << "/s\n";
-    const net::Histogram& h = result.latency;
+    const client::Histogram& h = result.latency;
     if (h.count() > 0) {
         auto p = [&](double q) { return format_micros(static_cast<double>(h.percentile(q))); };
         out << "latency      p50 " << p(50) << ", p90 " << p(90) << ", p99 " << p(99) << ", p99.9 " << p(99.9)
@@ -409,8 +410,8 @@ void write_load_text(std::ostream& out, const net::LoadResult& result, const net
         out << "  " << kind << ": " << count.count << " (first: " << count.first_message << ")\n";
 }
 
-json load_json(const net::LoadResult& result, const net::LoadOptions& options) {
-    const net::Histogram& h = result.latency;
+json load_json(const client::LoadResult& result, const client::LoadOptions& options) {
+    const client::Histogram& h = result.latency;
     json status = json::object();
     for (const auto& [code, count] : result.by_status)
         status[std::to_string(code)] = count;
@@ -420,34 +421,34 @@ json load_json(const net::LoadResult& result, const net::LoadOptions& options) {
     json errors = json::object();
     for (const auto& [kind, count] : result.errors)
         errors[kind] = json{{"count", count.count}, {"first_message", count.first_message}};
-    return json{
-        {"url", options.request.url.to_string()},
-        {"method", net::to_string(options.request.method)},
-        {"threads", result.threads},
-        {"concurrency", result.concurrency},
-        {"mode", options.mode == net::ConnectionMode::new_connections ? "new-connections" : "keep-alive"},
-        {"resume", options.mode == net::ConnectionMode::new_connections && options.resumption == net::Resumption::on},
-        {"elapsed_s", result.elapsed.count()},
-        {"requests", result.responses},
-        {"requests_per_second", result.requests_per_second()},
-        {"handshakes", result.handshakes},
-        {"resumed", result.resumed},
-        {"handshakes_per_second", result.handshakes_per_second()},
-        {"latency_us", json{{"min", h.min()},
-                            {"mean", h.mean()},
-                            {"p50", h.percentile(50)},
-                            {"p90", h.percentile(90)},
-                            {"p99", h.percentile(99)},
-                            {"p99.9", h.percentile(99.9)},
-                            {"max", h.max()}}},
-        {"status", std::move(status)},
-        {"reasons", std::move(reasons)},
-        {"errors", std::move(errors)},
-        {"error_count", result.error_count()},
-        {"bytes_received", result.bytes_received}};
+    return json{{"url", options.request.url.to_string()},
+                {"method", client::to_string(options.request.method)},
+                {"threads", result.threads},
+                {"concurrency", result.concurrency},
+                {"mode", options.mode == client::ConnectionMode::new_connections ? "new-connections" : "keep-alive"},
+                {"resume", options.mode == client::ConnectionMode::new_connections &&
+                               options.resumption == client::Resumption::on},
+                {"elapsed_s", result.elapsed.count()},
+                {"requests", result.responses},
+                {"requests_per_second", result.requests_per_second()},
+                {"handshakes", result.handshakes},
+                {"resumed", result.resumed},
+                {"handshakes_per_second", result.handshakes_per_second()},
+                {"latency_us", json{{"min", h.min()},
+                                    {"mean", h.mean()},
+                                    {"p50", h.percentile(50)},
+                                    {"p90", h.percentile(90)},
+                                    {"p99", h.percentile(99)},
+                                    {"p99.9", h.percentile(99.9)},
+                                    {"max", h.max()}}},
+                {"status", std::move(status)},
+                {"reasons", std::move(reasons)},
+                {"errors", std::move(errors)},
+                {"error_count", result.error_count()},
+                {"bytes_received", result.bytes_received}};
 }
 
-std::string progress_line(const net::LoadProgress& progress, std::optional<std::uint64_t> total, double rate) {
+std::string progress_line(const client::LoadProgress& progress, std::optional<std::uint64_t> total, double rate) {
     const double elapsed = progress.elapsed.count();
     std::string out = "  " + std::to_string(progress.done);
     if (total) out += "/" + std::to_string(*total);

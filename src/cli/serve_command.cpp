@@ -1,5 +1,5 @@
 // `certauth serve`: options in (command line and the [serve] section of the
-// configuration file), the server out (src/net), exit code 0 after a
+// configuration file), the server out (src/server), exit code 0 after a
 // graceful stop, 2 for start-up errors.
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
@@ -7,7 +7,7 @@
 #include "cli/output.hpp"
 #include "cli/trust_options.hpp"
 
-#include <certauth/net/server.hpp>
+#include <certauth/server/server.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -20,6 +20,8 @@
 namespace certauth::cli {
 namespace {
 
+double seconds(std::chrono::milliseconds duration) { return std::chrono::duration<double>(duration).count(); }
+
 struct ServeOptions {
     std::vector<std::string> listen{"127.0.0.1:3443"};
     std::string cert;
@@ -29,14 +31,15 @@ struct ServeOptions {
     unsigned threads = 0;
     std::string log_format = "text";
     bool no_access_log = false;
-    double handshake_timeout = 10;
-    double request_timeout = 10;
-    double idle_timeout = 60;
-    double shutdown_timeout = 10;
-    std::size_t max_connections = 10'000;
-    std::size_t max_header_size = 16 * 1024;
-    std::size_t max_body_size = 64 * 1024;
-    std::size_t session_cache = 1024;
+    // serve's defaults are the server's (server::Limits, TlsSettings).
+    double handshake_timeout = seconds(server::Limits{}.handshake_timeout);
+    double request_timeout = seconds(server::Limits{}.request_timeout);
+    double idle_timeout = seconds(server::Limits{}.idle_timeout);
+    double shutdown_timeout = seconds(server::Limits{}.shutdown_timeout);
+    std::size_t max_connections = server::Limits{}.max_connections;
+    std::size_t max_header_size = server::Limits{}.max_header_size;
+    std::size_t max_body_size = server::Limits{}.max_body_size;
+    std::size_t session_cache = server::TlsSettings{}.session_cache_size;
 };
 
 std::chrono::milliseconds millis(double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000.0)); }
@@ -132,26 +135,26 @@ Command add_serve_command(CLI::App& root) {
                                 (config_file_used(root) ? std::string() : without_configuration_hint()));
                     return 2;
                 }
-                net::ServerOptions server;
+                server::ServerOptions server;
                 server.listen = options->listen;
                 server.tls.cert_file = options->cert;
                 server.tls.key_file = options->key;
                 server.tls.client_cert =
-                    options->require_cert ? net::ClientCertMode::require : net::ClientCertMode::request;
+                    options->require_cert ? server::ClientCertMode::require : server::ClientCertMode::request;
                 server.tls.session_cache_size = options->session_cache;
                 server.config_file = config_file_used(root).value_or("");
                 server.threads = options->threads;
-                server.log_format = options->no_access_log          ? net::LogFormat::none
-                                    : options->log_format == "json" ? net::LogFormat::json
-                                                                    : net::LogFormat::text;
-                server.handshake_timeout = millis(options->handshake_timeout);
-                server.request_timeout = millis(options->request_timeout);
-                server.idle_timeout = millis(options->idle_timeout);
-                server.shutdown_timeout = millis(options->shutdown_timeout);
-                server.max_connections = options->max_connections;
-                server.max_header_size = options->max_header_size;
-                server.max_body_size = options->max_body_size;
-                server.loader = [trust = options->trust]() -> Result<net::StateInputs> {
+                server.log_format = options->no_access_log          ? server::LogFormat::none
+                                    : options->log_format == "json" ? server::LogFormat::json
+                                                                    : server::LogFormat::text;
+                server.limits.handshake_timeout = millis(options->handshake_timeout);
+                server.limits.request_timeout = millis(options->request_timeout);
+                server.limits.idle_timeout = millis(options->idle_timeout);
+                server.limits.shutdown_timeout = millis(options->shutdown_timeout);
+                server.limits.max_connections = options->max_connections;
+                server.limits.max_header_size = options->max_header_size;
+                server.limits.max_body_size = options->max_body_size;
+                server.loader = [trust = options->trust]() -> Result<server::StateInputs> {
                     auto store = load_trust_store(trust);
                     if (!store) return store.error();
                     if (!*store)
@@ -159,10 +162,10 @@ Command add_serve_command(CLI::App& root) {
                                      "(or ca = \"...\" in the configuration file)"};
                     auto users = load_user_list(trust);
                     if (!users) return users.error();
-                    return net::StateInputs{std::move(**store), std::move(*users)};
+                    return server::StateInputs{std::move(**store), std::move(*users)};
                 };
 
-                auto created = net::Server::create(std::move(server));
+                auto created = server::Server::create(std::move(server));
                 if (!created) {
                     print_error(created.error().message);
                     return 2;

@@ -85,12 +85,6 @@ void add_match_options(CLI::App& command, MatchOptions& match) {
     }
 }
 
-std::string entry_text(const ordered_json& entry) {
-    return entry.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
-}
-
-std::string json_text(const json& entry) { return entry.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 // The location of DIRECTORY; nullopt (after printing the error) when it
 // cannot be one, or is a JSON file where `command` needs a database.
 std::optional<directory::Location> location_for(const std::string& text, std::string_view command,
@@ -193,13 +187,13 @@ Result<directory::Counts> write_export(const directory::Location& location, std:
     out << "{\n  \"users\": [";
     bool routes_begun = false;
     auto each_user = [&](std::string_view, const ordered_json& entry) -> Result<void> {
-        out << (counts.users++ ? ",\n    " : "\n    ") << entry_text(entry);
+        out << (counts.users++ ? ",\n    " : "\n    ") << json_text(entry);
         return {};
     };
     auto each_route = [&](std::string_view, const ordered_json& entry) -> Result<void> {
         if (!routes_begun) out << "\n  ],\n  \"routes\": [";
         routes_begun = true;
-        out << (counts.routes++ ? ",\n    " : "\n    ") << entry_text(entry);
+        out << (counts.routes++ ? ",\n    " : "\n    ") << json_text(entry);
         return {};
     };
     if (Result<void> read = directory::read_entries(location, each_user, each_route); !read) return read.error();
@@ -339,11 +333,11 @@ int run_list(const UsersOptions& options) {
                 line["table"] = table;
                 line["id"] = id_number(id);
                 line["entry"] = entry;
-                std::cout << entry_text(line) << '\n';
+                std::cout << json_text(line) << '\n';
             } else {
                 const std::string where = location->is_database() ? directory::row_where(table, id)
                                                                   : std::string(table) + "[" + std::string(id) + "]";
-                std::cout << where << "  " << entry_text(entry) << '\n';
+                std::cout << where << "  " << json_text(entry) << '\n';
             }
             return {};
         };

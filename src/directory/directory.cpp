@@ -1,6 +1,7 @@
 #include <certauth/directory/directory.hpp>
 
 #include <certauth/directory/rows.hpp>
+#include <certauth/json_text.hpp>
 #include <certauth/policy/match_key.hpp>
 
 #include "connection.hpp"
@@ -124,14 +125,14 @@ Params user_params(const json& entry) {
         else
             attributes[item.key()] = item.value();
     }
-    if (!attributes.empty()) row.back() = attributes.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (!attributes.empty()) row.back() = json_text(attributes);
     return row;
 }
 
 Params route_params(const json& route) {
     Params row(k_route_columns.size());
     row[0] = route.at("path").get<std::string>();
-    if (const auto roles = route.find("roles"); roles != route.end()) row[1] = roles->dump();
+    if (const auto roles = route.find("roles"); roles != route.end()) row[1] = json_text(*roles);
     const auto is_public = route.find("public");
     row[2] = is_public != route.end() && is_public->get<bool>() ? "1" : "0";
     return row;

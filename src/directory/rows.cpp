@@ -30,8 +30,7 @@ Result<bool> parse_boolean(std::string_view origin, const std::string& column, s
     if (*text == "1" || *text == "t" || *text == "true") return true;
     if (*text == "0" || *text == "f" || *text == "false") return false;
     return policy::located_error(origin, column,
-                                 "expected true or false (1 or 0), got " +
-                                     json(std::string(*text)).dump(-1, ' ', false, json::error_handler_t::replace));
+                                 "expected true or false (1 or 0), got " + json_text(json(std::string(*text))));
 }
 
 // A routes row as the JSON users.json would hold: {"path", "roles"} or {"path", "public": true}.

@@ -85,6 +85,22 @@ std::string user_name(const std::shared_ptr<const nlohmann::json>& user) {
     return "the user";
 }
 
+// The reason a chain problem is denied with. Fail closed: a status that
+// is not verified is a denial even when its problem is not one verification
+// produces.
+Reason reason_of(x509::ChainProblem problem) {
+    switch (problem) {
+    case x509::ChainProblem::no_certificate: return Reason::no_certificate;
+    case x509::ChainProblem::expired: return Reason::expired;
+    case x509::ChainProblem::not_yet_valid: return Reason::not_yet_valid;
+    case x509::ChainProblem::revoked: return Reason::revoked;
+    case x509::ChainProblem::wrong_usage: return Reason::wrong_usage;
+    case x509::ChainProblem::none:
+    case x509::ChainProblem::untrusted: return Reason::untrusted;
+    }
+    return Reason::untrusted;
+}
+
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -101,9 +117,7 @@ Decision decide(const x509::CertFacts* leaf, const std::optional<x509::ChainStat
         return allow(Verdict::inspected, nullptr,
                      "not verified: no trusted CA given (--ca), so the fields are shown but not vouched for");
     if (!chain->verified()) {
-        // Fail closed: a status that is not ok is a denial even when its
-        // reason is not one verification produces.
-        const Reason reason = chain->reason == Reason::ok ? Reason::untrusted : chain->reason;
+        const Reason reason = reason_of(chain->problem);
         std::string detail = chain->detail.empty() ? who(*leaf) + " did not verify" : chain->detail;
         return deny(reason, std::move(detail));
     }

@@ -13,8 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string quoted(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 std::string joined(std::string_view where, std::string_view key) {
     std::string out(where);
     out += '.';
@@ -115,7 +113,7 @@ Result<void> UserListBuilder::add_user(const MatchTexts& match, const json& attr
         std::optional<std::string> value = normalise_match_value(key, *text);
         if (!value) {
             const std::string at = joined(where, name_of(key));
-            const std::string shown = quoted(json(std::string(*text)));
+            const std::string shown = json_text(json(std::string(*text)));
             switch (key) {
             case MatchKey::ip: return error(at, "not an IP address: " + shown);
             case MatchKey::fingerprint256:
@@ -148,8 +146,7 @@ Result<void> UserListBuilder::add_user(const MatchTexts& match, const json& attr
         else
             ++m_unsaid_warnings;
     }
-    const std::string attributes_text =
-        attributes.empty() ? std::string() : attributes.dump(-1, ' ', false, json::error_handler_t::replace);
+    const std::string attributes_text = attributes.empty() ? std::string() : json_text(attributes);
     std::size_t adding = attributes_text.size();
     for (const std::string& value : normal)
         adding += value.size();
@@ -185,13 +182,13 @@ Result<void> UserListBuilder::add_route(const json& value, std::string_view wher
         if (key == "path") {
             if (!item.is_string()) return error(at, "expected a string, " + json_type_found(item));
             const auto& text = item.get_ref<const std::string&>();
-            if (text.empty() || text.front() != '/') return error(at, "must start with \"/\", got " + quoted(item));
+            if (text.empty() || text.front() != '/') return error(at, "must start with \"/\", got " + json_text(item));
             std::optional<std::string> normal;
             if (text.find('?') == std::string::npos) normal = normalise_path(text);
             if (!normal)
                 return error(at, "not a plain absolute path (no \".\" or \"..\" segments, query, fragment, NUL or "
                                  "backslash): " +
-                                     quoted(item));
+                                     json_text(item));
             while (normal->size() > 1 && normal->back() == '/')
                 normal->pop_back();
             route.path = std::move(*normal);

@@ -52,7 +52,7 @@ Result<Certificate> parse_der_certificate(std::string_view der, const std::strin
     const auto* start = p;
     Ptr<X509> cert(trusted_aux ? d2i_X509_AUX(nullptr, &p, static_cast<long>(der.size()))
                                : d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-    if (!cert) return Error{where + ": not a valid X.509 certificate (" + detail::ossl_reason() + ")"};
+    if (!cert) return Error{where + ": not a valid X.509 certificate (" + drain_errors(ErrorQueue::first_reason) + ")"};
     const auto used = static_cast<std::size_t>(p - start);
     if (used != der.size())
         return Error{where + ": " + std::to_string(der.size() - used) + " unexpected bytes after the certificate"};
@@ -141,8 +141,8 @@ Certificate& Certificate::operator=(const Certificate& other) {
 CertFacts Certificate::facts() const {
     X509* cert = m_cert.get();
     CertFacts facts;
-    facts.subject = detail::to_name(X509_get_subject_name(cert));
-    facts.issuer = detail::to_name(X509_get_issuer_name(cert));
+    facts.subject = to_name(X509_get_subject_name(cert));
+    facts.issuer = to_name(X509_get_issuer_name(cert));
     const Ptr<GENERAL_NAMES> sans(
         static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
     for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
@@ -202,7 +202,7 @@ Result<Chain> parse_certificates(std::string_view bytes, const std::string& orig
     }
     Result<Chain> chain =
         looks_like_pem(bytes) ? parse_pem(bytes, origin, no_certificate) : parse_der(bytes, origin, no_certificate);
-    ossl_reason(); // leave OpenSSL's error queue empty
+    drain_errors(ErrorQueue::first_reason); // leave OpenSSL's error queue empty
     return chain;
 }
 

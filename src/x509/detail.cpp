@@ -1,8 +1,10 @@
 #include "detail.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <new>
 
 #include <openssl/err.h>
 
@@ -162,16 +164,6 @@ std::optional<std::size_t> der_sequence_size(std::string_view bytes) {
     return 2 + count + length;
 }
 
-std::string ossl_reason() {
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0) return {};
-    if (const char* reason = ERR_reason_error_string(code)) return reason;
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    return buf;
-}
-
 std::optional<TimePoint> to_time_point(const ASN1_TIME* time) {
     std::tm tm{};
     if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return std::nullopt;
@@ -186,31 +178,6 @@ std::optional<TimePoint> to_time_point(const ASN1_TIME* time) {
     if (at >= floor<seconds>(TimePoint::max())) return TimePoint::max();
     if (at <= ceil<seconds>(TimePoint::min())) return TimePoint::min();
     return time_point_cast<system_clock::duration>(at);
-}
-
-Name to_name(const X509_NAME* name) {
-    Name out;
-    if (name == nullptr) return out;
-    const int count = X509_NAME_entry_count(name);
-    for (int i = 0; i < count; ++i) {
-        const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
-        const ASN1_OBJECT* object = X509_NAME_ENTRY_get_object(entry);
-        NameEntry item;
-        const int nid = OBJ_obj2nid(object);
-        if (nid != NID_undef) {
-            item.key = OBJ_nid2sn(nid);
-        } else {
-            char buf[128];
-            OBJ_obj2txt(buf, sizeof buf, object, 1);
-            item.key = buf;
-        }
-        unsigned char* utf8 = nullptr;
-        const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
-        const OsslString owned(reinterpret_cast<char*>(utf8));
-        if (length >= 0) item.value.assign(owned.get(), static_cast<std::size_t>(length));
-        out.entries.push_back(std::move(item));
-    }
-    return out;
 }
 
 std::string subject_of(const X509* cert) { return to_name(X509_get_subject_name(cert)).to_string(); }
@@ -240,4 +207,60 @@ std::string fingerprint(const X509* cert, const EVP_MD* md) {
     return out;
 }
 
+Ptr<ASN1_STRING> to_asn1_time(TimePoint time) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+    Ptr<ASN1_STRING> out(ASN1_TIME_set(nullptr, seconds));
+    if (!out) throw std::bad_alloc();
+    return out;
+}
+
+Result<Ptr<ASN1_STRING>> to_asn1_serial(std::string_view hex) {
+    const bool is_hex = !hex.empty() && hex.size() <= 40 && std::all_of(hex.begin(), hex.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+    });
+    if (!is_hex) return Error{"serial \"" + std::string(hex) + "\": expected 1 to 40 hex digits"};
+    const std::string text(hex);
+    BIGNUM* raw = nullptr;
+    if (BN_hex2bn(&raw, text.c_str()) == 0) throw std::bad_alloc();
+    const Ptr<BIGNUM> bn(raw);
+    if (BN_is_zero(bn.get())) return Error{"serial 0: a serial number must be positive"};
+    Ptr<ASN1_STRING> out(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+    if (!out) throw std::bad_alloc();
+    return out;
+}
+
+const EVP_MD* signing_digest(const EVP_PKEY* key) {
+    const int id = EVP_PKEY_get_base_id(key);
+    return id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? nullptr : EVP_sha256();
+}
+
 } // namespace certauth::x509::detail
+
+namespace certauth::x509 {
+
+Name to_name(const X509_NAME* name) {
+    Name out;
+    if (name == nullptr) return out;
+    const int count = X509_NAME_entry_count(name);
+    for (int i = 0; i < count; ++i) {
+        const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
+        const ASN1_OBJECT* object = X509_NAME_ENTRY_get_object(entry);
+        NameEntry item;
+        const int nid = OBJ_obj2nid(object);
+        if (nid != NID_undef) {
+            item.key = OBJ_nid2sn(nid);
+        } else {
+            char buf[128];
+            OBJ_obj2txt(buf, sizeof buf, object, 1);
+            item.key = buf;
+        }
+        unsigned char* utf8 = nullptr;
+        const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+        const OsslString owned(reinterpret_cast<char*>(utf8));
+        if (length >= 0) item.value.assign(owned.get(), static_cast<std::size_t>(length));
+        out.entries.push_back(std::move(item));
+    }
+    return out;
+}
+
+} // namespace certauth::x509

@@ -49,15 +49,9 @@ Result<PemScan> scan_pem(std::string_view text, const std::vector<std::string_vi
 // when no definite-length SEQUENCE header can be read.
 std::optional<std::size_t> der_sequence_size(std::string_view bytes);
 
-// The first (root-cause) reason of OpenSSL's error queue, which is emptied:
-// "header too long"; "" when the queue was empty.
-std::string ossl_reason();
-
 // nullopt when unreadable; times beyond what TimePoint holds (before
 // 1677-09-21, after 2262-04-11) saturate to TimePoint::min() / max().
 std::optional<TimePoint> to_time_point(const ASN1_TIME* time);
-// The certificate's name entries in certificate order, UTF-8.
-Name to_name(const X509_NAME* name);
 // "CN=joe" (Name::to_string of the subject / issuer).
 std::string subject_of(const X509* cert);
 std::string issuer_of(const X509* cert);
@@ -65,5 +59,13 @@ std::string issuer_of(const X509* cert);
 std::string serial_hex(const X509* cert);
 // Uppercase colon-separated hex digest ("AB:CD:...").
 std::string fingerprint(const X509* cert, const EVP_MD* md);
+
+// For making certificates and CRLs:
+// An ASN1_TIME (UTCTime before 2050, GeneralizedTime from 2050 on, as RFC 5280 says).
+Ptr<ASN1_STRING> to_asn1_time(TimePoint time);
+// An ASN1_INTEGER from hex ("1004", any case); error for anything else.
+Result<Ptr<ASN1_STRING>> to_asn1_serial(std::string_view hex);
+// The digest to sign with `key`: SHA-256, or none for Ed25519/Ed448 (their own scheme).
+const EVP_MD* signing_digest(const EVP_PKEY* key);
 
 } // namespace certauth::x509::detail

@@ -268,8 +268,8 @@ nlohmann::ordered_json Certificate::node_object() const {
     const Ptr<BIO> bio(BIO_new(BIO_s_mem()));
     if (!bio) throw std::bad_alloc();
     json out = json::object();
-    out["subject"] = name_object(detail::to_name(X509_get_subject_name(cert)));
-    out["issuer"] = name_object(detail::to_name(X509_get_issuer_name(cert)));
+    out["subject"] = name_object(to_name(X509_get_subject_name(cert)));
+    out["issuer"] = name_object(to_name(X509_get_issuer_name(cert)));
     if (auto san = subject_alt_name(cert)) out["subjectaltname"] = std::move(*san);
     if (auto aia = info_access(cert)) out["infoAccess"] = std::move(*aia);
     out["ca"] = X509_check_ca(cert) == 1;
@@ -283,7 +283,7 @@ nlohmann::ordered_json Certificate::node_object() const {
     out["fingerprint512"] = detail::fingerprint(cert, EVP_sha512());
     if (auto eku = ext_key_usage(cert)) out["ext_key_usage"] = std::move(*eku);
     out["serialNumber"] = detail::serial_hex(cert);
-    detail::ossl_reason(); // leave OpenSSL's error queue empty
+    drain_errors(ErrorQueue::first_reason); // leave OpenSSL's error queue empty
     return out;
 }
 

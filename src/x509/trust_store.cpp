@@ -175,15 +175,15 @@ bool is_crl_error(int error) {
     }
 }
 
-Reason reason_for(int error) {
+ChainProblem problem_of(int error) {
     switch (error) {
-    case X509_V_OK: return Reason::ok;
-    case X509_V_ERR_CERT_HAS_EXPIRED: return Reason::expired;
-    case X509_V_ERR_CERT_NOT_YET_VALID: return Reason::not_yet_valid;
-    case X509_V_ERR_CERT_REVOKED: return Reason::revoked;
+    case X509_V_OK: return ChainProblem::none;
+    case X509_V_ERR_CERT_HAS_EXPIRED: return ChainProblem::expired;
+    case X509_V_ERR_CERT_NOT_YET_VALID: return ChainProblem::not_yet_valid;
+    case X509_V_ERR_CERT_REVOKED: return ChainProblem::revoked;
     case X509_V_ERR_INVALID_PURPOSE:
-    case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE: return Reason::wrong_usage;
-    default: return Reason::untrusted;
+    case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE: return ChainProblem::wrong_usage;
+    default: return ChainProblem::untrusted;
     }
 }
 
@@ -201,7 +201,7 @@ std::string describe_failure(const VerifyContext& v, X509_STORE_CTX* ctx, int er
         const X509_CRL* crl = X509_STORE_CTX_get0_current_crl(ctx);
         std::string crl_name;
         if (crl != nullptr) {
-            crl_name = "the CRL of " + detail::to_name(X509_CRL_get_issuer(crl)).to_string();
+            crl_name = "the CRL of " + to_name(X509_CRL_get_issuer(crl)).to_string();
             for (std::size_t i = 0; i < v.crls.size(); ++i)
                 if (v.crls[i].get() == crl) crl_name += " (" + v.crl_origins[i] + ")";
         }
@@ -281,7 +281,7 @@ std::string describe_failure(const VerifyContext& v, X509_STORE_CTX* ctx, int er
                 when += ")";
             }
             const std::string crl_issuer =
-                crl != nullptr ? detail::to_name(X509_CRL_get_issuer(crl)).to_string() : detail::issuer_of(cert);
+                crl != nullptr ? to_name(X509_CRL_get_issuer(crl)).to_string() : detail::issuer_of(cert);
             text = who_plain(leaf, cert, depth) + " (serial " + detail::serial_hex(cert) +
                    ") is revoked by the CRL of " + crl_issuer + when;
             break;
@@ -360,7 +360,7 @@ Result<std::vector<Ptr<X509_CRL>>> parse_crls(std::string_view bytes, const std:
     const auto parse_one = [&](std::string_view der, const std::string& where) -> Result<void> {
         const auto* p = reinterpret_cast<const unsigned char*>(der.data());
         Ptr<X509_CRL> crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
-        if (!crl) return Error{where + ": not a valid CRL (" + detail::ossl_reason() + ")"};
+        if (!crl) return Error{where + ": not a valid CRL (" + drain_errors(ErrorQueue::first_reason) + ")"};
         if (p != reinterpret_cast<const unsigned char*>(der.data()) + der.size())
             return Error{where + ": unexpected bytes after the CRL"};
         crls.push_back(std::move(crl));
@@ -408,7 +408,7 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
     TrustStore store;
     store.m_config = config;
     store.m_store.reset(X509_STORE_new());
-    if (!store.m_store) return Error{"cannot create an X509_STORE: " + detail::ossl_reason()};
+    if (!store.m_store) return Error{"cannot create an X509_STORE: " + drain_errors(ErrorQueue::first_reason)};
     if (config.ca_files.empty()) return Error{"no CA file given: client certificates cannot be verified without one"};
     if (config.max_depth < 0) return Error{"the maximum chain depth must not be negative"};
     if (config.security_level < 0 || config.security_level > 5)
@@ -432,7 +432,7 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
                              ") is not a CA certificate; a CA file holds the CAs that issue client certificates"};
             if (X509_STORE_add_cert(store.m_store.get(), ca.native()) != 1)
                 return Error{origin + ": cannot add certificate " + std::to_string(i + 1) + ": " +
-                             detail::ossl_reason()};
+                             drain_errors(ErrorQueue::first_reason)};
             store.m_authorities.push_back(std::move(ca));
         }
     }
@@ -445,7 +445,7 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
         if (!crls) return crls.error();
         for (auto& crl : *crls) {
             if (X509_STORE_add_crl(store.m_store.get(), crl.get()) != 1)
-                return Error{origin + ": cannot add the CRL: " + detail::ossl_reason()};
+                return Error{origin + ": cannot add the CRL: " + drain_errors(ErrorQueue::first_reason)};
             store.m_crls.push_back(std::move(crl));
             store.m_crl_origins.push_back(origin);
         }
@@ -460,26 +460,26 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
     X509_VERIFY_PARAM_set_auth_level(X509_STORE_get0_param(store.m_store.get()), config.security_level);
     if (store.m_crl_count > 0 || config.crl_mode == CrlMode::required)
         X509_STORE_set_flags(store.m_store.get(), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    detail::ossl_reason();
+    drain_errors(ErrorQueue::first_reason);
     return store;
 }
 
 ChainStatus TrustStore::verify(const Chain& chain, std::chrono::system_clock::time_point at) const {
     if (chain.empty()) return verify(nullptr, nullptr, at);
     const X509StackView untrusted(sk_X509_new_null());
-    if (!untrusted) return ChainStatus{Reason::untrusted, X509_V_ERR_OUT_OF_MEM, 0, "out of memory"};
+    if (!untrusted) return ChainStatus{ChainProblem::untrusted, X509_V_ERR_OUT_OF_MEM, 0, "out of memory"};
     for (std::size_t i = 1; i < chain.size(); ++i)
         sk_X509_push(untrusted.get(), chain[i].native());
     return verify(chain.front().native(), untrusted.get(), at);
 }
 
 ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chrono::system_clock::time_point at) const {
-    if (leaf == nullptr) return ChainStatus{Reason::no_certificate, 0, -1, "no client certificate was presented"};
+    if (leaf == nullptr) return ChainStatus{ChainProblem::no_certificate, 0, -1, "no client certificate was presented"};
     // The intermediates: the presented chain without the leaf (a TLS server
     // gets the chain without it, a client with it).
     const X509StackView untrusted(sk_X509_new_null());
     const Ptr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
-    if (!untrusted || !ctx) return ChainStatus{Reason::untrusted, X509_V_ERR_OUT_OF_MEM, 0, "out of memory"};
+    if (!untrusted || !ctx) return ChainStatus{ChainProblem::untrusted, X509_V_ERR_OUT_OF_MEM, 0, "out of memory"};
     for (int i = 0; presented != nullptr && i < sk_X509_num(presented); ++i) {
         X509* cert = sk_X509_value(presented, i);
         if (cert != leaf && X509_cmp(cert, leaf) != 0) sk_X509_push(untrusted.get(), cert);
@@ -498,8 +498,8 @@ ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chro
                     {}};
 
     if (X509_STORE_CTX_init(ctx.get(), m_store.get(), leaf, untrusted.get()) != 1)
-        return ChainStatus{Reason::untrusted, X509_V_ERR_UNSPECIFIED, 0,
-                           "cannot set up verification: " + detail::ossl_reason()};
+        return ChainStatus{ChainProblem::untrusted, X509_V_ERR_UNSPECIFIED, 0,
+                           "cannot set up verification: " + drain_errors(ErrorQueue::first_reason)};
     X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
     X509_STORE_CTX_set_depth(ctx.get(), m_config.max_depth);
     X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(ctx.get()), m_config.security_level);
@@ -511,14 +511,14 @@ ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chro
 
     const int result = X509_verify_cert(ctx.get());
     if (v.recorded) {
-        detail::ossl_reason();
-        return ChainStatus{reason_for(v.error), v.error, v.depth, std::move(v.detail)};
+        drain_errors(ErrorQueue::first_reason);
+        return ChainStatus{problem_of(v.error), v.error, v.depth, std::move(v.detail)};
     }
     if (result != 1) {
         // A failure that bypassed the callback (an internal error).
         const int error = X509_STORE_CTX_get_error(ctx.get());
-        const std::string why = detail::ossl_reason();
-        return ChainStatus{Reason::untrusted, error == X509_V_OK ? X509_V_ERR_UNSPECIFIED : error,
+        const std::string why = drain_errors(ErrorQueue::first_reason);
+        return ChainStatus{ChainProblem::untrusted, error == X509_V_OK ? X509_V_ERR_UNSPECIFIED : error,
                            X509_STORE_CTX_get_error_depth(ctx.get()),
                            detail::subject_of(leaf) + " could not be verified: " +
                                X509_verify_cert_error_string(error) + (why.empty() ? "" : " (" + why + ")")};
@@ -540,14 +540,14 @@ ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chro
             if (time != nullptr)
                 if (const auto when = detail::to_time_point(time).value_or(at); when > at)
                     valid_until = std::min(valid_until, when);
-    return ChainStatus{Reason::ok, X509_V_OK, -1, std::move(text), valid_until};
+    return ChainStatus{ChainProblem::none, X509_V_OK, -1, std::move(text), valid_until};
 }
 
 std::vector<std::string> TrustStore::stale_crls(std::chrono::system_clock::time_point at) const {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < m_crls.size(); ++i) {
         const X509_CRL* crl = m_crls[i].get();
-        const std::string of = "CRL of " + detail::to_name(X509_CRL_get_issuer(crl)).to_string();
+        const std::string of = "CRL of " + to_name(X509_CRL_get_issuer(crl)).to_string();
         const auto next = detail::to_time_point(X509_CRL_get0_nextUpdate(crl));
         const auto last = detail::to_time_point(X509_CRL_get0_lastUpdate(crl));
         if (next && *next < at)

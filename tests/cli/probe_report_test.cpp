@@ -11,31 +11,31 @@ using namespace certauth::cli;
 
 namespace {
 
-net::ScenarioRun sample_run() {
-    net::ScenarioRun run;
+client::ScenarioRun sample_run() {
+    client::ScenarioRun run;
     run.file = "fixtures/scenarios.json";
     run.time = std::chrono::microseconds(123456);
     run.started = std::chrono::system_clock::time_point(std::chrono::seconds(1800000000));
-    net::CaseResult pass;
+    client::CaseResult pass;
     pass.name = "joe";
     pass.method = "GET";
     pass.url = "https://localhost:3443/";
-    pass.verdict = net::Verdict::passed;
+    pass.outcome = client::CaseOutcome::passed;
     pass.expected = R"(200 {"cn":"joe"})";
     pass.got = R"(200 {"cn":"joe"})";
     pass.status = 200;
     pass.time = std::chrono::microseconds(2500);
-    net::CaseResult fail = pass;
+    client::CaseResult fail = pass;
     fail.name = "bob <\"&'> ünïcode";
-    fail.verdict = net::Verdict::failed;
+    fail.outcome = client::CaseOutcome::failed;
     fail.expected = "200";
     fail.got = "401 unknown_user";
     fail.status = 401;
     fail.reason = "unknown_user";
     fail.message = "expected status 200, got 401 (unknown_user) \x01 \xff";
-    net::CaseResult error = pass;
+    client::CaseResult error = pass;
     error.name = "down";
-    error.verdict = net::Verdict::error;
+    error.outcome = client::CaseOutcome::error;
     error.got = "connection_refused";
     error.status = 0;
     error.message = "connection refused: nothing listens on 127.0.0.1:1";
@@ -120,7 +120,7 @@ TEST_CASE("text report: one row per case with ✔/✘ - a reason under failures 
     CHECK_THAT(text, Catch::Contains("3 cases: 1 passed, 1 failed, 1 error in 0.12 s"));
     CHECK(text.find("\033[") == std::string::npos);
 
-    net::ScenarioRun one = sample_run();
+    client::ScenarioRun one = sample_run();
     one.results.resize(1);
     std::ostringstream single;
     write_text_report(single, one, Colour::off);

@@ -27,7 +27,7 @@ directory::Directory open_directory(const directory::Location& location,
                                     directory::OpenMode mode = directory::OpenMode::existing);
 
 // Whether `list` has an entry for a certificate CN=cn (fake_facts without
-// its fingerprint, which is the fixture dave's).
+// a fingerprint, so that only the CN can match).
 bool knows(const policy::UserList& list, const std::string& cn);
 
 // Runs `sql` (one or more statements) on the database; REQUIREs success.

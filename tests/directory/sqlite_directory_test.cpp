@@ -130,7 +130,8 @@ TEST_CASE("sqlite: add appends, remove takes exactly the given match keys", "[di
     for (char c : certauth::test::k_fingerprint)
         if (c != ':') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     REQUIRE(directory.add(json{{"fingerprint256", lower}}));
-    CHECK(directory.load()->users().size() == 10);
+    REQUIRE(directory.add(json{{"fingerprint256", certauth::test::k_fingerprint}, {"name", "upper"}}));
+    CHECK(directory.load()->users().size() == 11);
 
     CHECK(*directory.remove(keys({{MatchKey::cn, "joe"}})) == 1); // not {cn: joe, o: Example}
     CHECK(*directory.remove(keys({{MatchKey::cn, "joe"}})) == 0);
@@ -139,7 +140,7 @@ TEST_CASE("sqlite: add appends, remove takes exactly the given match keys", "[di
     CHECK(*directory.remove(keys({{MatchKey::fingerprint256, certauth::test::k_fingerprint}})) == 2);
     const auto list = directory.load();
     REQUIRE(list);
-    CHECK(list->users().size() == 6);
+    CHECK(list->users().size() == 7);
     CHECK(*list->find(fake_facts("ann")) == json{{"cn", "ann"}, {"roles", {"reader"}}});
 }
 

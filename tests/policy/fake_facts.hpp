@@ -31,7 +31,7 @@ inline x509::CertFacts fake_facts(const std::string& cn) {
 
 inline x509::ChainStatus verified_status() {
     x509::ChainStatus status;
-    status.reason = Reason::ok;
+    status.problem = x509::ChainProblem::none;
     return status;
 }
 

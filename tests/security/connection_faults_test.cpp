@@ -4,10 +4,10 @@
 // accepting. The server runs in this process (in_process_server.hpp) so
 // that a fault can be injected at each phase (ServerOptions::fault_injection)
 // and the open-connection count read.
-#include "net/in_process_server.hpp"
+#include "support/in_process_server.hpp"
 
-#include "net/hostile_support.hpp"
 #include "support/catch.hpp"
+#include "support/hostile_support.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -28,8 +28,8 @@ struct Fault {
     std::atomic<int> armed{-1};
     std::atomic<int> fired{0};
 
-    void arm(net::ConnectionPhase phase) { armed.store(static_cast<int>(phase)); }
-    void operator()(net::ConnectionPhase phase) {
+    void arm(server::ConnectionPhase phase) { armed.store(static_cast<int>(phase)); }
+    void operator()(server::ConnectionPhase phase) {
         int expected = static_cast<int>(phase);
         if (armed.compare_exchange_strong(expected, -1)) {
             fired.fetch_add(1);
@@ -38,7 +38,7 @@ struct Fault {
     }
 };
 
-bool connections_drop_to_zero(net::Server& server, std::chrono::milliseconds timeout) {
+bool connections_drop_to_zero(server::Server& server, std::chrono::milliseconds timeout) {
     const auto deadline = Steady::now() + timeout;
     while (Steady::now() < deadline) {
         if (server.open_connections() == 0) return true;
@@ -49,33 +49,34 @@ bool connections_drop_to_zero(net::Server& server, std::chrono::milliseconds tim
 
 std::string joe_status(unsigned short port) { return got(fetch(port, "/", fixture("joe.crt"), fixture("joe.key"))); }
 
-const char* name_of(net::ConnectionPhase phase) {
+const char* name_of(server::ConnectionPhase phase) {
     switch (phase) {
-    case net::ConnectionPhase::detect: return "detect";
-    case net::ConnectionPhase::handshake: return "handshake";
-    case net::ConnectionPhase::read: return "read";
-    case net::ConnectionPhase::handle: return "handle";
-    case net::ConnectionPhase::write: return "write";
+    case server::ConnectionPhase::detect: return "detect";
+    case server::ConnectionPhase::handshake: return "handshake";
+    case server::ConnectionPhase::read: return "read";
+    case server::ConnectionPhase::handle: return "handle";
+    case server::ConnectionPhase::write: return "write";
     }
     return "?";
 }
 
 } // namespace
 
-TEST_CASE("security: a fault in any phase of a connection ends that connection only", "[security][net]") {
+TEST_CASE("security: a fault in any phase of a connection ends that connection only", "[security]") {
     Fault fault;
     // One worker thread and one connection slot: a leaked slot or a
     // poisoned thread buffer shows at the very next client.
-    InProcessServer server([&](net::ServerOptions& options) {
+    InProcessServer server([&](server::ServerOptions& options) {
         options.threads = 1;
-        options.max_connections = 1;
-        options.shutdown_timeout = 1s;
-        options.fault_injection = [&fault](net::ConnectionPhase phase) { fault(phase); };
+        options.limits.max_connections = 1;
+        options.limits.shutdown_timeout = 1s;
+        options.fault_injection = [&fault](server::ConnectionPhase phase) { fault(phase); };
     });
     REQUIRE(joe_status(server.port()) == "200 ");
 
-    for (const auto phase : {net::ConnectionPhase::detect, net::ConnectionPhase::handshake, net::ConnectionPhase::read,
-                             net::ConnectionPhase::handle, net::ConnectionPhase::write}) {
+    for (const auto phase :
+         {server::ConnectionPhase::detect, server::ConnectionPhase::handshake, server::ConnectionPhase::read,
+          server::ConnectionPhase::handle, server::ConnectionPhase::write}) {
         INFO("fault at " << name_of(phase));
         fault.arm(phase);
         {
@@ -88,7 +89,7 @@ TEST_CASE("security: a fault in any phase of a connection ends that connection o
                 std::this_thread::sleep_for(20ms);
                 (void)client->send("host\r\nX-Pad: " + std::string(3000, 'p') + "\r\n\r\n");
                 const auto response = client->read();
-                if (phase == net::ConnectionPhase::read || phase == net::ConnectionPhase::handle) {
+                if (phase == server::ConnectionPhase::read || phase == server::ConnectionPhase::handle) {
                     // Not answered yet: 400 with what happened, then closed.
                     REQUIRE(response);
                     CHECK(response->status == 400);
@@ -109,7 +110,7 @@ TEST_CASE("security: a fault in any phase of a connection ends that connection o
     }
 
     SECTION("plain HTTP: a fault while reading the request is answered 400 and accepting goes on") {
-        fault.arm(net::ConnectionPhase::read);
+        fault.arm(server::ConnectionPhase::read);
         ClientOptions plain;
         plain.tls = false;
         auto client = HttpClient::connect(server.port(), plain);

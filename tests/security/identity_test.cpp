@@ -3,7 +3,7 @@
 // several CNs, MD5 or SHA-1 signatures, short RSA keys. check and serve
 // must refuse them alike. Certificates are made with the openssl CLI under
 // the fixture CA (fixtures/ca.key).
-#include "net/hostile_support.hpp"
+#include "support/hostile_support.hpp"
 
 #include "support/catch.hpp"
 #include "support/process.hpp"
@@ -74,7 +74,7 @@ ClientOptions client_with(const std::string& stem, int max_version = 0) {
 
 } // namespace
 
-TEST_CASE("security: a certificate with several CNs is not matched by a cn entry", "[security][cli][net]") {
+TEST_CASE("security: a certificate with several CNs is not matched by a cn entry", "[security][cli]") {
     for (const std::string stem : {"twocn", "plusjoe"}) {
         INFO(stem);
         const nlohmann::json verdict = check_json(made_file(stem + ".crt"));
@@ -102,7 +102,7 @@ TEST_CASE("security: a certificate with several CNs is not matched by a cn entry
     CHECK(server.output().find("\"cn\":\"joe\"") == std::string::npos);
 }
 
-TEST_CASE("security: a multi-CN certificate matched by its fingerprint gets no CN identity", "[security][net]") {
+TEST_CASE("security: a multi-CN certificate matched by its fingerprint gets no CN identity", "[security]") {
     const std::string fingerprint = check_json(made_file("twocn.crt"))["certificate"].value("fingerprint256", "");
     REQUIRE_FALSE(fingerprint.empty());
     const TempDir dir;
@@ -119,8 +119,7 @@ TEST_CASE("security: a multi-CN certificate matched by its fingerprint gets no C
     CHECK(response->json()["cn"] == "");
 }
 
-TEST_CASE("security: weak signatures and short keys are untrusted at the default security level",
-          "[security][cli][net]") {
+TEST_CASE("security: weak signatures and short keys are untrusted at the default security level", "[security][cli]") {
     struct Case {
         std::string stem;
         std::string named; // what the detail names
@@ -175,8 +174,7 @@ TEST_CASE("security: --security-level is checked and applies to serve's own key"
     CHECK(serve.err.find("server.crt") != std::string::npos);
 }
 
-TEST_CASE("security: an entry matching on serial alone is warned about where the list is loaded",
-          "[security][cli][net]") {
+TEST_CASE("security: an entry matching on serial alone is warned about where the list is loaded", "[security][cli]") {
     const TempDir dir;
     const std::string users = dir.write(
         "users.json", R"({"users":[{"serial":"1004","name":"by serial"},{"serial":"1005","issuer_cn":"x"}]})");

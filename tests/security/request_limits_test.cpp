@@ -3,7 +3,7 @@
 // to the TLS port - against a real `certauth serve`. Each is answered (431,
 // 400) and its connection closed, nothing of it reaches another
 // connection, and the server keeps serving every slot.
-#include "net/hostile_support.hpp"
+#include "support/hostile_support.hpp"
 
 #include "support/catch.hpp"
 
@@ -49,7 +49,7 @@ std::string chunked_with_trailer(std::size_t trailer_size) {
 } // namespace
 
 TEST_CASE("security: an oversized trailer field is 431 and leaks nothing, with or without a certificate",
-          "[security][net]") {
+          "[security]") {
     // Three slots and one thread: a leaked connection or a poisoned thread
     // buffer shows within these few requests.
     ServeProcess server({"--no-access-log", "--threads", "1", "--max-connections", "3"});
@@ -68,7 +68,7 @@ TEST_CASE("security: an oversized trailer field is 431 and leaks nothing, with o
     CHECK(server.output().find("error in a connection") == std::string::npos);
 }
 
-TEST_CASE("security: trailers count against --max-header-size", "[security][net]") {
+TEST_CASE("security: trailers count against --max-header-size", "[security]") {
     ServeProcess server({"--no-access-log"});
     REQUIRE(server.started());
     SECTION("a 40 KB trailer under the default 16 KiB limit: 431") {
@@ -97,7 +97,7 @@ TEST_CASE("security: trailers count against --max-header-size", "[security][net]
     CHECK(joe_status(server.port()) == "200 ");
 }
 
-TEST_CASE("security: a header field over 64 KiB is 431 when --max-header-size allows more", "[security][net]") {
+TEST_CASE("security: a header field over 64 KiB is 431 when --max-header-size allows more", "[security]") {
     ServeProcess server({"--no-access-log", "--threads", "1", "--max-header-size", "1048576"});
     REQUIRE(server.started());
     for (const auto& options : {no_certificate(), as("joe")}) {
@@ -115,8 +115,7 @@ TEST_CASE("security: a header field over 64 KiB is 431 when --max-header-size al
     CHECK(server.output().find("error in a connection") == std::string::npos);
 }
 
-TEST_CASE("security: ambiguous request framing is 400, closed, and the smuggled request never answered",
-          "[security][net]") {
+TEST_CASE("security: ambiguous request framing is 400, closed, and the smuggled request never answered", "[security]") {
     ServeProcess server({"--no-access-log"});
     REQUIRE(server.started());
     // Each carries, as its "body", a second request that must not be

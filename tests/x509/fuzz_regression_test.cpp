@@ -13,7 +13,6 @@
 #include <string>
 
 namespace fs = std::filesystem;
-using certauth::Reason;
 using certauth::x509::Chain;
 using certauth::x509::load_chain;
 using certauth::x509::TrustConfig;
@@ -62,10 +61,10 @@ TEST_CASE("a notAfter beyond 2262 saturates instead of overflowing", "[x509]") {
     CHECK(forever.front().facts().not_after == Clock::time_point::max());
     CHECK(forever.front().node_object()["valid_to"] == "Dec 30 18:39:09 9999 GMT");
     const TrustStore store = trusting("not-after-9999.der");
-    CHECK(store.verify(forever, at_date(2030, 1, 1)).reason == Reason::ok);
-    CHECK(store.verify(forever, at_date(2200, 1, 1)).reason == Reason::ok);
+    CHECK(store.verify(forever, at_date(2030, 1, 1)).problem == certauth::x509::ChainProblem::none);
+    CHECK(store.verify(forever, at_date(2200, 1, 1)).problem == certauth::x509::ChainProblem::none);
     const auto early = store.verify(forever, at_date(2020, 1, 1));
-    CHECK(early.reason == Reason::not_yet_valid);
+    CHECK(early.problem == certauth::x509::ChainProblem::not_yet_valid);
     CHECK_THAT(early.detail, Catch::Contains("is not valid before 2026-11-28T18:39:09Z"));
 }
 
@@ -77,6 +76,6 @@ TEST_CASE("a notAfter before 1677 saturates, and the expiry detail does not over
     // Trusted as itself (the anchor's own signature is not checked): expired,
     // and "N days before the time of the check" subtracted 1600 from 2030.
     const auto status = trusting("not-after-1600.der").verify(old, at_date(2030, 1, 1));
-    CHECK(status.reason == Reason::expired);
+    CHECK(status.problem == certauth::x509::ChainProblem::expired);
     CHECK_THAT(status.detail, Catch::Contains("days before the time of the check"));
 }

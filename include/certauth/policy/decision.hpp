@@ -1,7 +1,7 @@
 #pragma once
 // Decision: the outcome of the pipeline, a value (denial is not an exception).
 
-#include <certauth/reason.hpp>
+#include <certauth/policy/reason.hpp>
 
 #include <memory>
 #include <string>
@@ -33,7 +33,6 @@ struct Decision {
     std::string detail; // why, for a person: always set on denial
 
     bool allowed() const noexcept { return verdict != Verdict::denied; }
-    int http_status() const noexcept { return certauth::http_status(reason); }
 };
 
 } // namespace certauth::policy

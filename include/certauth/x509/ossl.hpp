@@ -9,6 +9,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -28,10 +29,12 @@ struct Deleter; // specialised below, one per OpenSSL type
 
 CERTAUTH_OSSL_DELETER(X509, X509_free);
 CERTAUTH_OSSL_DELETER(X509_CRL, X509_CRL_free);
+CERTAUTH_OSSL_DELETER(X509_REVOKED, X509_REVOKED_free);
 CERTAUTH_OSSL_DELETER(X509_STORE, X509_STORE_free);
 CERTAUTH_OSSL_DELETER(X509_STORE_CTX, X509_STORE_CTX_free);
 CERTAUTH_OSSL_DELETER(X509_NAME, X509_NAME_free);
 CERTAUTH_OSSL_DELETER(X509_EXTENSION, X509_EXTENSION_free);
+CERTAUTH_OSSL_DELETER(GENERAL_NAME, GENERAL_NAME_free);
 CERTAUTH_OSSL_DELETER(GENERAL_NAMES, GENERAL_NAMES_free);
 CERTAUTH_OSSL_DELETER(AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free);
 CERTAUTH_OSSL_DELETER(EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free);
@@ -43,6 +46,8 @@ CERTAUTH_OSSL_DELETER(BIO, BIO_free_all);
 CERTAUTH_OSSL_DELETER(EVP_PKEY, EVP_PKEY_free);
 CERTAUTH_OSSL_DELETER(EVP_PKEY_CTX, EVP_PKEY_CTX_free);
 CERTAUTH_OSSL_DELETER(EVP_MD_CTX, EVP_MD_CTX_free);
+CERTAUTH_OSSL_DELETER(EVP_CIPHER_CTX, EVP_CIPHER_CTX_free);
+CERTAUTH_OSSL_DELETER(PKCS12, PKCS12_free);
 CERTAUTH_OSSL_DELETER(SSL_CTX, SSL_CTX_free);
 CERTAUTH_OSSL_DELETER(SSL, SSL_free);
 CERTAUTH_OSSL_DELETER(SSL_SESSION, SSL_SESSION_free);
@@ -76,8 +81,13 @@ inline Ptr<X509> share(X509* borrowed) {
     return Ptr<X509>(borrowed);
 }
 
-// Empties OpenSSL's thread-local error queue and returns its entries as one
-// line ("error:0480006C:PEM routines::no start line; ..."); "" when empty.
-std::string drain_errors();
+enum class ErrorQueue {
+    every_entry,  // "error:0480006C:PEM routines::no start line; ..."
+    first_reason, // the first (root-cause) entry's reason: "header too long"
+};
+
+// Empties OpenSSL's thread-local error queue and says what was in it; ""
+// when it was empty.
+std::string drain_errors(ErrorQueue what = ErrorQueue::every_entry);
 
 } // namespace certauth::x509

@@ -4,7 +4,6 @@
 // the TLS-client purpose, a depth limit and no partial chains. Immutable
 // once loaded; safe to share between threads; move-only.
 
-#include <certauth/reason.hpp>
 #include <certauth/result.hpp>
 #include <certauth/x509/certificate.hpp>
 #include <certauth/x509/ossl.hpp>
@@ -17,19 +16,31 @@
 
 namespace certauth::x509 {
 
+// What kind of problem ended a chain's verification (policy maps each to
+// its reason code).
+enum class ChainProblem {
+    none,           // verified
+    no_certificate, // nothing to verify
+    untrusted,      // no path to a trusted CA (issuer unknown, bad signature, weak crypto, CRL missing or stale, ...)
+    expired,        // a certificate of the chain is past its notAfter
+    not_yet_valid,  // a certificate of the chain is before its notBefore
+    revoked,        // a certificate of the chain is on a loaded CRL
+    wrong_usage,    // not for TLS client authentication (extendedKeyUsage, keyUsage)
+};
+
 // What verification of one chain concluded.
 struct ChainStatus {
-    Reason reason = Reason::untrusted; // ok, or one of untrusted / expired / not_yet_valid / revoked / wrong_usage
-    int error = 0;                     // OpenSSL X509_V_ERR_*; 0 when verified
-    int depth = -1;                    // depth of the certificate that failed (0 = leaf); -1 when verified
-    std::string detail;                // for a person: which certificate, what failed, what would be accepted
+    ChainProblem problem = ChainProblem::untrusted;
+    int error = 0;      // OpenSSL X509_V_ERR_*; 0 when verified
+    int depth = -1;     // depth of the certificate that failed (0 = leaf); -1 when verified
+    std::string detail; // for a person: which certificate, what failed, what would be accepted
     // For a verified chain: the first moment the same verification could
     // conclude otherwise as time moves on - the earliest notAfter in the
     // chain, or the earliest thisUpdate or nextUpdate of a loaded CRL still
     // ahead of the time of verification. max() otherwise.
     std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max();
 
-    bool verified() const noexcept { return reason == Reason::ok; }
+    bool verified() const noexcept { return problem == ChainProblem::none; }
 };
 
 enum class CrlMode {

@@ -1,0 +1,88 @@
+#pragma once
+// `certauth serve`: the mTLS HTTPS server (docs/serve.md). Worker threads
+// run Asio/Beast (inside src/server and src/client only); the thread that
+// calls run() handles the signals: SIGHUP reloads, SIGTERM/SIGINT stop
+// gracefully.
+
+#include <certauth/result.hpp>
+#include <certauth/server/access_log.hpp>
+#include <certauth/server/server_state.hpp>
+#include <certauth/server/tls_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace certauth::server {
+
+// The phases of a connection, as ServerOptions::fault_injection sees them.
+enum class ConnectionPhase { detect, handshake, read, handle, write };
+
+// How long a connection may take and how much it may send (serve's timeout
+// and size options); the defaults are serve's.
+struct Limits {
+    std::chrono::milliseconds handshake_timeout{10'000}; // TCP accept to TLS handshake done (and a silent client)
+    std::chrono::milliseconds request_timeout{10'000};   // first byte of a request to its end
+    std::chrono::milliseconds idle_timeout{60'000};      // kept-alive connection waiting for its next request
+    std::chrono::milliseconds shutdown_timeout{10'000};  // SIGTERM: in-flight requests finish within this
+    std::size_t max_connections = 10'000;                // further connections are closed at accept
+    std::size_t max_header_size = 16 * 1024;             // request line + headers; beyond: 431
+    std::size_t max_body_size = 64 * 1024;               // beyond: 413
+};
+
+struct ServerOptions {
+    std::vector<std::string> listen{"127.0.0.1:3443"}; // "HOST:PORT", "[::1]:3443"
+    TlsSettings tls;
+    StateLoader loader;      // reads trust store and users (start-up and every reload)
+    std::string config_file; // named in the start-up line ("" when none)
+    unsigned threads = 0;    // 0: one per core; each runs its own event loop (SO_REUSEPORT listeners)
+    LogFormat log_format = LogFormat::text;
+
+    Limits limits;
+
+    // For tests: called as each phase of every connection begins. What it
+    // throws stands for any failure there; the connection must end cleanly
+    // and no other connection be affected. Empty in production.
+    std::function<void(ConnectionPhase)> fault_injection;
+};
+
+struct BoundAddress {
+    std::string host; // as given ("127.0.0.1", "::1", "localhost")
+    unsigned short port = 0;
+    std::string url() const; // "https://127.0.0.1:3443", "https://[::1]:3443"
+};
+
+class Server {
+  public:
+    // Loads the state, builds the TLS context and binds every address.
+    // Errors (port in use, unreadable key, key not matching the certificate,
+    // bad users file) name the cause; the caller exits 2.
+    static Result<std::unique_ptr<Server>> create(ServerOptions options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    const std::vector<BoundAddress>& addresses() const noexcept;
+    // Connections open now, on every worker (accepted, not yet closed).
+    std::size_t open_connections() const noexcept;
+
+    // Prints the start-up lines on stderr, serves until SIGTERM/SIGINT (or
+    // stop()), then drains in-flight requests within the shutdown timeout.
+    // Returns the exit code (0).
+    int run();
+
+    // Thread-safe: what SIGHUP and SIGTERM do.
+    void reload();
+    void stop();
+
+  private:
+    struct Impl;
+    explicit Server(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace certauth::server

@@ -1,0 +1,280 @@
+// Scenario files: parsing with errors that name the file and the JSON path,
+// and judging an exchange against a case (pure; no sockets).
+#include <certauth/client/scenario.hpp>
+
+#include <certauth/json_text.hpp>
+#include <certauth/x509/certificate.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <set>
+
+namespace certauth::client {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr std::array<std::string_view, 13> k_keys{"name",   "cert", "key", "path",   "method",   "headers", "status",
+                                                  "reason", "user", "url", "cacert", "insecure", "timeout"};
+
+std::string type_name(const json& value) {
+    if (value.is_string()) return "a string " + json_text(value);
+    if (value.is_boolean()) return json_text(value);
+    if (value.is_number()) return "the number " + json_text(value);
+    if (value.is_null()) return "null";
+    if (value.is_array()) return "an array";
+    return "an object";
+}
+
+class Parser {
+  public:
+    Parser(fs::path file) : m_file(std::move(file)), m_base(m_file.parent_path()) {}
+
+    Error fail(const std::string& where, const std::string& what) const {
+        return Error{m_file.string() + ": " + where + ": " + what};
+    }
+
+    // Applies the keys of `object` (at JSON path `where`) onto `out`.
+    Result<void> apply(const json& object, const std::string& where, bool is_defaults, ScenarioCase& out,
+                       std::set<std::string>& seen) const {
+        if (!object.is_object()) return fail(where, "expected an object, got " + type_name(object));
+        for (const auto& [key, value] : object.items()) {
+            const std::string at = where + "." + key;
+            if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end())
+                return fail(at, "unknown key (expected one of name, cert, key, path, method, headers, status, reason, "
+                                "user, url, cacert, insecure, timeout)");
+            seen.insert(key);
+            if (key == "name") {
+                if (is_defaults) return fail(at, "a name belongs to a case, not to the defaults");
+                if (!value.is_string() || value.get<std::string>().empty())
+                    return fail(at, "expected a non-empty string, got " + type_name(value));
+                out.name = value.get<std::string>();
+            } else if (key == "cert" || key == "key" || key == "cacert") {
+                if (!value.is_string() || value.get<std::string>().empty())
+                    return fail(at, "expected a file name, got " + type_name(value));
+                fs::path path = value.get<std::string>();
+                if (path.is_relative()) path = (m_base / path).lexically_normal();
+                (key == "cert" ? out.cert : key == "key" ? out.key : out.cacert) = path;
+            } else if (key == "path") {
+                if (!value.is_string() || value.get<std::string>().empty() || value.get<std::string>().front() != '/')
+                    return fail(at, "expected a path starting with '/', got " + type_name(value));
+                const std::string path = value.get<std::string>();
+                if (std::any_of(path.begin(), path.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20; }))
+                    return fail(at, "the path holds a space or control character (percent-encode it)");
+                out.path = path;
+            } else if (key == "method") {
+                std::string method = value.is_string() ? value.get<std::string>() : std::string{};
+                std::transform(method.begin(), method.end(), method.begin(),
+                               [](unsigned char c) { return std::toupper(c); });
+                if (method == "GET")
+                    out.method = HttpMethod::get;
+                else if (method == "HEAD")
+                    out.method = HttpMethod::head;
+                else
+                    return fail(at, "expected \"GET\" or \"HEAD\", got " + type_name(value));
+            } else if (key == "headers") {
+                if (!value.is_object())
+                    return fail(at, "expected an object of header names to values, got " + type_name(value));
+                for (const auto& [name, header_value] : value.items()) {
+                    if (!header_value.is_string())
+                        return fail(at + "." + name, "expected a string, got " + type_name(header_value));
+                    auto header = parse_header(name + ": " + header_value.get<std::string>());
+                    if (!header) return fail(at + "." + name, header.error().message);
+                    const std::string& header_name = name; // clang 14 cannot capture a structured binding
+                    auto same = [&header_name](const Header& h) {
+                        return std::equal(h.name.begin(), h.name.end(), header_name.begin(), header_name.end(),
+                                          [](char a, char b) {
+                                              return std::tolower(static_cast<unsigned char>(a)) ==
+                                                     std::tolower(static_cast<unsigned char>(b));
+                                          });
+                    };
+                    out.headers.erase(std::remove_if(out.headers.begin(), out.headers.end(), same), out.headers.end());
+                    out.headers.push_back(*header);
+                }
+            } else if (key == "status") {
+                if (!value.is_number_integer() || value.get<long long>() < 100 || value.get<long long>() > 599)
+                    return fail(at, "expected an integer HTTP status (100-599), got " + type_name(value));
+                out.status = value.get<int>();
+            } else if (key == "reason") {
+                if (!value.is_string() || value.get<std::string>().empty())
+                    return fail(at, "expected a reason code such as \"unknown_user\", got " + type_name(value));
+                out.reason = value.get<std::string>();
+            } else if (key == "user") {
+                if (!value.is_object() || value.empty())
+                    return fail(at, "expected an object of the user's expected fields, e.g. {\"cn\": \"joe\"}, got " +
+                                        (value.is_object() ? std::string("an empty object") : type_name(value)));
+                out.user = value;
+            } else if (key == "url") {
+                if (!value.is_string()) return fail(at, "expected an https:// URL, got " + type_name(value));
+                auto url = parse_url(value.get<std::string>());
+                if (!url) return fail(at, url.error().message);
+                out.url = value.get<std::string>();
+            } else if (key == "insecure") {
+                if (!value.is_boolean()) return fail(at, "expected true or false, got " + type_name(value));
+                out.insecure = value.get<bool>();
+            } else if (key == "timeout") {
+                if (!value.is_number() || !(value.get<double>() > 0) || value.get<double>() > 86400)
+                    return fail(at, "expected a number of seconds > 0, got " + type_name(value));
+                out.timeout = std::chrono::milliseconds(static_cast<long long>(std::ceil(value.get<double>() * 1000)));
+            }
+        }
+        return {};
+    }
+
+  private:
+    fs::path m_file;
+    fs::path m_base;
+};
+
+} // namespace
+
+std::string_view to_string(CaseOutcome outcome) noexcept {
+    switch (outcome) {
+    case CaseOutcome::passed: return "passed";
+    case CaseOutcome::failed: return "failed";
+    case CaseOutcome::error: return "error";
+    }
+    return "error";
+}
+
+std::size_t ScenarioRun::count(CaseOutcome outcome) const {
+    return static_cast<std::size_t>(
+        std::count_if(results.begin(), results.end(), [&](const CaseResult& r) { return r.outcome == outcome; }));
+}
+
+Result<ScenarioFile> parse_scenarios(std::string_view text, const fs::path& file) {
+    Result<json> parsed = parse_json(text, file.string(), DuplicateKeys::refused);
+    if (!parsed) return parsed.error();
+    json document = std::move(*parsed);
+    if (!document.is_object())
+        return Error{file.string() + ": expected an object with \"defaults\" and \"cases\", got " +
+                     type_name(document)};
+    for (const auto& [key, value] : document.items())
+        if (key != "defaults" && key != "cases")
+            return Error{file.string() + ": " + key + ": unknown key (expected \"defaults\" and \"cases\")"};
+    if (!document.contains("cases")) return Error{file.string() + ": no \"cases\" array"};
+    const json& cases = document["cases"];
+    if (!cases.is_array()) return Error{file.string() + ": cases: expected an array, got " + type_name(cases)};
+    if (cases.empty()) return Error{file.string() + ": cases: empty (nothing to probe)"};
+
+    Parser parser(file);
+    ScenarioCase defaults;
+    std::set<std::string> default_keys;
+    if (document.contains("defaults")) {
+        auto applied = parser.apply(document["defaults"], "defaults", true, defaults, default_keys);
+        if (!applied) return applied.error();
+    }
+
+    ScenarioFile out;
+    out.file = file;
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        const std::string where = "cases[" + std::to_string(i) + "]";
+        ScenarioCase scenario = defaults;
+        std::set<std::string> keys = default_keys;
+        std::set<std::string> own;
+        auto applied = parser.apply(cases[i], where, false, scenario, own);
+        if (!applied) return applied.error();
+        keys.insert(own.begin(), own.end());
+        if (!own.count("name")) return parser.fail(where, "no \"name\"");
+        const std::string named = where + " (\"" + scenario.name + "\")";
+        if (!names.insert(scenario.name).second) return parser.fail(named, "duplicate name");
+        if (!keys.count("status")) return parser.fail(named, "no \"status\" (the expected HTTP status)");
+        if (!scenario.key.empty() && scenario.cert.empty()) return parser.fail(named, "\"key\" without \"cert\"");
+        if (scenario.method == HttpMethod::head && (scenario.reason || scenario.user))
+            return parser.fail(named, "a HEAD response has no body: \"reason\" and \"user\" cannot be checked");
+        if (scenario.user && scenario.status != 200)
+            return parser.fail(named, "\"user\" is checked on a 200 response only (status is " +
+                                          std::to_string(scenario.status) + ")");
+        out.cases.push_back(std::move(scenario));
+    }
+    return out;
+}
+
+Result<ScenarioFile> load_scenarios(const fs::path& file) {
+    auto text = x509::read_file(file);
+    if (!text) return text.error();
+    return parse_scenarios(*text, file);
+}
+
+Result<Url> case_url(const ScenarioCase& scenario, std::string_view override_url) {
+    const std::string text = override_url.empty() ? scenario.url : std::string(override_url);
+    if (text.empty()) return Error{"case \"" + scenario.name + "\": no URL (give --url or \"url\" in the defaults)"};
+    auto url = parse_url(text);
+    if (!url) return url.error();
+    if (scenario.path) {
+        // The case's path replaces the URL's path and query.
+        url->target = *scenario.path;
+    }
+    return url;
+}
+
+CaseResult judge(const ScenarioCase& scenario, const Exchange& exchange) {
+    CaseResult result;
+    result.name = scenario.name;
+    result.method = std::string(to_string(scenario.method));
+    result.time = exchange.total_time;
+    result.expected = std::to_string(scenario.status);
+    if (scenario.reason) result.expected += " " + *scenario.reason;
+    if (scenario.user) result.expected += " " + json_text(*scenario.user);
+
+    if (!exchange.response) {
+        result.outcome = CaseOutcome::error;
+        const Failure failure = exchange.failure.value_or(Failure{FailureKind::connection_failed, "no response"});
+        result.got = std::string(to_string(failure.kind));
+        result.message = failure.message;
+        return result;
+    }
+    const ClientResponse& response = *exchange.response;
+    result.status = response.status;
+    json body = parse_body(response.body);
+    if (body.is_object() && body.contains("reason") && body["reason"].is_string())
+        result.reason = body["reason"].get<std::string>();
+    result.got = std::to_string(response.status);
+    if (!result.reason.empty()) result.got += " " + result.reason;
+
+    std::vector<std::string> problems;
+    if (response.status != scenario.status) {
+        problems.push_back("expected status " + std::to_string(scenario.status) + ", got " +
+                           std::to_string(response.status) + (result.reason.empty() ? "" : " (" + result.reason + ")"));
+    }
+    if (scenario.reason && result.reason != *scenario.reason)
+        problems.push_back("expected reason " + *scenario.reason + ", got " +
+                           (result.reason.empty() ? std::string("none") : result.reason));
+    if (scenario.user && response.status == 200) {
+        if (!body.is_object()) {
+            // The start of the body as a JSON string: a page from another
+            // server keeps the report's one line per problem (\n escaped, a
+            // UTF-8 sequence cut at byte 80 replaced).
+            problems.push_back(
+                "expected a JSON user object, got " +
+                (response.body.empty() ? std::string("an empty body") : json_text(json(response.body.substr(0, 80)))));
+        } else {
+            json seen = json::object();
+            for (const auto& [key, value] : scenario.user->items()) {
+                if (!body.contains(key)) {
+                    problems.push_back("user." + key + ": expected " + json_text(value) + ", missing");
+                    continue;
+                }
+                seen[key] = body[key];
+                if (body[key] != value)
+                    problems.push_back("user." + key + ": expected " + json_text(value) + ", got " +
+                                       json_text(body[key]));
+            }
+            result.got += " " + json_text(seen);
+        }
+    }
+    if (problems.empty()) {
+        result.outcome = CaseOutcome::passed;
+    } else {
+        result.outcome = CaseOutcome::failed;
+        for (const std::string& p : problems)
+            result.message += (result.message.empty() ? "" : "; ") + p;
+    }
+    return result;
+}
+
+} // namespace certauth::client

@@ -1,0 +1,420 @@
+// The server's frame: worker threads and their io_contexts, the listeners
+// (one per address, or one per address and thread with SO_REUSEPORT), the
+// signals (SIGHUP reload, SIGTERM/SIGINT graceful stop) on the thread that
+// calls run(), and the start-up, reload and stop lines on stderr.
+#include <certauth/server/server.hpp>
+
+#include "diagnostic.hpp"
+#include "server_context.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <exception>
+#include <thread>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace certauth::server {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>;
+
+using detail::diagnostic;
+
+struct ListenAddress {
+    std::string host; // without brackets
+    std::string port;
+};
+
+Result<ListenAddress> parse_listen(const std::string& text) {
+    const std::string usage = "--listen " + text + ": expected HOST:PORT (e.g. 127.0.0.1:3443, [::1]:3443, *:3443)";
+    ListenAddress out;
+    std::string rest;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') return Error{usage};
+        out.host = text.substr(1, close - 1);
+        out.port = text.substr(close + 2);
+    } else {
+        const auto colon = text.rfind(':');
+        if (colon == std::string::npos) return Error{usage};
+        out.host = text.substr(0, colon);
+        out.port = text.substr(colon + 1);
+        if (out.host.find(':') != std::string::npos) return Error{usage + " (IPv6 addresses go in brackets)"};
+    }
+    if (out.port.empty() || out.port.size() > 5 || !std::all_of(out.port.begin(), out.port.end(), ::isdigit) ||
+        std::stoul(out.port) > 65535)
+        return Error{usage};
+    if (out.host.empty() || out.host == "*") out.host = "0.0.0.0";
+    return out;
+}
+
+// Accepts connections on one acceptor; its sessions run on the same worker
+// thread (`io`), listed in `sessions`.
+class Listener : public std::enable_shared_from_this<Listener> {
+  public:
+    Listener(asio::io_context& io, Acceptor acceptor, detail::ServerContext& context, detail::DeadlineSweeper& sessions)
+        : m_io(io), m_acceptor(std::move(acceptor)), m_context(context), m_sessions(sessions), m_retry(io) {}
+
+    void start() {
+        asio::post(m_acceptor.get_executor(), [self = shared_from_this()] { self->do_accept(); });
+    }
+    void stop() {
+        asio::post(m_acceptor.get_executor(), [self = shared_from_this()] {
+            error_code ignored;
+            self->m_acceptor.close(ignored);
+            self->m_retry.cancel();
+        });
+    }
+
+  private:
+    void do_accept() noexcept {
+        if (!m_acceptor.is_open()) return;
+        try {
+            auto handler = [self = shared_from_this()](error_code ec, detail::Socket socket) {
+                self->on_accept(ec, std::move(socket));
+            };
+            m_acceptor.async_accept(m_io, std::move(handler));
+        } catch (const std::exception& e) {
+            retry_later(std::string("accept: ") + e.what());
+        }
+    }
+
+    // Accepting resumes after a pause (out of file descriptors or memory)
+    // instead of spinning or stopping for good.
+    void retry_later(const std::string& why) noexcept {
+        if (!m_warned) diagnostic("warning: " + why + " (retrying)");
+        m_warned = true;
+        try {
+            m_retry.expires_after(std::chrono::milliseconds(100));
+            m_retry.async_wait([self = shared_from_this()](error_code e) {
+                if (!e) self->do_accept();
+            });
+        } catch (const std::exception& e) {
+            diagnostic(std::string("error: cannot accept connections any more: ") + e.what());
+        }
+    }
+
+    void on_accept(error_code ec, detail::Socket socket) {
+        if (ec == asio::error::operation_aborted || !m_acceptor.is_open()) return;
+        if (ec) {
+            if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory)
+                return retry_later("accept: " + ec.message());
+            return do_accept(); // e.g. a connection aborted before accept: next
+        }
+        m_warned = false;
+        // Accepting goes on whatever happens to this connection (the wait
+        // is registered now and runs later, on this thread).
+        do_accept();
+        const std::size_t before = m_context.connections.fetch_add(1, std::memory_order_acq_rel);
+        if (before >= m_context.limits.max_connections || m_context.stopping.load(std::memory_order_acquire)) {
+            m_context.connection_closed();
+            error_code ignored;
+            socket.close(ignored); // over --max-connections: refused at accept
+            return;
+        }
+        error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        detail::start_session(std::move(socket), m_context, m_sessions);
+    }
+
+    asio::io_context& m_io;
+    Acceptor m_acceptor;
+    detail::ServerContext& m_context;
+    detail::DeadlineSweeper& m_sessions;
+    asio::steady_timer m_retry;
+    bool m_warned = false;
+};
+
+void raise_file_limit(std::size_t wanted) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur >= wanted) return;
+    rlimit raised = limit;
+    raised.rlim_cur = std::min<rlim_t>(limit.rlim_max, wanted);
+    setrlimit(RLIMIT_NOFILE, &raised);
+    if (raised.rlim_cur < wanted)
+        diagnostic("warning: the open-file limit (" + std::to_string(raised.rlim_cur) +
+                   ") is below --max-connections; raise it (ulimit -n) to serve that many clients");
+}
+
+// How often a worker drops its connections past their deadline: a timeout
+// closes a connection at most this much late.
+constexpr std::chrono::milliseconds k_sweep_interval{250};
+
+// One worker thread: its event loop, its listeners (SO_REUSEPORT: the kernel
+// spreads connections), and the connections it serves, all of whose I/O
+// stays on this thread (hence Asio's reactor without I/O locking).
+struct Worker {
+    asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    detail::DeadlineSweeper sessions;
+    asio::steady_timer sweep_timer{io};
+
+    Worker() = default;
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    // After the thread stopped: the sessions left go before their io_context.
+    ~Worker() { detail::destroy_sessions(sessions); }
+
+    void sweep() {
+        sweep_timer.expires_after(k_sweep_interval);
+        sweep_timer.async_wait([this](error_code ec) {
+            if (ec) return;
+            sessions.sweep(std::chrono::steady_clock::now());
+            sweep();
+        });
+    }
+};
+
+} // namespace
+
+std::string BoundAddress::url() const {
+    const bool v6 = host.find(':') != std::string::npos;
+    return "https://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+struct Server::Impl {
+    explicit Impl(ServerOptions opts, std::shared_ptr<const State> initial)
+        : options(std::move(opts)), holder(std::move(initial)), log(options.log_format),
+          context(holder, options.limits, log, options.fault_injection), signals(control) {
+        threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
+        for (std::size_t i = 0; i < threads; ++i)
+            workers.push_back(std::make_unique<Worker>());
+    }
+
+    Result<void> bind() {
+        tcp::resolver resolver(control);
+        for (const std::string& text : options.listen) {
+            auto address = parse_listen(text);
+            if (!address) return address.error();
+            error_code ec;
+            const auto results = resolver.resolve(address->host, address->port,
+                                                  tcp::resolver::numeric_service | tcp::resolver::passive, ec);
+            if (ec || results.empty())
+                return Error{"cannot listen on " + text + ": " + (ec ? ec.message() : "no address")};
+            for (const auto& entry : results) {
+                const tcp::endpoint endpoint = entry.endpoint();
+                // Bind once without SO_REUSEPORT: fails when anything holds
+                // the port (even another server using SO_REUSEPORT), and
+                // gives the real port for port 0.
+                tcp::acceptor first(workers.front()->io);
+                first.open(endpoint.protocol(), ec);
+                if (!ec && endpoint.address().is_v6()) first.set_option(asio::ip::v6_only(true), ec);
+                if (!ec) first.set_option(tcp::acceptor::reuse_address(true), ec);
+                if (!ec) first.bind(endpoint, ec);
+                if (ec)
+                    return Error{"cannot listen on " + text + " (" + endpoint.address().to_string() +
+                                 "): " + ec.message()};
+                const unsigned short port = first.local_endpoint().port();
+                const tcp::endpoint bound(endpoint.address(), port);
+                first.close();
+                for (auto& worker : workers) {
+                    Acceptor acceptor(worker->io);
+                    acceptor.open(bound.protocol(), ec);
+                    if (!ec && bound.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+                    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+                    if (!ec) acceptor.set_option(reuse_port(true), ec);
+                    if (!ec) acceptor.bind(bound, ec);
+                    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+                    if (ec) return Error{"cannot listen on " + text + ": " + ec.message()};
+                    listeners.push_back(
+                        std::make_shared<Listener>(worker->io, std::move(acceptor), context, worker->sessions));
+                }
+                BoundAddress b;
+                b.host = bound.address().to_string();
+                b.port = port;
+                addresses.push_back(std::move(b));
+            }
+        }
+        return {};
+    }
+
+    void announce() {
+        const auto state = holder.current();
+        diagnostic("configuration: " +
+                   (options.config_file.empty() ? std::string("none (command line only)") : options.config_file));
+        diagnostic("loaded (generation " + std::to_string(state->generation) + "): " + state->summary);
+        for (const std::string& warning : state->warnings)
+            diagnostic("warning: " + warning);
+        diagnostic(std::string("client certificates ") +
+                   (options.tls.client_cert == ClientCertMode::require ? "required at the handshake (--require-cert)"
+                                                                       : "requested; denials answered 401/403") +
+                   "; " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
+                   " (one event loop each, SO_REUSEPORT)");
+        for (const BoundAddress& address : addresses)
+            diagnostic("listening on " + address.url());
+    }
+
+    void do_reload() {
+        const std::uint64_t current = holder.generation();
+        auto inputs = options.loader();
+        if (!inputs) {
+            diagnostic("reload failed, keeping generation " + std::to_string(current) + ": " + inputs.error().message);
+            return;
+        }
+        auto next = build_state(std::move(*inputs), options.tls, current + 1, std::chrono::system_clock::now());
+        if (!next) {
+            diagnostic("reload failed, keeping generation " + std::to_string(current) + ": " + next.error().message);
+            return;
+        }
+        holder.publish(*next);
+        diagnostic("reloaded (generation " + std::to_string((*next)->generation) + "): " + (*next)->summary);
+        for (const std::string& warning : (*next)->warnings)
+            diagnostic("warning: " + warning);
+    }
+
+    void wait_signal() {
+        signals.async_wait([this](error_code ec, int signal) {
+            if (ec) return;
+            if (signal == SIGHUP) {
+                // Loading reports its errors as values; an exception here
+                // (out of memory) still must not end the signal handling.
+                try {
+                    do_reload();
+                } catch (const std::exception& e) {
+                    diagnostic("reload failed, keeping generation " + std::to_string(holder.generation()) + ": " +
+                               e.what());
+                }
+                wait_signal();
+            } else {
+                context.stopping.store(true, std::memory_order_release);
+                diagnostic(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+                do_stop();
+            }
+        });
+    }
+
+    void do_stop() {
+        if (stopped) return;
+        stopped = true;
+        context.stopping.store(true, std::memory_order_release);
+        for (auto& listener : listeners)
+            listener->stop();
+        for (auto& worker : workers)
+            asio::post(worker->io, [w = worker.get()] { detail::stop_sessions(w->sessions); });
+        // Finish in-flight requests within the shutdown timeout.
+        std::size_t left = 0;
+        {
+            std::unique_lock lock(context.drain_mutex);
+            context.drained.wait_for(lock, options.limits.shutdown_timeout,
+                                     [&] { return context.connections.load(std::memory_order_acquire) == 0; });
+            left = context.connections.load(std::memory_order_acquire);
+        }
+        if (left > 0)
+            diagnostic("shutdown timeout: closing " + std::to_string(left) +
+                       (left == 1 ? " connection" : " connections") + " still open");
+        for (auto& worker : workers)
+            worker->io.stop();
+        join();
+        signals.cancel();
+        control.stop();
+        diagnostic("stopped");
+    }
+
+    void join() {
+        for (auto& thread : threads_running)
+            if (thread.joinable()) thread.join();
+        threads_running.clear();
+    }
+
+    int run() {
+        std::signal(SIGPIPE, SIG_IGN);
+        signals.add(SIGHUP);
+        signals.add(SIGTERM);
+        signals.add(SIGINT);
+        wait_signal();
+        for (auto& listener : listeners)
+            listener->start();
+        for (auto& worker : workers) {
+            worker->sweep();
+            asio::io_context& io = worker->io;
+            threads_running.emplace_back([&io] {
+                for (;;) {
+                    try {
+                        io.run();
+                        return;
+                    } catch (const std::exception& e) {
+                        diagnostic(std::string("error in a connection: ") + e.what());
+                    }
+                }
+            });
+        }
+        announce();
+        for (;;) {
+            try {
+                control.run();
+                break;
+            } catch (const std::exception& e) {
+                diagnostic(std::string("error: ") + e.what());
+            }
+        }
+        join();
+        return 0;
+    }
+
+    ServerOptions options;
+    StateHolder holder;
+    AccessLog log;
+    detail::ServerContext context;
+    unsigned threads = 1;
+    asio::io_context control{1};
+    asio::signal_set signals;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<std::shared_ptr<Listener>> listeners;
+    std::vector<BoundAddress> addresses;
+    std::vector<std::thread> threads_running;
+    bool stopped = false;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+Server::~Server() {
+    if (m_impl) {
+        for (auto& worker : m_impl->workers)
+            worker->io.stop();
+        m_impl->join();
+    }
+}
+
+Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
+    if (!options.loader) return Error{"no configuration loader"};
+    if (options.listen.empty()) return Error{"no address to listen on (--listen)"};
+    auto inputs = options.loader();
+    if (!inputs) return inputs.error();
+    auto state = build_state(std::move(*inputs), options.tls, 1, std::chrono::system_clock::now());
+    if (!state) return state.error();
+    raise_file_limit(options.limits.max_connections + 64);
+    auto impl = std::make_unique<Impl>(std::move(options), std::move(*state));
+    if (auto bound = impl->bind(); !bound) return bound.error();
+    return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+const std::vector<BoundAddress>& Server::addresses() const noexcept { return m_impl->addresses; }
+
+std::size_t Server::open_connections() const noexcept {
+    return m_impl->context.connections.load(std::memory_order_acquire);
+}
+
+int Server::run() { return m_impl->run(); }
+
+void Server::reload() {
+    asio::post(m_impl->control, [impl = m_impl.get()] { impl->do_reload(); });
+}
+
+void Server::stop() {
+    asio::post(m_impl->control, [impl = m_impl.get()] { impl->do_stop(); });
+}
+
+} // namespace certauth::server

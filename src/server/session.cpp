@@ -1,0 +1,621 @@
+// One client connection: TLS or plain HTTP (the first byte, peeked), the TLS
+// handshake, then HTTP/1.1 requests until the client, a timeout or a
+// graceful stop ends it. All of a connection's work runs on the worker
+// thread that accepted it, as one state machine: each step runs until the
+// socket must become readable or writable (tls_socket.hpp's Io), and one
+// socket.async_wait resumes it. No per-operation timer: the connection
+// stores its deadline and its thread's sweeper drops it once past
+// (deadline_sweeper.hpp). No per-connection buffer while the connection
+// waits: requests are read and answers written through buffers of the
+// thread, and only bytes that must outlive a wait (a request cut in pieces,
+// pipelined requests, an answer the socket would not take at once) are
+// copied to the connection. What to answer comes from handler.cpp; the
+// connection's decision from server_state.cpp.
+#include "deadline_sweeper.hpp"
+#include "diagnostic.hpp"
+#include "request_reader.hpp"
+#include "server_context.hpp"
+#include "tls_socket.hpp"
+
+#include <certauth/server/handler.hpp>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+namespace certauth::server::detail {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using Clock = std::chrono::system_clock;
+using Steady = std::chrono::steady_clock;
+
+// A read asks for at least this much room.
+constexpr std::size_t k_min_read = 1024;
+// The thread's buffers are given back to this size after a larger request
+// or answer.
+constexpr std::size_t k_thread_buffer = 16 * 1024;
+// How long a closing connection waits for the client's close_notify.
+constexpr std::chrono::milliseconds k_close_wait{2000};
+
+// The Date header, formatted once per second per thread.
+std::string_view current_date(Clock::time_point now) {
+    thread_local long long cached_second = -1;
+    thread_local std::string cached;
+    const long long second = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (second != cached_second) {
+        cached = http_date(second);
+        cached_second = second;
+    }
+    return cached;
+}
+
+std::string peer_of(const Socket& socket) {
+    error_code ec;
+    const tcp::endpoint endpoint = socket.remote_endpoint(ec);
+    if (ec) return "-";
+    const asio::ip::address address = endpoint.address();
+    // Appended piece by piece: g++ 12 -O2 warns (-Wrestrict, wrongly) on "[" + s + "]".
+    std::string text;
+    if (address.is_v6()) text += '[';
+    text += address.to_string();
+    if (address.is_v6()) text += ']';
+    text += ':';
+    text += std::to_string(endpoint.port());
+    return text;
+}
+
+std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
+
+// The buffers of the worker thread: the connection running now reads its
+// request into `in` and writes its answer from `out`; both are empty
+// whenever it returns to the event loop (Session::park).
+struct ThreadBuffers {
+    beast::flat_buffer in;
+    std::string out;
+};
+
+ThreadBuffers& thread_buffers() {
+    thread_local ThreadBuffers buffers;
+    return buffers;
+}
+
+class Session final : public Expirable {
+  public:
+    Session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions)
+        : m_context(context), m_sessions(sessions), m_socket(std::move(socket)), m_threads(thread_buffers()) {
+        // OpenSSL and the plain reads use the descriptor directly: it must
+        // not block (Asio sets O_NONBLOCK only for its own operations).
+        error_code ec;
+        m_socket.non_blocking(true, ec);
+        if (ec) drop();
+        if (m_context.access_log.enabled()) m_peer = peer_of(m_socket);
+        m_sessions.add(*this); // last: nothing after it throws
+    }
+
+    ~Session() {
+        m_sessions.remove(*this);
+        m_context.connection_closed();
+    }
+
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    void start() {
+        // Dropped unserved when the server is stopping.
+        if (m_dropped || m_context.stopping.load(std::memory_order_relaxed)) return end();
+        set_deadline(Steady::now() + m_context.limits.handshake_timeout);
+        run();
+    }
+
+    // The sweeper: the deadline of the current phase passed. Dropped.
+    void expire() noexcept override { drop(); }
+
+    // A graceful stop: a connection waiting for a client that has not sent
+    // a request is closed now; a request in flight is answered (with
+    // Connection: close) first.
+    void stop_gracefully() noexcept {
+        m_stopping = true;
+        if (m_phase == Phase::detect || m_phase == Phase::handshake || m_phase == Phase::idle) drop();
+    }
+
+    // At server teardown, after the worker thread stopped for good.
+    void destroy() noexcept { delete this; }
+
+  private:
+    enum class Phase { detect, handshake, idle, reading, writing, closing };
+
+    int fd() { return m_socket.native_handle(); }
+
+    // --- the driver ---------------------------------------------------------
+
+    // Runs the current phase until it waits for the socket or the
+    // connection ends. Every path ends in wait() or end(), also when
+    // something throws: the exception ends this connection only.
+    void run() noexcept {
+        try {
+            step();
+        } catch (const std::exception& e) {
+            failed(e.what());
+        } catch (...) {
+            failed("unknown exception");
+        }
+    }
+
+    // An exception in this connection's processing (out of memory, a
+    // library's throw, a broken invariant): the connection ends here, and
+    // nothing of it stays behind - its slot, its memory, its bytes in the
+    // thread's buffers. A request not yet answered is answered 400 first
+    // (once: a second failure just ends it).
+    void failed(std::string_view what) noexcept {
+        try {
+            std::string text = "connection from " + peer_of(m_socket) + " ended by an error while ";
+            text += doing();
+            text += ": ";
+            text += what;
+            diagnostic(text);
+            if (m_phase == Phase::reading && !m_failed) {
+                m_failed = true;
+                m_stopping = true; // closed after the answer
+                m_response = respond_error(400, "the request could not be processed: " + std::string(what));
+                if (!m_tls_mode) m_response.reason = "-";
+                begin_write(11, Clock::now());
+                step();
+                return;
+            }
+            if (m_phase == Phase::writing) log_request(); // the answer was cut short
+        } catch (...) {
+            // Ends below all the same.
+        }
+        m_phase = Phase::closing;
+        end();
+    }
+
+    std::string_view doing() const noexcept {
+        switch (m_phase) {
+        case Phase::detect: return "detecting TLS";
+        case Phase::handshake: return "in the TLS handshake";
+        case Phase::idle: return "waiting for a request";
+        case Phase::reading: return "reading or answering a request";
+        case Phase::writing: return "writing an answer";
+        case Phase::closing: return "closing";
+        }
+        return "serving";
+    }
+
+    // Tests inject a fault at the start of each phase (ServerOptions::fault_injection).
+    void inject(ConnectionPhase phase) const {
+        if (m_context.fault_injection) m_context.fault_injection(phase);
+    }
+
+    void step() {
+        for (;;) {
+            Io io = Io::done;
+            switch (m_phase) {
+            case Phase::detect: io = detect(); break;
+            case Phase::handshake: io = handshake(); break;
+            case Phase::idle: io = idle(); break;
+            case Phase::reading: io = read_request(); break;
+            case Phase::writing: io = write_response(); break;
+            case Phase::closing: io = closing(); break;
+            }
+            if (io == Io::done) continue; // the phase changed: run the next one
+            if (io != Io::want_read && io != Io::want_write) return end();
+            // What OpenSSL wrote goes out before the connection waits.
+            if (m_tls && m_tls->has_pending()) {
+                const Io flushed = m_tls->flush();
+                if (flushed == Io::failed) return end();
+                if (flushed == Io::want_write) return wait(flushed);
+            }
+            return wait(io);
+        }
+    }
+
+    void wait(Io io) {
+        park();
+        m_socket.async_wait(io == Io::want_read ? Socket::wait_read : Socket::wait_write, [this](const error_code& ec) {
+            m_waiting = false;
+            if (m_dropped || ec) return end();
+            run();
+        });
+        m_waiting = true; // registered (the handler runs later, on this thread)
+    }
+
+    // Leaving the thread: what is in its buffers and must outlive the wait
+    // moves to the connection.
+    void park() {
+        beast::flat_buffer& in = m_threads.in;
+        if (m_in == &in) {
+            if (in.size() > 0) {
+                if (!m_own_in) m_own_in = std::make_unique<beast::flat_buffer>();
+                m_own_in->max_size(in.max_size());
+                const auto data = in.data();
+                const auto space = m_own_in->prepare(data.size());
+                std::memcpy(space.data(), data.data(), data.size());
+                m_own_in->commit(data.size());
+                in.clear();
+                m_in = m_own_in.get();
+            } else {
+                m_in = nullptr;
+            }
+        }
+        if (m_out == &m_threads.out) {
+            if (m_phase == Phase::writing) {
+                m_own_out = m_threads.out; // the rest of the answer (same bytes: OpenSSL retries the record)
+                m_out = &m_own_out;
+            } else {
+                m_out = nullptr;
+            }
+            m_threads.out.clear();
+        }
+        if (m_threads.in.capacity() > k_thread_buffer) m_threads.in.shrink_to_fit();
+        if (m_threads.out.capacity() > k_thread_buffer) std::string().swap(m_threads.out);
+    }
+
+    // Closes the socket now; a pending wait completes (aborted) and ends
+    // the session. Safe to call more than once.
+    void drop() noexcept {
+        m_dropped = true;
+        error_code ignored;
+        m_socket.close(ignored);
+    }
+
+    // The session is over: freed now, or once its pending wait has come back.
+    void end() noexcept {
+        // Alerts and close_notify, as far as the socket takes them now.
+        if (m_tls && !m_dropped) (void)m_tls->flush();
+        if (m_in == &m_threads.in) m_threads.in.clear();
+        if (m_out == &m_threads.out) m_threads.out.clear();
+        if (m_waiting) return drop();
+        delete this;
+    }
+
+    // --- TLS or plain HTTP, then the handshake --------------------------------
+
+    Io detect() {
+        inject(ConnectionPhase::detect);
+        unsigned char first = 0;
+        const Io io = peek_first_byte(fd(), first);
+        if (io != Io::done) return io; // wait for it, or silent and gone: dropped
+        if (first != 0x16) {
+            // Plain HTTP sent to the TLS port: read the request (so that the
+            // client sees the answer, not a reset) and tell it to use https.
+            m_tls_mode = false;
+            begin_request();
+            return Io::done;
+        }
+        m_state = m_context.states.current();
+        x509::Ptr<SSL> ssl(SSL_new(m_state->tls.native()));
+        if (!ssl) {
+            x509::drain_errors();
+            return Io::failed;
+        }
+        m_verification.reset(new (std::nothrow) HandshakeVerification{&m_state->trust, m_state->generation, {}});
+        if (!m_verification) return Io::failed;
+        attach_verification(ssl.get(), m_verification.get());
+        m_tls.emplace(std::move(ssl), fd());
+        if (!m_tls->valid()) return Io::failed;
+        m_phase = Phase::handshake;
+        return Io::done;
+    }
+
+    Io handshake() {
+        inject(ConnectionPhase::handshake);
+        const Io io = m_tls->handshake();
+        // Refused or failed (--require-cert, a bad ClientHello, EOF): the
+        // client saw the alert, if any. Dropped.
+        if (io != Io::done) return io == Io::closed ? Io::failed : io;
+        decide(Clock::now());
+        enter_idle();
+        return Io::done;
+    }
+
+    // Verified and decided once per connection and configuration generation.
+    void decide(Clock::time_point now) {
+        // What the handshake's verify callback recorded, the first time; the
+        // record goes (and OpenSSL's pointer to it) once the handshake is over.
+        std::optional<x509::ChainStatus> handshake;
+        if (m_verification) {
+            handshake = std::move(m_verification->status);
+            attach_verification(m_tls->native(), nullptr);
+            m_verification.reset();
+        }
+        const std::uint64_t generation = m_context.states.generation();
+        if (generation != m_state->generation) {
+            // Opened under an older configuration: decide again under the
+            // current one (its trust store, CRLs and users), before answering.
+            // The handshake's verification is valid for its state only.
+            m_state = m_context.states.current();
+            handshake.reset();
+        }
+        m_connection = decide_connection(*m_state, m_tls->native(), handshake, now);
+        // Reads and writes do not clear OpenSSL's error queue: leave it empty.
+        ERR_clear_error();
+        m_decided = true;
+    }
+
+    // --- requests -------------------------------------------------------------
+
+    // Waiting for the next request: the request timeout for a connection's
+    // first, then the idle timeout.
+    void enter_idle() {
+        m_phase = Phase::idle;
+        m_readable = false;
+        set_deadline(Steady::now() +
+                     (m_requests == 0 ? m_context.limits.request_timeout : m_context.limits.idle_timeout));
+        m_parser.reset();
+        m_response = Response{};
+        if (m_out == &m_own_out) std::string().swap(m_own_out);
+        m_out = nullptr;
+    }
+
+    Io idle() {
+        if (m_stopping) return start_close();
+        // Pipelined: the next request is already here (in a buffer, or in
+        // records OpenSSL has read ahead).
+        if (buffered() == 0 && !(m_tls && SSL_has_pending(m_tls->native()) == 1)) {
+            if (!m_readable) {
+                m_readable = true; // run again once the socket is readable
+                if (m_requests == 0 && m_tls && !m_tls->has_pending()) acknowledge_now();
+                return Io::want_read;
+            }
+            const Io io = read_some();
+            if (io == Io::want_read) return io;
+            if (io == Io::closed && m_tls) m_tls->ended_cleanly(); // between requests: resumable
+            if (io != Io::done) return io;                         // closed by the client, reset: dropped
+        }
+        begin_request();
+        return Io::done;
+    }
+
+    // What the client sent is acknowledged now rather than by the kernel's
+    // delayed ACK (40 ms or more), because the client may be holding its next
+    // bytes until it is: a client with Nagle's algorithm on (ab, Python's ssl
+    // sockets, openssl s_client) sends nothing small while data of its own is
+    // unacknowledged. Two waits meet this: after a handshake that ended with
+    // the client's flight and sends nothing back (no session ticket: a TLS
+    // 1.2 resumption, or --session-cache 0), the request waits for the
+    // Finished's ACK; in a request that came in pieces (headers, then a
+    // body), the next piece waits for the ACK of the last.
+    void acknowledge_now() noexcept {
+        const int on = 1;
+        (void)::setsockopt(fd(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+    }
+
+    // The first bytes of a request are here (or the plain-HTTP client's
+    // first byte): the request timeout counts from now and bounds its
+    // answer too.
+    void begin_request() {
+        m_phase = Phase::reading;
+        m_request_start = Steady::now();
+        set_deadline(m_request_start + m_context.limits.request_timeout);
+        m_parser = std::make_unique<RequestParser>();
+        configure_parser(*m_parser, m_context.limits);
+        m_header_bytes = 0;
+    }
+
+    std::size_t buffered() const { return m_in ? m_in->size() : 0; }
+
+    // The buffer this request reads into: the thread's, unless the
+    // connection holds bytes of its own.
+    beast::flat_buffer& in() {
+        if (m_in == m_own_in.get() && m_in != nullptr && m_in->size() == 0) {
+            m_own_in.reset();
+            m_in = nullptr;
+        }
+        if (m_in == nullptr) {
+            m_in = &m_threads.in;
+            m_in->max_size(read_buffer_limit(m_context.limits));
+        }
+        return *m_in;
+    }
+
+    // One read: the room left in the buffer, at least k_min_read, at most
+    // read_room().
+    Io read_some() {
+        beast::flat_buffer& buffer = in();
+        const std::size_t free_space = buffer.capacity() - buffer.size();
+        const std::size_t room = std::min(read_room(buffer), std::max(free_space, k_min_read));
+        if (room == 0) return Io::done; // full: the parser decides (buffer_overflow)
+        const auto space = buffer.prepare(room);
+        char* data = static_cast<char*>(space.data());
+        std::size_t n = 0;
+        const Io io = m_tls_mode ? m_tls->read(data, space.size(), n) : plain_read(fd(), data, space.size(), n);
+        buffer.commit(n);
+        return io;
+    }
+
+    // Parses what is buffered; reads more until the request is settled.
+    Io read_request() {
+        inject(ConnectionPhase::read);
+        for (;;) {
+            error_code ec;
+            if (parse_request(*m_parser, in(), m_context.limits, m_header_bytes, ec)) return on_request(ec);
+            if (answer_before_body(*m_parser)) return on_request({}); // 405 now, not after the client's wait
+            if (read_room(in()) == 0) return on_request(http::error::buffer_overflow);
+            const Io io = read_some();
+            if (io == Io::want_read) {
+                acknowledge_now(); // a request in pieces: the client may wait for it
+                return io;
+            }
+            if (io == Io::want_write) return io;
+            if (io == Io::closed) return on_request(read_failure(asio::error::eof, *m_parser));
+            if (io == Io::failed) return on_request(asio::error::connection_reset);
+        }
+    }
+
+    Io on_request(error_code ec) {
+        if (ec) {
+            // 431, 413 or 400; end of stream, a request cut short or a
+            // transport error: dropped.
+            std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits);
+            if (!error) return Io::failed;
+            m_parser.reset();
+            m_response = std::move(*error);
+            if (!m_tls_mode) m_response.reason = "-";
+            begin_write(11, Clock::now());
+            return Io::done;
+        }
+        const auto& request = m_parser->get();
+        RequestFacts facts = request_facts(request);
+        // Stopping: answer, then close.
+        if (m_context.stopping.load(std::memory_order_relaxed)) m_stopping = true;
+        // Answered before its body was read (answer_before_body): the rest of
+        // the connection is that body, not a next request.
+        facts.keep_alive = facts.keep_alive && !m_stopping && m_parser->is_done();
+        ++m_requests;
+
+        inject(ConnectionPhase::handle);
+        const Clock::time_point now = Clock::now();
+        if (!m_tls_mode) {
+            m_response = respond_plain_http(facts, request_host(request));
+        } else {
+            if (m_context.states.generation() != m_connection.generation || now >= m_connection.valid_until)
+                decide(now);
+            m_response = respond(facts, m_connection, m_state->user_list());
+        }
+        begin_write(facts.version, now);
+        return Io::done;
+    }
+
+    void begin_write(unsigned version, Clock::time_point now) {
+        m_phase = Phase::writing;
+        std::string& out = m_threads.out;
+        out.clear();
+        serialize(m_response, version, current_date(now), out);
+        m_out = &out;
+        m_written = 0;
+    }
+
+    Io write_response() {
+        inject(ConnectionPhase::write);
+        const std::string& out = *m_out;
+        const Io io =
+            m_tls_mode ? m_tls->write(out.data(), out.size()) : plain_write(fd(), out.data(), out.size(), m_written);
+        if (io != Io::done) return io;
+        log_request();
+        if (!m_response.keep_alive || m_stopping) return start_close();
+        enter_idle();
+        return Io::done;
+    }
+
+    void log_request() {
+        if (!m_context.access_log.enabled()) return;
+        AccessRecord record;
+        record.time = Clock::now();
+        record.peer = m_peer;
+        if (m_parser) {
+            record.method = view(m_parser->get().method_string());
+            record.target = view(m_parser->get().target());
+        } else {
+            record.method = "-";
+            record.target = "-";
+        }
+        record.status = m_response.status;
+        record.reason = m_response.reason;
+        if (m_tls_mode && m_decided) {
+            record.cn = m_connection.cn;
+            record.fingerprint = m_connection.fingerprint.view();
+        }
+        record.latency = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - m_request_start);
+        record.tls = m_tls_mode;
+        m_context.access_log.write(record);
+    }
+
+    // --- closing --------------------------------------------------------------
+
+    Io start_close() {
+        m_phase = Phase::closing;
+        m_parser.reset();
+        if (!m_tls_mode) {
+            ::shutdown(fd(), SHUT_WR);
+            return Io::closed; // the socket closes when the session goes
+        }
+        if (!m_tls) return Io::closed;
+        // Stopping: close_notify, no waiting for the client's.
+        if (m_stopping) {
+            (void)m_tls->shutdown(false);
+            m_tls->ended_cleanly();
+            return Io::closed;
+        }
+        set_deadline(Steady::now() +
+                     std::min<std::chrono::milliseconds>(m_context.limits.request_timeout, k_close_wait));
+        return closing();
+    }
+
+    // close_notify, then briefly waiting for the client's.
+    Io closing() {
+        const Io io = m_tls->shutdown(true);
+        if (io != Io::done) return io;
+        m_tls->ended_cleanly();
+        return Io::closed;
+    }
+
+    ServerContext& m_context;
+    DeadlineSweeper& m_sessions;
+    Socket m_socket;
+    ThreadBuffers& m_threads;
+    std::shared_ptr<const State> m_state;
+    std::optional<TlsSocket> m_tls;                        // once the first byte said TLS
+    std::unique_ptr<HandshakeVerification> m_verification; // during the handshake only
+    ConnectionDecision m_connection;
+    std::unique_ptr<RequestParser> m_parser; // while a request is read and answered
+    Response m_response;
+    beast::flat_buffer* m_in = nullptr;           // the thread's buffer, m_own_in, or none
+    std::unique_ptr<beast::flat_buffer> m_own_in; // request bytes kept over a wait
+    const std::string* m_out = nullptr;           // the answer being written: the thread's, or m_own_out
+    std::string m_own_out;                        // an answer kept over a wait
+    std::string m_peer;                           // for the access log only
+    Steady::time_point m_request_start;
+    std::uint64_t m_requests = 0;
+    std::size_t m_header_bytes = 0; // of the request being read, consumed by the parser
+    std::size_t m_written = 0;      // of the answer (plain HTTP)
+    Phase m_phase = Phase::detect;
+    bool m_tls_mode = true;
+    bool m_decided = false;
+    bool m_stopping = false;
+    bool m_failed = false;   // an exception was answered 400: the next one ends the connection
+    bool m_waiting = false;  // an async_wait is pending
+    bool m_dropped = false;  // the socket was closed: end at the next wake-up
+    bool m_readable = false; // idle: the wait for the next request's bytes is over
+};
+
+} // namespace
+
+void start_session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions) noexcept {
+    Session* session = nullptr;
+    try {
+        session = new Session(std::move(socket), context, sessions);
+    } catch (const std::exception& e) {
+        // Not served (out of memory): the socket closes with the moved-from
+        // object's owner, and the slot counted at accept is given back.
+        diagnostic(std::string("a new connection was dropped: ") + e.what());
+        context.connection_closed();
+        return;
+    }
+    session->start(); // ends the session itself whatever happens
+}
+
+void stop_sessions(DeadlineSweeper& sessions) {
+    sessions.for_each([](Expirable& session) { static_cast<Session&>(session).stop_gracefully(); });
+}
+
+void destroy_sessions(DeadlineSweeper& sessions) {
+    sessions.for_each([](Expirable& session) { static_cast<Session&>(session).destroy(); });
+}
+
+} // namespace certauth::server::detail

@@ -1,0 +1,240 @@
+// certauth probe as a user runs it: exit codes and messages, against servers
+// that are not certauth (openssl s_server, a Python HTTPS server) and against
+// nothing at all. The tests against certauth serve are in tests/e2e/probe_*.sh.
+#include "client/client_servers.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+
+#include "support/catch.hpp"
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+using namespace certauth::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+ProcessResult probe(std::vector<std::string> args) {
+    args.insert(args.begin(), {certauth_binary(), "probe"});
+    RunOptions options;
+    options.cwd = source_dir();
+    options.timeout = 60s;
+    return run(args, options);
+}
+
+} // namespace
+
+TEST_CASE("probe: usage errors exit 2", "[e2e][cli]") {
+    auto r = probe({});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("needs a URL or --scenarios"));
+    r = probe({"https://localhost:1/", "--scenarios", "fixtures/scenarios.json"});
+    CHECK(r.exit_code == 2);
+    r = probe({"https://localhost:1/", "--requests", "5"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--requests needs --load"));
+    r = probe({"https://localhost:1/", "--load", "--resume"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--resume needs --new-connections"));
+    r = probe({"https://localhost:1/", "--load", "--requests", "5", "--duration", "1"});
+    CHECK(r.exit_code == 2);
+    r = probe({"https://localhost:1/", "-X", "POST"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("GET or HEAD"));
+    r = probe({"http://localhost:1/"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("only https://"));
+    r = probe({"--scenarios", "fixtures/scenarios.json", "--cert", "fixtures/joe.crt"});
+    CHECK(r.exit_code == 2);
+    // CLI11 alone would read -1 as the largest unsigned number.
+    r = probe({"https://localhost:1/", "--load", "--requests", "-1"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--requests: expected a whole number from 1 to 1000000000000, got -1"));
+    r = probe({"https://localhost:1/", "--expect", "99"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--expect: expected a whole number from 100 to 599, got 99"));
+    r = probe({"--scenarios", "fixtures/scenarios.json", "--output", "/nonexistent/dir/report.xml"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err,
+               Catch::Contains("cannot write the report to /nonexistent/dir/report.xml: No such file or directory"));
+    r = probe({"--help"});
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("--scenarios") && Catch::Contains("Exit codes"));
+}
+
+TEST_CASE("probe: connection errors exit 2 and say which", "[e2e][cli]") {
+    auto r = probe({"https://127.0.0.1:" + std::to_string(free_port()) + "/", "--cacert", "fixtures/ca.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("certauth: error: connection refused"));
+
+    r = probe({"https://nonexistent.invalid/", "--cacert", "fixtures/ca.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("name not resolved") && Catch::Contains("nonexistent.invalid"));
+
+    SilentListener listener;
+    r = probe({"https://127.0.0.1:" + std::to_string(listener.port()) + "/", "--cacert", "fixtures/ca.crt", "--timeout",
+               "0.5"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("timed out after 0.5 s"));
+}
+
+TEST_CASE("probe: a key not matching the certificate exits 2 before connecting", "[e2e][cli]") {
+    SilentListener listener;
+    auto r = probe({"https://127.0.0.1:" + std::to_string(listener.port()) + "/", "--cacert", "fixtures/ca.crt",
+                    "--cert", "fixtures/joe.crt", "--key", "fixtures/bob.key", "--timeout", "1"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("does not match the certificate"));
+    CHECK_FALSE(listener.has_pending_connection());
+}
+
+TEST_CASE("probe: against openssl s_server TLS errors exit 2 naming the cause and -k proceeds", "[e2e][cli]") {
+    auto server = start_s_server({"-verify", "1", "-CAfile", source_path("fixtures/ca.crt")});
+    auto r = probe({server.url()});
+    CHECK(r.exit_code == 2);
+    // s_server with -CAfile sends the root along: a self-signed certificate in the chain.
+    CHECK_THAT(r.err, Catch::Contains("server certificate not trusted") &&
+                          Catch::Contains("self-signed certificate in certificate chain"));
+
+    r = probe({server.url(), "-k"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("HTTP/1.0 200 ok") && Catch::Contains("TLS: TLSv1.3"));
+    CHECK_THAT(r.out, Catch::Contains("server certificate: CN=localhost") && Catch::Contains("NOT verified"));
+
+    r = probe({server.url(), "--cacert", "fixtures/ca.crt", "--cert", "fixtures/joe.pem", "-v"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.err,
+               Catch::Contains("the server asked for a client certificate; acceptable CAs: CN=certauth test CA"));
+    CHECK_THAT(r.err, Catch::Contains("client certificate sent: CN=joe"));
+
+    const std::string port = std::to_string(server.port);
+    r = probe({"https://wrong.example:" + port + "/", "--cacert", "fixtures/ca.crt", "--resolve",
+               "wrong.example:" + port + ":127.0.0.1"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("hostname mismatch"));
+}
+
+TEST_CASE("probe: a refused client certificate is named from the alert", "[e2e][cli]") {
+    auto server = start_s_server({"-Verify", "1", "-CAfile", source_path("fixtures/ca.crt")});
+    auto r = probe({server.url(), "--cacert", "fixtures/ca.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("requires a client certificate") &&
+                          Catch::Contains("tlsv13 alert certificate required"));
+}
+
+TEST_CASE("probe: expectations and JSON and a scenario file against a Python HTTPS server", "[e2e][cli]") {
+    auto server = start_python_server();
+    auto r =
+        probe({server.url(), "--cacert", "fixtures/ca.crt", "--cert", "fixtures/joe.crt", "--key", "fixtures/joe.key"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("HTTP/1.1 200 OK") && Catch::Contains(R"({"cn": "joe"})"));
+
+    r = probe({server.url(), "--cacert", "fixtures/ca.crt"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("expected 200, got 401 (reason no_certificate)"));
+
+    r = probe({server.url(), "--cacert", "fixtures/ca.crt", "--expect", "401", "--expect-reason", "no_certificate"});
+    CHECK(r.exit_code == 0);
+    r = probe({server.url(), "--cacert", "fixtures/ca.crt", "--expect", "401", "--expect-reason", "expired"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("expected reason expired, got no_certificate"));
+
+    r = probe({server.url(), "--cacert", "fixtures/ca.crt", "--json", "-H", "X-Test: 1"});
+    CHECK(r.exit_code == 1);
+    auto json = nlohmann::json::parse(r.out);
+    CHECK(json["status"] == 401);
+    CHECK(json["reason"] == "no_certificate");
+    CHECK(json["ok"] == false);
+    CHECK(json["body"]["error"] == "unauthorized");
+    CHECK(json["tls"]["version"] == "TLSv1.3");
+    CHECK(json["tls"]["server_chain"][0]["subject"] == "CN=localhost");
+
+    TempDir dir;
+    const std::string cases = R"({"defaults": {"url": "https://localhost:1", "cacert": ")" +
+                              source_path("fixtures/ca.crt") + R"("},
+      "cases": [{"name": "joe", "cert": ")" +
+                              source_path("fixtures/joe.pem") +
+                              R"(", "status": 200, "user": {"cn": "joe"}},
+                {"name": "anonymous", "status": 401, "reason": "no_certificate"},
+                {"name": "anonymous HEAD", "method": "HEAD", "status": 401}]})";
+    const std::string good = dir.write("good.json", cases);
+    const std::string report = (dir.path / "report.xml").string();
+    r = probe({"--scenarios", good, "--url", server.url(), "--report", "junit", "--output", report});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("3 cases: 3 passed, 0 failed, 0 errors"));
+    auto lint = run({"xmllint", "--noout", report});
+    CHECK(lint.exit_code == 0);
+
+    std::string wrong = cases;
+    wrong.replace(wrong.find("\"status\": 401"), 13, "\"status\": 403");
+    r = probe({"--scenarios", dir.write("wrong.json", wrong), "--url", server.url(), "--report", "json"});
+    CHECK(r.exit_code == 1);
+    auto report_json = nlohmann::json::parse(r.out);
+    CHECK(report_json["failures"] == 1);
+    CHECK(report_json["cases"][1]["message"] == "expected status 403, got 401 (no_certificate)");
+
+    r = probe({"--scenarios", good}); // the file's url: nothing listens on port 1
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Contains("connection refused"));
+
+    r = probe({"--scenarios", dir.write("bad.json", R"({"cases": [{"name": "x"}]})")});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("bad.json: cases[0] (\"x\"): no \"status\""));
+}
+
+TEST_CASE("probe --load against a Python HTTPS server: exact count and summary and JSON", "[e2e][cli]") {
+    auto server = start_python_server();
+    auto r = probe({server.url(), "--cacert", "fixtures/ca.crt", "--cert", "fixtures/joe.pem", "--load", "--requests",
+                    "200", "--concurrency", "4", "--threads", "2", "--json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto json = nlohmann::json::parse(r.out);
+    CHECK(json["requests"] == 200);
+    CHECK(json["status"]["200"] == 200);
+    CHECK(json["error_count"] == 0);
+    CHECK(json["handshakes"] == 4);
+    CHECK(json["latency_us"]["p50"].get<std::uint64_t>() > 0);
+
+    r = probe({server.url(), "--cacert", "fixtures/ca.crt", "--load", "--requests", "50", "--new-connections",
+               "--expect", "401", "--expect-reason", "no_certificate"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("requests     50 in") && Catch::Contains("handshakes   50") &&
+                          Catch::Contains("401: 50") && Catch::Contains("no_certificate: 50"));
+    CHECK(r.err.empty()); // no progress line when stderr is not a terminal
+
+    r = probe({server.url(), "--cacert", "fixtures/ca.crt", "--load", "--requests", "20", "--expect", "200"});
+    CHECK(r.exit_code == 1);
+}
+
+// CLI11 counts an option set by the configuration file as given: a [probe]
+// cacert made every --scenarios run fail with "--cacert does not apply".
+TEST_CASE("probe: [probe] keys of the configuration file are defaults - not a conflict with the mode", "[e2e][cli]") {
+    TempDir dir;
+    const std::string url = "https://127.0.0.1:" + std::to_string(free_port()) + "/";
+    std::ofstream(dir.path / "ca.crt") << "unused";
+    const auto config = dir.write("certauth.toml", "[probe]\ncacert = \"ca.crt\"\nconcurrency = 4\n");
+    const auto scenarios =
+        dir.write("s.json", R"({"defaults": {"url": ")" + url + R"("}, "cases": [{"name": "nobody", "status": 200}]})");
+    auto r = probe({"--config", config, "--scenarios", scenarios});
+    CHECK(r.exit_code == 2); // the case's connection is refused: an error verdict
+    CHECK_THAT(r.out, Catch::Contains("connection refused"));
+    CHECK(r.err.find("does not apply") == std::string::npos);
+
+    r = probe({"--config", config, "--scenarios", scenarios, "--cacert", "fixtures/ca.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--cacert does not apply to --scenarios"));
+
+    // A file's scenarios give way to a URL on the command line.
+    const auto with_scenarios = dir.write("scenarios.toml", "[probe]\nscenarios = \"s.json\"\n");
+    r = probe({"--config", with_scenarios, url, "--cacert", "fixtures/ca.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("certauth: error: connection refused"));
+}
