@@ -3,7 +3,7 @@
 // does with a connection's bytes (src/server/session.cpp): the read buffer and
 // parser limits of request_reader.hpp, read_request (parse what is buffered,
 // hold the header limit over the whole header, read more until the request
-// settles), the error answers (431/413/400), then handler.hpp's respond() or
+// settles), the error answers (431/413/400), then handler.hpp's handle() or
 // respond_plain_http() and serialize(), request after request while the
 // connection is kept alive. Each input runs three times: a TLS connection of
 // joe (authorised, role admin) read whole, a TLS connection without a client
@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace {
 
@@ -134,9 +135,14 @@ void connection_run(std::string_view bytes, std::size_t read_size, const server:
             return;
         }
         const server::RequestFacts facts = server::detail::request_facts(parser->get());
-        const server::Response response =
-            tls ? server::respond(facts, *tls, &users)
-                : server::respond_plain_http(facts, server::detail::request_host(parser->get()));
+        server::Response response;
+        if (tls) {
+            server::Action action = server::handle(facts, *tls, &users, server::Output::answer);
+            if (!std::holds_alternative<server::Response>(action)) fail("answer mode forwarded a request");
+            response = std::get<server::Response>(std::move(action));
+        } else {
+            response = server::respond_plain_http(facts, server::detail::request_host(parser->get()));
+        }
         if (response.status < 200 || response.status > 599) fail("status out of range");
         server::serialize(response, facts.version, k_date, out);
         if (out.compare(0, 9, "HTTP/1.1 ") != 0) fail("response does not start with a status line");

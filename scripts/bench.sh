@@ -6,7 +6,7 @@
 # docs/performance.md says what the figures and ratios mean.
 #
 #   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-report]
-#                    [--profile] [-- MEASURE_OPTIONS...]
+#                    [--profile] [--debian13] [-- MEASURE_OPTIONS...]
 #
 #   --quick       one round with small loads (checks the harness; ~1 min);
 #                 results go to the scratch folder, bench-results/ is left alone
@@ -15,6 +15,13 @@
 #   --no-report   print the table only; do not write bench-results/
 #   --profile     also record a perf profile of certauth and nginx under
 #                 the full-handshake load (perf report text in the output)
+#   --debian13    first run the handshake loads (certauth and both nginx)
+#                 inside a fresh Debian 13 root (scripts/test-debian13.sh,
+#                 needs root; its results: out/bench-debian13.json), then
+#                 this machine's run; the report shows both side by side
+#   --debian13-results FILE
+#                 as --debian13, with the results of an earlier Debian 13 run
+#                 instead of a new one
 #   after --       passed to scripts/bench/measure.py (e.g. --servers
 #                 nginx-default,node  --runs 5  --idle 0); see its --help
 #
@@ -28,7 +35,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-quick=0 install=1 build=1 report=1 profile=0
+quick=0 install=1 build=1 report=1 profile=0 debian13=0 debian13_json=""
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -37,6 +44,8 @@ while [ $# -gt 0 ]; do
         --no-build) build=0 ;;
         --no-report) report=0 ;;
         --profile) profile=1 ;;
+        --debian13) debian13=1 ;;
+        --debian13-results) debian13_json=$(realpath "$2"); shift ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -139,8 +148,24 @@ else
     say "no working 'certauth serve' / 'probe --load' at $certauth: benchmarking the peers only"
 fi
 
+# --- the handshake loads on Debian 13 ---------------------------------------------
+compare=()
+if [ "$debian13" = 1 ]; then
+    debian13_json="$root/out/bench-debian13.json"
+    rm -f "$debian13_json"
+    d13_args=(--servers certauth,nginx-default,nginx-tuned --loads hs-joe-ab,hs-joe-probe,rs-joe-probe
+        --idle 0 --json out/bench-debian13.json)
+    [ "$quick" = 1 ] && d13_args+=(--runs 1 --handshakes 200)
+    say "the handshake loads inside a Debian 13 root first"
+    bash "$root/scripts/test-debian13.sh" -- scripts/bench.sh --no-report -- "${d13_args[@]}" "${extra[@]}"
+    [ -s "$debian13_json" ] || { say "the Debian 13 run wrote no $debian13_json"; exit 2; }
+fi
+if [ -n "$debian13_json" ]; then
+    compare=(--compare "Debian 13=$debian13_json")
+fi
+
 # --- run -----------------------------------------------------------------------
-args=("${certauth_args[@]}" --fixtures "$root/fixtures" --work "$work" --json "$work/results.json")
+args=("${compare[@]}" "${certauth_args[@]}" --fixtures "$root/fixtures" --work "$work" --json "$work/results.json")
 [ -n "$node_modules" ] && args+=(--node-modules "$node_modules")
 if [ -z "$node_modules" ]; then
     args+=(--servers "certauth,nginx-default,nginx-tuned")
@@ -155,6 +180,7 @@ fi
 invocation="scripts/bench.sh"
 [ "$quick" = 1 ] && invocation+=" --quick"
 [ "$profile" = 1 ] && invocation+=" --profile"
+if [ "$debian13" = 1 ] || [ -n "$debian13_json" ]; then invocation+=" --debian13"; fi
 [ "${#extra[@]}" -gt 0 ] && invocation+=" -- ${extra[*]}"
 args+=(--commands "$invocation")
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds certauth's libFuzzer targets with clang 14 (ASan + UBSan) in
+# Builds certauth's libFuzzer targets with clang (ASan + UBSan) in
 # build-fuzz, replays every input of fuzz/regressions/ (crashes found before),
 # then fuzzes each target for SECONDS from a temporary copy of its seed corpus
 # (fuzz/corpus/TARGET; the repository is not written). Exits non-zero when a
@@ -11,10 +11,12 @@
 #   CERTAUTH_FUZZ_MERGE=1  afterwards, add the inputs that found new coverage to
 #                          fuzz/corpus/TARGET (libFuzzer -merge=1; commit them)
 #   CERTAUTH_JOBS=N        build parallelism (default 2)
-# Bootstraps nothing: scripts/bootstrap.sh installs clang-14 and libclang-rt-14-dev.
+# Bootstraps nothing: scripts/bootstrap.sh installs the release's clang and its
+# libclang-rt (scripts/lib/release.sh names them: clang 14 on Debian 12).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. scripts/lib/release.sh
 
 seconds=${1:-60}
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
@@ -37,8 +39,8 @@ build=$root/build-fuzz
 step() { printf '\n==> %s\n' "$*"; }
 start=$(date +%s)
 
-step "build the fuzz targets (clang 14, libFuzzer + ASan + UBSan) in build-fuzz"
-CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -DCERTAUTH_FUZZ=ON -DCERTAUTH_TESTS=OFF >/dev/null
+step "build the fuzz targets (clang $llvm_version, libFuzzer + ASan + UBSan) in build-fuzz"
+CC=$(llvm_tool clang) CXX=$(llvm_tool clang++) cmake -S . -B "$build" -DCERTAUTH_FUZZ=ON -DCERTAUTH_TESTS=OFF >/dev/null
 cmake --build "$build" -j "$jobs" --target fuzzers
 built=$(date +%s)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# clang-tidy (14) over certauth's sources in src/, with the checks of the
+# clang-tidy (the release's: scripts/lib/release.sh) over certauth's sources in src/, with the checks of the
 # checked-in .clang-tidy (bugprone, performance, modernize; the few noisy
 # ones disabled there with a reason). Every finding is an error. Needs only
 # a configured build directory for its compile_commands.json (configured
@@ -11,15 +11,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. scripts/lib/release.sh
 build=${1:-build}
 shift || true
 jobs=${CERTAUTH_JOBS:-2}
 start=$(date +%s)
 
-tidy=$(command -v clang-tidy-14 || true)
-runner=$(command -v run-clang-tidy-14 || true)
+tidy=$(command -v "$(llvm_tool clang-tidy)" || true)
+runner=$(command -v "$(llvm_tool run-clang-tidy)" || true)
 if [ -z "$tidy" ] || [ -z "$runner" ]; then
-    echo "tidy.sh: clang-tidy-14 is missing (apt-get install clang-tidy-14)" >&2
+    echo "tidy.sh: $(llvm_tool clang-tidy) is missing (scripts/bootstrap.sh installs it)" >&2
     exit 2
 fi
 if [ ! -f "$build/compile_commands.json" ]; then

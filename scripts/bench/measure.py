@@ -289,7 +289,7 @@ class Nginx(Server):
             # Enough for the idle test; nginx preallocates these per worker,
             # so the load runs keep the size nginx ships with.
             "WORKER_CONNECTIONS": str(self.ctx.idle_count + 1024) if idle else "1024",
-            "SESSION": session, "USER_MAP": nginx_user_map(f),
+            "SESSION": session, "USER_MAP": nginx_user_map(f), "GROUPS": self.ctx.groups,
         }.items():
             conf = conf.replace(f"@{key}@", value)
         path = os.path.join(prefix, "nginx.conf")
@@ -378,6 +378,24 @@ def smoke(server, fixtures):
             except ValueError:
                 problems.append(f"joe: body is not JSON: {body[:120]}")
     return problems
+
+
+def negotiated_group(port, fixtures):
+    """The key exchange group that an OpenSSL client with its library's
+    defaults (as ab and certauth probe use) gets from the server."""
+    try:
+        done = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
+                               "-servername", "localhost", "-CAfile", os.path.join(fixtures, "ca.crt"),
+                               "-cert", os.path.join(fixtures, "joe.crt"),
+                               "-key", os.path.join(fixtures, "joe.key")],
+                              input="", capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    # OpenSSL 3.5: "Negotiated TLS1.3 group: X25519MLKEM768" for a hybrid group,
+    # "Peer Temp Key: X25519, 253 bits" otherwise; 3.0: "Server Temp Key: X25519, 253 bits"
+    m = (re.search(r"^Negotiated TLS1\.3 group: (\S+)", done.stdout, re.M)
+         or re.search(r"^(?:Server|Peer) Temp Key: ([^,\s]+)", done.stdout, re.M))
+    return m.group(1) if m else "?"
 
 
 # --------------------------------------------------------------------------
@@ -524,13 +542,24 @@ def make_loads(a):
 def openssl_speed():
     out = subprocess.run(["openssl", "speed", "-seconds", "1", "rsa2048", "ecdhx25519"],
                          capture_output=True, text=True, timeout=120).stdout
-    rsa = re.search(r"^rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+([\d.]+)", out, re.M)
+    # "rsa  2048 bits 0.000347s 0.000019s 2880.0 53400.0" (3.0: sign, verify, then per
+    # second); 3.5 adds encrypt and decrypt columns: the first two per-second figures.
+    rsa = re.search(r"^rsa\s+2048 bits\s+(.*)$", out, re.M)
+    per_second = re.findall(r"(?<![\d.])([\d.]+)(?![\d.s])", rsa.group(1)) if rsa else []
     x = re.search(r"\(X25519\)\s+[\d.]+s\s+([\d.]+)", out)
-    if not rsa or not x:
+    if len(per_second) < 2 or not x:
         raise RuntimeError(f"cannot parse openssl speed output:\n{out}")
-    sign, verify, ecdh = float(rsa.group(1)), float(rsa.group(2)), float(x.group(1))
+    sign, verify, ecdh = float(per_second[0]), float(per_second[1]), float(x.group(1))
     floor_us = 1e6 / sign + 2e6 / verify + 1e6 / ecdh
     return {"sign": sign, "verify": verify, "x25519": ecdh, "floor_us": floor_us}
+
+
+def key_exchange_groups():
+    """nginx's ssl_ecdh_curve: the groups certauth offers (src/net/tls_context.cpp),
+    X25519MLKEM768 first where OpenSSL has it (3.5), so that both servers
+    negotiate the same key exchange with a client."""
+    done = subprocess.run(["openssl", "list", "-tls-groups"], capture_output=True, text=True, timeout=30)
+    return "X25519MLKEM768:X25519" if "X25519MLKEM768" in done.stdout.split(":") else "X25519"
 
 
 # --------------------------------------------------------------------------
@@ -549,6 +578,7 @@ class Context:
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         self.nofile = hard
+        self.groups = key_exchange_groups()
 
     def register(self, pid):
         self.registered.add(pid)
@@ -766,6 +796,9 @@ def main():
     p.add_argument("--markdown", help="write the results page here")
     p.add_argument("--chart", help="write the concurrency chart (PNG) here")
     p.add_argument("--commands", default="", help="how bench.sh was invoked, for the page")
+    p.add_argument("--compare", metavar="LABEL=JSON",
+                   help="the handshake figures of another run (its --json; e.g. one on another "
+                        "release), shown on the page beside this run's")
     a = p.parse_args()
     a.sweep = [int(x) for x in a.sweep.split(",") if x]
     started = time.monotonic()
@@ -808,7 +841,8 @@ def main():
     signal.signal(signal.SIGINT, stop_all)
 
     results = {"samples": {}, "speed": [], "smoke": {}, "idle": {}, "peak_rss_kb": {}, "profiles": {},
-               "servers": [s.name for s in servers], "problems": []}
+               "servers": [s.name for s in servers], "problems": [], "groups": {},
+               "runs": a.runs, "machine": machine(a.certauth, a.node_modules)}
     try:
         for s in servers:
             log(f"starting {s.name}")
@@ -818,6 +852,8 @@ def main():
             for pr in problems:
                 log(f"  {s.name} smoke: {pr}")
             s.reset_peak()
+            results["groups"][s.name] = negotiated_group(s.port, ctx.fixtures)
+            log(f"  {s.name}: key exchange {results['groups'][s.name]}")
         # Warm-up: JIT, allocator, caches; not measured.
         for s in servers:
             for load in loads:
@@ -869,11 +905,16 @@ def main():
         stop_all()
 
     results["elapsed_s"] = time.monotonic() - started
+    results["commands"] = a.commands
     results["server_commands"] = ctx.commands
     results["loads"] = [{"key": l.key, "title": l.title, "command": l.display(),
                          "section": l.section, "concurrency": l.concurrency,
                          "requests": l.requests} for l in loads]
-    report = Report(results, loads, servers, a)
+    report = Report(results, loads, [s.name for s in servers], a)
+    if a.compare:
+        label, _, path = a.compare.partition("=")
+        with open(path) as f:
+            report.compare = (label, json.load(f))
     print(report.text_table())
     if a.json:
         with open(a.json, "w") as f:
@@ -903,11 +944,12 @@ def fmt(x, digits=0):
 
 
 class Report:
-    def __init__(self, results, loads, servers, a):
+    def __init__(self, results, loads, names, a):
         self.r = results
         self.loads = loads
-        self.names = [s.name for s in servers]
+        self.names = names
         self.a = a
+        self.compare = None  # (label, results of another run)
         speeds = results["speed"]
         self.floor_us = median([s["floor_us"] for s in speeds]) if speeds else None
 
@@ -1126,9 +1168,93 @@ class Report:
             out.append("")
         return out
 
+    def groups_text(self):
+        """The key exchange the servers negotiated with an OpenSSL client's defaults."""
+        groups = self.r.get("groups", {})
+        kinds = sorted(set(groups.values()))
+        if len(kinds) == 1:
+            return kinds[0]
+        if not kinds:
+            return "X25519"
+        return "key exchange " + ", ".join(f"{n}: {groups[n]}" for n in self.names if n in groups)
+
+    def handshake_cells(self, names):
+        """Rows of the handshake loads: (title, cells) with cells per name."""
+        rows = []
+        for key in HANDSHAKE_LOADS:
+            load = next((l for l in self.loads if l.key == key), None)
+            if load is None or not any(self.samples(key, n) for n in names):
+                continue
+            us = [self.cpu_us(key, n) if n in self.names else None for n in names]
+            rows.append((load.title, None))
+            rows.append(("server CPU µs/request", [fmt(u, 1) for u in us]))
+            if self.floor_us:
+                rows.append(("× crypto floor", [fmt(u / self.floor_us, 2) if u else "—" for u in us]))
+        return rows
+
+    def handshake_ratios(self):
+        """(what, value, rounds, limit) of the handshake targets."""
+        out = []
+        if "certauth" not in self.names:
+            return out
+        for key, who in (("hs-joe-ab", "ab"), ("hs-joe-probe", "probe --new-connections")):
+            out.append((f"full-handshake CPU ({who}): certauth / nginx-default",
+                        self.ratio(key, "certauth", "nginx-default"),
+                        self.round_ratios(key, "certauth", "nginx-default"), 0.65))
+        full, res = self.cpu_us("hs-joe-probe", "certauth"), self.cpu_us("rs-joe-probe", "certauth")
+        out.append(("resumed / full handshake CPU (certauth, probe)",
+                    res / full if res is not None and full else None,
+                    self.round_ratios("rs-joe-probe", "certauth", "certauth", "hs-joe-probe"), 0.25))
+        for key, who in (("hs-joe-ab", "ab"), ("hs-joe-probe", "probe --new-connections")):
+            us = self.cpu_us(key, "certauth")
+            out.append((f"full handshake ({who}): certauth × crypto floor",
+                        us / self.floor_us if us is not None and self.floor_us else None, [], 2.0))
+        return out
+
+    def compare_markdown(self):
+        """The handshake figures of this run and of another (--compare), side by side."""
+        if not self.compare:
+            return []
+        label, other_results = self.compare
+        other = Report(other_results, self.loads, other_results["servers"], self.a)
+        here = release_label(self.r.get("machine", {}))
+        names = [n for n in ("certauth", "nginx-default", "nginx-tuned") if n in self.names or n in other.names]
+        om = other_results.get("machine", {})
+        out = [f"## Handshakes on {label}", "",
+               f"The handshake loads above, run by the same harness inside a fresh {label} root on the "
+               "same machine (`scripts/bench.sh --debian13`), where certauth "
+               f"(built there), nginx, ab and `openssl speed` are {label}'s: {om.get('OpenSSL', '?')}; "
+               f"{om.get('nginx', 'nginx ?')}; {om.get('date', '?')}, "
+               f"median of {other_results.get('runs', '?')} rounds. Both sets are of the same page's "
+               "fixtures, configurations and loads; each crypto floor is its own release's `openssl speed` "
+               "(RSA-2048 and X25519, without ML-KEM).",
+               "", "| | " + " | ".join(f"{here}: {n}" for n in names) + " | "
+               + " | ".join(f"{label}: {n}" for n in names) + " |",
+               "|---|" + "---:|" * (2 * len(names))]
+        mine, theirs = self.handshake_cells(names), other.handshake_cells(names)
+        for (title, a), (_, b) in zip(mine, theirs):
+            if a is None:
+                out.append(f"| **{title}** |" + " |" * (2 * len(names)))
+            else:
+                out.append(f"| {title} | " + " | ".join(a + b) + " |")
+        out.append("| key exchange (load generator's defaults) | " + " | ".join(
+            [self.r.get("groups", {}).get(n, "?") for n in names]
+            + [other_results.get("groups", {}).get(n, "?") for n in names]) + " |")
+        out.append("| crypto floor µs | " + " | ".join(
+            [fmt(self.floor_us)] + [""] * (len(names) - 1) + [fmt(other.floor_us)] + [""] * (len(names) - 1))
+            + " |")
+        out += ["", "| ratio | " + here + " | " + label + " | rounds | target | " + label + " |",
+                "|---|---:|---:|---:|---|---|"]
+        for (what, v12, _, limit), (_, v13, rounds, _) in zip(self.handshake_ratios(), other.handshake_ratios()):
+            spread = (min(rounds), max(rounds)) if len(rounds) > 1 else None
+            met = "" if v13 is None else ("met" if v13 <= limit else "**missed**")
+            out.append(f"| {what} | {fmt(v12, 2)} | {fmt(v13, 2)} | {spread_text(spread)} | ≤ {limit:g} | {met} |")
+        out.append("")
+        return out
+
     def markdown(self):
         r = self.r
-        m = machine(self.a.certauth, self.a.node_modules)
+        m = r.get("machine") or machine(self.a.certauth, self.a.node_modules)
         out = ["# Benchmarks", "",
                "Generated by `scripts/bench.sh` (see [How to rerun](#how-to-rerun)); "
                "every load figure is the median of "
@@ -1150,7 +1276,7 @@ class Report:
                 "| node | `scripts/bench/server.js`: the passport-client-cert example (connect + passport "
                 "+ the strategy, `requestCert: true, rejectUnauthorized: false`), verify callback "
                 "looking the CN up in the user list; one process |", "",
-                "All: TLS 1.3 only (certauth negotiates 1.3 with these clients), X25519, the RSA-2048 "
+                f"All: TLS 1.3 only (certauth negotiates 1.3 with these clients), {self.groups_text()}, the RSA-2048 "
                 "`fixtures/server.crt`, client certificate `fixtures/joe.pem` (200) or "
                 "`fixtures/bob.pem` (401), CRL loaded. Configurations: `scripts/bench/nginx.conf.in`, "
                 "`scripts/bench/server.js`.", ""]
@@ -1189,6 +1315,7 @@ class Report:
                     f"![keep-alive requests/s by concurrency]({os.path.basename(self.a.chart)})", "",
                     "Keep-alive requests with joe's certificate, `ab -k -c N`; ab is single-threaded, "
                     "so at high rates it is the load generator that saturates (see its CPU above).", ""]
+        out += self.compare_markdown()
         out += self.profile_markdown()
         noise = [x["other_cpu_share"] for by in r["samples"].values() for xs in by.values() for x in xs]
         if noise:
@@ -1221,6 +1348,7 @@ class Report:
                 "", "## How to rerun", "", "```sh", "scripts/bench.sh            # about 10 minutes on 2 cores",
                 "scripts/bench.sh --quick    # a smoke run of the harness (1 round, small loads)",
                 "scripts/bench.sh --profile  # and perf profiles (the \"Where the server CPU goes\" tables)",
+                "scripts/bench.sh --debian13 # first the handshake loads in a fresh Debian 13 root (needs root)",
                 "```", "", "Servers ($WORK is a scratch folder, PORT a free port; nginx's configuration is "
                 "`scripts/bench/nginx.conf.in` filled in):", "", "```"]
         for name, cmd in r.get("server_commands", {}).items():
@@ -1238,6 +1366,14 @@ class Report:
         if self.a.commands:
             out += [f"This page: `{self.a.commands}`.", ""]
         return "\n".join(out)
+
+
+HANDSHAKE_LOADS = ("hs-joe-ab", "hs-joe-probe", "rs-joe-probe")
+
+
+def release_label(m):
+    """'Debian 12' from a machine() record."""
+    return m.get("system", "this machine")
 
 
 def debian_version(package):
@@ -1258,7 +1394,15 @@ def machine(certauth=None, node_modules=None):
             return ""
     model = re.search(r"Model name:\s*(.*)", sh(["lscpu"]))
     hyper = re.search(r"Hypervisor vendor:\s*(.*)", sh(["lscpu"]))
+    release = {}
+    try:
+        with open("/etc/os-release") as f:
+            release = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+    except OSError:
+        pass
+    name = release.get("NAME", "?").strip('"').replace(" GNU/Linux", "")
     out = {
+        "system": f"{name} {release.get('VERSION_ID', '').strip(chr(34))}".strip(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "CPU": (model.group(1).strip() if model else "?")
         + (f" ({hyper.group(1).strip()} guest)" if hyper else ""),

@@ -234,7 +234,8 @@ std::string unreadable_config_message(const CLI::App& root) {
     const std::string file = option ? option->as<std::string>() : std::string(k_default_config);
     Result<std::string> bytes = x509::read_file(file);
     std::string message = bytes ? file + ": cannot be read as a configuration file" : bytes.error().message;
-    if (option == nullptr || option->count() == 0)
+    // The default file: CLI11 2.1 counts it as not given, 2.4 as given.
+    if (option == nullptr || option->count() == 0 || file == k_default_config)
         message += " (the configuration file read by default when present; --config FILE names another, "
                    "--config /dev/null none)";
     return message;

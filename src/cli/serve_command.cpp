@@ -3,6 +3,7 @@
 // graceful stop, 2 for start-up errors.
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "cli/listen_address.hpp"
 #include "cli/number_checks.hpp"
 #include "cli/output.hpp"
 #include "cli/trust_options.hpp"
@@ -11,7 +12,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -40,6 +43,11 @@ struct ServeOptions {
     std::size_t max_header_size = server::Limits{}.max_header_size;
     std::size_t max_body_size = server::Limits{}.max_body_size;
     std::size_t session_cache = server::TlsSettings{}.session_cache_size;
+    std::string upstream;
+    double upstream_timeout = seconds(server::UpstreamOptions{}.timeout);
+    double upstream_idle_timeout = seconds(server::UpstreamOptions{}.idle_timeout);
+    std::uint64_t upstream_max_body_size = server::UpstreamOptions{}.max_body_size;
+    bool forward_cert = false;
 };
 
 std::chrono::milliseconds millis(double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000.0)); }
@@ -49,8 +57,10 @@ keys ca, crl, crl-required, security-level, users; a [serve] section for serve's
 (listen, cert, key, threads, ...). Relative paths are relative to the file; the
 command line wins.
 
-HTTP: GET/HEAD any path -> 200 with the user as JSON, 401/403 with
-{"error","reason","detail"}; /healthz -> 200 without a certificate.
+HTTP: GET/HEAD any path -> 200 with the user as JSON and identity headers,
+401/403 with {"error","reason","detail"}; /healthz -> 200 without a certificate.
+With --upstream an authorised request (any method) goes on to the application
+with the identity headers; denials are answered here and never reach it.
 Signals: SIGHUP reloads the files: it reads the CAs, CRLs, user list, server
 certificate and key again and swaps them in whole (a reload that fails keeps the
 old ones and logs why). The command line and the configuration file are read
@@ -123,6 +133,24 @@ Command add_serve_command(CLI::App& root) {
     cmd->add_option("--max-body-size", options->max_body_size, "Bytes of request body (beyond: 413)")
         ->check(CLI::Range(0, 64 * 1024 * 1024))
         ->capture_default_str();
+    cmd->add_option("--upstream", options->upstream,
+                    "Forward authorised requests to this application: http://HOST:PORT[/PREFIX] or unix:/path "
+                    "(plain HTTP; default: answer with the user as JSON)");
+    cmd->add_option("--upstream-timeout", options->upstream_timeout,
+                    "Seconds the application has to connect and send its response header (beyond: 504)")
+        ->check(seconds_up_to_a_year(false))
+        ->capture_default_str();
+    cmd->add_option("--upstream-idle-timeout", options->upstream_idle_timeout,
+                    "Seconds a kept-alive connection to the application may stay unused")
+        ->check(seconds_up_to_a_year(false))
+        ->capture_default_str();
+    cmd->add_option("--upstream-max-body-size", options->upstream_max_body_size,
+                    "Bytes of a forwarded request body (beyond: 413); 0: no limit")
+        ->check(count_in(0, std::numeric_limits<std::int64_t>::max()))
+        ->capture_default_str();
+    cmd->add_flag("--forward-cert", options->forward_cert,
+                  "Send the client's certificate to the application too (X-Forwarded-Client-Cert Cert/Chain, "
+                  "Client-Cert and Client-Cert-Chain)");
     cmd->add_option("--session-cache", options->session_cache,
                     "TLS sessions kept for resumption (server-side cache, ~6.5 KiB each; 0 disables resumption)")
         ->check(count_in(0, 10'000'000))
@@ -136,7 +164,32 @@ Command add_serve_command(CLI::App& root) {
                     return 2;
                 }
                 server::ServerOptions server;
-                server.listen = options->listen;
+                server.listen.clear();
+                for (const std::string& text : options->listen) {
+                    auto address = parse_listen(text);
+                    if (!address) {
+                        print_error(address.error().message);
+                        return 2;
+                    }
+                    server.listen.push_back(std::move(*address));
+                }
+                if (!options->upstream.empty()) {
+                    auto target = client::parse_upstream(options->upstream);
+                    if (!target) {
+                        print_error("--upstream: " + target.error().message);
+                        return 2;
+                    }
+                    server::UpstreamOptions upstream;
+                    upstream.target = std::move(*target);
+                    upstream.timeout = millis(options->upstream_timeout);
+                    upstream.idle_timeout = millis(options->upstream_idle_timeout);
+                    upstream.max_body_size = options->upstream_max_body_size;
+                    upstream.forward_cert = options->forward_cert ? server::ForwardCert::yes : server::ForwardCert::no;
+                    server.upstream = std::move(upstream);
+                } else if (options->forward_cert) {
+                    print_error("--forward-cert needs --upstream (the certificate goes to the application)");
+                    return 2;
+                }
                 server.tls.cert_file = options->cert;
                 server.tls.key_file = options->key;
                 server.tls.client_cert =

@@ -44,6 +44,10 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
     return preverify_ok;
 }
 
+// The CompressedCertificate handshake message (RFC 8879); OpenSSL 3.0's
+// headers do not name it.
+constexpr unsigned char k_compressed_certificate = 25;
+
 // Watches the handshake: CertificateRequest received, our Certificate
 // message (empty or not), fatal alerts from the server.
 void message_callback(int write_p, int version, int content_type, const void* buf, std::size_t len, SSL* ssl, void*) {
@@ -66,6 +70,10 @@ void message_callback(int write_p, int version, int content_type, const void* bu
         const std::size_t list_length =
             (std::size_t{bytes[at]} << 16) | (std::size_t{bytes[at + 1]} << 8) | bytes[at + 2];
         record->certificate_sent = list_length > 0;
+    } else if (content_type == SSL3_RT_HANDSHAKE && write_p && bytes[0] == k_compressed_certificate) {
+        // RFC 8879 (OpenSSL 3.2 on, when the server offers it): OpenSSL
+        // compresses only a non-empty Certificate; an empty one goes plain.
+        record->certificate_sent = true;
     }
 }
 

@@ -156,7 +156,17 @@ void format_access(const AccessRecord& record, LogFormat format, std::string& ou
             append_json_string(out, fingerprint);
         out += ",\"latency_ms\":";
         append_millis(out, record.latency);
-        out += record.tls ? ",\"tls\":true}\n" : ",\"tls\":false}\n";
+        out += record.tls ? ",\"tls\":true" : ",\"tls\":false";
+        if (record.forwarded) {
+            out += ",\"upstream_status\":";
+            if (record.upstream_status == 0)
+                out += "null";
+            else
+                append_int(out, record.upstream_status);
+            out += ",\"upstream_latency_ms\":";
+            append_millis(out, record.upstream_latency);
+        }
+        out += "}\n";
         return;
     }
     append_time(out, record.time);
@@ -176,7 +186,18 @@ void format_access(const AccessRecord& record, LogFormat format, std::string& ou
     out += or_dash(fingerprint);
     out.push_back(' ');
     append_millis(out, record.latency);
-    out += record.tls ? "ms\n" : "ms plain-http\n";
+    out += record.tls ? "ms" : "ms plain-http";
+    if (record.forwarded) {
+        out += " upstream=";
+        if (record.upstream_status == 0)
+            out += '-';
+        else
+            append_int(out, record.upstream_status);
+        out.push_back(' ');
+        append_millis(out, record.upstream_latency);
+        out += "ms";
+    }
+    out += '\n';
 }
 
 void AccessLog::write(const AccessRecord& record) const {

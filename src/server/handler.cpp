@@ -4,8 +4,10 @@
 #include <certauth/policy/decide.hpp>
 #include <certauth/server/server_state.hpp>
 
+#include <array>
 #include <charconv>
 #include <ctime>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +15,7 @@ namespace certauth::server {
 using policy::Reason;
 namespace {
 
-const std::string k_healthz_body = R"({"status":"ok"})";
+const std::string k_healthz_body = "{\"status\":\"ok\"}\n";
 
 using Json = nlohmann::ordered_json;
 
@@ -21,7 +23,7 @@ std::string error_body(std::string_view error, std::string_view detail) {
     Json body = Json::object();
     body["error"] = error;
     body["detail"] = detail;
-    return json_text(body);
+    return json_text(body) + '\n';
 }
 
 void append_int(std::string& out, std::size_t value) {
@@ -35,27 +37,69 @@ void append_int(std::string& out, std::size_t value) {
 
 std::string decision_body(const policy::Decision& decision, std::string_view cn) {
     if (decision.allowed()) {
-        if (decision.user && decision.user->is_object()) return json_text(*decision.user);
-        if (decision.verdict == policy::Verdict::public_route) return R"({"public":true})";
+        if (decision.user && decision.user->is_object()) return json_text(*decision.user) + '\n';
+        if (decision.verdict == policy::Verdict::public_route) return "{\"public\":true}\n";
         // Verified without a user list (authenticated): the certificate's CN.
         Json user = Json::object();
         user["cn"] = cn;
-        return json_text(user);
+        return json_text(user) + '\n';
     }
     Json body = Json::object();
     body["error"] = decision.reason == Reason::forbidden ? "forbidden" : "unauthorized";
     body["reason"] = to_string(decision.reason);
     body["detail"] = decision.detail;
-    return json_text(body);
+    return json_text(body) + '\n';
 }
 
 bool served_method(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
-Response respond(const RequestFacts& request, const ConnectionDecision& connection, const policy::UserList* users) {
+namespace {
+
+// "X-Certauth-Reason: REASON\r\n", one static line per reason.
+std::string_view reason_line(Reason reason) {
+    static const auto lines = [] {
+        std::array<std::string, static_cast<std::size_t>(Reason::malformed) + 1> out;
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out[i] = reason_header(static_cast<Reason>(i));
+        return out;
+    }();
+    return lines[static_cast<std::size_t>(reason)];
+}
+
+std::string_view no_identity(ForwardCert forward_cert) {
+    static const std::string without = empty_identity_headers(ForwardCert::no);
+    static const std::string with = empty_identity_headers(ForwardCert::yes);
+    return forward_cert == ForwardCert::yes ? with : without;
+}
+
+// The decision for this request: the connection's, or the route's when a
+// route covers the path (nullopt: the connection's stands unchanged).
+std::optional<policy::Decision> routed(const ConnectionDecision& connection, const policy::UserList* users,
+                                       std::string_view path) {
+    if (users == nullptr || users->route_for(path) == nullptr) return std::nullopt;
+    return policy::route(connection.decision, users, path);
+}
+
+Response denial(const RequestFacts& request, const policy::Decision& decision, std::string body) {
     Response response;
     response.keep_alive = request.keep_alive;
     response.head = request.method == "HEAD";
-    if (!served_method(request.method)) {
+    response.status = http_status(decision.reason);
+    response.reason = to_string(decision.reason);
+    response.extra_headers = reason_line(decision.reason);
+    response.set_body(std::move(body));
+    return response;
+}
+
+} // namespace
+
+Action handle(const RequestFacts& request, const ConnectionDecision& connection, const policy::UserList* users,
+              Output output) {
+    Response response;
+    response.keep_alive = request.keep_alive;
+    response.head = request.method == "HEAD";
+    const bool answering = output == Output::answer;
+    if (answering && !served_method(request.method)) {
         response.status = 405;
         response.allow_header = true;
         response.set_body(error_body("method_not_allowed", "only GET and HEAD are served"));
@@ -74,18 +118,37 @@ Response respond(const RequestFacts& request, const ConnectionDecision& connecti
         response.share_body(&k_healthz_body);
         return response;
     }
-    // A path without a route keeps the connection's decision (policy::route's
-    // rule) and its pre-rendered body: no allocation on that path.
-    if (users == nullptr || users->route_for(*path) == nullptr) {
-        response.status = http_status(connection.decision.reason);
-        response.reason = to_string(connection.decision.reason);
-        response.share_body(&connection.body);
+    const std::optional<policy::Decision> route = routed(connection, users, *path);
+    const policy::Decision& decision = route ? *route : connection.decision;
+    if (!decision.allowed()) {
+        // A path without a route keeps the connection's decision and its
+        // pre-rendered body: no allocation on that path.
+        if (!route) {
+            Response denied = denial(request, decision, {});
+            denied.share_body(&connection.body);
+            return denied;
+        }
+        return denial(request, decision, decision_body(decision, connection.cn));
+    }
+    // Allowed: the connection's user, or a public route (which keeps the
+    // user of an authorised connection, and has none otherwise).
+    const bool has_user = decision.verdict != policy::Verdict::public_route || decision.user != nullptr;
+    const std::string_view identity =
+        has_user ? std::string_view(connection.identity) : no_identity(connection.forward_cert);
+    if (!answering) return Forward{identity, "ok"};
+
+    if (*path == "/favicon.ico") { // asked for by browsers with every page
+        response.status = 204;
+        response.reason = "ok";
         return response;
     }
-    const policy::Decision routed = policy::route(connection.decision, users, *path);
-    response.status = http_status(routed.reason);
-    response.reason = to_string(routed.reason);
-    response.set_body(decision_body(routed, connection.cn));
+    response.status = 200;
+    response.reason = "ok";
+    response.extra_headers = identity;
+    if (!route)
+        response.share_body(&connection.body);
+    else
+        response.set_body(decision_body(decision, connection.cn));
     return response;
 }
 
@@ -102,7 +165,7 @@ Response respond_plain_http(const RequestFacts& request, std::string_view host) 
     body["error"] = "unauthorized";
     body["reason"] = to_string(Reason::no_certificate);
     body["detail"] = "this port speaks HTTPS with client certificates, not plain HTTP: use " + url;
-    response.set_body(json_text(body));
+    response.set_body(json_text(body) + '\n');
     return response;
 }
 
@@ -129,7 +192,9 @@ int http_status(Reason reason) noexcept {
 
 std::string_view status_text(int status) noexcept {
     switch (status) {
+    case 101: return "Switching Protocols";
     case 200: return "OK";
+    case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -139,7 +204,9 @@ std::string_view status_text(int status) noexcept {
     case 413: return "Content Too Large";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     default: return "Unknown";
     }
 }
@@ -152,16 +219,24 @@ void serialize(const Response& response, unsigned request_version, std::string_v
     out += status_text(response.status);
     out += "\r\nServer: certauth\r\nDate: ";
     out += date;
-    out += "\r\nContent-Type: application/json\r\nContent-Length: ";
-    append_int(out, body.size());
-    out += "\r\nCache-Control: no-store\r\n";
+    if (response.status == 204) {
+        out += "\r\n"; // no body, no Content-Length (RFC 9110 8.6)
+    } else {
+        out += "\r\nContent-Type: ";
+        out += response.content_type;
+        out += "\r\nContent-Length: ";
+        append_int(out, body.size());
+        out += "\r\n";
+    }
+    out += "Cache-Control: no-store\r\n";
+    out += response.extra_headers;
     if (response.allow_header) out += "Allow: GET, HEAD\r\n";
     if (!response.keep_alive)
         out += "Connection: close\r\n";
     else if (request_version < 11)
         out += "Connection: keep-alive\r\n"; // HTTP/1.0 keeps the connection only when told
     out += "\r\n";
-    if (!response.head) out += body;
+    if (!response.head && response.status != 204) out += body;
 }
 
 std::string http_date(long long unix_seconds) {

@@ -76,6 +76,10 @@ inline std::optional<std::string> framing_problem(const RequestParser::value_typ
     return std::nullopt;
 }
 
+// How far parse_request goes: the header (the session decides at it what
+// to do with the request), or the whole message.
+enum class ParseStop { header, message };
+
 // Parses what is in `buffer` and consumes it, holding the request line and
 // headers to limits.max_header_size bytes in total. Beast's header_limit
 // holds per call to put(), and a header that arrives in pieces is parsed in
@@ -83,14 +87,16 @@ inline std::optional<std::string> framing_problem(const RequestParser::value_typ
 // to several times the limit; the parser is shown no more than what is left
 // of the budget until the header is done. `header_bytes` counts what the
 // parser has consumed of this request's header (0 for a new request). True
-// when that settled the request: complete, or failed with `ec` (header_limit
-// once the budget is spent without the end of the header); false when more
-// bytes must be read.
+// when that settled the request: complete (with ParseStop::header: its header
+// complete), or failed with `ec` (header_limit once the budget is spent
+// without the end of the header); false when more bytes must be read.
 inline bool parse_request(RequestParser& parser, boost::beast::flat_buffer& buffer, const Limits& limits,
-                          std::size_t& header_bytes, boost::beast::error_code& ec) {
+                          std::size_t& header_bytes, boost::beast::error_code& ec,
+                          ParseStop stop = ParseStop::message) {
     namespace http = boost::beast::http;
     ec = {};
     for (;;) {
+        if (parser.is_done() || (stop == ParseStop::header && parser.is_header_done())) return true;
         const bool in_header = !parser.is_header_done();
         const std::size_t left =
             in_header ? limits.max_header_size - std::min(header_bytes, limits.max_header_size) : buffer.size();
@@ -197,22 +203,6 @@ inline std::optional<Response> read_error_response(const boost::beast::error_cod
     return respond_error(400, "malformed HTTP request: " + ec.message());
 }
 
-// A request whose client waits for "100 Continue" before it sends the body
-// (Expect: 100-continue), when the answer does not depend on that body: a
-// method the server does not serve (405, served_method). Answered as soon as its
-// header is here, and the connection closed (RFC 9110 10.1.1 allows a final
-// status instead of 100): else the client waits its own timeout (curl: 1 s)
-// and sends the body only to be refused.
-inline bool answer_before_body(const RequestParser& parser) {
-    namespace http = boost::beast::http;
-    if (!parser.is_header_done() || parser.is_done()) return false;
-    const auto& request = parser.get();
-    const auto method = request.method_string();
-    if (served_method(std::string_view(method.data(), method.size()))) return false;
-    const auto expect = request.find(http::field::expect);
-    return expect != request.end() && boost::beast::iequals(expect->value(), "100-continue");
-}
-
 // The facts handler.hpp answers from (views into `request`).
 inline RequestFacts request_facts(const RequestParser::value_type& request) {
     RequestFacts facts;
@@ -220,6 +210,8 @@ inline RequestFacts request_facts(const RequestParser::value_type& request) {
     facts.target = std::string_view(request.target().data(), request.target().size());
     facts.version = request.version();
     facts.keep_alive = request.keep_alive();
+    const auto accept = request.find(boost::beast::http::field::accept);
+    if (accept != request.end()) facts.accept = std::string_view(accept->value().data(), accept->value().size());
     return facts;
 }
 

@@ -4,8 +4,10 @@
 // calls run(), and the start-up, reload and stop lines on stderr.
 #include <certauth/server/server.hpp>
 
+#include "connection_set.hpp"
 #include "diagnostic.hpp"
 #include "server_context.hpp"
+#include "thread_buffers.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -33,40 +35,14 @@ using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_typ
 
 using detail::diagnostic;
 
-struct ListenAddress {
-    std::string host; // without brackets
-    std::string port;
-};
-
-Result<ListenAddress> parse_listen(const std::string& text) {
-    const std::string usage = "--listen " + text + ": expected HOST:PORT (e.g. 127.0.0.1:3443, [::1]:3443, *:3443)";
-    ListenAddress out;
-    std::string rest;
-    if (!text.empty() && text.front() == '[') {
-        const auto close = text.find(']');
-        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') return Error{usage};
-        out.host = text.substr(1, close - 1);
-        out.port = text.substr(close + 2);
-    } else {
-        const auto colon = text.rfind(':');
-        if (colon == std::string::npos) return Error{usage};
-        out.host = text.substr(0, colon);
-        out.port = text.substr(colon + 1);
-        if (out.host.find(':') != std::string::npos) return Error{usage + " (IPv6 addresses go in brackets)"};
-    }
-    if (out.port.empty() || out.port.size() > 5 || !std::all_of(out.port.begin(), out.port.end(), ::isdigit) ||
-        std::stoul(out.port) > 65535)
-        return Error{usage};
-    if (out.host.empty() || out.host == "*") out.host = "0.0.0.0";
-    return out;
-}
-
 // Accepts connections on one acceptor; its sessions run on the same worker
-// thread (`io`), listed in `sessions`.
+// thread (`io`), owned by its `connections`.
 class Listener : public std::enable_shared_from_this<Listener> {
   public:
-    Listener(asio::io_context& io, Acceptor acceptor, detail::ServerContext& context, detail::DeadlineSweeper& sessions)
-        : m_io(io), m_acceptor(std::move(acceptor)), m_context(context), m_sessions(sessions), m_retry(io) {}
+    Listener(asio::io_context& io, Acceptor acceptor, detail::ServerContext& context, detail::WorkerLocal& local,
+             detail::ConnectionSet& connections)
+        : m_io(io), m_acceptor(std::move(acceptor)), m_context(context), m_local(local), m_connections(connections),
+          m_retry(io) {}
 
     void start() {
         asio::post(m_acceptor.get_executor(), [self = shared_from_this()] { self->do_accept(); });
@@ -127,13 +103,14 @@ class Listener : public std::enable_shared_from_this<Listener> {
         }
         error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        detail::start_session(std::move(socket), m_context, m_sessions);
+        detail::start_session(std::move(socket), m_context, m_local, m_connections);
     }
 
     asio::io_context& m_io;
     Acceptor m_acceptor;
     detail::ServerContext& m_context;
-    detail::DeadlineSweeper& m_sessions;
+    detail::WorkerLocal& m_local;
+    detail::ConnectionSet& m_connections;
     asio::steady_timer m_retry;
     bool m_warned = false;
 };
@@ -158,21 +135,27 @@ constexpr std::chrono::milliseconds k_sweep_interval{250};
 // spreads connections), and the connections it serves, all of whose I/O
 // stays on this thread (hence Asio's reactor without I/O locking).
 struct Worker {
-    asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-    detail::DeadlineSweeper sessions;
-    asio::steady_timer sweep_timer{io};
-
-    Worker() = default;
+    explicit Worker(detail::ServerContext& server) : context(server) {}
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
-    // After the thread stopped: the sessions left go before their io_context.
-    ~Worker() { detail::destroy_sessions(sessions); }
 
+    detail::ServerContext& context;
+    asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    detail::WorkerLocal local;
+    // Declared after `io` and `local`: the connections left when the thread
+    // stopped go first (they refer to both).
+    detail::ConnectionSet connections;
+    asio::steady_timer sweep_timer{io};
+
+    // Every k_sweep_interval: connections past their deadline end, tunnels
+    // see a reload, idle connections to the application past their timeout close.
     void sweep() {
         sweep_timer.expires_after(k_sweep_interval);
         sweep_timer.async_wait([this](error_code ec) {
             if (ec) return;
-            sessions.sweep(std::chrono::steady_clock::now());
+            const auto now = std::chrono::steady_clock::now();
+            connections.sweep(now, context.states.generation());
+            if (context.forwarding) local.pool.prune(now, context.forwarding->options.idle_timeout);
             sweep();
         });
     }
@@ -186,26 +169,39 @@ std::string BoundAddress::url() const {
 }
 
 struct Server::Impl {
-    explicit Impl(ServerOptions opts, std::shared_ptr<const State> initial)
+    Impl(ServerOptions opts, std::shared_ptr<const State> initial, std::optional<detail::ForwardingConfig> forwarding)
         : options(std::move(opts)), holder(std::move(initial)), log(options.log_format),
-          context(holder, options.limits, log, options.fault_injection), signals(control) {
+          context(holder, options.limits, log, options.fault_injection, std::move(forwarding)), signals(control) {
         threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
         for (std::size_t i = 0; i < threads; ++i)
-            workers.push_back(std::make_unique<Worker>());
+            workers.push_back(std::make_unique<Worker>(context));
     }
 
     Result<void> bind() {
         tcp::resolver resolver(control);
-        for (const std::string& text : options.listen) {
-            auto address = parse_listen(text);
-            if (!address) return address.error();
+        for (const ListenAddress& listen : options.listen) {
+            const std::string text =
+                listen.text.empty() ? listen.host + ":" + std::to_string(listen.port) : listen.text;
             error_code ec;
-            const auto results = resolver.resolve(address->host, address->port,
-                                                  tcp::resolver::numeric_service | tcp::resolver::passive, ec);
-            if (ec || results.empty())
-                return Error{"cannot listen on " + text + ": " + (ec ? ec.message() : "no address")};
-            for (const auto& entry : results) {
-                const tcp::endpoint endpoint = entry.endpoint();
+            std::vector<tcp::endpoint> endpoints;
+            if (listen.host == "localhost") {
+                // Every loopback address the name stands for (RFC 6761), as
+                // nginx listens on each address a name resolves to; /etc/hosts
+                // may list only one of them.
+                endpoints.emplace_back(asio::ip::make_address("127.0.0.1"), listen.port);
+                endpoints.emplace_back(asio::ip::make_address("::1"), listen.port);
+            } else {
+                const auto results = resolver.resolve(listen.host, std::to_string(listen.port),
+                                                      tcp::resolver::numeric_service | tcp::resolver::passive, ec);
+                if (ec || results.empty())
+                    return Error{"cannot listen on " + text + ": " + (ec ? ec.message() : "no address")};
+                for (const auto& entry : results)
+                    endpoints.push_back(entry.endpoint());
+            }
+            // Port 0: the port the first address got, for every address of the name.
+            unsigned short chosen = listen.port;
+            for (tcp::endpoint endpoint : endpoints) {
+                if (chosen != 0) endpoint.port(chosen);
                 // Bind once without SO_REUSEPORT: fails when anything holds
                 // the port (even another server using SO_REUSEPORT), and
                 // gives the real port for port 0.
@@ -218,6 +214,7 @@ struct Server::Impl {
                     return Error{"cannot listen on " + text + " (" + endpoint.address().to_string() +
                                  "): " + ec.message()};
                 const unsigned short port = first.local_endpoint().port();
+                chosen = port;
                 const tcp::endpoint bound(endpoint.address(), port);
                 first.close();
                 for (auto& worker : workers) {
@@ -229,8 +226,8 @@ struct Server::Impl {
                     if (!ec) acceptor.bind(bound, ec);
                     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
                     if (ec) return Error{"cannot listen on " + text + ": " + ec.message()};
-                    listeners.push_back(
-                        std::make_shared<Listener>(worker->io, std::move(acceptor), context, worker->sessions));
+                    listeners.push_back(std::make_shared<Listener>(worker->io, std::move(acceptor), context,
+                                                                   worker->local, worker->connections));
                 }
                 BoundAddress b;
                 b.host = bound.address().to_string();
@@ -253,6 +250,13 @@ struct Server::Impl {
                                                                        : "requested; denials answered 401/403") +
                    "; " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
                    " (one event loop each, SO_REUSEPORT)");
+        if (context.forwarding) {
+            std::string to;
+            for (const client::UpstreamAddress& address : context.forwarding->addresses)
+                to += (to.empty() ? "" : ", ") + address.text;
+            diagnostic("forwarding authorised requests to " + context.forwarding->options.target.text + " (" + to +
+                       "); denials are answered here");
+        }
         for (const BoundAddress& address : addresses)
             diagnostic("listening on " + address.url());
     }
@@ -303,7 +307,7 @@ struct Server::Impl {
         for (auto& listener : listeners)
             listener->stop();
         for (auto& worker : workers)
-            asio::post(worker->io, [w = worker.get()] { detail::stop_sessions(w->sessions); });
+            asio::post(worker->io, [w = worker.get()] { w->connections.stop_gracefully(); });
         // Finish in-flight requests within the shutdown timeout.
         std::size_t left = 0;
         {
@@ -390,13 +394,19 @@ Server::~Server() {
 
 Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     if (!options.loader) return Error{"no configuration loader"};
-    if (options.listen.empty()) return Error{"no address to listen on (--listen)"};
+    if (options.listen.empty()) return Error{"no address to listen on"};
     auto inputs = options.loader();
     if (!inputs) return inputs.error();
     auto state = build_state(std::move(*inputs), options.tls, 1, std::chrono::system_clock::now());
     if (!state) return state.error();
+    std::optional<detail::ForwardingConfig> forwarding;
+    if (options.upstream) {
+        auto addresses = client::resolve_upstream(options.upstream->target);
+        if (!addresses) return addresses.error();
+        forwarding = detail::ForwardingConfig{*options.upstream, std::move(*addresses), options.limits};
+    }
     raise_file_limit(options.limits.max_connections + 64);
-    auto impl = std::make_unique<Impl>(std::move(options), std::move(*state));
+    auto impl = std::make_unique<Impl>(std::move(options), std::move(*state), std::move(forwarding));
     if (auto bound = impl->bind(); !bound) return bound.error();
     return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

@@ -3,9 +3,9 @@
 // Plain types and one Asio type (the accepted socket); Beast stays in
 // session.cpp.
 
-#include "deadline_sweeper.hpp"
-
+#include <certauth/client/upstream.hpp>
 #include <certauth/server/access_log.hpp>
+#include <certauth/server/handler.hpp>
 #include <certauth/server/server.hpp>
 #include <certauth/server/server_state.hpp>
 
@@ -18,24 +18,48 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <vector>
+
+#include <boost/optional/optional.hpp>
 
 namespace certauth::server::detail {
 
+// What every forwarding of one server shares (read-only): --upstream.
+struct ForwardingConfig {
+    UpstreamOptions options;
+    std::vector<client::UpstreamAddress> addresses; // resolved at start-up
+    Limits limits;
+};
+
 struct ServerContext {
     ServerContext(StateHolder& holder, const Limits& limit, const AccessLog& log,
-                  std::function<void(ConnectionPhase)> faults = {})
-        : states(holder), limits(limit), access_log(log), fault_injection(std::move(faults)) {}
+                  std::function<void(ConnectionPhase)> faults = {},
+                  std::optional<ForwardingConfig> forward = std::nullopt)
+        : states(holder), limits(limit), access_log(log), fault_injection(std::move(faults)),
+          forwarding(std::move(forward)) {}
 
     StateHolder& states;
     const Limits limits;
     const AccessLog& access_log;
     const std::function<void(ConnectionPhase)> fault_injection; // tests only (ServerOptions)
+    const std::optional<ForwardingConfig> forwarding;           // --upstream
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopping{false};
 
     // Signalled when the last connection closes (graceful stop waits on it).
     std::mutex drain_mutex;
     std::condition_variable drained;
+
+    Output output() const noexcept { return forwarding ? Output::forward : Output::answer; }
+    ForwardCert forward_cert() const noexcept {
+        return forwarding ? forwarding->options.forward_cert : ForwardCert::no;
+    }
+    // The limit of a forwarded request's body (none: unlimited).
+    boost::optional<std::uint64_t> forward_body_limit() const noexcept {
+        if (!forwarding || forwarding->options.max_body_size == 0) return boost::none;
+        return forwarding->options.max_body_size;
+    }
 
     void connection_closed() {
         if (connections.fetch_sub(1, std::memory_order_acq_rel) == 1 && stopping.load(std::memory_order_acquire)) {
@@ -49,16 +73,12 @@ struct ServerContext {
 // type-erased executor).
 using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
+struct WorkerLocal;
+class ConnectionSet;
+
 // Starts serving an accepted connection (counted in `context.connections`
-// by the caller) on the calling worker thread, whose connections `sessions`
-// lists. The session frees itself when it ends.
-void start_session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions) noexcept;
-
-// On the worker thread of `sessions`: a graceful stop of each (SIGTERM).
-void stop_sessions(DeadlineSweeper& sessions);
-
-// After the worker thread of `sessions` stopped for good: frees the
-// sessions left (their pending waits are never run).
-void destroy_sessions(DeadlineSweeper& sessions);
+// by the caller) on the calling worker thread: `connections` owns it,
+// `local` is the worker's. The session ends itself.
+void start_session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& connections) noexcept;
 
 } // namespace certauth::server::detail

@@ -49,6 +49,18 @@ std::string summarise(const State& state) {
     return text;
 }
 
+// The client's chain as presented, leaf first (a server's peer chain leaves
+// the leaf out).
+x509::Chain presented_chain(X509* leaf, STACK_OF(X509) * rest) {
+    x509::Chain chain;
+    chain.emplace_back(x509::share(leaf));
+    for (int i = 0; rest != nullptr && i < sk_X509_num(rest); ++i) {
+        X509* cert = sk_X509_value(rest, i);
+        if (X509_cmp(cert, leaf) != 0) chain.emplace_back(x509::share(cert));
+    }
+    return chain;
+}
+
 } // namespace
 
 Result<std::shared_ptr<const State>> build_state(StateInputs inputs, const TlsSettings& tls, std::uint64_t generation,
@@ -87,9 +99,10 @@ void StateHolder::publish(std::shared_ptr<const State> next) {
 }
 
 ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::optional<x509::ChainStatus>& handshake,
-                                     std::chrono::system_clock::time_point now) {
+                                     std::chrono::system_clock::time_point now, ForwardCert forward_cert) {
     ConnectionDecision out;
     out.generation = state.generation;
+    out.forward_cert = forward_cert;
     X509* leaf = ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
     if (leaf == nullptr) {
         out.decision = policy::decide(nullptr, std::nullopt, state.user_list(), now);
@@ -113,7 +126,12 @@ ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::op
         // Decided again on the first request past this: the leaf's own
         // notAfter, or the moment the chain's verification stops holding (a
         // CA's notAfter, a CRL's nextUpdate).
-        if (out.decision.allowed()) out.valid_until = std::min(facts.not_after, status.valid_until);
+        if (out.decision.allowed()) {
+            out.valid_until = std::min(facts.not_after, status.valid_until);
+            x509::Chain chain;
+            if (forward_cert == ForwardCert::yes) chain = presented_chain(leaf, SSL_get_peer_cert_chain(ssl));
+            out.identity = identity_headers(out.decision, &facts, chain, forward_cert);
+        }
     }
     out.body = decision_body(out.decision, out.cn);
     return out;

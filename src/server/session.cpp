@@ -1,24 +1,32 @@
 // One client connection: TLS or plain HTTP (the first byte, peeked), the TLS
 // handshake, then HTTP/1.1 requests until the client, a timeout or a
 // graceful stop ends it. All of a connection's work runs on the worker
-// thread that accepted it, as one state machine: each step runs until the
-// socket must become readable or writable (tls_socket.hpp's Io), and one
-// socket.async_wait resumes it. No per-operation timer: the connection
-// stores its deadline and its thread's sweeper drops it once past
-// (deadline_sweeper.hpp). No per-connection buffer while the connection
-// waits: requests are read and answers written through buffers of the
-// thread, and only bytes that must outlive a wait (a request cut in pieces,
-// pipelined requests, an answer the socket would not take at once) are
-// copied to the connection. What to answer comes from handler.cpp; the
-// connection's decision from server_state.cpp.
-#include "deadline_sweeper.hpp"
+// thread that accepted it, as one state machine: each step runs until a
+// socket must become readable or writable (tls_socket.hpp's Io), and
+// async_wait on that socket resumes it. No per-operation timer: the
+// connection stores its deadline and its worker's sweep ends it once past
+// (connection_set.hpp). No per-connection buffer while the connection
+// waits: requests are read and answers written through the worker's
+// buffers (thread_buffers.hpp), and only bytes that must outlive a wait (a
+// request cut in pieces, pipelined requests, an answer the socket would not
+// take at once) are copied to the connection.
+//
+// A request's header decides what happens to it (handler.hpp's action):
+// answered here, or forwarded to the application by the connection's
+// upstream half (forwarding.hpp), which has a socket of its own; then both
+// sockets may be waited on at once. The connection's decision comes from
+// server_state.cpp.
+#include "connection_set.hpp"
 #include "diagnostic.hpp"
+#include "forwarding.hpp"
 #include "request_reader.hpp"
 #include "server_context.hpp"
+#include "thread_buffers.hpp"
 #include "tls_socket.hpp"
 
 #include <certauth/server/handler.hpp>
 
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -28,6 +36,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,6 +52,7 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using Clock = std::chrono::system_clock;
 using Steady = std::chrono::steady_clock;
+using Descriptor = asio::posix::basic_stream_descriptor<asio::io_context::executor_type>;
 
 // A read asks for at least this much room.
 constexpr std::size_t k_min_read = 1024;
@@ -64,11 +74,13 @@ std::string_view current_date(Clock::time_point now) {
     return cached;
 }
 
-std::string peer_of(const Socket& socket) {
+// "127.0.0.1:50412", "[::1]:50412" (with_port), or the address alone.
+std::string peer_of(const Socket& socket, bool with_port = true) {
     error_code ec;
     const tcp::endpoint endpoint = socket.remote_endpoint(ec);
     if (ec) return "-";
     const asio::ip::address address = endpoint.address();
+    if (!with_port) return address.to_string();
     // Appended piece by piece: g++ 12 -O2 warns (-Wrestrict, wrongly) on "[" + s + "]".
     std::string text;
     if (address.is_v6()) text += '[';
@@ -81,34 +93,32 @@ std::string peer_of(const Socket& socket) {
 
 std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
 
-// The buffers of the worker thread: the connection running now reads its
-// request into `in` and writes its answer from `out`; both are empty
-// whenever it returns to the event loop (Session::park).
-struct ThreadBuffers {
-    beast::flat_buffer in;
-    std::string out;
-};
-
-ThreadBuffers& thread_buffers() {
-    thread_local ThreadBuffers buffers;
-    return buffers;
+// A request whose client waits for "100 Continue" before it sends the body
+// (Expect: 100-continue): answered at its header when the answer does not
+// depend on the body, and the connection closed (RFC 9110 10.1.1 allows a
+// final status instead of 100); else the client waits its own timeout
+// (curl: 1 s) and sends the body only to be refused.
+bool expects_continue(const RequestParser& parser) {
+    const auto& request = parser.get();
+    const auto expect = request.find(http::field::expect);
+    return expect != request.end() && beast::iequals(expect->value(), "100-continue");
 }
 
-class Session final : public Expirable {
+class Session final : public Connection, private ClientIo {
   public:
-    Session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions)
-        : m_context(context), m_sessions(sessions), m_socket(std::move(socket)), m_threads(thread_buffers()) {
+    Session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& owner)
+        : m_context(context), m_local(local), m_owner(owner), m_socket(std::move(socket)),
+          m_upstream(m_socket.get_executor()) {
         // OpenSSL and the plain reads use the descriptor directly: it must
         // not block (Asio sets O_NONBLOCK only for its own operations).
         error_code ec;
         m_socket.non_blocking(true, ec);
         if (ec) drop();
         if (m_context.access_log.enabled()) m_peer = peer_of(m_socket);
-        m_sessions.add(*this); // last: nothing after it throws
     }
 
-    ~Session() {
-        m_sessions.remove(*this);
+    ~Session() override {
+        release_upstream();
         m_context.connection_closed();
     }
 
@@ -122,30 +132,56 @@ class Session final : public Expirable {
         run();
     }
 
-    // The sweeper: the deadline of the current phase passed. Dropped.
-    void expire() noexcept override { drop(); }
+    // The sweep: the deadline of the current phase passed. Dropped - unless
+    // a forwarded request waits for the application: then it answers 504
+    // (Forwarding::timed_out), woken by cancelling its waits.
+    void expire() noexcept override {
+        if (m_forward && m_phase == Phase::forwarding && !m_dropped) {
+            m_forward->timed_out();
+            error_code ignored;
+            m_socket.cancel(ignored);
+            if (m_upstream.is_open()) m_upstream.cancel(ignored);
+            if (m_waits == 0) run();
+            return;
+        }
+        drop();
+    }
 
     // A graceful stop: a connection waiting for a client that has not sent
     // a request is closed now; a request in flight is answered (with
     // Connection: close) first.
-    void stop_gracefully() noexcept {
+    void stop_gracefully() noexcept override {
         m_stopping = true;
         if (m_phase == Phase::detect || m_phase == Phase::handshake || m_phase == Phase::idle) drop();
+        if (m_forward && m_forward->tunnelling()) drop();
     }
 
-    // At server teardown, after the worker thread stopped for good.
-    void destroy() noexcept { delete this; }
+    // A WebSocket tunnel lives on one decision without requests: a reload
+    // that refuses the user ends it at once.
+    void check(std::uint64_t generation) noexcept override {
+        if (m_dropped || !m_forward || !m_forward->tunnelling() || generation == m_connection.generation) return;
+        try {
+            decide(Clock::now());
+            if (!m_connection.decision.allowed()) {
+                diagnostic("closed a tunnel of " + (m_peer.empty() ? peer_of(m_socket) : m_peer) +
+                           ": after the reload it is " + std::string(policy::to_string(m_connection.decision.reason)));
+                drop();
+            }
+        } catch (const std::exception&) {
+            drop();
+        }
+    }
 
   private:
-    enum class Phase { detect, handshake, idle, reading, writing, closing };
+    enum class Phase { detect, handshake, idle, reading, reading_body, writing, forwarding, closing };
 
     int fd() { return m_socket.native_handle(); }
 
     // --- the driver ---------------------------------------------------------
 
-    // Runs the current phase until it waits for the socket or the
-    // connection ends. Every path ends in wait() or end(), also when
-    // something throws: the exception ends this connection only.
+    // Runs the current phase until it waits for a socket or the connection
+    // ends. Every path ends in a wait or in end(), also when something
+    // throws: the exception ends this connection only.
     void run() noexcept {
         try {
             step();
@@ -168,7 +204,8 @@ class Session final : public Expirable {
             text += ": ";
             text += what;
             diagnostic(text);
-            if (m_phase == Phase::reading && !m_failed) {
+            const bool unanswered = m_phase == Phase::reading || m_phase == Phase::reading_body;
+            if (unanswered && !m_failed) {
                 m_failed = true;
                 m_stopping = true; // closed after the answer
                 m_response = respond_error(400, "the request could not be processed: " + std::string(what));
@@ -182,6 +219,7 @@ class Session final : public Expirable {
             // Ends below all the same.
         }
         m_phase = Phase::closing;
+        drop();
         end();
     }
 
@@ -191,7 +229,9 @@ class Session final : public Expirable {
         case Phase::handshake: return "in the TLS handshake";
         case Phase::idle: return "waiting for a request";
         case Phase::reading: return "reading or answering a request";
+        case Phase::reading_body: return "reading a request's body";
         case Phase::writing: return "writing an answer";
+        case Phase::forwarding: return "forwarding a request";
         case Phase::closing: return "closing";
         }
         return "serving";
@@ -210,35 +250,85 @@ class Session final : public Expirable {
             case Phase::handshake: io = handshake(); break;
             case Phase::idle: io = idle(); break;
             case Phase::reading: io = read_request(); break;
+            case Phase::reading_body: io = read_body(); break;
             case Phase::writing: io = write_response(); break;
             case Phase::closing: io = closing(); break;
+            case Phase::forwarding: {
+                const std::optional<Io> next = forward();
+                if (!next) return; // its waits are registered
+                io = *next;
+                break;
+            }
             }
             if (io == Io::done) continue; // the phase changed: run the next one
             if (io != Io::want_read && io != Io::want_write) return end();
-            // What OpenSSL wrote goes out before the connection waits.
-            if (m_tls && m_tls->has_pending()) {
-                const Io flushed = m_tls->flush();
-                if (flushed == Io::failed) return end();
-                if (flushed == Io::want_write) return wait(flushed);
-            }
-            return wait(io);
+            Need need;
+            need.client_read = io == Io::want_read;
+            need.client_write = io == Io::want_write;
+            if (!flush_before_wait(need)) return end();
+            return wait(need);
         }
     }
 
-    void wait(Io io) {
+    // What OpenSSL wrote goes out before the connection waits; what the
+    // socket would not take makes it wait for writability as well.
+    bool flush_before_wait(Need& need) {
+        if (!m_tls || !m_tls->has_pending()) return true;
+        const Io flushed = m_tls->flush();
+        if (flushed == Io::failed) return false;
+        if (flushed == Io::want_write) need.client_write = true;
+        return true;
+    }
+
+    // Registers the waits `need` lists that are not pending already.
+    void wait(const Need& need) {
         park();
-        m_socket.async_wait(io == Io::want_read ? Socket::wait_read : Socket::wait_write, [this](const error_code& ec) {
-            m_waiting = false;
-            if (m_dropped || ec) return end();
-            run();
-        });
-        m_waiting = true; // registered (the handler runs later, on this thread)
+        if (need.client_read && !m_wait_client_read) {
+            m_socket.async_wait(Socket::wait_read, [this](const error_code&) {
+                m_wait_client_read = false;
+                woken();
+            });
+            m_wait_client_read = true;
+            ++m_waits;
+        }
+        if (need.client_write && !m_wait_client_write) {
+            m_socket.async_wait(Socket::wait_write, [this](const error_code&) {
+                m_wait_client_write = false;
+                woken();
+            });
+            m_wait_client_write = true;
+            ++m_waits;
+        }
+        if (need.upstream_read && !m_wait_upstream_read && m_upstream.is_open()) {
+            m_upstream.async_wait(Descriptor::wait_read, [this](const error_code&) {
+                m_wait_upstream_read = false;
+                woken();
+            });
+            m_wait_upstream_read = true;
+            ++m_waits;
+        }
+        if (need.upstream_write && !m_wait_upstream_write && m_upstream.is_open()) {
+            m_upstream.async_wait(Descriptor::wait_write, [this](const error_code&) {
+                m_wait_upstream_write = false;
+                woken();
+            });
+            m_wait_upstream_write = true;
+            ++m_waits;
+        }
+    }
+
+    // A wait came back: readable or writable, cancelled (a timeout wakes
+    // the upstream half), or aborted because the connection was dropped.
+    void woken() {
+        --m_waits;
+        if (m_dropped) return end();
+        run();
     }
 
     // Leaving the thread: what is in its buffers and must outlive the wait
     // moves to the connection.
     void park() {
-        beast::flat_buffer& in = m_threads.in;
+        beast::flat_buffer& in = m_local.in;
         if (m_in == &in) {
             if (in.size() > 0) {
                 if (!m_own_in) m_own_in = std::make_unique<beast::flat_buffer>();
@@ -253,35 +343,37 @@ class Session final : public Expirable {
                 m_in = nullptr;
             }
         }
-        if (m_out == &m_threads.out) {
+        if (m_out == &m_local.out) {
             if (m_phase == Phase::writing) {
-                m_own_out = m_threads.out; // the rest of the answer (same bytes: OpenSSL retries the record)
+                m_own_out = m_local.out; // the rest of the answer (same bytes: OpenSSL retries the record)
                 m_out = &m_own_out;
             } else {
                 m_out = nullptr;
             }
-            m_threads.out.clear();
+            m_local.out.clear();
         }
-        if (m_threads.in.capacity() > k_thread_buffer) m_threads.in.shrink_to_fit();
-        if (m_threads.out.capacity() > k_thread_buffer) std::string().swap(m_threads.out);
+        if (m_local.in.capacity() > k_thread_buffer) m_local.in.shrink_to_fit();
+        if (m_local.out.capacity() > k_thread_buffer) std::string().swap(m_local.out);
     }
 
-    // Closes the socket now; a pending wait completes (aborted) and ends
-    // the session. Safe to call more than once.
+    // Closes the sockets now; pending waits complete (aborted) and end the
+    // session. Safe to call more than once.
     void drop() noexcept {
         m_dropped = true;
         error_code ignored;
         m_socket.close(ignored);
+        if (m_upstream.is_open()) m_upstream.cancel(ignored);
     }
 
-    // The session is over: freed now, or once its pending wait has come back.
+    // The session is over: destroyed now, or once its pending waits have
+    // come back.
     void end() noexcept {
         // Alerts and close_notify, as far as the socket takes them now.
         if (m_tls && !m_dropped) (void)m_tls->flush();
-        if (m_in == &m_threads.in) m_threads.in.clear();
-        if (m_out == &m_threads.out) m_threads.out.clear();
-        if (m_waiting) return drop();
-        delete this;
+        if (m_in == &m_local.in) m_local.in.clear();
+        if (m_out == &m_local.out) m_local.out.clear();
+        if (m_waits > 0) return drop();
+        m_owner.destroy(*this); // the last thing it does
     }
 
     // --- TLS or plain HTTP, then the handshake --------------------------------
@@ -342,7 +434,7 @@ class Session final : public Expirable {
             m_state = m_context.states.current();
             handshake.reset();
         }
-        m_connection = decide_connection(*m_state, m_tls->native(), handshake, now);
+        m_connection = decide_connection(*m_state, m_tls->native(), handshake, now, m_context.forward_cert());
         // Reads and writes do not clear OpenSSL's error queue: leave it empty.
         ERR_clear_error();
         m_decided = true;
@@ -358,6 +450,7 @@ class Session final : public Expirable {
         set_deadline(Steady::now() +
                      (m_requests == 0 ? m_context.limits.request_timeout : m_context.limits.idle_timeout));
         m_parser.reset();
+        m_forward.reset();
         m_response = Response{};
         if (m_out == &m_own_out) std::string().swap(m_own_out);
         m_out = nullptr;
@@ -398,13 +491,17 @@ class Session final : public Expirable {
 
     // The first bytes of a request are here (or the plain-HTTP client's
     // first byte): the request timeout counts from now and bounds its
-    // answer too.
+    // answer too. The header is read first: it decides what happens.
     void begin_request() {
         m_phase = Phase::reading;
         m_request_start = Steady::now();
         set_deadline(m_request_start + m_context.limits.request_timeout);
         m_parser = std::make_unique<RequestParser>();
         configure_parser(*m_parser, m_context.limits);
+        // A forwarded body is bounded by --upstream-max-body-size (Content-Length
+        // is checked against the limit as the header ends).
+        if (m_tls_mode && m_context.output() == Output::forward) m_parser->body_limit(m_context.forward_body_limit());
+        m_parser->eager(false);
         m_header_bytes = 0;
     }
 
@@ -418,7 +515,7 @@ class Session final : public Expirable {
             m_in = nullptr;
         }
         if (m_in == nullptr) {
-            m_in = &m_threads.in;
+            m_in = &m_local.in;
             m_in->max_size(read_buffer_limit(m_context.limits));
         }
         return *m_in;
@@ -439,62 +536,97 @@ class Session final : public Expirable {
         return io;
     }
 
-    // Parses what is buffered; reads more until the request is settled.
-    Io read_request() {
-        inject(ConnectionPhase::read);
+    // Reads until `stop` (the header, or the whole request) is parsed; then
+    // the request goes on (on_header, on_request) or fails (on_error).
+    Io read_until(ParseStop stop) {
         for (;;) {
             error_code ec;
-            if (parse_request(*m_parser, in(), m_context.limits, m_header_bytes, ec)) return on_request(ec);
-            if (answer_before_body(*m_parser)) return on_request({}); // 405 now, not after the client's wait
-            if (read_room(in()) == 0) return on_request(http::error::buffer_overflow);
+            if (parse_request(*m_parser, in(), m_context.limits, m_header_bytes, ec, stop)) {
+                if (ec) return on_error(ec);
+                return stop == ParseStop::header ? on_header() : on_request();
+            }
+            if (read_room(in()) == 0) return on_error(http::error::buffer_overflow);
             const Io io = read_some();
             if (io == Io::want_read) {
                 acknowledge_now(); // a request in pieces: the client may wait for it
                 return io;
             }
             if (io == Io::want_write) return io;
-            if (io == Io::closed) return on_request(read_failure(asio::error::eof, *m_parser));
-            if (io == Io::failed) return on_request(asio::error::connection_reset);
+            if (io == Io::closed) return on_error(read_failure(asio::error::eof, *m_parser));
+            if (io == Io::failed) return on_error(asio::error::connection_reset);
         }
     }
 
-    Io on_request(error_code ec) {
-        if (ec) {
-            // 431, 413 or 400; end of stream, a request cut short or a
-            // transport error: dropped.
-            std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits);
-            if (!error) return Io::failed;
-            m_parser.reset();
-            m_response = std::move(*error);
-            if (!m_tls_mode) m_response.reason = "-";
-            begin_write(11, Clock::now());
-            return Io::done;
-        }
+    Io read_request() {
+        inject(ConnectionPhase::read);
+        return read_until(ParseStop::header);
+    }
+
+    Io read_body() { return read_until(ParseStop::message); }
+
+    // 431, 413 or 400; end of stream, a request cut short or a transport
+    // error: dropped.
+    Io on_error(error_code ec) {
+        std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits);
+        if (error && ec == http::error::body_limit && m_context.output() == Output::forward && m_tls_mode)
+            error = respond_error(413, "the request body exceeds " +
+                                           std::to_string(m_context.forwarding->options.max_body_size) + " bytes");
+        if (!error) return Io::failed;
+        m_parser.reset();
+        m_response = std::move(*error);
+        if (!m_tls_mode) m_response.reason = "-";
+        begin_write(11, Clock::now());
+        return Io::done;
+    }
+
+    // The header is here: what happens to the request.
+    Io on_header() {
+        inject(ConnectionPhase::handle);
         const auto& request = m_parser->get();
-        RequestFacts facts = request_facts(request);
+        const RequestFacts facts = request_facts(request);
+        ++m_requests;
         // Stopping: answer, then close.
         if (m_context.stopping.load(std::memory_order_relaxed)) m_stopping = true;
-        // Answered before its body was read (answer_before_body): the rest of
-        // the connection is that body, not a next request.
-        facts.keep_alive = facts.keep_alive && !m_stopping && m_parser->is_done();
-        ++m_requests;
-
-        inject(ConnectionPhase::handle);
         const Clock::time_point now = Clock::now();
         if (!m_tls_mode) {
             m_response = respond_plain_http(facts, request_host(request));
-        } else {
-            if (m_context.states.generation() != m_connection.generation || now >= m_connection.valid_until)
-                decide(now);
-            m_response = respond(facts, m_connection, m_state->user_list());
+            return answer_after_body();
         }
-        begin_write(facts.version, now);
+        if (m_context.states.generation() != m_connection.generation || now >= m_connection.valid_until) decide(now);
+        Action action = handle(facts, m_connection, m_state->user_list(), m_context.output());
+        if (auto* forward = std::get_if<Forward>(&action)) return start_forwarding(*forward);
+        m_response = std::move(std::get<Response>(action));
+        // Answered at the header, the rest of the connection being a body
+        // not read: a method answer mode does not serve (405) whose client
+        // waits for 100 Continue; any denial while forwarding (its body may
+        // be as large as an upload: not read, the connection closes).
+        const bool denial_while_forwarding = m_context.output() == Output::forward;
+        if (!m_parser->is_done() &&
+            (denial_while_forwarding || (!served_method(facts.method) && expects_continue(*m_parser)))) {
+            m_response.keep_alive = false;
+            begin_write(facts.version, now);
+            return Io::done;
+        }
+        return answer_after_body();
+    }
+
+    // The answer waits for the rest of the request (a body, bounded by
+    // --max-body-size), so that the connection can carry the next one.
+    Io answer_after_body() {
+        m_phase = Phase::reading_body;
+        m_parser->eager(true);
+        return Io::done;
+    }
+
+    Io on_request() {
+        m_response.keep_alive = m_response.keep_alive && !m_stopping;
+        begin_write(m_parser->get().version(), Clock::now());
         return Io::done;
     }
 
     void begin_write(unsigned version, Clock::time_point now) {
         m_phase = Phase::writing;
-        std::string& out = m_threads.out;
+        std::string& out = m_local.out;
         out.clear();
         serialize(m_response, version, current_date(now), out);
         m_out = &out;
@@ -518,12 +650,14 @@ class Session final : public Expirable {
         AccessRecord record;
         record.time = Clock::now();
         record.peer = m_peer;
-        if (m_parser) {
+        record.method = "-";
+        record.target = "-";
+        if (m_forward) {
+            record.method = m_forward->method();
+            record.target = m_forward->target();
+        } else if (m_parser) {
             record.method = view(m_parser->get().method_string());
             record.target = view(m_parser->get().target());
-        } else {
-            record.method = "-";
-            record.target = "-";
         }
         record.status = m_response.status;
         record.reason = m_response.reason;
@@ -533,7 +667,106 @@ class Session final : public Expirable {
         }
         record.latency = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - m_request_start);
         record.tls = m_tls_mode;
+        if (m_forward) {
+            const Forwarded& result = m_forward->result();
+            record.forwarded = true;
+            record.upstream_status = result.upstream_status;
+            record.upstream_latency = result.upstream_latency;
+        }
         m_context.access_log.write(record);
+    }
+
+    // --- forwarding -------------------------------------------------------------
+
+    // ClientIo: the upstream half reads and writes the client through these.
+    Io read(char* data, std::size_t size, std::size_t& n) override {
+        return m_tls_mode ? m_tls->read(data, size, n) : plain_read(fd(), data, size, n);
+    }
+    Io write(std::string_view data) override {
+        if (m_tls_mode) return m_tls->write(data.data(), data.size());
+        const Io io = plain_write(fd(), data.data(), data.size(), m_written);
+        if (io == Io::done) m_written = 0;
+        return io;
+    }
+    Io flush() override { return m_tls ? m_tls->flush() : Io::done; }
+
+    Io start_forwarding(const Forward& forward) {
+        // What the client sent beyond the header goes with the request.
+        std::string beyond;
+        if (m_in != nullptr && m_in->size() > 0) {
+            const auto data = m_in->data();
+            beyond.assign(static_cast<const char*>(data.data()), data.size());
+            m_in->consume(data.size());
+        }
+        if (m_peer_address.empty()) m_peer_address = peer_of(m_socket, false);
+        m_forward_reason = forward.reason;
+        ClientIo& client = *this;
+        m_forward = std::make_unique<Forwarding>(*m_context.forwarding, m_local.pool, client, std::move(*m_parser),
+                                                 std::move(beyond), forward.identity, m_peer_address, m_tls_mode,
+                                                 Steady::now());
+        m_parser.reset();
+        m_phase = Phase::forwarding;
+        return Io::done;
+    }
+
+    // A step of the upstream half; nullopt when it registered its waits.
+    std::optional<Io> forward() {
+        const Steady::time_point now = Steady::now();
+        std::optional<Need> need = m_forward->step(now);
+        follow_upstream();
+        if (need) {
+            set_deadline(need->deadline);
+            if (!flush_before_wait(*need)) return Io::failed;
+            wait(*need);
+            return std::nullopt;
+        }
+        // Over: the application's answer went to the client, or certauth
+        // answers (502, 504, 400) now.
+        const Forwarded& result = m_forward->result();
+        if (result.answer) {
+            m_response = *result.answer;
+            m_response.reason = "-"; // 400, 413, 502, 504: the request was not answered by the application
+            begin_write(11, Clock::now());
+            return Io::done;
+        }
+        m_response = Response{};
+        m_response.status = result.status;
+        m_response.reason = m_forward_reason;
+        log_request();
+        if (m_dropped) return Io::failed;
+        if (!result.keep_client || m_stopping) return start_close();
+        // The client's next request may already be here.
+        if (!result.leftover.empty()) {
+            beast::flat_buffer& buffer = in();
+            const auto space = buffer.prepare(result.leftover.size());
+            std::memcpy(space.data(), result.leftover.data(), result.leftover.size());
+            buffer.commit(result.leftover.size());
+        }
+        enter_idle();
+        return Io::done;
+    }
+
+    // The descriptor waited on follows the upstream half's connection
+    // (a new one after a retry; none once it went back to the pool).
+    void follow_upstream() {
+        const int fd = m_forward ? m_forward->upstream_fd() : -1;
+        if (fd == m_upstream_fd) return;
+        release_upstream();
+        if (fd < 0) return;
+        error_code ec;
+        m_upstream.assign(fd, ec);
+        if (!ec) m_upstream_fd = fd;
+    }
+
+    // Asio forgets the upstream descriptor without closing it (the upstream
+    // half owns it); a wait still pending comes back aborted.
+    void release_upstream() noexcept {
+        if (m_upstream.is_open()) {
+            error_code ignored;
+            m_upstream.cancel(ignored);
+            (void)m_upstream.release();
+        }
+        m_upstream_fd = -1;
     }
 
     // --- closing --------------------------------------------------------------
@@ -559,6 +792,7 @@ class Session final : public Expirable {
 
     // close_notify, then briefly waiting for the client's.
     Io closing() {
+        if (!m_tls) return Io::closed;
         const Io io = m_tls->shutdown(true);
         if (io != Io::done) return io;
         m_tls->ended_cleanly();
@@ -566,56 +800,59 @@ class Session final : public Expirable {
     }
 
     ServerContext& m_context;
-    DeadlineSweeper& m_sessions;
+    WorkerLocal& m_local;
+    ConnectionSet& m_owner;
     Socket m_socket;
-    ThreadBuffers& m_threads;
+    Descriptor m_upstream; // the upstream half's connection, to wait on (not owned)
+    int m_upstream_fd = -1;
     std::shared_ptr<const State> m_state;
     std::optional<TlsSocket> m_tls;                        // once the first byte said TLS
     std::unique_ptr<HandshakeVerification> m_verification; // during the handshake only
     ConnectionDecision m_connection;
     std::unique_ptr<RequestParser> m_parser; // while a request is read and answered
+    std::unique_ptr<Forwarding> m_forward;   // while a request is forwarded
+    std::string_view m_forward_reason;
     Response m_response;
     beast::flat_buffer* m_in = nullptr;           // the thread's buffer, m_own_in, or none
     std::unique_ptr<beast::flat_buffer> m_own_in; // request bytes kept over a wait
     const std::string* m_out = nullptr;           // the answer being written: the thread's, or m_own_out
     std::string m_own_out;                        // an answer kept over a wait
     std::string m_peer;                           // for the access log only
+    std::string m_peer_address;                   // for X-Forwarded-For, once forwarding
     Steady::time_point m_request_start;
     std::uint64_t m_requests = 0;
     std::size_t m_header_bytes = 0; // of the request being read, consumed by the parser
     std::size_t m_written = 0;      // of the answer (plain HTTP)
+    int m_waits = 0;                // async_waits pending
     Phase m_phase = Phase::detect;
     bool m_tls_mode = true;
     bool m_decided = false;
     bool m_stopping = false;
     bool m_failed = false;   // an exception was answered 400: the next one ends the connection
-    bool m_waiting = false;  // an async_wait is pending
-    bool m_dropped = false;  // the socket was closed: end at the next wake-up
+    bool m_dropped = false;  // the sockets were closed: end at the next wake-up
     bool m_readable = false; // idle: the wait for the next request's bytes is over
+    bool m_wait_client_read = false;
+    bool m_wait_client_write = false;
+    bool m_wait_upstream_read = false;
+    bool m_wait_upstream_write = false;
 };
 
 } // namespace
 
-void start_session(Socket&& socket, ServerContext& context, DeadlineSweeper& sessions) noexcept {
+void start_session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& connections) noexcept {
     Session* session = nullptr;
     try {
-        session = new Session(std::move(socket), context, sessions);
+        auto owned = std::make_unique<Session>(std::move(socket), context, local, connections);
+        session = owned.get();
+        connections.adopt(std::move(owned));
     } catch (const std::exception& e) {
-        // Not served (out of memory): the socket closes with the moved-from
-        // object's owner, and the slot counted at accept is given back.
+        // Not served (out of memory): the socket closes with the object that
+        // holds it, and the slot counted at accept is given back.
         diagnostic(std::string("a new connection was dropped: ") + e.what());
-        context.connection_closed();
+        if (session == nullptr) context.connection_closed();
         return;
     }
     session->start(); // ends the session itself whatever happens
-}
-
-void stop_sessions(DeadlineSweeper& sessions) {
-    sessions.for_each([](Expirable& session) { static_cast<Session&>(session).stop_gracefully(); });
-}
-
-void destroy_sessions(DeadlineSweeper& sessions) {
-    sessions.for_each([](Expirable& session) { static_cast<Session&>(session).destroy(); });
 }
 
 } // namespace certauth::server::detail

@@ -25,6 +25,10 @@ constexpr const char* k_tls12_ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA
                                         "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
                                         "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"
                                         "DHE-RSA-CHACHA20-POLY1305";
+// Key exchange: the hybrid post-quantum X25519MLKEM768 first where OpenSSL
+// has it (3.5 and later, which also offers it first as a client), else the
+// classical groups alone.
+constexpr const char* k_groups_hybrid = "X25519MLKEM768:X25519:P-256:P-384";
 constexpr const char* k_groups = "X25519:P-256:P-384";
 constexpr unsigned char k_session_id_context[] = "certauth";
 // The largest Certificate message a client may send (its whole chain): a
@@ -204,7 +208,10 @@ Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::T
     // Our own chain is configured explicitly: no chain building per handshake.
     SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN | SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_set_cipher_list(ctx, k_tls12_ciphers) != 1) return tls_error("cannot set the TLS 1.2 ciphers");
-    if (SSL_CTX_set1_groups_list(ctx, k_groups) != 1) return tls_error("cannot set the key exchange groups");
+    if (SSL_CTX_set1_groups_list(ctx, k_groups_hybrid) != 1) {
+        ERR_clear_error(); // an OpenSSL without ML-KEM: not an error
+        if (SSL_CTX_set1_groups_list(ctx, k_groups) != 1) return tls_error("cannot set the key exchange groups");
+    }
     SSL_CTX_set_dh_auto(ctx, 1);
     SSL_CTX_set_max_cert_list(ctx, k_max_client_chain_bytes);
 

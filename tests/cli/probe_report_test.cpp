@@ -75,8 +75,9 @@ TEST_CASE("JUnit report is well-formed XML with matching counts - escaped names 
     CHECK(xpath(xml, "string(//testcase[2]/@name)") == "bob <\"&'> ünïcode");
     CHECK(xpath(xml, "string(//testcase[1]/@classname)") == "certauth.probe.scenarios");
     CHECK(xpath(xml, "string(//testcase[1]/@time)") == "0.003");
-    CHECK_THAT(xpath(xml, "string(//failure/@message)"), Catch::StartsWith("expected status 200, got 401"));
-    CHECK_THAT(xpath(xml, "string(//failure)"), Catch::Contains("expected: 200") && Catch::Contains("got: 401"));
+    CHECK_THAT(xpath(xml, "string(//failure/@message)"), Catch::Matchers::StartsWith("expected status 200, got 401"));
+    CHECK_THAT(xpath(xml, "string(//failure)"),
+               Catch::Matchers::ContainsSubstring("expected: 200") && Catch::Matchers::ContainsSubstring("got: 401"));
     CHECK(xpath(xml, "string(//error/@type)") == "connection_refused");
 }
 
@@ -106,25 +107,25 @@ TEST_CASE("JSON report has the counts and one object per case", "[cli]") {
     CHECK(report["cases"][1]["reason"] == "unknown_user");
     CHECK(report["cases"][2]["status"].is_null());
     CHECK(report["cases"][2]["got"] == "connection_refused");
-    CHECK(report["time"].get<double>() == Approx(0.123456));
+    CHECK(report["time"].get<double>() == Catch::Approx(0.123456));
 }
 
 TEST_CASE("text report: one row per case with ✔/✘ - a reason under failures - a summary", "[cli]") {
     std::ostringstream out;
     write_text_report(out, sample_run(), Colour::off);
     const std::string text = out.str();
-    CHECK_THAT(text, Catch::Contains("✔ joe"));
-    CHECK_THAT(text, Catch::Contains("✘ bob"));
-    CHECK_THAT(text, Catch::Contains("! down"));
-    CHECK_THAT(text, Catch::Contains("    expected status 200, got 401"));
-    CHECK_THAT(text, Catch::Contains("3 cases: 1 passed, 1 failed, 1 error in 0.12 s"));
+    CHECK_THAT(text, Catch::Matchers::ContainsSubstring("✔ joe"));
+    CHECK_THAT(text, Catch::Matchers::ContainsSubstring("✘ bob"));
+    CHECK_THAT(text, Catch::Matchers::ContainsSubstring("! down"));
+    CHECK_THAT(text, Catch::Matchers::ContainsSubstring("    expected status 200, got 401"));
+    CHECK_THAT(text, Catch::Matchers::ContainsSubstring("3 cases: 1 passed, 1 failed, 1 error in 0.12 s"));
     CHECK(text.find("\033[") == std::string::npos);
 
     client::ScenarioRun one = sample_run();
     one.results.resize(1);
     std::ostringstream single;
     write_text_report(single, one, Colour::off);
-    CHECK_THAT(single.str(), Catch::Contains("\n1 case: 1 passed, 0 failed, 0 errors"));
+    CHECK_THAT(single.str(), Catch::Matchers::ContainsSubstring("\n1 case: 1 passed, 0 failed, 0 errors"));
 }
 
 TEST_CASE("format_micros picks a readable unit", "[cli]") {

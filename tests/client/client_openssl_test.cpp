@@ -94,15 +94,15 @@ TEST_CASE("client: a server that requires a certificate refuses by alert - and t
         REQUIRE_FALSE(e.response);
         REQUIRE(e.failure);
         CHECK(e.failure->kind == client::FailureKind::client_certificate_required);
-        CHECK_THAT(e.failure->message, Catch::Contains("requires a client certificate") &&
-                                           Catch::Contains("tlsv13 alert certificate required"));
+        CHECK_THAT(e.failure->message, Catch::Matchers::ContainsSubstring("requires a client certificate") &&
+                                           Catch::Matchers::ContainsSubstring("tlsv13 alert certificate required"));
     }
     SECTION("TLS 1.2, none sent: handshake failure while a certificate was requested") {
         auto server = start_s_server({"-Verify", "1", "-CAfile", source_path("fixtures/ca.crt"), "-tls1_2"});
         const client::Exchange e = client::fetch(context(), request(server.url()));
         REQUIRE(e.failure);
         CHECK(e.failure->kind == client::FailureKind::client_certificate_required);
-        CHECK_THAT(e.failure->message, Catch::Contains("requires a client certificate"));
+        CHECK_THAT(e.failure->message, Catch::Matchers::ContainsSubstring("requires a client certificate"));
     }
     SECTION("a certificate from an untrusted CA is refused") {
         auto server =
@@ -111,8 +111,9 @@ TEST_CASE("client: a server that requires a certificate refuses by alert - and t
             client::fetch(context("fixtures/rogue.crt", "fixtures/rogue.key"), request(server.url()));
         REQUIRE(e.failure);
         CHECK(e.failure->kind == client::FailureKind::client_certificate_refused);
-        CHECK_THAT(e.failure->message, Catch::Contains("the server refused the client certificate") &&
-                                           Catch::Contains("CN=joe") && Catch::Contains("alert"));
+        CHECK_THAT(e.failure->message,
+                   Catch::Matchers::ContainsSubstring("the server refused the client certificate") &&
+                       Catch::Matchers::ContainsSubstring("CN=joe") && Catch::Matchers::ContainsSubstring("alert"));
     }
 }
 
@@ -122,8 +123,8 @@ TEST_CASE("client: an untrusted server certificate fails with the verification e
         const client::Exchange e = client::fetch(context("", "", ""), request(server.url()));
         REQUIRE(e.failure);
         CHECK(e.failure->kind == client::FailureKind::server_untrusted);
-        CHECK_THAT(e.failure->message,
-                   Catch::Contains("server certificate not trusted") && Catch::Contains("local issuer certificate"));
+        CHECK_THAT(e.failure->message, Catch::Matchers::ContainsSubstring("server certificate not trusted") &&
+                                           Catch::Matchers::ContainsSubstring("local issuer certificate"));
     }
     SECTION("the wrong CA") {
         const client::Exchange e = client::fetch(context("", "", "fixtures/rogue-ca.crt"), request(server.url()));
@@ -136,7 +137,7 @@ TEST_CASE("client: an untrusted server certificate fails with the verification e
         REQUIRE(e.response);
         CHECK(e.response->status == 200);
         CHECK(e.tls.verify_result != 0);
-        CHECK_THAT(e.tls.verify_error, Catch::Contains("local issuer"));
+        CHECK_THAT(e.tls.verify_error, Catch::Matchers::ContainsSubstring("local issuer"));
     }
 }
 
@@ -151,7 +152,8 @@ TEST_CASE("client: host names are checked - --resolve and --servername", "[clien
         const client::Exchange e = client::fetch(context(), r);
         REQUIRE(e.failure);
         CHECK(e.failure->kind == client::FailureKind::hostname_mismatch);
-        CHECK_THAT(e.failure->message, Catch::Contains("wrong.example") && Catch::Contains("DNS:localhost"));
+        CHECK_THAT(e.failure->message, Catch::Matchers::ContainsSubstring("wrong.example") &&
+                                           Catch::Matchers::ContainsSubstring("DNS:localhost"));
     }
     SECTION("an IP address the certificate holds") {
         const client::Exchange e = client::fetch(context(), request("https://127.0.0.1:" + port + "/"));
@@ -182,13 +184,13 @@ TEST_CASE("client: connection errors are classified", "[client]") {
         const client::Exchange e = client::fetch(context(), request("https://127.0.0.1:" + std::to_string(port) + "/"));
         REQUIRE(e.failure);
         CHECK(e.failure->kind == client::FailureKind::connection_refused);
-        CHECK_THAT(e.failure->message, Catch::Contains("connection refused"));
+        CHECK_THAT(e.failure->message, Catch::Matchers::ContainsSubstring("connection refused"));
     }
     SECTION("an unresolvable name") {
         const client::Exchange e = client::fetch(context(), request("https://nonexistent.invalid:3443/"));
         REQUIRE(e.failure);
         CHECK(e.failure->kind == client::FailureKind::name_not_resolved);
-        CHECK_THAT(e.failure->message, Catch::Contains("nonexistent.invalid"));
+        CHECK_THAT(e.failure->message, Catch::Matchers::ContainsSubstring("nonexistent.invalid"));
     }
     SECTION("a listener that never answers: timed out") {
         SilentListener listener;
@@ -198,7 +200,7 @@ TEST_CASE("client: connection errors are classified", "[client]") {
         const client::Exchange e = client::fetch(context(), r);
         REQUIRE(e.failure);
         CHECK(e.failure->kind == client::FailureKind::timed_out);
-        CHECK_THAT(e.failure->message, Catch::Contains("timed out"));
+        CHECK_THAT(e.failure->message, Catch::Matchers::ContainsSubstring("timed out"));
         CHECK(std::chrono::steady_clock::now() - start < 5s);
     }
 }
@@ -233,7 +235,7 @@ TEST_CASE("client: the chain sent is the --cert file's, or the intermediates fou
     REQUIRE(with_bundle);
     const Subjects intermediate = sent_after_leaf(*with_bundle);
     REQUIRE(intermediate.size() == 1);
-    CHECK_THAT(intermediate.front(), Catch::Contains("CN=certauth test intermediate CA"));
+    CHECK_THAT(intermediate.front(), Catch::Matchers::ContainsSubstring("CN=certauth test intermediate CA"));
     // Without it in --cacert: the leaf alone (the server will say untrusted).
     CHECK(sent_after_leaf(context("fixtures/carol.crt", "fixtures/carol.key")).empty());
     // A file with the chain: sent as it is.
@@ -246,16 +248,18 @@ TEST_CASE("client: a key that does not match the certificate is refused before c
     options.key = source_path("fixtures/bob.key");
     auto result = client::ClientContext::create(options);
     REQUIRE_FALSE(result);
-    CHECK_THAT(result.error().message, Catch::Contains("bob.key") && Catch::Contains("does not match") &&
-                                           Catch::Contains("joe.crt") && Catch::Contains("CN=joe"));
+    CHECK_THAT(result.error().message,
+               Catch::Matchers::ContainsSubstring("bob.key") && Catch::Matchers::ContainsSubstring("does not match") &&
+                   Catch::Matchers::ContainsSubstring("joe.crt") && Catch::Matchers::ContainsSubstring("CN=joe"));
     options.key.clear();
     result = client::ClientContext::create(options);
     REQUIRE_FALSE(result);
-    CHECK_THAT(result.error().message, Catch::Contains("joe.crt") && Catch::Contains("no private key"));
+    CHECK_THAT(result.error().message,
+               Catch::Matchers::ContainsSubstring("joe.crt") && Catch::Matchers::ContainsSubstring("no private key"));
     options.cert = source_path("fixtures/missing.crt");
     result = client::ClientContext::create(options);
     REQUIRE_FALSE(result);
-    CHECK_THAT(result.error().message, Catch::Contains("missing.crt"));
+    CHECK_THAT(result.error().message, Catch::Matchers::ContainsSubstring("missing.crt"));
 }
 
 TEST_CASE("client: keep-alive Python server - HEAD and custom headers", "[client]") {

@@ -67,7 +67,7 @@ TEST_CASE("histogram: exact small values - empty - merge", "[client]") {
     CHECK(a.percentile(99.9) == 100);
     CHECK(a.min() == 1);
     CHECK(a.max() == 100);
-    CHECK(a.mean() == Approx(50.5));
+    CHECK(a.mean() == Catch::Approx(50.5));
 
     Histogram one;
     one.record(123456);

@@ -149,12 +149,12 @@ TEST_CASE("load: set-up failures are errors - failing requests are counted", "[c
     options.requests = 5;
     auto refused = client::run_load(context(), options);
     REQUIRE_FALSE(refused);
-    CHECK_THAT(refused.error().message, Catch::Contains("connection refused"));
+    CHECK_THAT(refused.error().message, Catch::Matchers::ContainsSubstring("connection refused"));
 
     options.request.url = *client::parse_url("https://nonexistent.invalid/");
     auto unresolved = client::run_load(context(), options);
     REQUIRE_FALSE(unresolved);
-    CHECK_THAT(unresolved.error().message, Catch::Contains("name not resolved"));
+    CHECK_THAT(unresolved.error().message, Catch::Matchers::ContainsSubstring("name not resolved"));
 
     SilentListener listener;
     options.request.url = *client::parse_url("https://127.0.0.1:" + std::to_string(listener.port()) + "/");

@@ -88,7 +88,8 @@ TEST_CASE("scenario defaults apply to cases - which override them", "[client]") 
 }
 
 TEST_CASE("scenario file errors name the file - the JSON path and what is wrong", "[client]") {
-    CHECK_THAT(parse_error(R"({"cases": [ {"name": "a", "status": 200,} ]})"), Catch::StartsWith("dir/s.json:1:"));
+    CHECK_THAT(parse_error(R"({"cases": [ {"name": "a", "status": 200,} ]})"),
+               Catch::Matchers::StartsWith("dir/s.json:1:"));
     CHECK(parse_error(R"([])") == "dir/s.json: expected an object with \"defaults\" and \"cases\", got an array");
     CHECK(parse_error(R"({"defaults": {}})") == "dir/s.json: no \"cases\" array");
     CHECK(parse_error(R"({"cases": []})") == "dir/s.json: cases: empty (nothing to probe)");
@@ -104,28 +105,28 @@ TEST_CASE("scenario file errors name the file - the JSON path and what is wrong"
     CHECK(parse_error(R"({"cases": [{"name": "a", "status": 200}, {"name": "a", "status": 401}]})") ==
           "dir/s.json: cases[1] (\"a\"): duplicate name");
     CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "color": "red"}]})"),
-               Catch::StartsWith("dir/s.json: cases[0].color: unknown key"));
+               Catch::Matchers::StartsWith("dir/s.json: cases[0].color: unknown key"));
     CHECK(parse_error(R"({"defaults": {"name": "x"}, "cases": [{"name": "a", "status": 200}]})") ==
           "dir/s.json: defaults.name: a name belongs to a case, not to the defaults");
     CHECK(parse_error(R"({"cases": [{"name": "a", "status": 200, "method": "POST"}]})") ==
           "dir/s.json: cases[0].method: expected \"GET\" or \"HEAD\", got a string \"POST\"");
     CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "path": "x"}]})"),
-               Catch::StartsWith("dir/s.json: cases[0].path: expected a path starting with '/'"));
+               Catch::Matchers::StartsWith("dir/s.json: cases[0].path: expected a path starting with '/'"));
     CHECK_THAT(parse_error(R"({"defaults": {"url": "http://x"}, "cases": [{"name": "a", "status": 200}]})"),
-               Catch::StartsWith("dir/s.json: defaults.url: URL 'http://x': only https://"));
+               Catch::Matchers::StartsWith("dir/s.json: defaults.url: URL 'http://x': only https://"));
     CHECK(parse_error(R"({"cases": [{"name": "a", "status": 200, "key": "k.key"}]})") ==
           "dir/s.json: cases[0] (\"a\"): \"key\" without \"cert\"");
     CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "method": "HEAD", "reason": "x"}]})"),
-               Catch::Contains("a HEAD response has no body"));
+               Catch::Matchers::ContainsSubstring("a HEAD response has no body"));
     CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 401, "user": {"cn": "joe"}}]})"),
-               Catch::Contains("\"user\" is checked on a 200 response only"));
+               Catch::Matchers::ContainsSubstring("\"user\" is checked on a 200 response only"));
     CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "headers": {"X": 1}}]})"),
-               Catch::StartsWith("dir/s.json: cases[0].headers.X: expected a string"));
+               Catch::Matchers::StartsWith("dir/s.json: cases[0].headers.X: expected a string"));
     CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "timeout": 0}]})"),
-               Catch::StartsWith("dir/s.json: cases[0].timeout: expected a number of seconds > 0"));
+               Catch::Matchers::StartsWith("dir/s.json: cases[0].timeout: expected a number of seconds > 0"));
     auto missing = load_scenarios("fixtures/no-such-scenarios.json");
     REQUIRE_FALSE(missing);
-    CHECK_THAT(missing.error().message, Catch::Contains("no-such-scenarios.json"));
+    CHECK_THAT(missing.error().message, Catch::Matchers::ContainsSubstring("no-such-scenarios.json"));
 }
 
 // Found by fuzzing the user list, which shares the JSON reader: a number
@@ -175,14 +176,15 @@ TEST_CASE("evaluate judges status - reason and user fields - and says expected v
     page += std::string(80 - page.size() - 1, 'x') + "\xC3\xA9 more";
     r = judge(c, response(200, page));
     CHECK(r.outcome == CaseOutcome::failed);
-    CHECK_THAT(r.message, Catch::StartsWith(R"(expected a JSON user object, got "<!DOCTYPE HTML>\n<html>\n<title>)"));
+    CHECK_THAT(r.message,
+               Catch::Matchers::StartsWith(R"(expected a JSON user object, got "<!DOCTYPE HTML>\n<html>\n<title>)"));
     CHECK(r.message.find('\n') == std::string::npos);
-    CHECK_THAT(r.message, Catch::EndsWith("x\xEF\xBF\xBD\""));
+    CHECK_THAT(r.message, Catch::Matchers::EndsWith("x\xEF\xBF\xBD\""));
 
     Exchange refused;
     refused.failure = Failure{FailureKind::connection_refused, "connection refused: nothing listens on 127.0.0.1:1"};
     r = judge(denied, refused);
     CHECK(r.outcome == CaseOutcome::error);
     CHECK(r.got == "connection_refused");
-    CHECK_THAT(r.message, Catch::Contains("connection refused"));
+    CHECK_THAT(r.message, Catch::Matchers::ContainsSubstring("connection refused"));
 }

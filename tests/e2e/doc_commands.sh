@@ -13,7 +13,7 @@ cd "$SRC"
 
 # Pages other branches write; linked before they are here. Delete an entry
 # once its page exists.
-pending="docs/directory.md,docs/platforms.md,docs/architecture.md"
+pending="docs/directory.md,docs/architecture.md"
 
 work="$(mktemp -d)"
 server=""

@@ -5,6 +5,8 @@
 
 #include "support/catch.hpp"
 
+#include <variant>
+
 #include <nlohmann/json.hpp>
 
 using namespace certauth;
@@ -49,6 +51,13 @@ RequestFacts get(std::string_view target, std::string_view method = "GET") {
 
 nlohmann::json body_of(const Response& response) { return nlohmann::json::parse(response.body()); }
 
+// What answer mode (no --upstream) does: always an answer.
+Response respond(const RequestFacts& request, const ConnectionDecision& connection, const policy::UserList* users) {
+    Action action = handle(request, connection, users, Output::answer);
+    REQUIRE(std::holds_alternative<Response>(action));
+    return std::get<Response>(std::move(action));
+}
+
 } // namespace
 
 TEST_CASE("handler: an authorised connection gets its user object on any path", "[server]") {
@@ -70,7 +79,8 @@ TEST_CASE("handler: denials carry error, reason and detail", "[server]") {
     CHECK(response.status == 401);
     CHECK(response.reason == "unknown_user");
     CHECK(response.body() ==
-          R"({"error":"unauthorized","reason":"unknown_user","detail":"CN=bob is not in the user list"})");
+          R"({"error":"unauthorized","reason":"unknown_user","detail":"CN=bob is not in the user list"})"
+          "\n");
 }
 
 TEST_CASE("handler: routes - roles give 403, public routes need no certificate", "[server]") {
@@ -90,7 +100,7 @@ TEST_CASE("handler: routes - roles give 403, public routes need no certificate",
 
     const Response open = respond(get("/public"), nobody, &users);
     CHECK(open.status == 200);
-    CHECK(open.body() == R"({"public":true})");
+    CHECK(open.body() == "{\"public\":true}\n");
     const Response open_joe = respond(get("/public/page"), joe, &users);
     CHECK(open_joe.status == 200);
     CHECK(body_of(open_joe)["cn"] == "joe");
@@ -101,7 +111,7 @@ TEST_CASE("handler: /healthz answers without a certificate", "[server]") {
     const auto nobody = denied(Reason::no_certificate, "none");
     const Response response = respond(get("/healthz"), nobody, &users);
     CHECK(response.status == 200);
-    CHECK(response.body() == R"({"status":"ok"})");
+    CHECK(response.body() == "{\"status\":\"ok\"}\n");
 }
 
 TEST_CASE("handler: HEAD keeps the length, other methods get 405 with Allow", "[server]") {
@@ -138,7 +148,7 @@ TEST_CASE("handler: verified without a user list answers the CN", "[server]") {
     policy::Decision decision;
     decision.verdict = policy::Verdict::authenticated;
     decision.reason = Reason::ok;
-    CHECK(decision_body(decision, "joe") == R"({"cn":"joe"})");
+    CHECK(decision_body(decision, "joe") == "{\"cn\":\"joe\"}\n");
 }
 
 TEST_CASE("handler: plain HTTP on the TLS port is 401 no_certificate pointing to https", "[server]") {
@@ -194,4 +204,83 @@ TEST_CASE("http_status: 200 for ok, 403 forbidden, 400 malformed, 401 every othe
     for (const Reason reason : {Reason::no_certificate, Reason::untrusted, Reason::expired, Reason::not_yet_valid,
                                 Reason::revoked, Reason::wrong_usage, Reason::unknown_user})
         CHECK(http_status(reason) == 401);
+}
+
+TEST_CASE("handler: JSON bodies end with a newline (a terminal's prompt starts on its own line)", "[server]") {
+    const auto users = users_with_routes();
+    const auto joe = authorised("joe", {{"cn", "joe"}});
+    const auto bob = denied(Reason::unknown_user, "CN=bob is not in the user list");
+    for (const Response& response :
+         {respond(get("/"), joe, &users), respond(get("/"), bob, &users),
+          respond(get("/admin"), authorised("carol", {{"cn", "carol"}}), &users), respond(get("/healthz"), bob, &users),
+          respond(get("/", "POST"), joe, &users), respond_error(400, "why"), respond_plain_http(get("/"), "")}) {
+        INFO(response.status);
+        REQUIRE_FALSE(response.body().empty());
+        CHECK(response.body().back() == '\n');
+    }
+}
+
+TEST_CASE("handler: answer mode sends the identity headers on 200 and X-Certauth-Reason on a denial", "[server]") {
+    const auto users = users_with_routes();
+    auto joe = authorised("joe", {{"cn", "joe"}, {"roles", {"admin"}}});
+    joe.identity = "X-Certauth-User: {\"cn\":\"joe\"}\r\n";
+    const Response ok = respond(get("/"), joe, &users);
+    CHECK(ok.extra_headers == joe.identity);
+    std::string out;
+    serialize(ok, 11, "d", out);
+    CHECK(out.find("\r\nX-Certauth-User: {\"cn\":\"joe\"}\r\n") != std::string::npos);
+
+    const Response bob = respond(get("/"), denied(Reason::unknown_user, "no"), &users);
+    CHECK(bob.extra_headers == "X-Certauth-Reason: unknown_user\r\n");
+    auto carol = authorised("carol", {{"cn", "carol"}, {"roles", {"reader"}}});
+    carol.identity = "X-Certauth-User: {\"cn\":\"carol\"}\r\n";
+    const Response forbidden = respond(get("/admin"), carol, &users);
+    CHECK(forbidden.status == 403);
+    CHECK(forbidden.extra_headers == "X-Certauth-Reason: forbidden\r\n");
+    // A public route without a user: the headers are there, empty.
+    const Response open = respond(get("/public"), denied(Reason::no_certificate, "none"), &users);
+    CHECK(open.status == 200);
+    CHECK(open.extra_headers.find("X-Certauth-User: \r\n") != std::string_view::npos);
+}
+
+TEST_CASE("handler: a browser's /favicon.ico is 204 without a body in answer mode", "[server]") {
+    const auto joe = authorised("joe", {{"cn", "joe"}});
+    const Response response = respond(get("/favicon.ico"), joe, nullptr);
+    CHECK(response.status == 204);
+    std::string out;
+    serialize(response, 11, "d", out);
+    CHECK(out.find("Content-Length") == std::string::npos);
+    CHECK(out.substr(out.size() - 4) == "\r\n\r\n");
+}
+
+TEST_CASE("handler: forward mode forwards any method of an authorised user, answers denials and /healthz", "[server]") {
+    const auto users = users_with_routes();
+    auto joe = authorised("joe", {{"cn", "joe"}, {"roles", {"admin"}}});
+    joe.identity = "X-Certauth-CN: joe\r\n";
+    for (const char* method : {"GET", "POST", "PUT", "DELETE", "PATCH"}) {
+        const Action action = handle(get("/admin/x", method), joe, &users, Output::forward);
+        REQUIRE(std::holds_alternative<Forward>(action));
+        CHECK(std::get<Forward>(action).identity == joe.identity);
+    }
+    // The application's own favicon.
+    CHECK(std::holds_alternative<Forward>(handle(get("/favicon.ico"), joe, &users, Output::forward)));
+    // Denials and certauth's own paths never reach the application.
+    const auto bob = denied(Reason::unknown_user, "no");
+    const Action refused = handle(get("/", "POST"), bob, &users, Output::forward);
+    REQUIRE(std::holds_alternative<Response>(refused));
+    CHECK(std::get<Response>(refused).status == 401);
+    auto carol = authorised("carol", {{"cn", "carol"}, {"roles", {"reader"}}});
+    const Action forbidden = handle(get("/admin"), carol, &users, Output::forward);
+    REQUIRE(std::holds_alternative<Response>(forbidden));
+    CHECK(std::get<Response>(forbidden).status == 403);
+    const Action health = handle(get("/healthz"), bob, &users, Output::forward);
+    REQUIRE(std::holds_alternative<Response>(health));
+    CHECK(std::get<Response>(health).status == 200);
+    const Action bad = handle(get("/public/../admin"), joe, &users, Output::forward);
+    REQUIRE(std::holds_alternative<Response>(bad));
+    CHECK(std::get<Response>(bad).status == 400);
+    // A public route forwards without a certificate, with empty identity headers.
+    const Action open = handle(get("/public/page"), bob, &users, Output::forward);
+    REQUIRE(std::holds_alternative<Forward>(open));
+    CHECK(std::get<Forward>(open).identity.find("X-Certauth-User: \r\n") != std::string_view::npos);
 }

@@ -62,7 +62,7 @@ TEST_CASE("access log: JSON line", "[server]") {
     CHECK(j["reason"] == "ok");
     CHECK(j["cn"] == "joe");
     CHECK(j["fingerprint256"] == "F8:38:B2:63:B4:88:B6:CA");
-    CHECK(j["latency_ms"].get<double>() == Approx(0.412));
+    CHECK(j["latency_ms"].get<double>() == Catch::Approx(0.412));
     CHECK(j["tls"] == true);
 }
 

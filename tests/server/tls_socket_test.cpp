@@ -12,13 +12,16 @@
 #include "support/catch.hpp"
 
 #include <array>
+#include <cctype>
 #include <csignal>
 #include <string>
 #include <vector>
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -180,6 +183,32 @@ TEST_CASE("tls socket: handshake, request and answer over a non-blocking socketp
     CHECK(p.server->flush() == Io::done);
     CHECK_FALSE(p.server->has_pending());
     CHECK(p.client_read_available() == answer + answer);
+}
+
+namespace {
+std::string negotiated_group(SSL* ssl) {
+    const char* name = SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl));
+    std::string out = name == nullptr ? "?" : name;
+    for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+} // namespace
+
+TEST_CASE("tls socket: the key exchange is X25519MLKEM768 where OpenSSL has it (3.5 on), else X25519", "[server]") {
+    SECTION("a client with OpenSSL's defaults") {
+        Pair p;
+        p.handshake();
+        // OpenSSL 3.5 clients offer the hybrid group first; 3.0 has none.
+        CHECK(negotiated_group(p.server->native()) ==
+              (OpenSSL_version_num() >= 0x30500000L ? "x25519mlkem768" : "x25519"));
+    }
+    SECTION("a client offering the classical groups only") {
+        Pair p;
+        REQUIRE(SSL_set1_groups_list(p.client.get(), "X25519:P-256") == 1);
+        p.handshake();
+        CHECK(negotiated_group(p.server->native()) == "x25519");
+    }
 }
 
 TEST_CASE("tls socket: a write larger than the socket buffer waits for room and finishes", "[server]") {

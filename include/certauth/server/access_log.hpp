@@ -28,12 +28,20 @@ struct AccessRecord {
     std::string_view fingerprint; // fingerprint256, whole or its first k_logged_fingerprint_size characters
     std::chrono::microseconds latency{0};
     bool tls = true; // false for plain HTTP sent to the TLS port
+    // Forwarded requests (--upstream): the application's status (0 when it
+    // gave none: refused, reset, timed out) and the time from connecting (or
+    // taking a kept-alive connection) to its response header.
+    bool forwarded = false;
+    int upstream_status = 0;
+    std::chrono::microseconds upstream_latency{0};
 };
 
 // Appends one line (with '\n') to `out`:
 // text: 2024-05-01T12:00:00.123Z 127.0.0.1:50412 "GET /admin" 200 ok cn=joe fp=F8:38:B2:63:B4:88:B6:CA 0.412ms
+//       (forwarded: ... 0.412ms upstream=200 0.301ms)
 // json: {"time":"...","peer":"...","method":"GET","path":"/admin","status":200,"reason":"ok","cn":"joe",
 //        "fingerprint256":"F8:38:B2:63:B4:88:B6:CA","latency_ms":0.412,"tls":true}
+//       (forwarded: ...,"tls":true,"upstream_status":200,"upstream_latency_ms":0.301})
 void format_access(const AccessRecord& record, LogFormat format, std::string& out);
 
 // RFC 3339 UTC with milliseconds: "2024-05-01T12:00:00.123Z".

@@ -1,25 +1,30 @@
 #pragma once
-// What the server answers (DESIGN.md §3's HTTP contract), as pure functions
-// of the request's facts and the connection's decision: no socket, no clock.
-// The session parses the request (Beast), calls respond(), serialises the
-// response with serialize() and logs it.
+// What the server does with a request (docs/serve.md's HTTP contract), as
+// pure functions of the request's facts and the connection's decision: no
+// socket, no clock. The session parses the request header (Beast), asks
+// handle() for an action - answer this response, or forward the request to
+// the application with these identity headers - and carries it out.
 
 #include <certauth/policy/decision.hpp>
 #include <certauth/policy/user_list.hpp>
+#include <certauth/server/identity_headers.hpp>
 
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace certauth::server {
 
 struct ConnectionDecision;
 
-// The parts of a request that decide the answer.
+// The parts of a request that decide what to do with it (views into the
+// parsed request).
 struct RequestFacts {
     std::string_view method; // as sent ("GET", "HEAD", ...)
     std::string_view target; // request target as sent ("/admin?x=1")
     unsigned version = 11;   // 10 or 11
     bool keep_alive = true;  // what the request asks for (HTTP/1.1 default, 1.0 with Connection: keep-alive)
+    std::string_view accept; // the Accept header ("" when absent)
 };
 
 struct Response {
@@ -28,6 +33,11 @@ struct Response {
     bool head = false;             // HEAD: Content-Length of the body, no body
     bool allow_header = false;     // 405: "Allow: GET, HEAD"
     bool keep_alive = false;       // the connection stays open after this response
+    std::string_view content_type = "application/json";
+    // Header lines ("Name: value\r\n") to send as well: identity headers on
+    // 200, X-Certauth-Reason on a denial. Must outlive the response (they
+    // are the connection decision's, or static).
+    std::string_view extra_headers;
 
     std::string_view body() const noexcept {
         return m_shared ? std::string_view(*m_shared) : std::string_view(m_owned);
@@ -43,15 +53,36 @@ struct Response {
     const std::string* m_shared = nullptr;
 };
 
-// GET and HEAD: the methods answered. Any other gets 405 whatever its body,
-// so the session may answer it before reading the body.
+// Forward the request to the application, with these identity headers
+// (header lines, the connection decision's or static) replacing any the
+// client sent.
+struct Forward {
+    std::string_view identity;
+    std::string_view reason = "ok"; // for the log
+};
+
+using Action = std::variant<Response, Forward>;
+
+// What the server does with an authorised request.
+enum class Output {
+    answer,  // 200 with the user (body and identity headers)
+    forward, // on to the application (--upstream)
+};
+
+// GET and HEAD: the methods answered (Output::answer). Any other gets 405
+// whatever its body, so the session may answer it before reading the body.
 bool served_method(std::string_view method);
 
-// The answer to a parsed request on a TLS connection whose decision is
-// `connection` (policy::route is applied for routed paths; no verification).
-// /healthz answers 200 without a certificate; GET and HEAD only (405);
-// a path normalise_path refuses is 400.
-Response respond(const RequestFacts& request, const ConnectionDecision& connection, const policy::UserList* users);
+// What to do with a request on a connection whose decision is `connection`
+// (policy::route is applied for routed paths; no verification here):
+//  - /healthz: 200 without a certificate, certauth's own in both outputs;
+//  - a path normalise_path refuses: 400;
+//  - a denial (401, 403): answered, with X-Certauth-Reason, never forwarded;
+//  - answer: GET and HEAD only (405); 200 with the user as JSON and the
+//    identity headers; /favicon.ico 204 (browsers ask for it with every page);
+//  - forward: any method, with the identity headers.
+Action handle(const RequestFacts& request, const ConnectionDecision& connection, const policy::UserList* users,
+              Output output);
 
 // A request sent as plain HTTP to the TLS port: 401 no_certificate, telling
 // the client to use https (`host`: the Host header, may be empty).
@@ -61,9 +92,9 @@ Response respond_plain_http(const RequestFacts& request, std::string_view host);
 // large), 408 (request timeout). Always closes the connection.
 Response respond_error(int status, std::string_view detail);
 
-// The JSON body for a decision: the user object when allowed ({"public":true}
-// for a public route without a user, {"cn":...} when verified without a user
-// list), else
+// The JSON body for a decision, ending in a newline: the user object when
+// allowed ({"public":true} for a public route without a user, {"cn":...}
+// when verified without a user list), else
 // {"error":"unauthorized"|"forbidden","reason":"...","detail":"..."}.
 std::string decision_body(const policy::Decision& decision, std::string_view cn);
 
@@ -76,7 +107,8 @@ int http_status(policy::Reason reason) noexcept;
 std::string_view status_text(int status) noexcept;
 
 // Appends the HTTP/1.1 response (status line, Date, Content-Type,
-// Content-Length, Connection when needed, body unless HEAD) to `out`.
+// Content-Length, the extra headers, Connection when needed, body unless
+// HEAD) to `out`.
 // `date` is an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT").
 void serialize(const Response& response, unsigned request_version, std::string_view date, std::string& out);
 

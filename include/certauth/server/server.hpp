@@ -4,13 +4,16 @@
 // calls run() handles the signals: SIGHUP reloads, SIGTERM/SIGINT stop
 // gracefully.
 
+#include <certauth/client/upstream.hpp>
 #include <certauth/result.hpp>
 #include <certauth/server/access_log.hpp>
+#include <certauth/server/identity_headers.hpp>
 #include <certauth/server/server_state.hpp>
 #include <certauth/server/tls_context.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,8 +37,26 @@ struct Limits {
     std::size_t max_body_size = 64 * 1024;               // beyond: 413
 };
 
+// An address to listen on: a numeric address, or a name (every address it
+// resolves to; "localhost" is 127.0.0.1 and ::1). Port 0: a free port.
+struct ListenAddress {
+    std::string host; // without brackets; "0.0.0.0" for every IPv4 address
+    std::uint16_t port = 0;
+    std::string text; // as given, for messages ("localhost:3443")
+};
+
+// Forwarding authorised requests to an application (--upstream): output
+// forward instead of answer.
+struct UpstreamOptions {
+    client::UpstreamTarget target;
+    std::chrono::milliseconds timeout{60'000};      // connect + response header; beyond: 504
+    std::chrono::milliseconds idle_timeout{60'000}; // a kept-alive connection to it unused this long is closed
+    std::uint64_t max_body_size = 0;                // of a forwarded request body; 0: no limit
+    ForwardCert forward_cert = ForwardCert::no;     // --forward-cert
+};
+
 struct ServerOptions {
-    std::vector<std::string> listen{"127.0.0.1:3443"}; // "HOST:PORT", "[::1]:3443"
+    std::vector<ListenAddress> listen{{"127.0.0.1", 3443, "127.0.0.1:3443"}};
     TlsSettings tls;
     StateLoader loader;      // reads trust store and users (start-up and every reload)
     std::string config_file; // named in the start-up line ("" when none)
@@ -43,6 +64,7 @@ struct ServerOptions {
     LogFormat log_format = LogFormat::text;
 
     Limits limits;
+    std::optional<UpstreamOptions> upstream; // none: answer with the user (the default output)
 
     // For tests: called as each phase of every connection begins. What it
     // throws stands for any failure there; the connection must end cleanly

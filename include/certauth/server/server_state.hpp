@@ -9,6 +9,7 @@
 #include <certauth/policy/user_list.hpp>
 #include <certauth/result.hpp>
 #include <certauth/server/access_log.hpp>
+#include <certauth/server/identity_headers.hpp>
 #include <certauth/server/tls_context.hpp>
 #include <certauth/x509/trust_store.hpp>
 
@@ -90,7 +91,11 @@ struct ConnectionDecision {
     std::string cn;                // the client certificate's CN ("" without one); logged only when verified
     FingerprintPrefix fingerprint; // of the client certificate, for the access log
     std::string body;              // the JSON body answering this decision on a path without a route
-    std::uint64_t generation = 0;  // of the state that decided
+    // The identity headers of an allowed decision (identity_headers.hpp): on
+    // its forwarded requests and 200 answers. Empty for a denial.
+    std::string identity;
+    ForwardCert forward_cert = ForwardCert::no;
+    std::uint64_t generation = 0; // of the state that decided
     // Allowed decisions: until the leaf's notAfter or ChainStatus::valid_until.
     std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max();
 };
@@ -100,6 +105,7 @@ struct ConnectionDecision {
 // resumed session, whose remembered verification is used while it holds -
 // resumed_verification - or whose chain is verified again here).
 ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::optional<x509::ChainStatus>& handshake,
-                                     std::chrono::system_clock::time_point now);
+                                     std::chrono::system_clock::time_point now,
+                                     ForwardCert forward_cert = ForwardCert::no);
 
 } // namespace certauth::server

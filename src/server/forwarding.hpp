@@ -1,0 +1,109 @@
+#pragma once
+// Private to src/server: the upstream half of a session - one request
+// forwarded to the application (--upstream), its response relayed back, and
+// a WebSocket (any Upgrade the application accepts with 101) tunnelled both
+// ways. Like the session it belongs to, a state machine that runs until a
+// socket must become readable or writable and says which (Need); the
+// session does the waiting. Bodies stream through bounded buffers in both
+// directions, re-framed by certauth: Content-Length stays Content-Length,
+// chunked stays chunked, a response without either is chunked to an
+// HTTP/1.1 client. Hop-by-hop headers and every identity header the client
+// sent are dropped; certauth's identity headers and X-Forwarded-For, -Proto
+// and -Host are set.
+
+#include "request_reader.hpp"
+#include "tls_socket.hpp"
+
+#include <certauth/client/upstream.hpp>
+#include <certauth/server/handler.hpp>
+#include <certauth/server/server.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace certauth::server::detail {
+
+// The client's side of the connection, as the upstream half reads and
+// writes it (TLS or plain).
+class ClientIo {
+  public:
+    virtual Io read(char* data, std::size_t size, std::size_t& n) = 0;
+    // All of `data` is taken, or want_*: then call again with the same bytes.
+    virtual Io write(std::string_view data) = 0;
+    // Output held back (TLS records) goes to the socket; done when none is left.
+    virtual Io flush() = 0;
+
+  protected:
+    ClientIo() = default;
+    ~ClientIo() = default;
+    ClientIo(const ClientIo&) = default;
+    ClientIo& operator=(const ClientIo&) = default;
+};
+
+// What the forwarding waits for, and until when.
+struct Need {
+    bool client_read = false;
+    bool client_write = false;
+    bool upstream_read = false;
+    bool upstream_write = false;
+    std::chrono::steady_clock::time_point deadline;
+};
+
+// How a forwarding ended.
+struct Forwarded {
+    // The application's answer was relayed whole and both sides may carry
+    // the next request: the client connection goes on.
+    bool keep_client = false;
+    // Nothing reached the client: certauth answers this (400, 413, 502, 504)
+    // and closes.
+    std::optional<Response> answer;
+    // What the client sent beyond this exchange (a pipelined next request).
+    std::string leftover;
+    int status = 0;          // what the client got (0: nothing complete)
+    int upstream_status = 0; // what the application answered (0: nothing)
+    std::chrono::microseconds upstream_latency{0};
+};
+
+class Forwarding {
+  public:
+    using Steady = std::chrono::steady_clock;
+
+    // Takes the request whose header `header` holds (nothing of the body
+    // parsed yet); `client_bytes` is what the client sent beyond the header.
+    // `identity` is the handler's Forward::identity (it must outlive this
+    // object); `peer_address` the client's IP.
+    Forwarding(const ForwardingConfig& config, client::UpstreamPool& pool, ClientIo& client, RequestParser&& header,
+               std::string client_bytes, std::string_view identity, std::string_view peer_address, bool client_tls,
+               Steady::time_point now);
+    ~Forwarding();
+    Forwarding(const Forwarding&) = delete;
+    Forwarding& operator=(const Forwarding&) = delete;
+
+    // Runs until it must wait (returns what for) or is over (nullopt: see
+    // result()).
+    std::optional<Need> step(Steady::time_point now);
+    const Forwarded& result() const noexcept;
+
+    // The descriptor to wait on for the application's side (-1 when none).
+    int upstream_fd() const noexcept;
+    // The deadline passed: 504 when the application's answer has not begun,
+    // else the exchange is cut. step() says what follows.
+    void timed_out() noexcept;
+    // A tunnel (WebSocket) is open: a reload may end it (the session
+    // decides, and drops the connection).
+    bool tunnelling() const noexcept;
+    // The request's method and target, for the access log (views into the
+    // request, valid as long as this object).
+    std::string_view method() const noexcept;
+    std::string_view target() const noexcept;
+
+  private:
+    struct State;
+    std::unique_ptr<State> m;
+};
+
+} // namespace certauth::server::detail

@@ -1,0 +1,163 @@
+#include <certauth/server/identity_headers.hpp>
+
+#include <certauth/json_text.hpp>
+#include <certauth/x509/encoding.hpp>
+
+#include <cctype>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+namespace certauth::server {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
+    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+void line(std::string& out, std::string_view name, std::string_view value) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+}
+
+// A header value from certificate text: control characters (CR and LF
+// among them) as \XX, so that nothing a certificate holds can end a header.
+std::string header_safe(std::string_view text) { return x509::escape_control_characters(text); }
+
+// An XFCC value: quoted, with '"' and '\' escaped (Envoy quotes Subject,
+// Cert and Chain always).
+std::string xfcc_quoted(std::string_view text) {
+    std::string out = "\"";
+    for (const char c : header_safe(text)) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+// A value XFCC writes unquoted unless it holds one of its separators.
+std::string xfcc_value(std::string_view text) {
+    if (text.find_first_of(",;=\"") != std::string_view::npos) return xfcc_quoted(text);
+    return header_safe(text);
+}
+
+// Envoy URL-encodes the PEM it puts in Cert and Chain (newline, space, +,
+// /, =, and what is not printable).
+std::string url_encoded_pem(const x509::Certificate& cert) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : x509::to_pem(cert.native())) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (std::isalnum(byte) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += c;
+        } else {
+            out += '%';
+            out += k_hex[byte >> 4];
+            out += k_hex[byte & 15];
+        }
+    }
+    return out;
+}
+
+std::string base64(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return out;
+}
+
+// "3a1f..." from "3A:1F:...": Envoy's Hash is lowercase hex.
+std::string xfcc_hash(std::string_view fingerprint) {
+    std::string out;
+    for (const char c : fingerprint)
+        if (c != ':') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string roles_of(const nlohmann::json& user) {
+    std::string out;
+    const auto it = user.find("roles");
+    if (it == user.end() || !it->is_array()) return out;
+    for (const nlohmann::json& role : *it) {
+        if (!role.is_string()) continue;
+        if (!out.empty()) out += ',';
+        out += header_safe(role.get_ref<const std::string&>());
+    }
+    return out;
+}
+
+void forward_cert_headers(std::string& out, const x509::Chain& chain) {
+    std::string client_cert;
+    std::string client_chain;
+    if (!chain.empty()) {
+        client_cert = ":" + base64(x509::to_der(chain.front().native())) + ":";
+        for (std::size_t i = 1; i < chain.size(); ++i) {
+            if (!client_chain.empty()) client_chain += ", ";
+            client_chain += ":" + base64(x509::to_der(chain[i].native())) + ":";
+        }
+    }
+    line(out, "Client-Cert", client_cert);
+    line(out, "Client-Cert-Chain", client_chain);
+}
+
+} // namespace
+
+std::string identity_headers(const policy::Decision& decision, const x509::CertFacts* leaf, const x509::Chain& chain,
+                             ForwardCert forward_cert) {
+    if (!decision.allowed() || !decision.user || leaf == nullptr) return empty_identity_headers(forward_cert);
+    std::string out;
+    out.reserve(512);
+    line(out, "X-Certauth-User", json_text(*decision.user, -1, Ascii::escaped));
+    line(out, "X-Certauth-CN", header_safe(leaf->cn()));
+    line(out, "X-Certauth-Roles", roles_of(*decision.user));
+    line(out, "X-Certauth-Fingerprint256", leaf->fingerprint256);
+
+    std::string xfcc = "Hash=" + xfcc_hash(leaf->fingerprint256);
+    if (forward_cert == ForwardCert::yes && !chain.empty()) {
+        xfcc += ";Cert=\"" + url_encoded_pem(chain.front()) + "\"";
+        std::string pems;
+        for (const x509::Certificate& cert : chain)
+            pems += url_encoded_pem(cert);
+        xfcc += ";Chain=\"" + pems + "\"";
+    }
+    xfcc += ";Subject=" + xfcc_quoted(leaf->subject.to_string());
+    for (const std::string& uri : leaf->san_uri)
+        xfcc += ";URI=" + xfcc_value(uri);
+    for (const std::string& dns : leaf->san_dns)
+        xfcc += ";DNS=" + xfcc_value(dns);
+    line(out, "X-Forwarded-Client-Cert", xfcc);
+    if (forward_cert == ForwardCert::yes) forward_cert_headers(out, chain);
+    return out;
+}
+
+std::string empty_identity_headers(ForwardCert forward_cert) {
+    std::string out = "X-Certauth-User: \r\nX-Certauth-CN: \r\nX-Certauth-Roles: \r\nX-Certauth-Fingerprint256: "
+                      "\r\nX-Forwarded-Client-Cert: \r\n";
+    if (forward_cert == ForwardCert::yes) out += "Client-Cert: \r\nClient-Cert-Chain: \r\n";
+    return out;
+}
+
+std::string reason_header(policy::Reason reason) {
+    std::string out;
+    line(out, "X-Certauth-Reason", policy::to_string(reason));
+    return out;
+}
+
+bool is_identity_header(std::string_view name) noexcept {
+    return istarts_with(name, "x-certauth-") || iequals(name, "x-forwarded-client-cert") ||
+           iequals(name, "client-cert") || iequals(name, "client-cert-chain");
+}
+
+} // namespace certauth::server
