@@ -1,12 +1,11 @@
 #pragma once
-// UserList: the user list and routes of the README's "The user list" -
-// load, validate, match. The list keeps its entries compact (one text arena
-// for every match value and attributes object, fixed-size records, an
-// open-addressing index by each entry's most selective match key), so that
-// a million entries cost tens of bytes each beyond their strings and find()
-// costs a few lookups however long the list is. UserListBuilder
-// (user_list_builder.hpp) validates and adds entries from a JSON file or
-// from directory rows alike.
+// UserList: the user list and routes (docs/users.md) - load, validate, match.
+// The list keeps its entries compact (one text arena for every match value
+// and attributes object, fixed-size records, an open-addressing index by each
+// entry's most selective match key), so that a million entries cost tens of
+// bytes each beyond their strings and find() costs a few lookups however long
+// the list is. UserListBuilder (user_list_builder.hpp) validates and adds
+// entries from a JSON file or from directory rows alike.
 
 #include <certauth/policy/match_key.hpp>
 #include <certauth/result.hpp>
