@@ -176,15 +176,18 @@ TEST_CASE("check and serve read --users sqlite:PATH (also from certauth.toml, re
     INFO(from_config.err);
     CHECK(from_config.exit_code == 0);
 
-    // serve: loaded from the directory at start-up and again at SIGHUP.
+    // serve: loaded from the directory at start-up, following its changes
+    // (tests/e2e/serve_directory_test.cpp), and at SIGHUP.
     ChildProcess serve({certauth_binary(), "serve", "--listen", "127.0.0.1:0", "--cert", fixture("server.crt"), "--key",
                         fixture("server.key"), "--ca", fixture("ca.crt"), "--users", directory, "--no-access-log"});
     REQUIRE(
         serve.wait_for_line(std::regex("loaded \\(generation 1\\): .* 7 users, 2 routes"), std::chrono::seconds(30)));
     REQUIRE(run_certauth({"users", "remove", directory, "--cn", "joe"}).exit_code == 0);
+    REQUIRE(
+        serve.wait_for_line(std::regex("reloaded \\(generation 2\\): .* 6 users, 2 routes"), std::chrono::seconds(30)));
     const std::size_t offset = serve.output_size();
     serve.signal(SIGHUP);
-    CHECK(serve.wait_for_line(std::regex("reloaded \\(generation 2\\): .* 6 users, 2 routes"), std::chrono::seconds(30),
+    CHECK(serve.wait_for_line(std::regex("reloaded \\(generation 3\\): .* 6 users, 2 routes"), std::chrono::seconds(30),
                               offset));
     // A directory that cannot be read at start-up: exit 2, naming it.
     const std::string missing = "sqlite:" + (dir.path / "missing.db").string();
