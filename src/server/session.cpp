@@ -19,11 +19,13 @@
 #include "connection_set.hpp"
 #include "diagnostic.hpp"
 #include "forwarding.hpp"
+#include "page_response.hpp"
 #include "request_reader.hpp"
 #include "server_context.hpp"
 #include "thread_buffers.hpp"
 #include "tls_socket.hpp"
 
+#include <certauth/server/accept.hpp>
 #include <certauth/server/handler.hpp>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -590,12 +592,16 @@ class Session final : public Connection, private ClientIo {
         const Clock::time_point now = Clock::now();
         if (!m_tls_mode) {
             m_response = respond_plain_http(facts, request_host(request));
+            if (prefers_html(facts.accept)) present_plain_http_as_page(m_response, facts, request_host(request), now);
             return answer_after_body();
         }
         if (m_context.states.generation() != m_connection.generation || now >= m_connection.valid_until) decide(now);
         Action action = handle(facts, m_connection, m_state->user_list(), m_context.output());
         if (auto* forward = std::get_if<Forward>(&action)) return start_forwarding(*forward);
         m_response = std::move(std::get<Response>(action));
+        if (prefers_html(facts.accept)) // a browser: the answer as a page (page_response.hpp)
+            present_as_page(m_response, facts, m_connection, m_state->user_list(),
+                            SSL_get0_peer_certificate(m_tls->native()), now);
         // Answered at the header, the rest of the connection being a body
         // not read: a method answer mode does not serve (405) whose client
         // waits for 100 Continue; any denial while forwarding (its body may
