@@ -2,6 +2,7 @@
 // directory without SIGHUP (docs/directory.md "Following changes"). The real
 // binary; the directory changed by `certauth users` in another process and by
 // SQL as an administrator would write it; a throwaway PostgreSQL cluster.
+// Also run by scripts/tsan.sh against a ThreadSanitizer build ([watch]).
 #include "directory/directory_support.hpp"
 #include "support/hostile_support.hpp"
 #include "support/postgres.hpp"
@@ -102,7 +103,7 @@ void bad_row_keeps_snapshot(ServeProcess& server, const directory::Location& loc
 } // namespace
 
 TEST_CASE("serve follows sqlite:PATH: a removed user is refused without SIGHUP, a bad row keeps the snapshot",
-          "[e2e][directory]") {
+          "[e2e][directory][watch]") {
     TempDir dir;
     const std::string directory = "sqlite:" + (dir.path / "users.db").string();
     fill(directory);
@@ -115,7 +116,7 @@ TEST_CASE("serve follows sqlite:PATH: a removed user is refused without SIGHUP, 
 
 TEST_CASE("serve follows postgresql://: a removed user is refused without SIGHUP, a bad row keeps the snapshot, "
           "the database stopped and started again",
-          "[e2e][directory]") {
+          "[e2e][directory][watch]") {
     PostgresCluster cluster;
     fill(cluster.uri());
     ServeProcess server(serve_args(cluster.uri()));
