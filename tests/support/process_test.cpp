@@ -26,7 +26,7 @@ TEST_CASE("run kills a process at its timeout", "[support]") {
 }
 
 TEST_CASE("ChildProcess waits for a line and stops the process", "[support]") {
-    ChildProcess child({"sh", "-c", "echo starting; echo 'port 4242' >&2; sleep 30"});
+    ChildProcess child({"sh", "-c", "echo starting; echo 'port 4242' >&2; exec sleep 30"});
     auto m = child.wait_for_line(std::regex(R"(port (\d+))"), 5s);
     REQUIRE(m);
     CHECK((*m)[1] == "4242");
