@@ -391,7 +391,7 @@ class Session final : public Connection, private ClientIo {
             return Io::done;
         }
         m_state = m_context.states.current();
-        x509::Ptr<SSL> ssl(SSL_new(m_state->tls.native()));
+        x509::Ptr<SSL> ssl(SSL_new(m_state->tls->native()));
         if (!ssl) {
             x509::drain_errors();
             return Io::failed;
@@ -839,7 +839,8 @@ class Session final : public Connection, private ClientIo {
 
 } // namespace
 
-void start_session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& connections) noexcept {
+void start_session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& connections,
+                   Listening /*listening*/) noexcept {
     Session* session = nullptr;
     try {
         auto owned = std::make_unique<Session>(std::move(socket), context, local, connections);
