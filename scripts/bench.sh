@@ -2,7 +2,10 @@
 # Benchmarks certauth serve against nginx (ssl_verify_client + a CN map; as
 # shipped and tuned) and the Node.js passport-client-cert example server, on
 # 127.0.0.1 with the committed fixtures, and writes its report to
-# bench-results/benchmarks.md and bench-results/benchmarks-concurrency.png.
+# bench-results/benchmarks.md and bench-results/benchmarks-concurrency.png;
+# then certauth serve --upstream against nginx as an mTLS reverse proxy in
+# front of the same application (scripts/bench/gateway.py), its report in
+# bench-results/gateway.md.
 # docs/performance.md says what the figures and ratios mean.
 #
 #   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-report]
@@ -13,6 +16,7 @@
 #   --no-install  do not apt-get / npm install (everything must be present)
 #   --no-build    use build-bench/certauth as it is
 #   --no-report   print the table only; do not write bench-results/
+#   --no-gateway  leave out the forwarding benchmark
 #   --profile     also record a perf profile of certauth and nginx under
 #                 the full-handshake load (perf report text in the output)
 #   --debian13    first run the handshake loads (certauth and both nginx)
@@ -35,7 +39,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-quick=0 install=1 build=1 report=1 profile=0 debian13=0 debian13_json=""
+quick=0 install=1 build=1 report=1 gateway=1 profile=0 debian13=0 debian13_json=""
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -43,6 +47,7 @@ while [ $# -gt 0 ]; do
         --no-install) install=0 ;;
         --no-build) build=0 ;;
         --no-report) report=0 ;;
+        --no-gateway) gateway=0 ;;
         --profile) profile=1 ;;
         --debian13) debian13=1 ;;
         --debian13-results) debian13_json=$(realpath "$2"); shift ;;
@@ -190,6 +195,16 @@ measure_pid=$!
 rc=0
 wait "$measure_pid" || rc=$?
 measure_pid=""
+if [ "$rc" = 0 ] && [ "$gateway" = 1 ] && [ "${#certauth_args[@]}" -gt 0 ]; then
+    gateway_args=(--certauth "$certauth" --root "$root")
+    if [ "$quick" = 1 ]; then
+        gateway_args+=(--rounds 1 --requests 2000 --idle 200 --stream-mib 64 --out "$work/gateway.md")
+    elif [ "$report" = 1 ]; then
+        gateway_args+=(--out "$root/bench-results/gateway.md")
+    fi
+    say "forwarding: certauth serve --upstream and nginx proxy_pass, side by side"
+    python3 "$root/scripts/bench/gateway.py" "${gateway_args[@]}" || rc=$?
+fi
 if [ "$profile" = 1 ] && [ -d "$work/profile" ]; then
     say "perf reports: $work/profile"
     BENCH_KEEP=1

@@ -28,7 +28,8 @@ packages=(
   libpq-dev "postgresql-${postgresql_version}" libsqlite3-dev
   # end-to-end tests and fixtures
   curl wget openssl ca-certificates procps python3 libxml2-utils
-  # reverse proxies in front of certauth
+  # reverse proxies in front of certauth, and the servers of the conformance table
+  # (scripts/conformance.sh, tests/e2e/conformance.sh; Node.js: below)
   nginx caddy haproxy
   # metrics: promtool checks the exposition format and the alert rules; the C++ client library
   prometheus prometheus-cpp-dev

@@ -61,7 +61,8 @@ constexpr const char* k_footer =
     R"(Exit codes: 0 the expectation holds (every scenario passed; a load run without errors),
 1 it does not (a scenario failed; some load requests failed), 2 usage, connection or TLS error.
 Scenario files: {"defaults": {"url": ..., "cacert": ...}, "cases": [{"name", "cert", "key", "path",
-"method", "headers", "status", "reason", "user"}]}; paths relative to the file.
+"method", "headers", "status", "reason", "reason_optional", "user"} or {..., "refused": "handshake",
+"alert"}]}; paths relative to the file.
 
 Examples:
   certauth probe https://localhost:3443/ --cacert ca.crt --cert joe.pem --expect 200

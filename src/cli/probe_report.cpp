@@ -112,6 +112,39 @@ void append_utf8(std::string& out, std::uint32_t cp) {
     }
 }
 
+// The CA names of a CertificateRequest, "; "-separated.
+std::string ca_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& name : names)
+        out += (out.empty() ? "" : "; ") + name;
+    return out;
+}
+
+// One case at the TLS level: "TLSv1.3, client certificate requested (CAs:
+// ...) and sent, alert unknown_ca". `cas` says how the CA names are shown
+// (inline, or a footnote mark of the text report).
+std::string tls_text(const client::TlsSummary& tls, const std::string& cas) {
+    if (tls.version.empty()) return "no TLS session";
+    std::string out = tls.version;
+    if (tls.certificate_requested)
+        out += ", client certificate requested (" + (tls.requested_cas.empty() ? std::string("any CA") : cas) + ")" +
+               (tls.certificate_sent ? " and sent" : ", none sent");
+    else if (tls.handshake_done)
+        out += ", no client certificate requested";
+    if (!tls.alert.empty()) out += ", alert " + tls.alert;
+    return out;
+}
+
+json tls_json(const client::TlsSummary& tls) {
+    json out{{"version", tls.version.empty() ? json(nullptr) : json(tls.version)},
+             {"handshake", tls.handshake_done},
+             {"certificate_requested", tls.certificate_requested},
+             {"requested_cas", tls.requested_cas},
+             {"certificate_sent", tls.certificate_sent}};
+    out["alert"] = tls.alert.empty() ? json(nullptr) : json(tls.alert);
+    return out;
+}
+
 } // namespace
 
 std::string format_micros(double micros) {
@@ -182,6 +215,9 @@ void write_text_report(std::ostream& out, const client::ScenarioRun& run, Colour
     }
     out << "  " << pad("case", name_w) << "  " << pad("expected", expected_w) << "  " << pad("got", got_w)
         << "  time\n";
+    // The CA names of the servers' CertificateRequests, as footnotes: they
+    // are long, and the same in most cases.
+    std::vector<std::vector<std::string>> ca_lists;
     for (const auto& r : run.results) {
         const bool paint = colour == Colour::on;
         if (paint) out << outcome_colour(r.outcome);
@@ -190,8 +226,17 @@ void write_text_report(std::ostream& out, const client::ScenarioRun& run, Colour
         out << ' ' << pad(shorten(r.name, k_cell), name_w) << "  " << pad(shorten(r.expected, k_cell), expected_w)
             << "  " << pad(shorten(r.got, k_cell), got_w) << "  " << format_micros(static_cast<double>(r.time.count()))
             << '\n';
+        std::string mark;
+        if (!r.tls.requested_cas.empty()) {
+            auto it = std::find(ca_lists.begin(), ca_lists.end(), r.tls.requested_cas);
+            if (it == ca_lists.end()) it = ca_lists.insert(ca_lists.end(), r.tls.requested_cas);
+            mark = "CAs [" + std::to_string(it - ca_lists.begin() + 1) + "]";
+        }
+        out << "    " << tls_text(r.tls, mark) << '\n';
         if (r.outcome != client::CaseOutcome::passed) out << "    " << r.message << '\n';
     }
+    for (std::size_t i = 0; i < ca_lists.size(); ++i)
+        out << "[" << i + 1 << "] CA names the server sent: " << ca_names(ca_lists[i]) << '\n';
     const std::size_t failed = run.count(client::CaseOutcome::failed), errors = run.count(client::CaseOutcome::error);
     out << run.results.size() << (run.results.size() == 1 ? " case: " : " cases: ")
         << run.count(client::CaseOutcome::passed) << " passed, " << failed << " failed, " << errors
@@ -207,6 +252,9 @@ json json_report(const client::ScenarioRun& run) {
         c["status"] = r.status ? json(r.status) : json(nullptr);
         c["reason"] = r.reason.empty() ? json(nullptr) : json(r.reason);
         c["message"] = r.message.empty() ? json(nullptr) : json(r.message);
+        c["refused"] = r.refused ? json("handshake") : json(nullptr);
+        c["body"] = r.status ? json(r.body) : json(nullptr);
+        c["tls"] = tls_json(r.tls);
         cases.push_back(std::move(c));
     }
     return json{{"file", run.file},
@@ -236,17 +284,18 @@ void write_junit_report(std::ostream& out, const client::ScenarioRun& run) {
         << utc_timestamp(run.started) << "\">\n";
     for (const auto& r : run.results) {
         out << "    <testcase name=\"" << xml_escape(r.name) << "\" classname=\"" << xml_escape(classname)
-            << "\" time=\"" << fixed(seconds(r.time), 3) << "\"";
-        if (r.outcome == client::CaseOutcome::passed) {
-            out << "/>\n";
-            continue;
+            << "\" time=\"" << fixed(seconds(r.time), 3) << "\">\n";
+        if (r.outcome != client::CaseOutcome::passed) {
+            const char* element = r.outcome == client::CaseOutcome::failed ? "failure" : "error";
+            const std::string type = r.outcome == client::CaseOutcome::failed ? std::string("expectation") : r.got;
+            out << "      <" << element << " message=\"" << xml_escape(r.message) << "\" type=\"" << xml_escape(type)
+                << "\">" << xml_escape(r.method + " " + r.url) << "\nexpected: " << xml_escape(r.expected)
+                << "\ngot: " << xml_escape(r.got) << "\n"
+                << xml_escape(r.message) << "</" << element << ">\n";
         }
-        const char* element = r.outcome == client::CaseOutcome::failed ? "failure" : "error";
-        const std::string type = r.outcome == client::CaseOutcome::failed ? std::string("expectation") : r.got;
-        out << ">\n      <" << element << " message=\"" << xml_escape(r.message) << "\" type=\"" << xml_escape(type)
-            << "\">" << xml_escape(r.method + " " + r.url) << "\nexpected: " << xml_escape(r.expected)
-            << "\ngot: " << xml_escape(r.got) << "\n"
-            << xml_escape(r.message) << "</" << element << ">\n";
+        // What happened at the TLS level, for every case (CI systems show it with the case).
+        out << "      <system-out>" << xml_escape("TLS: " + tls_text(r.tls, "CAs: " + ca_names(r.tls.requested_cas)))
+            << "</system-out>\n";
         out << "    </testcase>\n";
     }
     out << "  </testsuite>\n</testsuites>\n";

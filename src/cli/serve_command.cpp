@@ -100,7 +100,7 @@ Command add_serve_command(CLI::App& root) {
     cmd->add_option("--key", options->key, "Server private key (PEM, unencrypted)");
     add_trust_options(*cmd, options->trust);
     cmd->add_flag("--require-cert", options->require_cert,
-                  "Refuse clients without a verified certificate at the TLS handshake (nginx: ssl_verify_client on)");
+                  "Refuse clients without a verified certificate at the TLS handshake (HAProxy: verify required)");
     cmd->add_option("--threads", options->threads, "Worker threads (default: one per core)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--log-format", options->log_format, "Access log on stdout: text or json")

@@ -205,6 +205,7 @@ std::vector<PkiFile> build(const TestPkiOptions& options, TimePoint now) {
     const std::string dave_fingerprint = x509::Certificate(x509::share(dave.cert.get())).facts().fingerprint256;
     b.add("users.json", users_json(dave_fingerprint));
     b.add("scenarios.json", scenarios_json(options.server_names.front()));
+    b.add("scenarios-require-cert.json", scenarios_require_cert_json(options.server_names.front()));
     b.add("certauth.toml", certauth_toml());
     b.add("README.md", readme(options, w));
     return files;

@@ -31,6 +31,10 @@ Result<void> add_edge_cases(const x509::Issuer& ca, const std::string& joe_crt, 
 
 std::string users_json(const std::string& dave_fingerprint);
 std::string scenarios_json(const std::string& server_name);
+// The same cases for a server that requires a certificate at the handshake:
+// no certificate and failed verifications are "refused": "handshake", and a
+// reason need not be given.
+std::string scenarios_require_cert_json(const std::string& server_name);
 std::string certauth_toml();
 
 std::string readme(const TestPkiOptions& options, const Windows& windows);

@@ -149,6 +149,15 @@ All CRLs are PEM, have lastUpdate 2000-01-01 and a CRL number.
   serveronly, carol, dave, hostile, no certificate (all `GET /`), then joe
   `GET /admin` 200, carol `GET /admin` 403 `forbidden`, no certificate
   `GET /public` 200 and `GET /healthz` 200, joe `HEAD /` 200.
+- `scenarios-require-cert.json`: the same cases for a server that requires
+  a client certificate at the TLS handshake (`certauth serve
+  --require-cert`, HAProxy `verify required`, Caddy `require_and_verify`;
+  not nginx, whose `ssl_verify_client on` answers with a 400 page): every
+  case without a certificate or with one that does not verify (expired,
+  notyet, revoked, rogue, serveronly) is `"refused": "handshake"` (the
+  server ends the handshake with a TLS alert), and `"reason_optional": true`
+  lets a server that gives no reason pass bob, hostile and carol's `/admin`
+  on their status.
 
 ## Test your own server with it
 
@@ -156,11 +165,16 @@ All CRLs are PEM, have lastUpdate 2000-01-01 and a CRL number.
    and `ca.crt` as the only CA it trusts for client certificates; add
    `all.crl` if it checks revocation.
 2. Run the table against it:
-   `certauth probe --scenarios scenarios.json --url https://your-server:8443/`.
+   `certauth probe --scenarios scenarios.json --url https://your-server:8443/`,
+   or `scenarios-require-cert.json` when it requires a certificate at the
+   handshake.
 
 The statuses, reasons and user objects of `scenarios.json` are certauth's
 answers (with `users.json`); another server passes the cases where it
-answers alike, and probe's report shows, per case, what it answered instead.
+answers alike, and probe's report shows, per case, what it answered instead
+(a refusal at the handshake with the TLS alert's name) and what happened at
+the TLS level (version, whether the server asked for a certificate and which
+CA names it sent).
 
 **nginx** (it answers a missing or failed certificate with its own 400 page;
 `$ssl_client_verify` says why):

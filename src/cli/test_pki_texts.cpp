@@ -1,4 +1,5 @@
-// users.json, scenarios.json and certauth.toml of the test PKI.
+// users.json, scenarios.json (and its variant for servers that refuse at the
+// handshake) and certauth.toml of the test PKI.
 #include "cli/test_pki_parts.hpp"
 
 #include <nlohmann/json.hpp>
@@ -34,30 +35,13 @@ json denied(const std::string& stem, const std::string& reason) {
 // "localhost" -> "localhost", "::1" -> "[::1]".
 std::string url_host(const std::string& name) { return name.find(':') != std::string::npos ? "[" + name + "]" : name; }
 
-} // namespace
-
-std::string users_json(const std::string& dave_fingerprint) {
-    json doc;
-    doc["users"] = json::array({
-        json{{"cn", "joe"}, {"name", "Joe Example"}, {"roles", {"admin"}}},
-        "expired",
-        "notyet",
-        "revoked",
-        "serveronly",
-        json{{"cn", "carol"}, {"name", "Carol Example"}, {"roles", {"reader"}}},
-        json{{"fingerprint256", dave_fingerprint}, {"name", "Dave Example"}},
-    });
-    doc["routes"] = json::array({
-        json{{"path", "/admin"}, {"roles", {"admin"}}},
-        json{{"path", "/public"}, {"public", true}},
-    });
-    return text_of(doc);
+json scenario_defaults(const std::string& server_name) {
+    return json{
+        {"url", "https://" + url_host(server_name) + ":3443"}, {"cacert", "ca.crt"}, {"method", "GET"}, {"path", "/"}};
 }
 
-std::string scenarios_json(const std::string& server_name) {
-    json doc;
-    doc["defaults"] = json{
-        {"url", "https://" + url_host(server_name) + ":3443"}, {"cacert", "ca.crt"}, {"method", "GET"}, {"path", "/"}};
+// The cases of scenarios.json: certauth's answers with users.json.
+json certauth_cases() {
     json cases = json::array();
     json joe = scenario("joe", "joe", "/", 200);
     joe["user"] = json{{"cn", "joe"}, {"name", "Joe Example"}};
@@ -92,7 +76,59 @@ std::string scenarios_json(const std::string& server_name) {
                          {"method", "HEAD"},
                          {"path", "/"},
                          {"status", 200}});
-    doc["cases"] = cases;
+    return cases;
+}
+
+// A case that a server requiring a certificate refuses at the handshake: no
+// certificate, or one whose chain does not verify.
+bool refused_at_handshake(const json& c) {
+    if (!c.contains("cert")) return true;
+    const std::string reason = c.value("reason", "");
+    return reason == "expired" || reason == "not_yet_valid" || reason == "revoked" || reason == "untrusted" ||
+           reason == "wrong_usage";
+}
+
+} // namespace
+
+std::string users_json(const std::string& dave_fingerprint) {
+    json doc;
+    doc["users"] = json::array({
+        json{{"cn", "joe"}, {"name", "Joe Example"}, {"roles", {"admin"}}},
+        "expired",
+        "notyet",
+        "revoked",
+        "serveronly",
+        json{{"cn", "carol"}, {"name", "Carol Example"}, {"roles", {"reader"}}},
+        json{{"fingerprint256", dave_fingerprint}, {"name", "Dave Example"}},
+    });
+    doc["routes"] = json::array({
+        json{{"path", "/admin"}, {"roles", {"admin"}}},
+        json{{"path", "/public"}, {"public", true}},
+    });
+    return text_of(doc);
+}
+
+std::string scenarios_json(const std::string& server_name) {
+    json doc;
+    doc["defaults"] = scenario_defaults(server_name);
+    doc["cases"] = certauth_cases();
+    return text_of(doc);
+}
+
+std::string scenarios_require_cert_json(const std::string& server_name) {
+    json doc;
+    doc["defaults"] = scenario_defaults(server_name);
+    doc["defaults"]["reason_optional"] = true;
+    json cases = json::array();
+    for (json c : certauth_cases()) {
+        if (refused_at_handshake(c)) {
+            c.erase("status");
+            c.erase("reason");
+            c["refused"] = "handshake";
+        }
+        cases.push_back(std::move(c));
+    }
+    doc["cases"] = std::move(cases);
     return text_of(doc);
 }
 

@@ -167,6 +167,9 @@ asio::awaitable<void> run_exchange(ssl::context& tls, Job job) {
     auto req = build_request(request);
     co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
+        // TLS 1.3: a server that refuses the certificate after the handshake
+        // may have sent its alert already.
+        detail::summarise(stream.native_handle(), record, out.tls);
         if (ec.category() == asio::error::get_ssl_category())
             out.failure =
                 detail::classify_tls_failure(static_cast<unsigned long>(ec.value()), &record, job.context, verify_name);

@@ -5,6 +5,7 @@
 
 #include "client_tls.hpp"
 
+#include <certauth/client/alert.hpp>
 #include <certauth/json_text.hpp>
 
 #include <openssl/err.h>
@@ -256,7 +257,7 @@ void summarise(SSL* ssl, const HandshakeRecord& record, TlsSummary& out) {
     if (const STACK_OF(X509_NAME)* names = SSL_get0_peer_CA_list(ssl))
         for (int i = 0; i < sk_X509_NAME_num(names); ++i)
             out.requested_cas.push_back(x509::to_name(sk_X509_NAME_value(names, i)).to_string());
-    out.alert = record.alert >= 0 ? std::string(SSL_alert_desc_string_long(record.alert)) : std::string{};
+    out.alert = record.alert >= 0 ? alert_name(record.alert) : std::string{};
 }
 
 Failure classify_tls_failure(unsigned long ossl_error, const HandshakeRecord* record, const ClientContext& context,

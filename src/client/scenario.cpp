@@ -2,6 +2,7 @@
 // and judging an exchange against a case (pure; no sockets).
 #include <certauth/client/scenario.hpp>
 
+#include <certauth/client/alert.hpp>
 #include <certauth/json_text.hpp>
 #include <certauth/x509/certificate.hpp>
 
@@ -17,8 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 13> k_keys{"name",   "cert", "key", "path",   "method",   "headers", "status",
-                                                  "reason", "user", "url", "cacert", "insecure", "timeout"};
+constexpr std::array<std::string_view, 16> k_keys{
+    "name", "cert",    "key",   "path", "method", "headers",  "status", "reason", "reason_optional",
+    "user", "refused", "alert", "url",  "cacert", "insecure", "timeout"};
 
 std::string type_name(const json& value) {
     if (value.is_string()) return "a string " + json_text(value);
@@ -45,7 +47,7 @@ class Parser {
             const std::string at = where + "." + key;
             if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end())
                 return fail(at, "unknown key (expected one of name, cert, key, path, method, headers, status, reason, "
-                                "user, url, cacert, insecure, timeout)");
+                                "reason_optional, user, refused, alert, url, cacert, insecure, timeout)");
             seen.insert(key);
             if (key == "name") {
                 if (is_defaults) return fail(at, "a name belongs to a case, not to the defaults");
@@ -102,6 +104,21 @@ class Parser {
                 if (!value.is_string() || value.get<std::string>().empty())
                     return fail(at, "expected a reason code such as \"unknown_user\", got " + type_name(value));
                 out.reason = value.get<std::string>();
+            } else if (key == "reason_optional") {
+                if (!value.is_boolean()) return fail(at, "expected true or false, got " + type_name(value));
+                out.reason_match = value.get<bool>() ? ReasonMatch::if_given : ReasonMatch::required;
+            } else if (key == "refused") {
+                if (value != "handshake")
+                    return fail(at, "expected \"handshake\" (the server refuses at the TLS handshake), got " +
+                                        type_name(value));
+                out.refused = Refusal::handshake;
+            } else if (key == "alert") {
+                if (!value.is_string() || !is_alert_name(value.get<std::string>()))
+                    return fail(at,
+                                "expected a TLS alert name such as \"certificate_required\", \"bad_certificate\" or "
+                                "\"unknown_ca\", got " +
+                                    type_name(value));
+                out.alert = value.get<std::string>();
             } else if (key == "user") {
                 if (!value.is_object() || value.empty())
                     return fail(at, "expected an object of the user's expected fields, e.g. {\"cn\": \"joe\"}, got " +
@@ -166,6 +183,8 @@ Result<ScenarioFile> parse_scenarios(std::string_view text, const fs::path& file
     if (document.contains("defaults")) {
         auto applied = parser.apply(document["defaults"], "defaults", true, defaults, default_keys);
         if (!applied) return applied.error();
+        if (default_keys.count("status") && default_keys.count("refused"))
+            return parser.fail("defaults", "\"status\" and \"refused\" exclude each other");
     }
 
     ScenarioFile out;
@@ -182,11 +201,28 @@ Result<ScenarioFile> parse_scenarios(std::string_view text, const fs::path& file
         if (!own.count("name")) return parser.fail(where, "no \"name\"");
         const std::string named = where + " (\"" + scenario.name + "\")";
         if (!names.insert(scenario.name).second) return parser.fail(named, "duplicate name");
-        if (!keys.count("status")) return parser.fail(named, "no \"status\" (the expected HTTP status)");
+        if (own.count("status") && own.count("refused"))
+            return parser.fail(named, "\"status\" and \"refused\" exclude each other");
+        // A case's own status replaces a refusal of the defaults, and the other way round.
+        if (own.count("status")) {
+            scenario.refused = Refusal::none;
+            if (!own.count("alert")) scenario.alert.reset();
+        } else if (own.count("refused")) {
+            scenario.status = 0;
+            if (!own.count("reason")) scenario.reason.reset();
+            if (!own.count("user")) scenario.user.reset();
+        }
+        if (!keys.count("status") && !keys.count("refused"))
+            return parser.fail(named, "no \"status\" (the expected HTTP status) or \"refused\": \"handshake\"");
+        if (scenario.refused == Refusal::handshake && (scenario.reason || scenario.user))
+            return parser.fail(named, "a case refused at the handshake gets no response: \"reason\" and \"user\" "
+                                      "cannot be checked");
+        if (scenario.alert && scenario.refused != Refusal::handshake)
+            return parser.fail(named, "\"alert\" is checked on a refusal only (\"refused\": \"handshake\")");
         if (!scenario.key.empty() && scenario.cert.empty()) return parser.fail(named, "\"key\" without \"cert\"");
         if (scenario.method == HttpMethod::head && (scenario.reason || scenario.user))
             return parser.fail(named, "a HEAD response has no body: \"reason\" and \"user\" cannot be checked");
-        if (scenario.user && scenario.status != 200)
+        if (scenario.user && scenario.refused == Refusal::none && scenario.status != 200)
             return parser.fail(named, "\"user\" is checked on a 200 response only (status is " +
                                           std::to_string(scenario.status) + ")");
         out.cases.push_back(std::move(scenario));
@@ -212,24 +248,52 @@ Result<Url> case_url(const ScenarioCase& scenario, std::string_view override_url
     return url;
 }
 
+std::string expected_text(const ScenarioCase& scenario) {
+    if (scenario.refused == Refusal::handshake)
+        return "refused at handshake" + (scenario.alert ? " (" + *scenario.alert + ")" : std::string{});
+    std::string text = std::to_string(scenario.status);
+    if (scenario.reason)
+        text += " " + *scenario.reason + (scenario.reason_match == ReasonMatch::if_given ? " if given" : "");
+    if (scenario.user) text += " " + json_text(*scenario.user);
+    return text;
+}
+
 CaseResult judge(const ScenarioCase& scenario, const Exchange& exchange) {
     CaseResult result;
     result.name = scenario.name;
     result.method = std::string(to_string(scenario.method));
     result.time = exchange.total_time;
-    result.expected = std::to_string(scenario.status);
-    if (scenario.reason) result.expected += " " + *scenario.reason;
-    if (scenario.user) result.expected += " " + json_text(*scenario.user);
+    result.expected = expected_text(scenario);
+    result.tls = exchange.tls;
 
     if (!exchange.response) {
-        result.outcome = CaseOutcome::error;
         const Failure failure = exchange.failure.value_or(Failure{FailureKind::connection_failed, "no response"});
-        result.got = std::string(to_string(failure.kind));
-        result.message = failure.message;
+        const std::string& alert = exchange.tls.alert;
+        if (alert.empty()) {
+            // No word from the server: the exchange itself failed.
+            result.outcome = CaseOutcome::error;
+            result.got = std::string(to_string(failure.kind));
+            result.message = failure.message;
+            if (scenario.refused == Refusal::handshake) result.message += " (and no TLS alert from the server)";
+            return result;
+        }
+        result.refused = true;
+        result.got = "refused at handshake (" + alert + ")";
+        if (scenario.refused != Refusal::handshake) {
+            result.outcome = CaseOutcome::failed;
+            result.message =
+                "expected " + result.expected + ", the server refused at the handshake: " + failure.message;
+        } else if (scenario.alert && *scenario.alert != alert) {
+            result.outcome = CaseOutcome::failed;
+            result.message = "expected alert " + *scenario.alert + ", got " + alert;
+        } else {
+            result.outcome = CaseOutcome::passed;
+        }
         return result;
     }
     const ClientResponse& response = *exchange.response;
     result.status = response.status;
+    result.body = response.body.substr(0, k_result_body_limit);
     json body = parse_body(response.body);
     if (body.is_object() && body.contains("reason") && body["reason"].is_string())
         result.reason = body["reason"].get<std::string>();
@@ -237,11 +301,15 @@ CaseResult judge(const ScenarioCase& scenario, const Exchange& exchange) {
     if (!result.reason.empty()) result.got += " " + result.reason;
 
     std::vector<std::string> problems;
-    if (response.status != scenario.status) {
+    if (scenario.refused == Refusal::handshake) {
+        problems.push_back("expected a refusal at the TLS handshake, got " + std::to_string(response.status) +
+                           (result.reason.empty() ? "" : " (" + result.reason + ")"));
+    } else if (response.status != scenario.status) {
         problems.push_back("expected status " + std::to_string(scenario.status) + ", got " +
                            std::to_string(response.status) + (result.reason.empty() ? "" : " (" + result.reason + ")"));
     }
-    if (scenario.reason && result.reason != *scenario.reason)
+    const bool reason_waived = scenario.reason_match == ReasonMatch::if_given && result.reason.empty();
+    if (scenario.reason && result.reason != *scenario.reason && !reason_waived)
         problems.push_back("expected reason " + *scenario.reason + ", got " +
                            (result.reason.empty() ? std::string("none") : result.reason));
     if (scenario.user && response.status == 200) {

@@ -15,7 +15,7 @@ ScenarioRun run_scenarios(const ScenarioFile& file, std::string_view override_ur
             result.name = scenario.name;
             result.method = std::string(to_string(scenario.method));
             result.outcome = CaseOutcome::error;
-            result.expected = std::to_string(scenario.status) + (scenario.reason ? " " + *scenario.reason : "");
+            result.expected = expected_text(scenario);
             result.got = "setup";
             result.message = std::move(message);
             return result;

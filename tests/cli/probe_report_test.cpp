@@ -43,6 +43,35 @@ client::ScenarioRun sample_run() {
     return run;
 }
 
+// A run against a server that requires a certificate: one refusal at the
+// handshake, one answer, both with what happened at the TLS level.
+client::ScenarioRun tls_run() {
+    client::ScenarioRun run = sample_run();
+    client::CaseResult refused = run.results[0];
+    refused.name = "expired";
+    refused.expected = "refused at handshake";
+    refused.got = "refused at handshake (certificate_expired)";
+    refused.status = 0;
+    refused.refused = true;
+    refused.tls.handshake_done = true;
+    refused.tls.version = "TLSv1.3";
+    refused.tls.certificate_requested = true;
+    refused.tls.requested_cas = {"CN=certauth test CA, O=certauth", "CN=other CA"};
+    refused.tls.certificate_sent = true;
+    refused.tls.alert = "certificate_expired";
+    client::CaseResult answered = run.results[0];
+    answered.name = "bob";
+    answered.body = "<html>401</html>";
+    answered.tls = refused.tls;
+    answered.tls.alert.clear();
+    client::CaseResult plain = run.results[0];
+    plain.name = "no request";
+    plain.tls.handshake_done = true;
+    plain.tls.version = "TLSv1.2";
+    run.results = {refused, answered, plain};
+    return run;
+}
+
 std::string xpath(const std::string& xml, const std::string& expression) {
     test::RunOptions options;
     options.input = xml;
@@ -133,4 +162,44 @@ TEST_CASE("format_micros picks a readable unit", "[cli]") {
     CHECK(format_micros(3940) == "3.94 ms");
     CHECK(format_micros(123400) == "123.4 ms");
     CHECK(format_micros(1.2e6) == "1.20 s");
+}
+
+TEST_CASE("reports say per case what happened at the TLS level - version, certificate request, CA names, alert",
+          "[cli]") {
+    std::ostringstream text;
+    write_text_report(text, tls_run(), Colour::off);
+    const std::string table = text.str();
+    INFO(table);
+    CHECK_THAT(table, Catch::Contains("refused at handshake (certificate_expired)"));
+    CHECK_THAT(table, Catch::Contains("\n    TLSv1.3, client certificate requested (CAs [1]) and sent, alert "
+                                      "certificate_expired\n"));
+    CHECK_THAT(table, Catch::Contains("\n    TLSv1.3, client certificate requested (CAs [1]) and sent\n"));
+    CHECK_THAT(table, Catch::Contains("\n    TLSv1.2, no client certificate requested\n"));
+    // The CA names once, as a footnote, before the summary line.
+    CHECK_THAT(table, Catch::Contains("\n[1] CA names the server sent: CN=certauth test CA, O=certauth; CN=other CA\n"
+                                      "3 cases: "));
+
+    const nlohmann::json report = json_report(tls_run());
+    const nlohmann::json& expired = report["cases"][0];
+    CHECK(expired["refused"] == "handshake");
+    CHECK(expired["status"].is_null());
+    CHECK(expired["body"].is_null());
+    CHECK(expired["tls"]["version"] == "TLSv1.3");
+    CHECK(expired["tls"]["certificate_requested"] == true);
+    CHECK(expired["tls"]["requested_cas"] == nlohmann::json::array({"CN=certauth test CA, O=certauth", "CN=other CA"}));
+    CHECK(expired["tls"]["certificate_sent"] == true);
+    CHECK(expired["tls"]["alert"] == "certificate_expired");
+    CHECK(report["cases"][1]["refused"].is_null());
+    CHECK(report["cases"][1]["tls"]["alert"].is_null());
+    CHECK(report["cases"][1]["body"] == "<html>401</html>");
+
+    std::ostringstream junit;
+    write_junit_report(junit, tls_run());
+    const std::string xml = junit.str();
+    INFO(xml);
+    CHECK(xpath(xml, "count(//testcase/system-out)") == "3");
+    CHECK(xpath(xml, "string(//testcase[1]/system-out)") ==
+          "TLS: TLSv1.3, client certificate requested (CAs: CN=certauth test CA, O=certauth; CN=other CA) and sent, "
+          "alert certificate_expired");
+    CHECK(xpath(xml, "string(//testcase[3]/system-out)") == "TLS: TLSv1.2, no client certificate requested");
 }

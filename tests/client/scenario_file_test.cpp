@@ -98,8 +98,6 @@ TEST_CASE("scenario file errors name the file - the JSON path and what is wrong"
     CHECK(parse_error(R"({"cases": [], "extra": 1})") ==
           "dir/s.json: extra: unknown key (expected \"defaults\" and \"cases\")");
     CHECK(parse_error(R"({"cases": [{"status": 200}]})") == "dir/s.json: cases[0]: no \"name\"");
-    CHECK(parse_error(R"({"cases": [{"name": "a"}]})") ==
-          "dir/s.json: cases[0] (\"a\"): no \"status\" (the expected HTTP status)");
     CHECK(parse_error(R"({"cases": [{"name": "a", "status": "200"}]})") ==
           "dir/s.json: cases[0].status: expected an integer HTTP status (100-599), got a string \"200\"");
     CHECK(parse_error(R"({"cases": [{"name": "a", "status": 200}, {"name": "a", "status": 401}]})") ==
@@ -187,4 +185,199 @@ TEST_CASE("evaluate judges status - reason and user fields - and says expected v
     CHECK(r.outcome == CaseOutcome::error);
     CHECK(r.got == "connection_refused");
     CHECK_THAT(r.message, Catch::Matchers::ContainsSubstring("connection refused"));
+}
+
+namespace {
+
+// An exchange that ended with a fatal alert from the server (as TLS 1.3
+// servers that require a certificate send it: after the client's Finished).
+Exchange refused_by_alert(const std::string& alert, FailureKind kind = FailureKind::client_certificate_refused) {
+    Exchange e;
+    e.tls.handshake_done = true;
+    e.tls.version = "TLSv1.3";
+    e.tls.certificate_requested = true;
+    e.tls.requested_cas = {"CN=certauth test CA, O=certauth"};
+    e.tls.certificate_sent = true;
+    e.tls.alert = alert;
+    e.failure =
+        Failure{kind, "the server refused the client certificate (CN=expired): sslv3 alert certificate expired"};
+    return e;
+}
+
+ScenarioCase refused_case(std::optional<std::string> alert = std::nullopt) {
+    ScenarioCase c;
+    c.name = "expired";
+    c.refused = Refusal::handshake;
+    c.alert = std::move(alert);
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("scenario files state a refusal at the handshake - an alert name - an optional reason", "[client]") {
+    auto file = parse_scenarios(R"({"defaults": {"url": "https://h:1", "reason_optional": true},
+                                     "cases": [{"name": "none", "refused": "handshake"},
+                                               {"name": "rogue", "cert": "r.crt", "refused": "handshake",
+                                                "alert": "unknown_ca"},
+                                               {"name": "bob", "status": 401, "reason": "unknown_user"},
+                                               {"name": "strict", "status": 401, "reason": "unknown_user",
+                                                "reason_optional": false}]})",
+                                "dir/s.json");
+    REQUIRE(file);
+    REQUIRE(file->cases.size() == 4);
+    CHECK(file->cases[0].refused == Refusal::handshake);
+    CHECK_FALSE(file->cases[0].alert);
+    CHECK(file->cases[0].status == 0);
+    CHECK(file->cases[1].alert == std::optional<std::string>("unknown_ca"));
+    CHECK(file->cases[2].refused == Refusal::none);
+    CHECK(file->cases[2].reason_match == ReasonMatch::if_given);
+    CHECK(file->cases[3].reason_match == ReasonMatch::required);
+
+    CHECK(expected_text(file->cases[0]) == "refused at handshake");
+    CHECK(expected_text(file->cases[1]) == "refused at handshake (unknown_ca)");
+    CHECK(expected_text(file->cases[2]) == "401 unknown_user if given");
+    CHECK(expected_text(file->cases[3]) == "401 unknown_user");
+}
+
+TEST_CASE("a case's own status or refusal replaces the other from the defaults", "[client]") {
+    auto file = parse_scenarios(R"({"defaults": {"refused": "handshake", "alert": "certificate_required"},
+                                     "cases": [{"name": "none"}, {"name": "joe", "status": 200}]})",
+                                "s.json");
+    REQUIRE(file);
+    CHECK(file->cases[0].refused == Refusal::handshake);
+    CHECK(file->cases[0].alert == std::optional<std::string>("certificate_required"));
+    CHECK(file->cases[1].refused == Refusal::none);
+    CHECK(file->cases[1].status == 200);
+    CHECK_FALSE(file->cases[1].alert);
+
+    file = parse_scenarios(R"({"defaults": {"status": 401, "reason": "no_certificate"},
+                               "cases": [{"name": "nginx on", "refused": "handshake"}, {"name": "certauth"}]})",
+                           "s.json");
+    REQUIRE(file);
+    CHECK(file->cases[0].refused == Refusal::handshake);
+    CHECK(file->cases[0].status == 0);
+    CHECK_FALSE(file->cases[0].reason);
+    CHECK(file->cases[1].status == 401);
+    CHECK(file->cases[1].reason == std::optional<std::string>("no_certificate"));
+}
+
+TEST_CASE("scenario file errors for refusals and optional reasons say what is wrong", "[client]") {
+    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 401, "refused": "handshake"}]})") ==
+          "dir/s.json: cases[0] (\"a\"): \"status\" and \"refused\" exclude each other");
+    CHECK(parse_error(R"({"defaults": {"status": 401, "refused": "handshake"}, "cases": [{"name": "a"}]})") ==
+          "dir/s.json: defaults: \"status\" and \"refused\" exclude each other");
+    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": "tcp"}]})") ==
+          "dir/s.json: cases[0].refused: expected \"handshake\" (the server refuses at the TLS handshake), got a "
+          "string \"tcp\"");
+    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": true}]})") ==
+          "dir/s.json: cases[0].refused: expected \"handshake\" (the server refuses at the TLS handshake), got true");
+    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": "handshake", "alert": "certificate required"}]})") ==
+          "dir/s.json: cases[0].alert: expected a TLS alert name such as \"certificate_required\", "
+          "\"bad_certificate\" or \"unknown_ca\", got a string \"certificate required\"");
+    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 401, "alert": "unknown_ca"}]})") ==
+          "dir/s.json: cases[0] (\"a\"): \"alert\" is checked on a refusal only (\"refused\": \"handshake\")");
+    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": "handshake", "reason": "expired"}]})") ==
+          "dir/s.json: cases[0] (\"a\"): a case refused at the handshake gets no response: \"reason\" and \"user\" "
+          "cannot be checked");
+    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": "handshake", "user": {"cn": "joe"}}]})") ==
+          "dir/s.json: cases[0] (\"a\"): a case refused at the handshake gets no response: \"reason\" and \"user\" "
+          "cannot be checked");
+    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 401, "reason_optional": "yes"}]})") ==
+          "dir/s.json: cases[0].reason_optional: expected true or false, got a string \"yes\"");
+    CHECK(parse_error(R"({"cases": [{"name": "a"}]})") ==
+          "dir/s.json: cases[0] (\"a\"): no \"status\" (the expected HTTP status) or \"refused\": \"handshake\"");
+}
+
+TEST_CASE("judge: a refusal at the handshake passes with its alert named - any alert unless one is stated",
+          "[client]") {
+    CaseResult r = judge(refused_case(), refused_by_alert("certificate_expired"));
+    CHECK(r.outcome == CaseOutcome::passed);
+    CHECK(r.refused);
+    CHECK(r.expected == "refused at handshake");
+    CHECK(r.got == "refused at handshake (certificate_expired)");
+    CHECK(r.message.empty());
+    CHECK(r.status == 0);
+    // What happened at the TLS level travels with the result, for the reports.
+    CHECK(r.tls.version == "TLSv1.3");
+    CHECK(r.tls.certificate_requested);
+    CHECK(r.tls.requested_cas == std::vector<std::string>{"CN=certauth test CA, O=certauth"});
+    CHECK(r.tls.alert == "certificate_expired");
+
+    // No certificate, TLS 1.3: certificate_required arrives on the first read.
+    CHECK(judge(refused_case(), refused_by_alert("certificate_required", FailureKind::client_certificate_required))
+              .outcome == CaseOutcome::passed);
+
+    CHECK(judge(refused_case("certificate_expired"), refused_by_alert("certificate_expired")).outcome ==
+          CaseOutcome::passed);
+    r = judge(refused_case("unknown_ca"), refused_by_alert("bad_certificate"));
+    CHECK(r.outcome == CaseOutcome::failed);
+    CHECK(r.message == "expected alert unknown_ca, got bad_certificate");
+}
+
+TEST_CASE("judge: a response where a refusal was expected fails - an alert where a status was expected fails",
+          "[client]") {
+    CaseResult r = judge(refused_case(), response(401, R"({"error":"unauthorized","reason":"expired"})"));
+    CHECK(r.outcome == CaseOutcome::failed);
+    CHECK_FALSE(r.refused);
+    CHECK(r.got == "401 expired");
+    CHECK(r.message == "expected a refusal at the TLS handshake, got 401 (expired)");
+
+    ScenarioCase denied;
+    denied.name = "expired";
+    denied.status = 401;
+    denied.reason = "expired";
+    r = judge(denied, refused_by_alert("certificate_expired"));
+    CHECK(r.outcome == CaseOutcome::failed);
+    CHECK(r.refused);
+    CHECK(r.got == "refused at handshake (certificate_expired)");
+    CHECK_THAT(r.message, Catch::StartsWith("expected 401 expired, the server refused at the handshake: the server "
+                                            "refused the client certificate"));
+}
+
+TEST_CASE("judge: an exchange that ends without a response and without an alert is an error - also for a refusal",
+          "[client]") {
+    Exchange closed;
+    closed.tls.version = "TLSv1.3";
+    closed.failure =
+        Failure{FailureKind::connection_closed, "the server closed the connection during the TLS handshake"};
+    CaseResult r = judge(refused_case(), closed);
+    CHECK(r.outcome == CaseOutcome::error);
+    CHECK_FALSE(r.refused);
+    CHECK(r.got == "connection_closed");
+    CHECK(r.message == "the server closed the connection during the TLS handshake (and no TLS alert from the server)");
+
+    Exchange untrusted;
+    untrusted.failure = Failure{FailureKind::server_untrusted, "server certificate not trusted: ..."};
+    CHECK(judge(refused_case(), untrusted).outcome == CaseOutcome::error);
+}
+
+TEST_CASE("judge: reason_optional passes a body without a reason on its status - a different reason still fails",
+          "[client]") {
+    ScenarioCase bob;
+    bob.name = "bob";
+    bob.status = 401;
+    bob.reason = "unknown_user";
+    bob.reason_match = ReasonMatch::if_given;
+    CaseResult r = judge(bob, response(401, "Unauthorized"));
+    CHECK(r.outcome == CaseOutcome::passed);
+    CHECK(r.got == "401");
+    CHECK(r.body == "Unauthorized");
+    CHECK(judge(bob, response(401, R"({"reason":"unknown_user"})")).outcome == CaseOutcome::passed);
+    r = judge(bob, response(401, R"({"reason":"expired"})"));
+    CHECK(r.outcome == CaseOutcome::failed);
+    CHECK(r.message == "expected reason unknown_user, got expired");
+    r = judge(bob, response(200, "ok"));
+    CHECK(r.outcome == CaseOutcome::failed);
+    CHECK(r.message == "expected status 401, got 200");
+
+    bob.reason_match = ReasonMatch::required;
+    r = judge(bob, response(401, "Unauthorized"));
+    CHECK(r.outcome == CaseOutcome::failed);
+    CHECK(r.message == "expected reason unknown_user, got none");
+
+    // The start of the body, for reports (a server's own error page).
+    const std::string page = "<html><head><title>400 The SSL certificate error</title></head>" + std::string(1000, 'x');
+    r = judge(bob, response(400, page));
+    CHECK(r.body.size() == k_result_body_limit);
+    CHECK_THAT(r.body, Catch::StartsWith("<html><head><title>400 The SSL certificate error</title>"));
 }

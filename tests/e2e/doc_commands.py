@@ -7,7 +7,8 @@ or lines joined by a trailing backslash); the `# ` lines right below a
 command are what its standard output must be: `...` inside a line stands for
 any text, a line of `...` alone for any number of lines. Each command runs on
 its own with bash, in --work (a copy of the repository root's layout), with
-the demo's port 3443 replaced by --port, and must exit 0. Commands that
+the demo's port 3443 replaced by --port (and the pages' gateway example's
+8443 and 8080 by --gateway-port and --app-port), and must exit 0. Commands that
 cannot run inside a test (the demo and the whole CI run) are only checked to
 exist.
 
@@ -108,7 +109,7 @@ def run_bounded(command, cwd):
     return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
-def run_commands(path, name, work, port, root):
+def run_commands(path, name, work, ports, root):
     failures, count = [], 0
     with open(path, encoding="utf-8") as f:
         text = f.read()
@@ -122,8 +123,10 @@ def run_commands(path, name, work, port, root):
                     failures.append(f"{where}: {first} is not an executable file of the repository")
                 continue
             count += 1
-            text_run = command.replace("localhost:3443", f"localhost:{port}").replace(
-                "127.0.0.1:3443", f"127.0.0.1:{port}")
+            text_run = command
+            for page_port, real_port in ports.items():
+                text_run = text_run.replace(f"localhost:{page_port}", f"localhost:{real_port}").replace(
+                    f"127.0.0.1:{page_port}", f"127.0.0.1:{real_port}")
             returncode, stdout, stderr = run_bounded(text_run, work)
             if returncode is None:
                 failures.append(f"{where}: did not finish within {COMMAND_TIMEOUT} s:\n  {command}")
@@ -184,6 +187,8 @@ def main():
     parser.add_argument("--root", required=True, help="the repository")
     parser.add_argument("--work", required=True, help="where the commands run")
     parser.add_argument("--port", required=True, help="the demo server's port")
+    parser.add_argument("--gateway-port", default="8443", help="the port of certauth in front of the application")
+    parser.add_argument("--app-port", default="8080", help="the application's port")
     parser.add_argument("--pending", default="", help="comma-separated pages that may be linked before they exist")
     parser.add_argument("--links-only", nargs="*", default=[], help="files whose links are checked, not commands")
     parser.add_argument("files", nargs="+", help="Markdown files, relative to --root")
@@ -192,7 +197,8 @@ def main():
 
     failures, count = [], 0
     for name in args.files:
-        ran, failed = run_commands(os.path.join(args.root, name), name, args.work, args.port, args.root)
+        ports = {"3443": args.port, "8443": args.gateway_port, "8080": args.app_port}
+        ran, failed = run_commands(os.path.join(args.root, name), name, args.work, ports, args.root)
         count += ran
         failures += failed
     for name in args.files + args.links_only:

@@ -13,20 +13,11 @@ cd "$SRC"
 
 # Pages other branches write; linked before they are here. Delete an entry
 # once its page exists.
-pending="docs/directory.md,docs/architecture.md"
+pending="docs/directory.md"
 
 work="$(mktemp -d)"
-server=""
-cleanup() {
-  if [ -n "$server" ]; then
-    kill -TERM "$server" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source tests/e2e/lib/processes.sh
+trap 'stop_started; rm -rf "$work"' EXIT
 
 lines=$(wc -l <README.md)
 [ "$lines" -le 150 ] || fail "README.md has $lines lines; it stays at 150 at most (the rest goes to docs/)"
@@ -37,23 +28,28 @@ cp -r fixtures "$work/fixtures"
 mkdir "$work/build"
 ln -s "$CERTAUTH" "$work/build/certauth"
 
-(cd "$work/fixtures" && exec ../build/certauth serve --listen 127.0.0.1:0) >"$work/serve.out" 2>"$work/serve.err" &
-server=$!
-port=""
-for _ in $(seq 1 200); do
-  port="$(sed -n 's/.*listening on https:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/serve.err" | head -n 1)"
-  [ -n "$port" ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/serve.err" >&2; fail "serve exited"; }
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/serve.err" >&2; fail "serve did not report its port"; }
+listening='s/.*listening on https:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p'
+start_waiting serve "$listening" sh -c 'cd "$1/fixtures" && exec ../build/certauth serve --listen 127.0.0.1:0' - "$work"
+port=$serve_match
 grep -q 'configuration: certauth.toml' "$work/serve.err" || fail "the demo server did not use fixtures/certauth.toml"
 sed -i "s#localhost:3443#localhost:$port#g" "$work/fixtures/scenarios.json"
+
+# The gateway example (docs/gateway.md, README): the application it shows on
+# 8080 and certauth in front of it on 8443, here on ephemeral ports.
+start_waiting app 's/^listening \([0-9][0-9]*\)$/\1/p' python3 tests/e2e/apps/echo_app.py
+app_port=$app_match
+start_waiting gateway "$listening" sh -c \
+  'cd "$1/fixtures" && exec ../build/certauth serve --listen 127.0.0.1:0 --upstream "http://127.0.0.1:$2"' - \
+  "$work" "$app_port"
+gateway_port=$gateway_match
 
 pages=(README.md)
 for page in docs/*.md; do pages+=("$page"); done
 python3 tests/e2e/doc_commands.py --root "$SRC" --work "$work" --port "$port" --pending "$pending" \
+  --gateway-port "$gateway_port" --app-port "$app_port" \
   --links-only CONTRIBUTING.md fixtures/README.md fuzz/README.md -- "${pages[@]}"
 
-if grep -q 'Sanitizer' "$work/serve.err"; then cat "$work/serve.err" >&2; fail "sanitizer report"; fi
+for name in serve gateway; do
+  if grep -q 'Sanitizer' "$work/$name.err"; then cat "$work/$name.err" >&2; fail "sanitizer report ($name)"; fi
+done
 echo "doc_commands: all checks passed"

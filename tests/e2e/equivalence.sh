@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One decision, three faces (DESIGN.md §1): for every fixture certificate that
+# One decision, three faces (docs/decisions.md): for every fixture certificate that
 # has a key, what `certauth check --json` predicts (outcome, reason) is what
 # `certauth serve` answers over real TLS (status, reason), with the same
 # configuration (fixtures/certauth.toml).

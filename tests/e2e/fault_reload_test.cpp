@@ -1,4 +1,4 @@
-// Faults at reload (issue 6, §4): a users file, CA file, CRL, server key or
+// Faults at reload: a users file, CA file, CRL, server key or
 // certificate that is missing, cut in half, garbage or written while the
 // reload reads it. The reload fails, says which file and why, and the
 // running configuration stays in force whole: joe 200, bob 401 unknown_user,

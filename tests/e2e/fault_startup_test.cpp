@@ -1,4 +1,4 @@
-// Start-up faults (issue 6, §4): exit 2 with a message naming the cause.
+// Start-up faults: exit 2 with a message naming the cause.
 // server_serve_test.cpp covers a port in use, a missing key file, a key not
 // matching its certificate, a malformed users file and missing --cert/--ca;
 // these are the others. (A key made unreadable by chmod 000 is still read by

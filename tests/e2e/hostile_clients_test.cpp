@@ -1,4 +1,4 @@
-// Hostile clients against a real `certauth serve` (issue 6, §2): each test
+// Hostile clients against a real `certauth serve`: each test
 // asserts what the server answers AND that it still serves joe afterwards.
 // Short timeouts (1-2 s) keep these fast. What server_serve_test.cpp
 // already proves (a silent client with --threads 1, 431 for one big header,

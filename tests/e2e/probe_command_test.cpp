@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include <openssl/x509_vfy.h>
@@ -134,6 +135,89 @@ TEST_CASE("probe: a refused client certificate is named from the alert", "[e2e][
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("requires a client certificate") &&
                           Catch::Matchers::ContainsSubstring("tlsv13 alert certificate required"));
+}
+
+namespace {
+
+// A scenario file against openssl s_server -Verify 1 (a certificate required
+// at the handshake); paths absolute.
+std::string refusal_scenarios(const TempDir& dir, const std::string& url) {
+    const std::string fx = source_path("fixtures");
+    return dir.write("refusals.json", R"({"defaults": {"url": ")" + url + R"(", "cacert": ")" + fx + R"(/ca.crt"},
+      "cases": [{"name": "joe", "cert": ")" +
+                                          fx + R"(/joe.pem", "status": 200},
+                {"name": "no certificate", "refused": "handshake"},
+                {"name": "no certificate, named", "refused": "handshake", "alert": "certificate_required"},
+                {"name": "rogue", "cert": ")" +
+                                          fx + R"(/rogue.pem", "refused": "handshake"},
+                {"name": "no certificate, wrong alert", "refused": "handshake", "alert": "unknown_ca"},
+                {"name": "no certificate, status", "status": 401},
+                {"name": "joe, refusal", "cert": ")" +
+                                          fx + R"(/joe.pem", "refused": "handshake"}]})");
+}
+
+} // namespace
+
+TEST_CASE("probe --scenarios: refusals at the handshake by openssl s_server -Verify 1 - TLS 1.3 and 1.2",
+          "[e2e][cli]") {
+    TempDir dir;
+    SECTION("TLS 1.3: the alert arrives after the client's Finished") {
+        auto server =
+            start_s_server({"-Verify", "1", "-CAfile", source_path("fixtures/ca.crt"), "-verify_return_error"});
+        auto r = probe({"--scenarios", refusal_scenarios(dir, server.url()), "--report", "json"});
+        INFO(r.out << r.err);
+        CHECK(r.exit_code == 1);
+        auto report = nlohmann::json::parse(r.out);
+        REQUIRE(report["cases"].size() == 7);
+        std::map<std::string, nlohmann::json> cases;
+        for (const auto& c : report["cases"])
+            cases[c["name"].get<std::string>()] = c;
+        CHECK(cases["joe"]["verdict"] == "passed");
+        CHECK(cases["joe"]["refused"].is_null());
+        CHECK(cases["joe"]["tls"]["version"] == "TLSv1.3");
+        CHECK(cases["joe"]["tls"]["certificate_requested"] == true);
+        CHECK(cases["joe"]["tls"]["certificate_sent"] == true);
+        CHECK(cases["joe"]["tls"]["requested_cas"] == nlohmann::json::array({"CN=certauth test CA, O=certauth"}));
+
+        const nlohmann::json& none = cases["no certificate"];
+        CHECK(none["verdict"] == "passed");
+        CHECK(none["refused"] == "handshake");
+        CHECK(none["got"] == "refused at handshake (certificate_required)");
+        CHECK(none["tls"]["alert"] == "certificate_required");
+        CHECK(none["tls"]["certificate_requested"] == true);
+        CHECK(none["tls"]["certificate_sent"] == false);
+        CHECK(cases["no certificate, named"]["verdict"] == "passed");
+        CHECK(cases["rogue"]["verdict"] == "passed");
+        CHECK(cases["rogue"]["tls"]["alert"] == "unknown_ca");
+
+        CHECK(cases["no certificate, wrong alert"]["verdict"] == "failed");
+        CHECK(cases["no certificate, wrong alert"]["message"] == "expected alert unknown_ca, got certificate_required");
+        CHECK(cases["no certificate, status"]["verdict"] == "failed");
+        CHECK_THAT(cases["no certificate, status"]["message"].get<std::string>(),
+                   Catch::StartsWith("expected 401, the server refused at the handshake: the server requires a "
+                                     "client certificate"));
+        CHECK(cases["joe, refusal"]["verdict"] == "failed");
+        CHECK_THAT(cases["joe, refusal"]["message"].get<std::string>(),
+                   Catch::StartsWith("expected a refusal at the TLS handshake, got 200"));
+        CHECK(report["passed"] == 4);
+        CHECK(report["failures"] == 3);
+        CHECK(report["errors"] == 0);
+    }
+    SECTION("TLS 1.2: the handshake itself fails") {
+        auto server = start_s_server(
+            {"-Verify", "1", "-CAfile", source_path("fixtures/ca.crt"), "-verify_return_error", "-tls1_2"});
+        auto r = probe({"--scenarios", refusal_scenarios(dir, server.url())});
+        INFO(r.out << r.err);
+        CHECK(r.exit_code == 1);
+        // TLS 1.2 has no certificate_required: the named alert is not the one sent.
+        CHECK_THAT(r.out, Catch::Contains("7 cases: 3 passed, 4 failed, 0 errors"));
+        CHECK_THAT(r.out, Catch::Contains("expected alert certificate_required, got handshake_failure"));
+        CHECK_THAT(r.out, Catch::Contains("refused at handshake (handshake_failure)"));
+        CHECK_THAT(r.out, Catch::Contains("TLSv1.2, client certificate requested (CAs [1]), none sent, alert "
+                                          "handshake_failure"));
+        CHECK_THAT(r.out, Catch::Contains("[1] CA names the server sent: CN=certauth test CA, O=certauth"));
+        CHECK_THAT(r.out, Catch::Contains("expected alert unknown_ca, got handshake_failure"));
+    }
 }
 
 TEST_CASE("probe: expectations and JSON and a scenario file against a Python HTTPS server", "[e2e][cli]") {

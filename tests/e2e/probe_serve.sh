@@ -10,11 +10,10 @@ SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
 cd "$SRC"
 
 work="$(mktemp -d)"
-server_pid=""
+# shellcheck source=tests/e2e/lib/serve.sh
+source "$SRC/tests/e2e/lib/serve.sh"
 cleanup() {
-  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; fi
-  for _ in $(seq 1 50); do [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  if [ -n "$server_pid" ]; then kill -KILL "$server_pid" 2>/dev/null || true; fi
+  stop_serve
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -22,20 +21,8 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
-: >"$work/serve.out"
-: >"$work/serve.err"
-"$CERTAUTH" serve --config fixtures/certauth.toml --listen 127.0.0.1:0 --no-access-log \
-  >"$work/serve.out" 2>"$work/serve.err" &
-server_pid=$!
-port=""
-for _ in $(seq 1 300); do
-  port="$(sed -n 's/.*listening on https:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$work/serve.err" | head -n 1 || true)"
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.err" >&2; fail "serve exited"; }
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/serve.err" >&2; fail "serve did not report its port"; }
-url="https://localhost:$port"
+start_serve --config fixtures/certauth.toml --no-access-log
+url="https://localhost:$serve_port"
 echo "serve listening on $url"
 
 # 1. The whole matrix passes, with text, JSON and JUnit reports.

@@ -1,4 +1,4 @@
-// Reload under load (issue 6, §3): `certauth probe --load --concurrency 16`
+// Reload under load: `certauth probe --load --concurrency 16`
 // keeps 16 kept-alive connections busy with joe while the test reloads the
 // server 100 times by SIGHUP, alternating a users file with and without joe
 // (written atomically: temporary file + rename). Every response is 200 or

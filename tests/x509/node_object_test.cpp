@@ -1,7 +1,7 @@
 // Certificate::node_object() against Node.js itself: for every fixture
 // certificate, `node tests/support/node_cert.js FILE` prints what
 // getPeerCertificate() / X509Certificate#toLegacyObject() gives, and ours
-// must equal it key by key, keys in Node's order (DESIGN.md §3: check
+// must equal it key by key, keys in Node's order (docs/check.md: check
 // --json's `certificate`).
 #include <certauth/x509/certificate.hpp>
 
@@ -105,7 +105,7 @@ TEST_CASE("node_object equals Node's toLegacyObject for every edge certificate",
     std::set<std::string> names;
     for (const auto& f : files)
         names.insert(fs::path(f).stem().string());
-    // The edge cases DESIGN.md's fixtures promise, each compared below.
+    // The edge cases the fixtures hold (fixtures/README.md), each compared below.
     for (const char* expected :
          {"multi-ou", "utf8", "comma", "sans", "aia", "p384", "ed25519", "serial20", "generalized", "multi-eku"})
         CHECK(names.count(expected) == 1);

@@ -96,7 +96,7 @@ struct TlsSummary {
     bool certificate_requested = false;     // the server sent a CertificateRequest
     std::vector<std::string> requested_cas; // the CA names it listed (RFC 2253), may be empty
     bool certificate_sent = false;          // we answered with a non-empty Certificate
-    std::string alert; // the fatal alert the server sent, if any ("tlsv13 alert certificate required")
+    std::string alert; // the fatal alert the server sent, by its RFC name ("certificate_required"); "" none
 };
 
 struct ClientResponse {

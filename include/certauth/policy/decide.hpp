@@ -1,5 +1,5 @@
 #pragma once
-// The decision pipeline of DESIGN.md §1, once, for serve and check alike:
+// The decision pipeline (docs/decisions.md), once, for serve and check alike:
 //   1. obtain   - the caller (TLS session or files) provides the chain
 //   2. verify   - x509::TrustStore::verify gives a ChainStatus
 //   3. identify - CertFacts of the leaf

@@ -1,5 +1,5 @@
 #pragma once
-// UserList: the user list and routes of DESIGN.md §2 - load, validate, match.
+// UserList: the user list and routes (docs/users.md) - load, validate, match.
 
 #include <certauth/result.hpp>
 #include <certauth/x509/facts.hpp>

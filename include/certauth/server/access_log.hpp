@@ -1,6 +1,6 @@
 #pragma once
 // The access log: one line per request on standard output, as text or JSON
-// (DESIGN.md §3: time, peer address, method, path, status, reason, CN,
+// (docs/serve.md: time, peer address, method, path, status, reason, CN,
 // fingerprint256 prefix, latency). Each line goes out in one write(2), so
 // lines from several threads never interleave and no lock is taken.
 

@@ -1,5 +1,5 @@
 #pragma once
-// The server's TLS context (DESIGN.md §7): TLS 1.2 minimum, 1.3 preferred,
+// The server's TLS context (docs/security.md): TLS 1.2 minimum, 1.3 preferred,
 // Mozilla "intermediate" ciphers for 1.2, no renegotiation, no compression,
 // resumption from a bounded server-side session cache (no stateless tickets),
 // client certificates requested with the trusted CAs named, and verification

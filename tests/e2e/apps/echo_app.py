@@ -10,9 +10,14 @@ answers what it received, so that a test sees exactly what reached it.
   /status/N                an empty answer with status N (204, 304, ...)
   /ws                      WebSocket echo (RFC 6455: text and binary frames,
                            ping, close)
-  /requests                how many requests it has seen, as JSON
+  /requests                how many requests it has seen (these not counted), as JSON
 
-Standard library only. Listens on 127.0.0.1:0 (or --unix PATH) and prints
+With --user-body every other request is answered with the X-Certauth-User
+header certauth set, as the body (what certauth answers itself without
+--upstream), so that a scenario file written for certauth's own answers
+holds for the application behind it too.
+
+Standard library only. Listens on 127.0.0.1:0 (--port N, or --unix PATH) and prints
 "listening PORT" (or "listening unix:PATH") once ready; keep-alive.
 """
 import argparse
@@ -30,6 +35,7 @@ import time
 import urllib.parse
 
 SEEN = {"count": 0}
+USER_BODY = False
 SEEN_LOCK = threading.Lock()
 PATTERN = bytes(range(256)) * 256  # 64 KiB
 
@@ -73,15 +79,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return size, digest.hexdigest()
 
     def handle_any(self):
-        with SEEN_LOCK:
-            SEEN["count"] += 1
         url = urllib.parse.urlsplit(self.path)
+        if url.path != "/requests":
+            with SEEN_LOCK:
+                SEEN["count"] += 1
         query = urllib.parse.parse_qs(url.query)
         if url.path == "/ws":
             return self.websocket()
         size, digest = self.read_body()
         if url.path == "/requests":
             return self.json({"count": SEEN["count"]})
+        if USER_BODY:
+            user = self.headers.get("X-Certauth-User", "")
+            return self.raw(200, (user or '{"public":true}').encode() + b"\n")
         if url.path.startswith("/status/"):
             status = int(url.path.split("/")[2])
             self.send_response(status)
@@ -106,8 +116,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    "body_sha256": digest})
 
     def json(self, value):
-        body = (json.dumps(value) + "\n").encode()
-        self.send_response(200)
+        self.raw(200, (json.dumps(value) + "\n").encode())
+
+    def raw(self, status, body):
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-App", "echo")
@@ -195,14 +207,18 @@ class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--unix")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--user-body", action="store_true")
     args = parser.parse_args()
+    global USER_BODY
+    USER_BODY = args.user_body
     if args.unix:
         if os.path.exists(args.unix):
             os.unlink(args.unix)
         server = UnixServer(args.unix, Handler)
         print("listening unix:" + args.unix, flush=True)
     else:
-        server = TcpServer(("127.0.0.1", 0), Handler)
+        server = TcpServer(("127.0.0.1", args.port), Handler)
         print("listening %d" % server.server_address[1], flush=True)
     server.serve_forever()
 

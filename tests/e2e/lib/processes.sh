@@ -1,0 +1,47 @@
+# Sourced by the shell tests: start certauth serve (or any program that
+# prints its address) in the background, wait boundedly for the line that
+# says where it listens, and stop everything started this way when the test
+# exits, however it exits.
+#   start_waiting NAME PATTERN COMMAND...   -> sets ${NAME}_pid, ${NAME}_match
+#   start_serve ARGS...                     -> certauth serve on 127.0.0.1:0; sets serve_port
+# Needs: $CERTAUTH (the binary), $work (a temporary directory the test owns).
+
+started_pids=()
+
+stop_started() {
+  local pid
+  for pid in "${started_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${started_pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start_waiting NAME SED_PATTERN COMMAND...: output in $work/NAME.out and
+# $work/NAME.err; the first match of SED_PATTERN (a sed -n 's/.../\1/p'
+# expression) in either becomes ${NAME}_match.
+start_waiting() {
+  local name=$1 pattern=$2
+  shift 2
+  "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  local pid=$!
+  started_pids+=("$pid")
+  printf -v "${name}_pid" '%s' "$pid"
+  local found=""
+  for _ in $(seq 1 300); do
+    found="$(sed -n "$pattern" "$work/$name.out" "$work/$name.err" | head -n 1 || true)"
+    [ -n "$found" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$work/$name.err" >&2; fail "$name exited"; }
+    sleep 0.1
+  done
+  [ -n "$found" ] || { cat "$work/$name.err" >&2; fail "$name did not say where it listens"; }
+  printf -v "${name}_match" '%s' "$found"
+}
+
+start_serve() {
+  start_waiting serve 's/.*listening on https:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' \
+    "$CERTAUTH" serve --listen 127.0.0.1:0 "$@"
+  serve_port=$serve_match
+}
