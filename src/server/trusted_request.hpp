@@ -6,10 +6,15 @@
 
 #include "request_reader.hpp"
 
+#include <certauth/server/handler.hpp>
 #include <certauth/server/header_certificate.hpp>
+#include <certauth/server/server.hpp>
+#include <certauth/server/server_state.hpp>
 
 #include <boost/beast/http/message.hpp>
 
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,5 +62,23 @@ inline std::optional<std::string_view> single_value(const RequestParser::value_t
     if (values.size() != 1) return std::nullopt;
     return values.front();
 }
+
+} // namespace certauth::server::detail
+
+namespace certauth::server::detail {
+
+// What to do with a request on a trusted listener (--listen-trusted), from
+// the peer `peer` ("" for a unix socket, whose peers are trusted):
+//  - a peer outside input.proxies: 403 untrusted_proxy (and logged);
+//  - else the request's certificate header decided under `state`
+//    (decide_header: decoded, verified by state.trust, remembered per
+//    thread), routed at the original URI the proxy names (answer mode) or
+//    the request's own target, and handle()d as a TLS request would be.
+// `decided` receives the header's decision (for the access log and a
+// tunnel's later checks); null when the peer was refused.
+Action handle_trusted(const RequestParser::value_type& request, RequestFacts facts, const TrustedInput& input,
+                      const State& state, std::string_view peer, Output output, ForwardCert forward_cert,
+                      std::chrono::system_clock::time_point now,
+                      std::shared_ptr<const ConnectionDecision>& decided);
 
 } // namespace certauth::server::detail
