@@ -522,7 +522,12 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     if (options.upstream) {
         auto addresses = client::resolve_upstream(options.upstream->target);
         if (!addresses) return addresses.error();
-        forwarding = detail::ForwardingConfig{*options.upstream, std::move(*addresses), options.limits};
+        forwarding = detail::ForwardingConfig{*options.upstream, std::move(*addresses), options.limits, {}};
+        if (options.trusted) {
+            forwarding->dropped_headers.push_back(options.trusted->header.name);
+            if (const std::string chain = options.trusted->header.chain_name(); !chain.empty())
+                forwarding->dropped_headers.push_back(chain);
+        }
     }
     raise_file_limit(options.limits.max_connections + 64);
     auto impl = std::make_unique<Impl>(std::move(options), std::move(*state), std::move(forwarding));

@@ -30,6 +30,9 @@ struct ForwardingConfig {
     UpstreamOptions options;
     std::vector<client::UpstreamAddress> addresses; // resolved at start-up
     Limits limits;
+    // Not forwarded either: the trusted input's certificate headers
+    // (--client-cert-header; the application gets the identity headers).
+    std::vector<std::string> dropped_headers;
 };
 
 struct ServerContext {

@@ -117,6 +117,28 @@ curl -sS --max-time 10 --cacert "$pki/ca.crt" --cert "$pki/carol-chain.pem" --ke
   -o "$work/carol.body" -w '%{http_code}' "$url/admin/x" >"$work/carol.status"
 expect carol 403
 
+# In front of the application (HAProxy's place: --listen-trusted --upstream):
+# the certificate header and a client's identity headers do not reach it.
+start_waiting gateway 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+  "$CERTAUTH" serve --listen-trusted 127.0.0.1:0 --proxy-preset haproxy --upstream "http://127.0.0.1:$app_port" \
+  --no-access-log --ca "$pki/ca.crt" --users "$pki/users.json"
+joe_der=$(openssl x509 -in "$pki/joe.crt" -outform DER | base64 -w0)
+curl -sS --max-time 10 -o "$work/gateway.body" -w '%{http_code}' -H "X-Client-Cert: $joe_der" \
+  -H "X-Certauth-Roles: root" "http://127.0.0.1:$gateway_match/app/x" >"$work/gateway.status"
+expect gateway 200
+python3 - "$work/gateway.body" <<'PY' || fail "gateway: $(cat "$work/gateway.body")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+h = r["headers"]
+assert r["path"] == "/app/x", r
+assert h["x-certauth-cn"] == "joe" and h["x-certauth-roles"] == "admin", h
+assert "x-client-cert" not in h, h
+PY
+curl -sS --max-time 10 -o "$work/gateway-two.body" -w '%{http_code}' -H "X-Client-Cert: $joe_der" \
+  -H "X-Client-Cert: $joe_der" "http://127.0.0.1:$gateway_match/" >"$work/gateway-two.status"
+expect gateway-two 401
+grep -q '"reason":"malformed"' "$work/gateway-two.body" || fail "gateway-two: $(cat "$work/gateway-two.body")"
+
 # A peer outside --trusted-proxy is refused (here: a listener trusting none of 127/8).
 start_waiting strict 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
   "$CERTAUTH" serve --listen-trusted 127.0.0.1:0 --trusted-proxy 192.0.2.0/24 --no-access-log --ca "$pki/ca.crt"
