@@ -124,7 +124,8 @@ Action handle(const RequestFacts& request, const ConnectionDecision& connection,
         if (!original) {
             response.status = 400;
             response.keep_alive = false;
-            response.set_body(error_body("bad_request", "the original URI the proxy sent is not a valid absolute path"));
+            response.set_body(
+                error_body("bad_request", "the original URI the proxy sent is not a valid absolute path"));
             return response;
         }
     }

@@ -15,8 +15,8 @@ namespace certauth::server {
 namespace {
 
 bool is_token_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("!#$%&'*+-.^_`|~:/").find(c) !=
-                                                                   std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("!#$%&'*+-.^_`|~:/").find(c) != std::string_view::npos;
 }
 
 // Skips an Item's parameters (RFC 8941 3.1.2): *( ";" *SP key [ "=" bare-item ] ).
@@ -79,7 +79,8 @@ Result<x509::Chain> decode_rfc9440(std::string_view cert, std::string_view chain
     if (i != leaf_text.size()) return Error{cert_field + ": more than one byte sequence (it holds one certificate)"};
     Result<x509::Chain> out = x509::parse_chain(*leaf_der, cert_field);
     if (!out) return out.error();
-    if (out->size() != 1) return Error{cert_field + ": holds " + std::to_string(out->size()) + " certificates, not one"};
+    if (out->size() != 1)
+        return Error{cert_field + ": holds " + std::to_string(out->size()) + " certificates, not one"};
 
     const std::string_view list = detail::trim_ows(chain);
     i = 0;

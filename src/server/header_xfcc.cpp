@@ -75,7 +75,8 @@ Result<std::vector<Element>> parse_xfcc(std::string_view text) {
         while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
             ++i;
         if (i >= text.size()) return elements;
-        if (text[i] == ',') elements.emplace_back();
+        if (text[i] == ',')
+            elements.emplace_back();
         else if (text[i] != ';')
             return Error{"unexpected '" + std::string(1, text[i]) + "' after the value of XFCC key \"" +
                          std::string(key) + "\"" + where()};
@@ -95,9 +96,9 @@ Result<x509::Chain> decode_xfcc(std::string_view value) {
     Result<std::vector<Element>> elements = parse_xfcc(detail::trim_ows(value));
     if (!elements) return elements.error();
     const Element& nearest = elements->back();
-    const std::string which = elements->size() == 1 ? std::string("the element")
-                                                     : "the last of " + std::to_string(elements->size()) +
-                                                           " elements (the nearest proxy's)";
+    const std::string which =
+        elements->size() == 1 ? std::string("the element")
+                              : "the last of " + std::to_string(elements->size()) + " elements (the nearest proxy's)";
     const Pair* pem = find(nearest, "Chain");
     if (pem == nullptr) pem = find(nearest, "Cert");
     if (pem == nullptr)

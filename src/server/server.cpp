@@ -269,9 +269,9 @@ struct Server::Impl {
                 ::close(fd);
                 return Error{text + ": " + ec.message()};
             }
-            listeners.push_back(std::make_shared<BasicListener<unix_socket>>(
-                worker->io, std::move(acceptor), context, worker->local, worker->connections,
-                detail::Listening::trusted_unix));
+            listeners.push_back(std::make_shared<BasicListener<unix_socket>>(worker->io, std::move(acceptor), context,
+                                                                             worker->local, worker->connections,
+                                                                             detail::Listening::trusted_unix));
         }
         BoundAddress b;
         b.trusted = true;
@@ -282,8 +282,7 @@ struct Server::Impl {
 
     Result<void> bind_tcp(const ListenAddress& listen, detail::Listening listening) {
         tcp::resolver resolver(control);
-        const std::string text =
-            listen.text.empty() ? listen.host + ":" + std::to_string(listen.port) : listen.text;
+        const std::string text = listen.text.empty() ? listen.host + ":" + std::to_string(listen.port) : listen.text;
         error_code ec;
         std::vector<tcp::endpoint> endpoints;
         if (listen.host == "localhost") {
@@ -313,8 +312,7 @@ struct Server::Impl {
             if (!ec) first.set_option(tcp::acceptor::reuse_address(true), ec);
             if (!ec) first.bind(endpoint, ec);
             if (ec)
-                return Error{"cannot listen on " + text + " (" + endpoint.address().to_string() +
-                             "): " + ec.message()};
+                return Error{"cannot listen on " + text + " (" + endpoint.address().to_string() + "): " + ec.message()};
             const unsigned short port = first.local_endpoint().port();
             chosen = port;
             const tcp::endpoint bound(endpoint.address(), port);
@@ -347,8 +345,8 @@ struct Server::Impl {
         diagnostic("loaded (generation " + std::to_string(state->generation) + "): " + state->summary);
         for (const std::string& warning : state->warnings)
             diagnostic("warning: " + warning);
-        const std::string thread_count = std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
-                                         " (one event loop each, SO_REUSEPORT)";
+        const std::string thread_count =
+            std::to_string(threads) + (threads == 1 ? " thread" : " threads") + " (one event loop each, SO_REUSEPORT)";
         if (!options.listen.empty())
             diagnostic(std::string("client certificates ") +
                        (options.tls.client_cert == ClientCertMode::require

@@ -579,7 +579,8 @@ class Session final : public Connection, private ClientIo {
     // error: dropped.
     Io on_error(error_code ec) {
         std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits);
-        if (error && ec == http::error::body_limit && m_context.output() == Output::forward && (m_tls_mode || trusted()))
+        if (error && ec == http::error::body_limit && m_context.output() == Output::forward &&
+            (m_tls_mode || trusted()))
             error = respond_error(413, "the request body exceeds " +
                                            std::to_string(m_context.forwarding->options.max_body_size) + " bytes");
         if (!error) return Io::failed;
@@ -734,8 +735,8 @@ class Session final : public Connection, private ClientIo {
     Action handle_header(const RequestParser::value_type& request, const RequestFacts& facts, Clock::time_point now) {
         m_state = m_context.states.current();
         if (m_peer_address.empty() && m_listening == Listening::trusted) m_peer_address = peer_of(m_socket, false);
-        Action action = handle_trusted(request, facts, *m_context.trusted, *m_state, m_peer_address,
-                                       m_context.output(), m_context.forward_cert(), now, m_header_decision);
+        Action action = handle_trusted(request, facts, *m_context.trusted, *m_state, m_peer_address, m_context.output(),
+                                       m_context.forward_cert(), now, m_header_decision);
         // A tunnel outlives its request: its header, kept, is decided again after a reload.
         if (std::holds_alternative<Forward>(action) && m_header_decision)
             m_kept_fields.emplace(certificate_fields(request, m_context.trusted->header));
@@ -871,7 +872,7 @@ class Session final : public Connection, private ClientIo {
     int m_waits = 0;                // async_waits pending
     Phase m_phase = Phase::detect;
     bool m_tls_mode = true;
-    const Listening m_listening;                                   // which listener accepted it
+    const Listening m_listening;                                 // which listener accepted it
     std::shared_ptr<const ConnectionDecision> m_header_decision; // trusted: the last request's
     std::optional<KeptFields> m_kept_fields;                     // trusted: a tunnel's certificate header
     bool m_decided = false;

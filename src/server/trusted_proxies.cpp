@@ -53,8 +53,8 @@ Result<AddressRange> parse_address_range(std::string_view text) {
         unsigned value = 0;
         const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), value);
         if (length.empty() || ec != std::errc{} || end != length.data() + length.size() || value > max)
-            return Error{range.text + ": the prefix length of an " + (range.v6 ? "IPv6" : "IPv4") +
-                         " range is 0 to " + std::to_string(max)};
+            return Error{range.text + ": the prefix length of an " + (range.v6 ? "IPv6" : "IPv4") + " range is 0 to " +
+                         std::to_string(max)};
         range.prefix = value;
     }
     // No bit set past the prefix: "10.0.0.1/8" is most often a mistake.

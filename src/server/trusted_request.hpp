@@ -78,7 +78,6 @@ namespace certauth::server::detail {
 // tunnel's later checks); null when the peer was refused.
 Action handle_trusted(const RequestParser::value_type& request, RequestFacts facts, const TrustedInput& input,
                       const State& state, std::string_view peer, Output output, ForwardCert forward_cert,
-                      std::chrono::system_clock::time_point now,
-                      std::shared_ptr<const ConnectionDecision>& decided);
+                      std::chrono::system_clock::time_point now, std::shared_ptr<const ConnectionDecision>& decided);
 
 } // namespace certauth::server::detail

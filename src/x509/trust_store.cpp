@@ -459,7 +459,8 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
         }
         for (std::size_t i = 0; i < certs->size(); ++i) {
             Certificate& ca = (*certs)[i];
-            const std::string which = "certificate " + std::to_string(i + 1) + " (" + detail::subject_of(ca.native()) + ")";
+            const std::string which =
+                "certificate " + std::to_string(i + 1) + " (" + detail::subject_of(ca.native()) + ")";
             if (X509_check_ca(ca.native()) == 0)
                 return Error{origin + ": " + which +
                              " is not a CA certificate; an intermediate file holds the CAs between client "

@@ -58,9 +58,12 @@ std::string nginx_escaped(const std::string& pem) {
 std::string alb_escaped(const std::string& pem) {
     std::string out;
     for (const char c : pem) {
-        if (c == ' ') out += "%20";
-        else if (c == '\n') out += "%0A";
-        else out += c;
+        if (c == ' ')
+            out += "%20";
+        else if (c == '\n')
+            out += "%0A";
+        else
+            out += c;
     }
     return out;
 }

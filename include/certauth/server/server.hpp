@@ -73,7 +73,7 @@ struct TrustedInput {
 
 struct ServerOptions {
     std::vector<ListenAddress> listen{{"127.0.0.1", 3443, "127.0.0.1:3443", {}}}; // TLS; may be empty with `trusted`
-    TlsSettings tls; // its certificate and key: needed when `listen` is not empty
+    TlsSettings tls;         // its certificate and key: needed when `listen` is not empty
     StateLoader loader;      // reads trust store and users (start-up and every reload)
     std::string config_file; // named in the start-up line ("" when none)
     unsigned threads = 0;    // 0: one per core; each runs its own event loop (SO_REUSEPORT listeners)
