@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -74,8 +75,9 @@ void run(std::string_view response, std::string_view request) {
     StandInClient client;
     RequestParser header;
     parse_header(header, request);
-    Forwarding forwarding(config(), pool, client, std::move(header), {}, "X-Certauth-CN: joe\r\n", "127.0.0.1", true,
-                          now);
+    std::vector<char> scratch(k_forwarding_scratch);
+    Forwarding forwarding(config(), pool, scratch, client, std::move(header), {}, "X-Certauth-CN: joe\r\n", "127.0.0.1",
+                          true, now);
     std::size_t sent = 0;
     bool closed = false;
     for (int steps = 0;; ++steps) {

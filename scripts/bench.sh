@@ -6,7 +6,7 @@
 # then certauth serve --upstream against nginx as an mTLS reverse proxy in
 # front of the same application (scripts/bench/gateway.py), its report in
 # bench-results/gateway.md.
-# docs/performance.md says what the figures and ratios mean.
+# docs/benchmarks.md says what the figures and ratios mean.
 #
 #   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-report]
 #                    [--profile] [--debian13] [-- MEASURE_OPTIONS...]

@@ -2,9 +2,10 @@
 # ThreadSanitizer run of certauth's concurrent parts: builds certauth alone
 # with -DCERTAUTH_TSAN=ON in build-tsan, then runs the tests that drive a
 # real `certauth serve` (and `certauth probe --load`) with that binary: the
-# serve tests, hostile clients, reload under load, reload faults, and the
-# probe/serve end-to-end script, and forwarding to an application
-# (--upstream). The test harness itself comes from the
+# serve tests, hostile clients, reload under load, reload faults, the
+# directory watcher (`certauth users watch`, and serve following a
+# directory), the probe/serve end-to-end script, and forwarding to an
+# application (--upstream). The test harness itself comes from the
 # normal build (CERTAUTH_TEST_BINARY points it at the TSan binary): only
 # certauth's own threads are under test, and the harness's ~40 translation
 # units need not be rebuilt.
@@ -42,9 +43,9 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 log_path=$reports/t
 # only; none is needed (OpenSSL's locks are pthread mutexes, which TSan sees).
 
 failed=0
-step "serve, hostile clients, reload under load, faults, forwarding to an application (under TSan)"
+step "serve, hostile clients, reload under load, faults, directory watcher, forwarding to an application (under TSan)"
 # Catch2 test specs: a comma is "or".
-if ! "$test_build/tests/certauth_tests" 'serve:*,[hostile],[reload],[fault],upstream:*' --reporter compact; then
+if ! "$test_build/tests/certauth_tests" 'serve:*,[hostile],[reload],[fault],[watch],upstream:*' --reporter compact; then
     failed=1
 fi
 

@@ -1,6 +1,5 @@
 #include <certauth/json_text.hpp>
 
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,14 +66,15 @@ std::size_t too_deep(std::string_view text) {
 // json::parse throws a number too large for a double ("1e400") as
 // out_of_range, without a position and past a catch of parse_error. With
 // DuplicateKeys::refused it also tracks where it is (object keys, array
-// indexes) and stops at a key its object already has. sax_parse calls these
-// members on the derived type, so they stand in for the base's.
+// indexes, and the value each object or array is being built into) and
+// stops at a key that did not grow its object: one it already has. sax_parse
+// calls these members on the derived type, so they stand in for the base's.
 class DomBuilder : public nlohmann::detail::json_sax_dom_parser<json> {
     using Base = nlohmann::detail::json_sax_dom_parser<json>;
 
   public:
     DomBuilder(json& root, DuplicateKeys duplicates)
-        : json_sax_dom_parser(root, false), m_track(duplicates == DuplicateKeys::refused) {}
+        : json_sax_dom_parser(root, false), m_root(root), m_track(duplicates == DuplicateKeys::refused) {}
 
     template <class Exception>
     bool parse_error(std::size_t byte, const std::string& /*token*/, const Exception& e) {
@@ -91,31 +91,24 @@ class DomBuilder : public nlohmann::detail::json_sax_dom_parser<json> {
     bool string(json::string_t& v) { return value() && Base::string(v); }
     bool binary(json::binary_t& v) { return value() && Base::binary(v); }
 
-    bool start_object(std::size_t n) {
-        if (!value()) return false;
-        if (m_track) m_frames.push_back(Frame{false, 0, {}, {}});
-        return Base::start_object(n);
-    }
+    bool start_object(std::size_t n) { return value() && Base::start_object(n) && begin(false); }
     bool key(json::string_t& k) {
-        if (m_track) {
-            Frame& frame = m_frames.back();
-            frame.key = k;
-            if (!frame.keys.insert(k).second) {
-                m_duplicate = path() + ": duplicate key \"" + k + "\"";
-                return false;
-            }
+        if (!m_track) return Base::key(k);
+        Frame& frame = m_frames.back();
+        const std::size_t before = frame.value->size();
+        if (!Base::key(k)) return false;
+        frame.key = k;
+        if (frame.value->size() == before) {
+            m_duplicate = path() + ": duplicate key \"" + k + "\"";
+            return false;
         }
-        return Base::key(k);
+        return true;
     }
     bool end_object() {
         if (m_track) m_frames.pop_back();
         return Base::end_object();
     }
-    bool start_array(std::size_t n) {
-        if (!value()) return false;
-        if (m_track) m_frames.push_back(Frame{true, 0, {}, {}});
-        return Base::start_array(n);
-    }
+    bool start_array(std::size_t n) { return value() && Base::start_array(n) && begin(true); }
     bool end_array() {
         if (m_track) m_frames.pop_back();
         return Base::end_array();
@@ -131,12 +124,25 @@ class DomBuilder : public nlohmann::detail::json_sax_dom_parser<json> {
         bool array;
         std::size_t count; // array: elements begun so far
         std::string key;   // object: the key being read
-        std::set<std::string> keys;
+        json* value;       // the object or array being built
     };
 
     // A value begins: in an array, it is the next element.
     bool value() {
         if (m_track && !m_frames.empty() && m_frames.back().array) ++m_frames.back().count;
+        return true;
+    }
+
+    // An object or array has begun: where the base put it (the root, the
+    // last element of the enclosing array, or the enclosing object's member).
+    bool begin(bool array) {
+        if (!m_track) return true;
+        json* value = &m_root;
+        if (!m_frames.empty()) {
+            json& parent = *m_frames.back().value;
+            value = parent.is_array() ? &parent.back() : &parent[m_frames.back().key];
+        }
+        m_frames.push_back(Frame{array, 0, {}, value});
         return true;
     }
 
@@ -153,6 +159,7 @@ class DomBuilder : public nlohmann::detail::json_sax_dom_parser<json> {
         return text.empty() ? std::string("(top level)") : text;
     }
 
+    json& m_root;
     bool m_track;
     std::vector<Frame> m_frames;
     std::size_t m_byte = 0;
@@ -191,5 +198,7 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin
     }
     return document;
 }
+
+std::string json_type_found(const nlohmann::json& value) { return std::string("got ") + value.type_name(); }
 
 } // namespace certauth

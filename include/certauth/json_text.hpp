@@ -36,4 +36,7 @@ std::string json_text(const nlohmann::ordered_json& value, int indent = -1, Asci
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin,
                                   DuplicateKeys duplicates = DuplicateKeys::last_wins);
 
+// "got number", "got array": what a message says was found instead.
+std::string json_type_found(const nlohmann::json& value);
+
 } // namespace certauth

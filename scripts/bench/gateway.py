@@ -199,13 +199,18 @@ def idle_memory(args, server, count):
 
 def stream_cpu(args, server, size):
     before = server.cpu()
-    out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", "--cacert",
+    body = os.path.join(os.path.dirname(args.certauth), "gateway-stream.out")
+    out = subprocess.run(["curl", "-sS", "-o", body, "-w", "%{size_download}", "--cacert",
                           os.path.join(args.fixtures, "ca.crt"), "--cert", os.path.join(args.fixtures, "joe.crt"),
                           "--key", os.path.join(args.fixtures, "joe.key"), "--resolve",
                           f"localhost:{server.port}:127.0.0.1", f"https://localhost:{server.port}/big"],
                          capture_output=True, text=True, timeout=600)
-    if out.stdout.strip() != str(size):
-        raise RuntimeError(f"stream through {server.name}: {out.stdout} {out.stderr}")
+    received = out.stdout.strip()
+    with open(body, "rb") as f:
+        start = f.read(300)
+    os.unlink(body)
+    if received != str(size):
+        raise RuntimeError(f"stream through {server.name}: {received} bytes: {start!r} {out.stderr}")
     return (server.cpu() - before) * (1 << 30) / size
 
 
@@ -220,6 +225,8 @@ def main():
     p.add_argument("--stream-mib", type=int, default=1024)
     p.add_argument("--out", help="Markdown report")
     args = p.parse_args()
+    args.certauth = os.path.abspath(args.certauth)
+    args.root = os.path.abspath(args.root)
     args.fixtures = os.path.join(args.root, "fixtures")
     work = tempfile.mkdtemp(prefix="certauth-gateway-")
     servers = []
@@ -228,6 +235,9 @@ def main():
         big = os.path.join(work, "big.bin")
         with open(big, "wb") as f:
             f.truncate(size)
+        # nginx's workers (www-data when started as root) read the file.
+        os.chmod(work, 0o755)
+        os.chmod(big, 0o644)
         app_port, certauth_port, nginx_port = free_port(), free_port(), free_port()
         app = nginx_server("app", work, app_port, f"""    server {{
         listen 127.0.0.1:{app_port};

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The measurement harness of scripts/bench.sh (docs/performance.md).
+"""The measurement harness of scripts/bench.sh (docs/benchmarks.md).
 
 Starts certauth serve, nginx (default and tuned) and the Node.js
 passport-client-cert server on 127.0.0.1, runs the same loads against each,
@@ -1032,7 +1032,7 @@ class Report:
         return rows
 
     def ratio_rows(self):
-        """(what, value, target, met) for the aims in docs/performance.md."""
+        """(what, value, target, met) for the aims in docs/benchmarks.md."""
         out = []
         if "certauth" not in self.names:
             return out
@@ -1097,7 +1097,7 @@ class Report:
         rr = self.ratio_rows()
         if rr:
             lines.append("")
-            lines.append("ratios (aims of docs/performance.md):")
+            lines.append("ratios (aims of docs/benchmarks.md):")
             for what, value, target, met, rounds in rr:
                 mark = "" if met is None else ("  ok" if met else "  MISSED")
                 lines.append(f"  {what:<72} {fmt(value, 2):>6}  {spread_text(rounds):<11}  {target}{mark}")
@@ -1297,7 +1297,7 @@ class Report:
                     f"verify/s, {median([x['x25519'] for x in s]):.0f} X25519 op/s).", ""]
         rr = self.ratio_rows()
         if rr:
-            out += ["## Ratios and targets", "", "Targets (the aims of docs/performance.md); lower is better unless noted. "
+            out += ["## Ratios and targets", "", "Targets (the aims of docs/benchmarks.md); lower is better unless noted. "
                     "For a missed ≤ target, \"gap\" is how much certauth's figure has to come down.", "",
                     "\"Rounds\" is the lowest and highest ratio of single rounds (certauth's run and the "
                     "peer's, seconds apart): how far the machine's noise moves the figure.", "",

@@ -40,7 +40,7 @@ Read next: README.md, then docs/README.md (one page per command))");
 
     use_config_file(app);
 
-    for (auto add : {add_check_command, add_serve_command, add_probe_command, add_pki_command}) {
+    for (auto add : {add_check_command, add_serve_command, add_probe_command, add_pki_command, add_users_command}) {
         Command command = add(app);
         root.runners.emplace(command.app, std::move(command.run));
     }

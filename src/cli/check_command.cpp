@@ -303,7 +303,7 @@ int run_check(const CheckOptions& options, const CLI::App& root) {
         about += trust ? "; " + std::to_string(trust->authorities().size()) + " trusted CA(s), " +
                              std::to_string(trust->crl_count()) + " CRL(s)"
                        : std::string("; no --ca: certificates are inspected, not verified");
-        about += list ? "; " + std::to_string(list->users().size()) + " user(s) in " + options.trust.users
+        about += list ? "; " + std::to_string(list->users().size()) + " user(s) in " + users_name(options.trust)
                       : std::string("; no --users");
         std::fprintf(stderr, "certauth: %s\n", about.c_str());
     }

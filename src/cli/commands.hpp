@@ -17,6 +17,7 @@ Command add_check_command(CLI::App& root);
 Command add_serve_command(CLI::App& root);
 Command add_probe_command(CLI::App& root);
 Command add_pki_command(CLI::App& root);
+Command add_users_command(CLI::App& root);
 
 // `certauth pki`'s own subcommands, registered on the `pki` app.
 Command add_pki_init_command(CLI::App& pki);

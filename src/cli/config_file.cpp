@@ -1,5 +1,6 @@
 #include "cli/config_file.hpp"
 
+#include <certauth/directory/location.hpp>
 #include <certauth/x509/certificate.hpp>
 
 #include <algorithm>
@@ -85,7 +86,11 @@ class ResolvingConfig : public CLI::ConfigTOML {
                 const CLI::Option* option = active->get_option_no_throw("--" + item.name);
                 if (option != nullptr && option->count() == 0) m_from_file.insert("--" + item.name);
             }
-            if (contains(k_path_keys, item.name)) {
+            if (item.name == "users") {
+                // sqlite:PATH too; a postgresql:// URI stays as it is.
+                for (std::string& value : item.inputs)
+                    if (!value.empty()) value = directory::resolve_relative(value, base);
+            } else if (contains(k_path_keys, item.name)) {
                 for (std::string& value : item.inputs)
                     if (!value.empty() && value != "-" && fs::path(value).is_relative())
                         value = (base / value).lexically_normal().string();

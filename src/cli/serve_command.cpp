@@ -3,6 +3,7 @@
 // graceful stop, 2 for start-up errors.
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "cli/followed_users.hpp"
 #include "cli/listen_address.hpp"
 #include "cli/number_checks.hpp"
 #include "cli/output.hpp"
@@ -128,7 +129,9 @@ Signals: SIGHUP reloads the files: it reads the CAs, CRLs, user list, server
 certificate and key again and swaps them in whole (a reload that fails keeps the
 old ones and logs why). The command line and the configuration file are read
 once, at start-up: a change to them (another file, address or timeout) needs a
-restart. SIGTERM/SIGINT stop accepting, finish requests in flight, exit 0.
+restart. A user directory (--users sqlite:PATH or postgresql://...) is followed:
+each change to it reloads as SIGHUP does, within about a second of its commit.
+SIGTERM/SIGINT stop accepting, finish requests in flight, exit 0.
 
 Examples:
   cd fixtures && certauth serve        # the demo: ./certauth.toml, https://localhost:3443
@@ -299,15 +302,18 @@ Command add_serve_command(CLI::App& root) {
                 server.limits.max_connections = options->max_connections;
                 server.limits.max_header_size = options->max_header_size;
                 server.limits.max_body_size = options->max_body_size;
-                server.loader = [trust = options->trust]() -> Result<server::StateInputs> {
+                // A directory is followed: each change reloads the server (the
+                // callback is cleared before the server goes).
+                auto users = std::make_shared<FollowedUsers>(options->trust);
+                server.loader = [trust = options->trust, users]() -> Result<server::StateInputs> {
                     auto store = load_trust_store(trust);
                     if (!store) return store.error();
                     if (!*store)
                         return Error{"serve needs the CAs trusted for client certificates: --ca FILE "
                                      "(or ca = \"...\" in the configuration file)"};
-                    auto users = load_user_list(trust);
-                    if (!users) return users.error();
-                    return server::StateInputs{std::move(**store), std::move(*users)};
+                    auto list = users->current();
+                    if (!list) return list.error();
+                    return server::StateInputs{std::move(**store), std::move(*list)};
                 };
 
                 auto created = server::Server::create(std::move(server));
@@ -315,7 +321,10 @@ Command add_serve_command(CLI::App& root) {
                     print_error(created.error().message);
                     return 2;
                 }
-                return (*created)->run();
+                users->on_change([running = created->get()] { running->reload(); });
+                const int code = (*created)->run();
+                users->on_change(nullptr);
+                return code;
             }};
 }
 

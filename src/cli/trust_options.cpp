@@ -1,5 +1,8 @@
 #include "cli/trust_options.hpp"
 
+#include <certauth/directory/directory.hpp>
+#include <certauth/directory/location.hpp>
+
 namespace certauth::cli {
 
 void add_trust_options(CLI::App& command, TrustOptions& options) {
@@ -26,8 +29,11 @@ void add_trust_options(CLI::App& command, TrustOptions& options) {
                     "5: 256; 0: no check); weaker chains are untrusted")
         ->check(CLI::Range(0, 5))
         ->capture_default_str();
-    command.add_option("--users", options.users, "the user list (JSON): who is authorised, and the routes' roles")
-        ->type_name("FILE");
+    command
+        .add_option("--users", options.users,
+                    "the user list: who is authorised, and the routes' roles; a JSON file, sqlite:PATH or "
+                    "postgresql://... (a user directory)")
+        ->type_name("USERS");
 }
 
 Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& options) {
@@ -42,7 +48,7 @@ Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& opt
         // Without CAs nothing is verified, so nobody would be looked up: a
         // check that says "inspected", exit 0, for a user the list lacks.
         if (!options.users.empty())
-            return Error{"--users " + options.users +
+            return Error{"--users " + users_name(options) +
                          " needs --ca: a certificate is looked up in the user list once it is verified against "
                          "trusted CAs"};
         return std::optional<x509::TrustStore>{};
@@ -60,9 +66,14 @@ Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& opt
 
 Result<std::optional<policy::UserList>> load_user_list(const TrustOptions& options) {
     if (options.users.empty()) return std::optional<policy::UserList>{};
-    Result<policy::UserList> list = policy::UserList::load(options.users);
+    Result<policy::UserList> list = directory::load_user_list(options.users);
     if (!list) return list.error();
     return std::optional<policy::UserList>{std::move(*list)};
+}
+
+std::string users_name(const TrustOptions& options) {
+    Result<directory::Location> location = directory::parse_location(options.users);
+    return location ? location->name() : options.users;
 }
 
 } // namespace certauth::cli

@@ -32,7 +32,11 @@ void add_trust_options(CLI::App& command, TrustOptions& options);
 // without --ca is an error). Errors name the file.
 Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& options);
 
-// The user list of --users, or nullopt when none was given.
+// The user list of --users (a JSON file, sqlite:PATH or postgresql://...),
+// or nullopt when none was given.
 Result<std::optional<policy::UserList>> load_user_list(const TrustOptions& options);
+
+// How messages name --users: a PostgreSQL URI without its password.
+std::string users_name(const TrustOptions& options);
 
 } // namespace certauth::cli

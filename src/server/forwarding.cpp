@@ -27,7 +27,7 @@ using error_code = boost::system::error_code;
 
 // How many bytes each direction moves before it writes them on: the bound
 // on what a forwarded request holds in memory per direction.
-constexpr std::size_t k_chunk = 64 * 1024;
+constexpr std::size_t k_chunk = k_forwarding_scratch;
 // The application's status line and headers, at most.
 constexpr std::size_t k_response_header_limit = 64 * 1024;
 
@@ -116,14 +116,15 @@ enum class Phase { connecting, sending, awaiting_head, relaying, tunnel, done };
 } // namespace
 
 struct Forwarding::State {
-    State(const ForwardingConfig& c, client::UpstreamPool& p, ClientIo& io, RequestParser&& header)
-        : config(c), pool(p), client(io), request(std::move(header)) {}
+    State(const ForwardingConfig& c, client::UpstreamPool& p, std::span<char> s, ClientIo& io, RequestParser&& header)
+        : config(c), pool(p), client(io), request(std::move(header)), scratch(s) {}
 
     const ForwardingConfig& config;
     client::UpstreamPool& pool;
     ClientIo& client;
     BodyParser request;
-    std::string client_in; // from the client, not parsed yet
+    std::span<char> scratch; // the worker's; see Forwarding's constructor
+    std::string client_in;   // from the client, not parsed yet
     std::string_view identity;
     std::string peer;
     bool client_tls = true;
@@ -155,7 +156,6 @@ struct Forwarding::State {
     bool chunked_to_client = false;
     bool close_delimited = false; // the response body ends when the application closes
 
-    std::vector<char> scratch = std::vector<char>(k_chunk);
     Phase phase = Phase::connecting;
     Steady::time_point started;
     Steady::time_point upstream_started;
@@ -664,10 +664,10 @@ struct Forwarding::State {
     }
 };
 
-Forwarding::Forwarding(const ForwardingConfig& config, client::UpstreamPool& pool, ClientIo& client,
-                       RequestParser&& header, std::string client_bytes, std::string_view identity,
+Forwarding::Forwarding(const ForwardingConfig& config, client::UpstreamPool& pool, std::span<char> scratch,
+                       ClientIo& client, RequestParser&& header, std::string client_bytes, std::string_view identity,
                        std::string_view peer_address, bool client_tls, Steady::time_point now)
-    : m(std::make_unique<State>(config, pool, client, std::move(header))) {
+    : m(std::make_unique<State>(config, pool, scratch, client, std::move(header))) {
     State& s = *m;
     s.client_in = std::move(client_bytes);
     s.identity = identity;

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,9 @@ struct Forwarded {
     std::chrono::microseconds upstream_latency{0};
 };
 
+// How much a step reads or re-frames at a time.
+inline constexpr std::size_t k_forwarding_scratch = 64 * 1024;
+
 class Forwarding {
   public:
     using Steady = std::chrono::steady_clock;
@@ -75,10 +79,12 @@ class Forwarding {
     // Takes the request whose header `header` holds (nothing of the body
     // parsed yet); `client_bytes` is what the client sent beyond the header.
     // `identity` is the handler's Forward::identity (it must outlive this
-    // object); `peer_address` the client's IP.
-    Forwarding(const ForwardingConfig& config, client::UpstreamPool& pool, ClientIo& client, RequestParser&& header,
-               std::string client_bytes, std::string_view identity, std::string_view peer_address, bool client_tls,
-               Steady::time_point now);
+    // object); `peer_address` the client's IP. `scratch` is the worker's
+    // (WorkerLocal::scratch, at least k_forwarding_scratch bytes): bytes
+    // pass through it within one step() and never stay there.
+    Forwarding(const ForwardingConfig& config, client::UpstreamPool& pool, std::span<char> scratch, ClientIo& client,
+               RequestParser&& header, std::string client_bytes, std::string_view identity,
+               std::string_view peer_address, bool client_tls, Steady::time_point now);
     ~Forwarding();
     Forwarding(const Forwarding&) = delete;
     Forwarding& operator=(const Forwarding&) = delete;

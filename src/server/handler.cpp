@@ -163,15 +163,20 @@ Action handle(const RequestFacts& request, const ConnectionDecision& connection,
     return response;
 }
 
+std::string https_url(const RequestFacts& request, std::string_view host) {
+    std::string url = "https://";
+    url += host.empty() ? std::string_view("<host>:<port>") : host;
+    url += request.target.empty() || request.target.front() != '/' ? std::string_view("/") : request.target;
+    return url;
+}
+
 Response respond_plain_http(const RequestFacts& request, std::string_view host) {
     Response response;
     response.status = 401;
     response.reason = to_string(Reason::no_certificate);
     response.head = request.method == "HEAD";
     response.keep_alive = false;
-    std::string url = "https://";
-    url += host.empty() ? std::string_view("<host>:<port>") : host;
-    url += request.target.empty() || request.target.front() != '/' ? std::string_view("/") : request.target;
+    const std::string url = https_url(request, host);
     Json body = Json::object();
     body["error"] = "unauthorized";
     body["reason"] = to_string(Reason::no_certificate);
@@ -253,6 +258,7 @@ void serialize(const Response& response, unsigned request_version, std::string_v
         out += "\r\nContent-Length: ";
         append_int(out, body.size());
         out += "\r\n";
+        out += response.body_headers;
     }
     out += "Cache-Control: no-store\r\n";
     out += response.extra_headers;

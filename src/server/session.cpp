@@ -20,12 +20,14 @@
 #include "diagnostic.hpp"
 #include "forwarding.hpp"
 #include "header_input.hpp"
+#include "page_response.hpp"
 #include "request_reader.hpp"
 #include "server_context.hpp"
 #include "thread_buffers.hpp"
 #include "tls_socket.hpp"
 #include "trusted_request.hpp"
 
+#include <certauth/server/accept.hpp>
 #include <certauth/server/handler.hpp>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -602,6 +604,7 @@ class Session final : public Connection, private ClientIo {
         const Clock::time_point now = Clock::now();
         if (!m_tls_mode && !trusted()) {
             m_response = respond_plain_http(facts, request_host(request));
+            if (prefers_html(facts.accept)) present_plain_http_as_page(m_response, facts, request_host(request), now);
             return answer_after_body();
         }
         Action action = trusted() ? handle_header(request, facts, now) : Action{Response{}};
@@ -612,6 +615,9 @@ class Session final : public Connection, private ClientIo {
         }
         if (auto* forward = std::get_if<Forward>(&action)) return start_forwarding(*forward);
         m_response = std::move(std::get<Response>(action));
+        if (!trusted() && prefers_html(facts.accept)) // a browser: the answer as a page (page_response.hpp)
+            present_as_page(m_response, facts, m_connection, m_state->user_list(),
+                            SSL_get0_peer_certificate(m_tls->native()), now);
         // Answered at the header, the rest of the connection being a body
         // not read: a method answer mode does not serve (405) whose client
         // waits for 100 Continue; any denial while forwarding (its body may
@@ -720,9 +726,9 @@ class Session final : public Connection, private ClientIo {
         if (m_peer_address.empty()) m_peer_address = peer_of(m_socket, false);
         m_forward_reason = forward.reason;
         ClientIo& client = *this;
-        m_forward = std::make_unique<Forwarding>(*m_context.forwarding, m_local.pool, client, std::move(*m_parser),
-                                                 std::move(beyond), forward.identity, m_peer_address, m_tls_mode,
-                                                 Steady::now());
+        m_forward = std::make_unique<Forwarding>(*m_context.forwarding, m_local.pool, m_local.scratch, client,
+                                                 std::move(*m_parser), std::move(beyond), forward.identity,
+                                                 m_peer_address, m_tls_mode, Steady::now());
         m_parser.reset();
         m_phase = Phase::forwarding;
         return Io::done;

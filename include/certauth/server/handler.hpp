@@ -49,6 +49,9 @@ struct Response {
     // 200, X-Certauth-Reason on a denial. Must outlive the response (they
     // are the connection decision's, or static).
     std::string_view extra_headers;
+    // Header lines that belong to the body (a page's Content-Security-Policy:
+    // html_page.hpp); static.
+    std::string_view body_headers;
 
     std::string_view body() const noexcept {
         return m_shared ? std::string_view(*m_shared) : std::string_view(m_owned);
@@ -102,6 +105,10 @@ Action handle(const RequestFacts& request, const ConnectionDecision& connection,
 // A request sent as plain HTTP to the TLS port: 401 no_certificate, telling
 // the client to use https (`host`: the Host header, may be empty).
 Response respond_plain_http(const RequestFacts& request, std::string_view host);
+
+// The https:// address a plain-HTTP request should have used (`host`: the
+// Host header, may be empty).
+std::string https_url(const RequestFacts& request, std::string_view host);
 
 // A request on a trusted listener from a peer outside --trusted-proxy: 403
 // untrusted_proxy (`detail` says who and which ranges are trusted). Closes

@@ -1,0 +1,34 @@
+#pragma once
+// Where a user list lives, as --users (and `users =` in certauth.toml) names
+// it: a JSON file (PATH), an SQLite database (sqlite:PATH) or a PostgreSQL
+// database (postgresql://... or postgres://..., a libpq URI; the password
+// from the URI, PGPASSFILE or ~/.pgpass).
+
+#include <certauth/result.hpp>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace certauth::directory {
+
+enum class Kind { json_file, sqlite, postgresql };
+
+struct Location {
+    Kind kind = Kind::json_file;
+    std::string target; // the file path (JSON, SQLite) or the libpq URI
+
+    // How messages name it: the path, "sqlite:PATH", or the URI with its
+    // password (if any) replaced by "***".
+    std::string name() const;
+    bool is_database() const noexcept { return kind != Kind::json_file; }
+};
+
+// Errors: an empty text, "sqlite:" without a path.
+Result<Location> parse_location(std::string_view text);
+
+// `text` as written in a configuration file in `base`: a relative file path
+// (PATH or sqlite:PATH) becomes relative to `base`; a URI stays as it is.
+std::string resolve_relative(std::string_view text, const std::filesystem::path& base);
+
+} // namespace certauth::directory

@@ -1,0 +1,153 @@
+// A user directory in a real PostgreSQL cluster (support/postgres.hpp),
+// started for the test and removed after it, even when it fails.
+#include <certauth/directory/directory.hpp>
+#include <certauth/directory/watcher.hpp>
+
+#include "directory/directory_support.hpp"
+#include "policy/fake_facts.hpp"
+#include "support/files.hpp"
+#include "support/postgres.hpp"
+#include "support/process.hpp"
+
+#include "support/catch.hpp"
+
+#include <thread>
+
+using certauth::directory::Directory;
+using certauth::directory::Kind;
+using certauth::directory::Location;
+using certauth::directory::Watcher;
+using certauth::policy::UserList;
+using certauth::test::fake_facts;
+using certauth::test::fixture_users;
+using certauth::test::knows;
+using certauth::test::open_directory;
+using certauth::test::PostgresCluster;
+using certauth::test::run_sql;
+using certauth::test::WatchRecorder;
+using nlohmann::json;
+
+namespace {
+
+certauth::test::ProcessResult certauth_users(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{certauth::test::certauth_binary(), "users"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return certauth::test::run(argv);
+}
+
+} // namespace
+
+TEST_CASE("postgresql: init, import, export, add, remove, bad rows, concurrent writers", "[directory]") {
+    PostgresCluster cluster;
+    const Location location{Kind::postgresql, cluster.uri()};
+    Directory directory = open_directory(location);
+    CHECK(*directory.init() == Directory::InitOutcome::created);
+    CHECK(*directory.init() == Directory::InitOutcome::already_current);
+    REQUIRE(directory.replace(fixture_users()));
+
+    const auto list = directory.load();
+    REQUIRE(list);
+    CHECK(list->users().size() == 7);
+    CHECK(*list->find(fake_facts("joe")) == json{{"cn", "joe"}, {"name", "Joe Example"}, {"roles", {"admin"}}});
+    CHECK(list->routes().size() == 2);
+    CHECK(list->routes()[1].is_public);
+
+    // export round-trips, through the command as a user runs it
+    const auto exported = certauth_users({"export", cluster.uri()});
+    INFO(exported.err);
+    REQUIRE(exported.exit_code == 0);
+    CHECK(json::parse(exported.out) == fixture_users());
+
+    // two writers at once: every entry of both is there afterwards
+    auto writer = [&](const std::string& prefix) {
+        return std::make_unique<certauth::test::ChildProcess>(std::vector<std::string>{
+            "sh", "-c",
+            "for i in $(seq 1 15); do \"$0\" users add \"$1\" --cn " + prefix + "$i --role r || exit 1; done",
+            certauth::test::certauth_binary(), cluster.uri()});
+    };
+    {
+        auto first = writer("a");
+        auto second = writer("b");
+        CHECK(first->wait(std::chrono::seconds(60)) == 0);
+        CHECK(second->wait(std::chrono::seconds(60)) == 0);
+    }
+    const auto after = directory.load();
+    REQUIRE(after);
+    CHECK(after->users().size() == 37);
+    for (int i = 1; i <= 15; ++i) {
+        CHECK(knows(*after, "a" + std::to_string(i)));
+        CHECK(knows(*after, "b" + std::to_string(i)));
+    }
+
+    const auto removed = certauth_users({"remove", cluster.uri(), "--cn", "joe"});
+    CHECK(removed.out.find(": removed 1 entry with exactly {\"cn\":\"joe\"}") != std::string::npos);
+
+    run_sql(location, "INSERT INTO users (id, cn, attributes) VALUES (1000, 'x', '{\"n\": 1, \"n\": 2}');"
+                      "INSERT INTO routes (path, roles, is_public) VALUES ('/a', NULL, false)");
+    CHECK(directory.load().error().message ==
+          location.name() + ": users[id=1000].attributes: (top level): duplicate key \"n\"");
+    const auto lint = certauth_users({"lint", cluster.uri()});
+    CHECK(lint.exit_code == 1);
+    CHECK(lint.out.find("users[id=1000].attributes: (top level): duplicate key \"n\"\n") != std::string::npos);
+    CHECK(lint.out.find("routes[id=3]: needs \"roles\" or \"public\": true\n") != std::string::npos);
+    CHECK(lint.out.find(": 2 problems in 37 users and 3 routes\n") != std::string::npos);
+
+    run_sql(location, "UPDATE certauth_schema SET version = 7");
+    CHECK(certauth::directory::load_user_list(cluster.uri()).error().message ==
+          location.name() + ": schema version 7 is newer than this certauth knows (1); use a newer certauth");
+}
+
+TEST_CASE("postgresql watcher: LISTEN, a bad row, and the server stopped and started again", "[directory]") {
+    PostgresCluster cluster;
+    const Location location{Kind::postgresql, cluster.uri()};
+    {
+        Directory directory = open_directory(location);
+        REQUIRE(directory.init());
+        REQUIRE(directory.replace(fixture_users()));
+    }
+    WatchRecorder recorder;
+    auto started = Watcher::start(location, recorder.options());
+    INFO((started ? std::string() : started.error().message));
+    REQUIRE(started);
+    const std::unique_ptr<Watcher> watcher = std::move(*started);
+    CHECK(watcher->status().generation == 1);
+    INFO(recorder.events_text());
+
+    // A change arrives by notification, well within a second.
+    run_sql(location, "INSERT INTO users (cn) VALUES ('ann')");
+    const auto committed = std::chrono::steady_clock::now();
+    REQUIRE(recorder.wait_for_snapshot([](const UserList& list) { return knows(list, "ann"); }));
+    CHECK(std::chrono::steady_clock::now() - committed < std::chrono::seconds(1));
+    CHECK(watcher->status().generation == 2);
+
+    // A bad row keeps the snapshot; the fix brings the change in.
+    run_sql(location, "INSERT INTO users (cn, serial) VALUES ('bob', 'zz')");
+    REQUIRE(recorder.wait_for_event("users[id=9].serial: expected a serial number in hex, got \"zz\""));
+    CHECK_FALSE(watcher->status().fresh);
+    CHECK_FALSE(knows(*watcher->snapshot(), "bob"));
+    run_sql(location, "UPDATE users SET serial = NULL WHERE id = 9");
+    REQUIRE(recorder.wait_for_snapshot([](const UserList& list) { return knows(list, "bob"); }));
+    CHECK(watcher->status().fresh);
+
+    // The server goes away: the snapshot stays, stale; it comes back: reconnected, reloaded.
+    const std::size_t before_stop = recorder.events().size();
+    cluster.stop();
+    REQUIRE(recorder.wait_for_event("; reconnecting", std::chrono::seconds(10), before_stop));
+    CHECK_FALSE(watcher->status().fresh);
+    CHECK_FALSE(watcher->status().connected);
+    CHECK(knows(*watcher->snapshot(), "bob"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cluster.start();
+    REQUIRE(recorder.wait_for_event("reconnected after", std::chrono::seconds(10), before_stop));
+    CHECK(watcher->status().fresh);
+    CHECK(watcher->status().connected);
+    std::size_t stale_reports = 0;
+    for (std::size_t i = before_stop; i < recorder.events().size(); ++i)
+        stale_reports += recorder.events()[i].find("stale since") != std::string::npos ? 1 : 0;
+    CHECK(stale_reports == 1);
+
+    // A later change arrives again.
+    run_sql(location, "DELETE FROM users WHERE cn = 'joe'");
+    REQUIRE(recorder.wait_for_snapshot([](const UserList& list) { return !knows(list, "joe"); }));
+    CHECK_FALSE(knows(*watcher->snapshot(), "joe"));
+}

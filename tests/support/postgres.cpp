@@ -1,0 +1,92 @@
+#include "support/postgres.hpp"
+
+#include "support/catch.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include <pwd.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace certauth::test {
+namespace {
+
+// The newest PostgreSQL server binaries Debian installed
+// (/usr/lib/postgresql/15/bin on Debian 12).
+std::string server_bin() {
+    std::string best;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec))
+        if (fs::exists(entry.path() / "bin/initdb") && entry.path().string() > best) best = entry.path().string();
+    INFO("no PostgreSQL server under /usr/lib/postgresql (scripts/bootstrap.sh installs postgresql)");
+    REQUIRE_FALSE(best.empty());
+    return best + "/bin";
+}
+
+RunOptions with_timeout(std::chrono::seconds seconds) {
+    RunOptions options;
+    options.timeout = seconds;
+    return options;
+}
+
+} // namespace
+
+std::vector<std::string> PostgresCluster::as_postgres(const std::string& program) const {
+    if (::geteuid() == 0) return {"runuser", "-u", "postgres", "--", m_bin + "/" + program};
+    return {m_bin + "/" + program};
+}
+
+PostgresCluster::PostgresCluster() : m_bin(server_bin()), m_data((m_dir.path / "data").string()) {
+    if (::geteuid() == 0) {
+        const passwd* postgres = ::getpwnam("postgres");
+        REQUIRE(postgres != nullptr);
+        REQUIRE(::chown(m_dir.path.c_str(), postgres->pw_uid, postgres->pw_gid) == 0);
+    }
+    // Only the socket's name depends on the port; a port of our own keeps
+    // clusters of parallel tests apart in everything else too.
+    m_port = 20000 + static_cast<int>(::getpid() % 20000);
+    std::vector<std::string> initdb = as_postgres("initdb");
+    initdb.insert(initdb.end(), {"-D", m_data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync",
+                                 "--no-instructions"});
+    const ProcessResult made = run(initdb, with_timeout(std::chrono::seconds(120)));
+    INFO("initdb: " << made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    start();
+}
+
+PostgresCluster::~PostgresCluster() {
+    if (m_running) (void)pg_ctl({"-m", "immediate", "stop"});
+}
+
+ProcessResult PostgresCluster::pg_ctl(const std::vector<std::string>& arguments) const {
+    std::vector<std::string> argv = as_postgres("pg_ctl");
+    argv.insert(argv.end(), {"-D", m_data, "-w", "-t", "60"});
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    return run(argv, with_timeout(std::chrono::seconds(90)));
+}
+
+void PostgresCluster::start() {
+    const ProcessResult started =
+        pg_ctl({"-l", (m_dir.path / "server.log").string(), "-o",
+                "-k " + m_dir.path.string() + " -p " + std::to_string(m_port) +
+                    " -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                "start"});
+    INFO("pg_ctl start: " << started.out << started.err);
+    REQUIRE(started.exit_code == 0);
+    m_running = true;
+}
+
+void PostgresCluster::stop() {
+    const ProcessResult stopped = pg_ctl({"-m", "fast", "stop"});
+    INFO("pg_ctl stop: " << stopped.out << stopped.err);
+    REQUIRE(stopped.exit_code == 0);
+    m_running = false;
+}
+
+std::string PostgresCluster::uri() const {
+    return "postgresql:///postgres?host=" + m_dir.path.string() + "&port=" + std::to_string(m_port) + "&user=postgres";
+}
+
+} // namespace certauth::test
