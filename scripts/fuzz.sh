@@ -7,7 +7,7 @@
 # where the input that did it is.
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default: 60, all)
-#   targets: certificate users config http_request upstream_response directory_rows
+#   targets: certificate users config http_request upstream_response directory_rows header_certificate
 #   CERTAUTH_FUZZ_MERGE=1  afterwards, add the inputs that found new coverage to
 #                          fuzz/corpus/TARGET (libFuzzer -merge=1; commit them)
 #   CERTAUTH_JOBS=N        build parallelism (default 2)
@@ -24,7 +24,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   exit 2
 fi
 shift || true
-all_targets=(certificate users config http_request upstream_response directory_rows)
+all_targets=(certificate users config http_request upstream_response directory_rows header_certificate)
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then targets=("${all_targets[@]}"); fi
 for t in "${targets[@]}"; do

@@ -7,7 +7,9 @@
 #include "cli/config_file.hpp"
 #include "cli/output.hpp"
 #include "cli/trust_options.hpp"
+
 #include <certauth/json_text.hpp>
+#include <certauth/server/header_certificate.hpp>
 
 #include <certauth/x509/time_text.hpp>
 
@@ -41,6 +43,10 @@ struct CheckOptions {
     bool json = false;
     bool quiet = false;
     bool verbose = false;
+    // A trusted proxy's header instead of files (--header-format, --header-value).
+    std::string header_format;
+    std::vector<std::string> header_values; // field lines; "-": standard input
+    std::vector<std::string> header_chain;  // rfc9440: the NAME-Chain field lines
 };
 
 // What check concluded for one file.
@@ -81,6 +87,12 @@ struct FileResult {
     x509::Chain chain;
     std::string message; // error: what went wrong, naming the file
 };
+
+// The certificate a proxy's header holds, decided as serve --listen-trusted
+// decides it: one result named "header", in error (malformed) when it does
+// not decode, denied no_certificate when it is empty.
+FileResult check_header(const CheckOptions& options, const x509::TrustStore* store, const policy::UserList* users,
+                        Clock::time_point at);
 
 // The file's certificates after the first, used as untrusted intermediates
 // when the file is checked as one chain.
@@ -201,6 +213,8 @@ std::string human_line(const FileResult& r, Clock::time_point at, const Style& s
         line += style.bad("denied: " + std::string(to_string(r.decision.reason)));
     else
         line += style.good(to_string(r.outcome));
+    if (r.chain.empty()) // a proxy's header without a certificate (--header-format)
+        return line + " — " + printable(r.decision.detail) + '\n';
 
     const x509::CertFacts facts = r.chain.front().facts();
     const std::string cn = facts.cn();
@@ -304,8 +318,13 @@ int run_check(const CheckOptions& options, const CLI::App& root) {
     bool any_denied = false;
     bool any_error = false;
     std::string out;
-    for (const std::string& file : options.files) {
-        for (const FileResult& result : check_file(file, options.each, trust, list, at)) {
+    std::vector<std::string> inputs = options.files;
+    if (!options.header_format.empty()) inputs = {"header"};
+    for (const std::string& file : inputs) {
+        std::vector<FileResult> results = options.header_format.empty()
+                                              ? check_file(file, options.each, trust, list, at)
+                                              : std::vector<FileResult>{check_header(options, trust, list, at)};
+        for (const FileResult& result : results) {
             any_denied = any_denied || result.outcome == Outcome::denied;
             any_error = any_error || result.outcome == Outcome::error;
             if (options.quiet) continue;
@@ -322,6 +341,43 @@ int run_check(const CheckOptions& options, const CLI::App& root) {
     return any_denied ? 1 : 0;
 }
 
+FileResult check_header(const CheckOptions& options, const x509::TrustStore* store, const policy::UserList* users,
+                        Clock::time_point at) {
+    FileResult result;
+    result.file = "header";
+    std::vector<std::string> values = options.header_values;
+    for (std::string& value : values)
+        if (value == "-") {
+            Result<std::string> text = x509::read_file("-");
+            if (!text) {
+                result.message = text.error().message;
+                return result;
+            }
+            value = std::move(*text);
+            while (!value.empty() && (value.back() == '\n' || value.back() == '\r'))
+                value.pop_back();
+        }
+    server::CertificateHeader header;
+    header.name = "the header";
+    header.format = *server::header_format_named(options.header_format);
+    server::CertificateFields fields;
+    fields.values.assign(values.begin(), values.end());
+    fields.chain.assign(options.header_chain.begin(), options.header_chain.end());
+    Result<std::optional<x509::Chain>> chain = server::decode_certificate_header(header, fields);
+    if (!chain) {
+        result.reason = Reason::malformed;
+        result.message = chain.error().message;
+        return result;
+    }
+    if (!*chain) {
+        result.decision = policy::decide(nullptr, std::nullopt, users, at);
+        result.outcome = Outcome::denied;
+        result.reason = result.decision.reason;
+        return result;
+    }
+    return check_chain("header", 1, std::move(**chain), store, users, at);
+}
+
 } // namespace
 
 Command add_check_command(CLI::App& root) {
@@ -330,8 +386,7 @@ Command add_check_command(CLI::App& root) {
     cmd->add_option("FILE", options->files,
                     "certificate files: PEM or DER, a chain leaf first (the rest are untrusted intermediates); "
                     "- is standard input")
-        ->type_name("")
-        ->required();
+        ->type_name("");
     add_trust_options(*cmd, options->trust);
     cmd->add_option("--at", options->at,
                     "decide at this time (default: now): ISO 8601 (2025-01-01, 2025-01-01T12:00:00Z, "
@@ -345,11 +400,35 @@ Command add_check_command(CLI::App& root) {
     CLI::Option* verbose =
         cmd->add_flag("-v,--verbose", options->verbose,
                       "more about each certificate, and the configuration file, time and trust store used (on stderr)");
+    CLI::Option* format =
+        cmd->add_option("--header-format", options->header_format,
+                        "decide what a trusted proxy's header holds, as serve --listen-trusted does: url-pem, "
+                        "base64-der, xfcc or rfc9440 (instead of FILEs)")
+            ->check(CLI::IsMember({"url-pem", "base64-der", "xfcc", "rfc9440"}))
+            ->type_name("FORMAT");
+    cmd->add_option("--header-value", options->header_values,
+                    "the header's value as the proxy sends it (repeatable: one per field line; - is standard "
+                    "input)")
+        ->type_name("VALUE")
+        ->allow_extra_args(false)
+        ->needs(format);
+    cmd->add_option("--header-chain", options->header_chain,
+                    "rfc9440: the Client-Cert-Chain value (repeatable: one per field line)")
+        ->type_name("VALUE")
+        ->allow_extra_args(false)
+        ->needs(format);
     quiet->excludes(json);
     quiet->excludes(verbose);
     cmd->footer(k_footer);
     const CLI::App* app = &root;
-    return {cmd, [options, app] { return run_check(*options, *app); }};
+    return {cmd, [options, app] {
+                if (options->files.empty() == options->header_format.empty()) {
+                    print_error(options->files.empty() ? "check needs FILEs, or --header-format with --header-value"
+                                                       : "check takes FILEs or --header-format, not both");
+                    return 2;
+                }
+                return run_check(*options, *app);
+            }};
 }
 
 } // namespace certauth::cli

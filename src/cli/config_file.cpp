@@ -23,11 +23,13 @@ namespace {
 namespace fs = std::filesystem;
 
 // Keys whose values are file paths, resolved relative to the file.
-constexpr std::array<std::string_view, 7> k_path_keys{"ca", "crl", "users", "cert", "key", "cacert", "scenarios"};
+constexpr std::array<std::string_view, 8> k_path_keys{"ca",  "crl",    "users",     "cert",
+                                                      "key", "cacert", "scenarios", "intermediate"};
 
 // Top-level keys shared by the subcommands that decide (serve, check); a
 // subcommand without them (probe) ignores them.
-constexpr std::array<std::string_view, 5> k_shared_keys{"ca", "crl", "crl-required", "security-level", "users"};
+constexpr std::array<std::string_view, 6> k_shared_keys{"ca",    "crl",         "crl-required", "security-level",
+                                                        "users", "intermediate"};
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& keys, std::string_view key) {

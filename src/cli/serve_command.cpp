@@ -54,7 +54,70 @@ struct ServeOptions {
     double upstream_idle_timeout = seconds(server::UpstreamOptions{}.idle_timeout);
     std::uint64_t upstream_max_body_size = server::UpstreamOptions{}.max_body_size;
     bool forward_cert = false;
+    // The trusted-header input (docs/proxies.md).
+    std::vector<std::string> listen_trusted;
+    std::string proxy_preset;
+    std::string client_cert_header;
+    std::string client_cert_format;
+    std::vector<std::string> trusted_proxy;
 };
+
+// --listen-trusted and its options; nullopt without --listen-trusted (its
+// options alone are an error, as they would do nothing).
+Result<std::optional<server::TrustedInput>> trusted_input(const ServeOptions& options) {
+    using Found = std::optional<server::TrustedInput>;
+    if (options.listen_trusted.empty()) {
+        if (!options.proxy_preset.empty() || !options.client_cert_header.empty() ||
+            !options.client_cert_format.empty() || !options.trusted_proxy.empty())
+            return Error{"--proxy-preset, --client-cert-header, --client-cert-format and --trusted-proxy apply to "
+                         "--listen-trusted, which is not given"};
+        return Found{};
+    }
+    server::TrustedInput input;
+    for (const std::string& text : options.listen_trusted) {
+        if (text.rfind("unix:", 0) == 0) {
+            server::ListenAddress address;
+            address.unix_path = text.substr(5);
+            address.text = text;
+            if (address.unix_path.empty() || address.unix_path.front() != '/')
+                return Error{"--listen-trusted " + text + ": expected unix:/absolute/path"};
+            input.listen.push_back(std::move(address));
+            continue;
+        }
+        auto address = parse_listen(text);
+        if (!address) return Error{"--listen-trusted: " + address.error().message};
+        input.listen.push_back(std::move(*address));
+    }
+    if (!options.proxy_preset.empty()) {
+        const server::ProxyPreset* preset = server::proxy_preset_named(options.proxy_preset);
+        if (preset == nullptr) {
+            std::string names;
+            for (const server::ProxyPreset& p : server::proxy_presets())
+                names += (names.empty() ? "" : ", ") + std::string(p.name);
+            return Error{"--proxy-preset " + options.proxy_preset + ": unknown (known: " + names + ")"};
+        }
+        input.header.name = preset->header;
+        input.header.format = preset->format;
+        input.original_uri = preset->original_uri;
+    }
+    if (!options.client_cert_header.empty()) input.header.name = options.client_cert_header;
+    if (!options.client_cert_format.empty()) {
+        const auto format = server::header_format_named(options.client_cert_format);
+        if (!format)
+            return Error{"--client-cert-format " + options.client_cert_format +
+                         ": expected url-pem, base64-der, xfcc or rfc9440"};
+        input.header.format = *format;
+    }
+    if (!options.trusted_proxy.empty()) {
+        input.proxies.clear();
+        for (const std::string& text : options.trusted_proxy) {
+            auto range = server::parse_address_range(text);
+            if (!range) return Error{"--trusted-proxy " + range.error().message};
+            input.proxies.push_back(std::move(*range));
+        }
+    }
+    return Found{std::move(input)};
+}
 
 std::chrono::milliseconds millis(double seconds) { return std::chrono::milliseconds(std::llround(seconds * 1000.0)); }
 
@@ -102,8 +165,29 @@ Command add_serve_command(CLI::App& root) {
     CLI::App* cmd = root.add_subcommand("serve", "Run the mTLS HTTPS server");
     cmd->footer(k_footer);
 
-    cmd->add_option("--listen", options->listen, "Address to listen on, HOST:PORT or [IPv6]:PORT (repeatable)")
-        ->capture_default_str()
+    CLI::Option* listen =
+        cmd->add_option("--listen", options->listen,
+                        "TLS address to listen on, HOST:PORT or [IPv6]:PORT (repeatable; none by default when "
+                        "--listen-trusted is given)")
+            ->capture_default_str()
+            ->allow_extra_args(false);
+    cmd->add_option("--listen-trusted", options->listen_trusted,
+                    "Plain-HTTP address for trusted proxies that terminated TLS and send the client certificate in "
+                    "a header, HOST:PORT or unix:/path (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--proxy-preset", options->proxy_preset,
+                    "The proxy in front of --listen-trusted: sets the header, its format and where the original "
+                    "URI is read (nginx, caddy, haproxy, traefik, envoy, aws-alb, cloudflare)");
+    cmd->add_option("--client-cert-header", options->client_cert_header,
+                    "Header holding the client certificate on --listen-trusted (default X-Client-Cert)")
+        ->type_name("NAME");
+    cmd->add_option("--client-cert-format", options->client_cert_format,
+                    "How that header holds it: url-pem (default), base64-der, xfcc or rfc9440")
+        ->type_name("FORMAT");
+    cmd->add_option("--trusted-proxy", options->trusted_proxy,
+                    "Peers allowed on a TCP --listen-trusted, CIDR or address (repeatable; default 127.0.0.0/8 "
+                    "and ::1); others get 403 untrusted_proxy")
+        ->type_name("CIDR")
         ->allow_extra_args(false);
     cmd->add_option("--cert", options->cert, "Server certificate chain (PEM: leaf, then intermediates)");
     cmd->add_option("--key", options->key, "Server private key (PEM, unencrypted)");
@@ -170,8 +254,15 @@ Command add_serve_command(CLI::App& root) {
         ->check(count_in(0, 10'000'000))
         ->capture_default_str();
 
-    return {cmd, [options, &root]() -> int {
-                if (options->cert.empty() || options->key.empty()) {
+    return {cmd, [options, listen, &root]() -> int {
+                auto trusted = trusted_input(*options);
+                if (!trusted) {
+                    print_error(trusted.error().message);
+                    return 2;
+                }
+                // --listen-trusted alone: no TLS listener unless --listen is given too.
+                if (*trusted && listen->count() == 0) options->listen.clear();
+                if (!options->listen.empty() && (options->cert.empty() || options->key.empty())) {
                     print_error("serve needs the server certificate and key: --cert FILE --key FILE "
                                 "(or cert = / key = in the [serve] section of the configuration file)" +
                                 (config_file_used(root) ? std::string() : without_configuration_hint()));
@@ -204,8 +295,9 @@ Command add_serve_command(CLI::App& root) {
                     print_error("--forward-cert needs --upstream (the certificate goes to the application)");
                     return 2;
                 }
-                server.tls.cert_file = options->cert;
-                server.tls.key_file = options->key;
+                server.trusted = std::move(*trusted);
+                server.tls.cert_file = options->listen.empty() ? std::string() : options->cert;
+                server.tls.key_file = options->listen.empty() ? std::string() : options->key;
                 server.tls.client_cert =
                     options->require_cert ? server::ClientCertMode::require : server::ClientCertMode::request;
                 server.tls.session_cache_size = options->session_cache;

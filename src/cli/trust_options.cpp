@@ -14,6 +14,12 @@ void add_trust_options(CLI::App& command, TrustOptions& options) {
     command.add_option("--crl", options.crl, "certificate revocation list (PEM or DER); repeatable")
         ->type_name("FILE")
         ->allow_extra_args(false);
+    command
+        .add_option("--intermediate", options.intermediate,
+                    "intermediate CA certificates (PEM) a client's chain may be completed with when it is not sent "
+                    "(proxies that pass on the leaf only); never trusted as anchors; repeatable")
+        ->type_name("FILE")
+        ->allow_extra_args(false);
     command.add_flag("--crl-required", options.crl_required,
                      "every CA of a chain must have a current CRL loaded (else: untrusted)");
     command
@@ -35,6 +41,9 @@ Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& opt
         if (!options.crl.empty())
             return Error{"--crl " + options.crl.front() +
                          " needs --ca: revocation is checked while verifying against trusted CAs"};
+        if (!options.intermediate.empty())
+            return Error{"--intermediate " + options.intermediate.front() +
+                         " needs --ca: an intermediate completes a chain up to a trusted CA"};
         if (options.crl_required) return Error{"--crl-required needs --ca (the CAs whose CRLs are required)"};
         // Without CAs nothing is verified, so nobody would be looked up: a
         // check that says "inspected", exit 0, for a user the list lacks.
@@ -47,6 +56,7 @@ Result<std::optional<x509::TrustStore>> load_trust_store(const TrustOptions& opt
     x509::TrustConfig config;
     config.ca_files.assign(options.ca.begin(), options.ca.end());
     config.crl_files.assign(options.crl.begin(), options.crl.end());
+    config.intermediate_files.assign(options.intermediate.begin(), options.intermediate.end());
     config.crl_mode = options.crl_required ? x509::CrlMode::required : x509::CrlMode::when_loaded;
     config.security_level = options.security_level;
     Result<x509::TrustStore> store = x509::TrustStore::load(config);

@@ -1,6 +1,6 @@
 #pragma once
 // The options serve and check share (docs/configuration.md): --ca, --crl,
-// --crl-required, --security-level, --users; top-level keys of the configuration file.
+// --crl-required, --security-level, --users, --intermediate; top-level keys of the configuration file.
 
 #include <certauth/policy/user_list.hpp>
 #include <certauth/result.hpp>
@@ -17,12 +17,14 @@ namespace certauth::cli {
 struct TrustOptions {
     std::vector<std::string> ca;
     std::vector<std::string> crl;
+    std::vector<std::string> intermediate;
     bool crl_required = false;
     int security_level = 2;
     std::string users;
 };
 
-// Adds --ca (repeatable), --crl (repeatable), --crl-required, --security-level and --users to
+// Adds --ca (repeatable), --crl (repeatable), --intermediate (repeatable), --crl-required,
+// --security-level and --users to
 // `command`, bound to `options` (which must outlive parsing).
 void add_trust_options(CLI::App& command, TrustOptions& options);
 

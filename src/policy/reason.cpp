@@ -6,7 +6,7 @@
 namespace certauth::policy {
 namespace {
 
-constexpr std::array<std::pair<Reason, std::string_view>, 10> k_names{{
+constexpr std::array<std::pair<Reason, std::string_view>, 11> k_names{{
     {Reason::ok, "ok"},
     {Reason::no_certificate, "no_certificate"},
     {Reason::untrusted, "untrusted"},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<Reason, std::string_view>, 10> k_names{{
     {Reason::unknown_user, "unknown_user"},
     {Reason::forbidden, "forbidden"},
     {Reason::malformed, "malformed"},
+    {Reason::untrusted_proxy, "untrusted_proxy"},
 }};
 
 } // namespace

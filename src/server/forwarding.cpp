@@ -719,6 +719,9 @@ Forwarding::Forwarding(const ForwardingConfig& config, client::UpstreamPool& poo
         if (hop_by_hop(name) || listed(tokens, name) || is_identity_header(name) || iequals(name, "host") ||
             iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host"))
             continue;
+        if (std::any_of(config.dropped_headers.begin(), config.dropped_headers.end(),
+                        [&](const std::string& dropped) { return iequals(name, dropped); }))
+            continue;
         head += name;
         head += ": ";
         head += view(field.value());

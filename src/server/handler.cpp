@@ -45,7 +45,7 @@ std::string decision_body(const policy::Decision& decision, std::string_view cn)
         return json_text(user) + '\n';
     }
     Json body = Json::object();
-    body["error"] = decision.reason == Reason::forbidden ? "forbidden" : "unauthorized";
+    body["error"] = http_status(decision.reason) == 403 ? "forbidden" : "unauthorized";
     body["reason"] = to_string(decision.reason);
     body["detail"] = decision.detail;
     return json_text(body) + '\n';
@@ -58,7 +58,7 @@ namespace {
 // "X-Certauth-Reason: REASON\r\n", one static line per reason.
 std::string_view reason_line(Reason reason) {
     static const auto lines = [] {
-        std::array<std::string, static_cast<std::size_t>(Reason::malformed) + 1> out;
+        std::array<std::string, static_cast<std::size_t>(Reason::untrusted_proxy) + 1> out;
         for (std::size_t i = 0; i < out.size(); ++i)
             out[i] = reason_header(static_cast<Reason>(i));
         return out;
@@ -99,7 +99,7 @@ Action handle(const RequestFacts& request, const ConnectionDecision& connection,
     response.keep_alive = request.keep_alive;
     response.head = request.method == "HEAD";
     const bool answering = output == Output::answer;
-    if (answering && !served_method(request.method)) {
+    if (answering && request.input == Input::tls && !served_method(request.method)) {
         response.status = 405;
         response.allow_header = true;
         response.set_body(error_body("method_not_allowed", "only GET and HEAD are served"));
@@ -118,7 +118,18 @@ Action handle(const RequestFacts& request, const ConnectionDecision& connection,
         response.share_body(&k_healthz_body);
         return response;
     }
-    const std::optional<policy::Decision> route = routed(connection, users, *path);
+    std::optional<std::string> original;
+    if (!request.original_uri.empty()) {
+        original = policy::normalise_path(request.original_uri);
+        if (!original) {
+            response.status = 400;
+            response.keep_alive = false;
+            response.set_body(
+                error_body("bad_request", "the original URI the proxy sent is not a valid absolute path"));
+            return response;
+        }
+    }
+    const std::optional<policy::Decision> route = routed(connection, users, original ? *original : *path);
     const policy::Decision& decision = route ? *route : connection.decision;
     if (!decision.allowed()) {
         // A path without a route keeps the connection's decision and its
@@ -174,6 +185,21 @@ Response respond_plain_http(const RequestFacts& request, std::string_view host) 
     return response;
 }
 
+Response respond_untrusted_proxy(const RequestFacts& request, std::string_view detail) {
+    Response response;
+    response.status = 403;
+    response.reason = to_string(Reason::untrusted_proxy);
+    response.head = request.method == "HEAD";
+    response.keep_alive = false;
+    response.extra_headers = reason_line(Reason::untrusted_proxy);
+    Json body = Json::object();
+    body["error"] = "forbidden";
+    body["reason"] = to_string(Reason::untrusted_proxy);
+    body["detail"] = detail;
+    response.set_body(json_text(body) + '\n');
+    return response;
+}
+
 Response respond_error(int status, std::string_view detail) {
     Response response;
     response.status = status;
@@ -189,8 +215,8 @@ Response respond_error(int status, std::string_view detail) {
 int http_status(Reason reason) noexcept {
     switch (reason) {
     case Reason::ok: return 200;
-    case Reason::forbidden: return 403;
-    case Reason::malformed: return 400;
+    case Reason::forbidden:
+    case Reason::untrusted_proxy: return 403;
     default: return 401;
     }
 }

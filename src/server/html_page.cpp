@@ -384,6 +384,7 @@ class PageWriter {
         case Reason::unknown_user: unknown_user(); break;
         case Reason::forbidden: forbidden(); break;
         case Reason::malformed:
+        case Reason::untrusted_proxy: // trusted listeners answer proxies, never with a page
         case Reason::ok:
             open(Tone::no, "Not authorised", "Your certificate could not be read");
             lead("The certificate this request came with could not be read as one.");

@@ -5,7 +5,6 @@
 
 #include <cctype>
 
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 namespace certauth::server {
@@ -70,14 +69,6 @@ std::string url_encoded_pem(const x509::Certificate& cert) {
     return out;
 }
 
-std::string base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    return out;
-}
-
 // "3a1f..." from "3A:1F:...": Envoy's Hash is lowercase hex.
 std::string xfcc_hash(std::string_view fingerprint) {
     std::string out;
@@ -102,10 +93,10 @@ void forward_cert_headers(std::string& out, const x509::Chain& chain) {
     std::string client_cert;
     std::string client_chain;
     if (!chain.empty()) {
-        client_cert = ":" + base64(x509::to_der(chain.front().native())) + ":";
+        client_cert = ":" + x509::to_base64(x509::to_der(chain.front().native())) + ":";
         for (std::size_t i = 1; i < chain.size(); ++i) {
             if (!client_chain.empty()) client_chain += ", ";
-            client_chain += ":" + base64(x509::to_der(chain[i].native())) + ":";
+            client_chain += ":" + x509::to_base64(x509::to_der(chain[i].native())) + ":";
         }
     }
     line(out, "Client-Cert", client_cert);

@@ -15,16 +15,22 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <exception>
 #include <thread>
 
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace certauth::server {
@@ -35,23 +41,55 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>;
+using unix_socket = asio::local::stream_protocol;
+using UnixAcceptor = asio::basic_socket_acceptor<unix_socket, asio::io_context::executor_type>;
 
 using detail::diagnostic;
 
+// The connection as the session takes it: a TCP socket as accepted; a unix
+// socket's descriptor in a Socket (the session only waits, reads and writes).
+detail::Socket session_socket(asio::io_context&, detail::Socket&& socket) { return std::move(socket); }
+
+detail::Socket session_socket(asio::io_context& io,
+                              asio::basic_stream_socket<unix_socket, asio::io_context::executor_type>&& socket) {
+    detail::Socket out(io);
+    error_code ec;
+    const int fd = socket.release(ec);
+    if (!ec) out.assign(tcp::v4(), fd, ec);
+    if (ec && fd >= 0) ::close(fd);
+    return out;
+}
+
+// Listeners of any kind: the common interface of BasicListener.
+class Listener {
+  public:
+    virtual ~Listener() = default;
+    virtual void start() = 0;
+    virtual void stop() = 0;
+
+  protected:
+    Listener() = default;
+    Listener(const Listener&) = default;
+    Listener& operator=(const Listener&) = default;
+};
+
 // Accepts connections on one acceptor; its sessions run on the same worker
 // thread (`io`), owned by its `connections`.
-class Listener : public std::enable_shared_from_this<Listener> {
+template <class Protocol>
+class BasicListener final : public Listener, public std::enable_shared_from_this<BasicListener<Protocol>> {
   public:
-    Listener(asio::io_context& io, Acceptor acceptor, detail::ServerContext& context, detail::WorkerLocal& local,
-             detail::ConnectionSet& connections)
+    using Acceptor = asio::basic_socket_acceptor<Protocol, asio::io_context::executor_type>;
+    using AcceptedSocket = asio::basic_stream_socket<Protocol, asio::io_context::executor_type>;
+    BasicListener(asio::io_context& io, Acceptor acceptor, detail::ServerContext& context, detail::WorkerLocal& local,
+                  detail::ConnectionSet& connections, detail::Listening listening)
         : m_io(io), m_acceptor(std::move(acceptor)), m_context(context), m_local(local), m_connections(connections),
-          m_retry(io) {}
+          m_retry(io), m_listening(listening) {}
 
-    void start() {
-        asio::post(m_acceptor.get_executor(), [self = shared_from_this()] { self->do_accept(); });
+    void start() override {
+        asio::post(m_acceptor.get_executor(), [self = this->shared_from_this()] { self->do_accept(); });
     }
-    void stop() {
-        asio::post(m_acceptor.get_executor(), [self = shared_from_this()] {
+    void stop() override {
+        asio::post(m_acceptor.get_executor(), [self = this->shared_from_this()] {
             error_code ignored;
             self->m_acceptor.close(ignored);
             self->m_retry.cancel();
@@ -62,7 +100,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     void do_accept() noexcept {
         if (!m_acceptor.is_open()) return;
         try {
-            auto handler = [self = shared_from_this()](error_code ec, detail::Socket socket) {
+            auto handler = [self = this->shared_from_this()](error_code ec, AcceptedSocket socket) {
                 self->on_accept(ec, std::move(socket));
             };
             m_acceptor.async_accept(m_io, std::move(handler));
@@ -78,7 +116,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
         m_warned = true;
         try {
             m_retry.expires_after(std::chrono::milliseconds(100));
-            m_retry.async_wait([self = shared_from_this()](error_code e) {
+            m_retry.async_wait([self = this->shared_from_this()](error_code e) {
                 if (!e) self->do_accept();
             });
         } catch (const std::exception& e) {
@@ -86,7 +124,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
         }
     }
 
-    void on_accept(error_code ec, detail::Socket socket) {
+    void on_accept(error_code ec, AcceptedSocket socket) {
         if (ec == asio::error::operation_aborted || !m_acceptor.is_open()) return;
         if (ec) {
             if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory)
@@ -109,9 +147,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
             return;
         }
         if (m_context.count_metrics) m_local.metrics.accepted();
+        detail::Socket session = session_socket(m_io, std::move(socket));
         error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        detail::start_session(std::move(socket), m_context, m_local, m_connections);
+        if (m_listening != detail::Listening::trusted_unix) session.set_option(tcp::no_delay(true), ignored);
+        detail::start_session(std::move(session), m_context, m_local, m_connections, m_listening);
     }
 
     asio::io_context& m_io;
@@ -120,6 +159,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     detail::WorkerLocal& m_local;
     detail::ConnectionSet& m_connections;
     asio::steady_timer m_retry;
+    detail::Listening m_listening;
     bool m_warned = false;
 };
 
@@ -172,15 +212,17 @@ struct Worker {
 } // namespace
 
 std::string BoundAddress::url() const {
+    if (!unix_path.empty()) return "unix:" + unix_path;
     const bool v6 = host.find(':') != std::string::npos;
-    return "https://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    return (trusted ? "http://" : "https://") + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 struct Server::Impl final : private detail::StatusPages {
     Impl(ServerOptions opts, std::shared_ptr<const State> initial, std::optional<detail::ForwardingConfig> forwarding,
          AccessLog access_log)
         : options(std::move(opts)), holder(std::move(initial)), log(std::move(access_log)),
-          context(holder, options.limits, log, options.fault_injection, std::move(forwarding)), signals(control) {
+          context(holder, options.limits, log, options.fault_injection, std::move(forwarding), options.trusted),
+          signals(control) {
         threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
         context.count_metrics = options.status.has_value();
         for (std::size_t i = 0; i < threads; ++i) {
@@ -190,68 +232,126 @@ struct Server::Impl final : private detail::StatusPages {
         reloads.loaded = started;
     }
 
+    ~Impl() {
+        for (const std::string& path : unix_paths)
+            ::unlink(path.c_str());
+    }
+
     Result<void> bind() {
-        tcp::resolver resolver(control);
-        for (const ListenAddress& listen : options.listen) {
-            const std::string text =
-                listen.text.empty() ? listen.host + ":" + std::to_string(listen.port) : listen.text;
-            error_code ec;
-            std::vector<tcp::endpoint> endpoints;
-            if (listen.host == "localhost") {
-                // Every loopback address the name stands for (RFC 6761), as
-                // nginx listens on each address a name resolves to; /etc/hosts
-                // may list only one of them.
-                endpoints.emplace_back(asio::ip::make_address("127.0.0.1"), listen.port);
-                endpoints.emplace_back(asio::ip::make_address("::1"), listen.port);
-            } else {
-                const auto results = resolver.resolve(listen.host, std::to_string(listen.port),
-                                                      tcp::resolver::numeric_service | tcp::resolver::passive, ec);
-                if (ec || results.empty())
-                    return Error{"cannot listen on " + text + ": " + (ec ? ec.message() : "no address")};
-                for (const auto& entry : results)
-                    endpoints.push_back(entry.endpoint());
+        for (const ListenAddress& listen : options.listen)
+            if (auto bound = bind_tcp(listen, detail::Listening::tls); !bound) return bound;
+        if (options.trusted)
+            for (const ListenAddress& listen : options.trusted->listen) {
+                auto bound = listen.unix_path.empty() ? bind_tcp(listen, detail::Listening::trusted)
+                                                      : bind_unix(listen.unix_path);
+                if (!bound) return bound;
             }
-            // Port 0: the port the first address got, for every address of the name.
-            unsigned short chosen = listen.port;
-            for (tcp::endpoint endpoint : endpoints) {
-                if (chosen != 0) endpoint.port(chosen);
-                // Bind once without SO_REUSEPORT: fails when anything holds
-                // the port (even another server using SO_REUSEPORT), and
-                // gives the real port for port 0.
-                tcp::acceptor first(workers.front()->io);
-                first.open(endpoint.protocol(), ec);
-                if (!ec && endpoint.address().is_v6()) first.set_option(asio::ip::v6_only(true), ec);
-                if (!ec) first.set_option(tcp::acceptor::reuse_address(true), ec);
-                if (!ec) first.bind(endpoint, ec);
-                if (ec)
-                    return Error{"cannot listen on " + text + " (" + endpoint.address().to_string() +
-                                 "): " + ec.message()};
-                const unsigned short port = first.local_endpoint().port();
-                chosen = port;
-                const tcp::endpoint bound(endpoint.address(), port);
-                first.close();
-                for (auto& worker : workers) {
-                    Acceptor acceptor(worker->io);
-                    acceptor.open(bound.protocol(), ec);
-                    if (!ec && bound.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
-                    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-                    if (!ec) acceptor.set_option(reuse_port(true), ec);
-                    if (!ec) acceptor.bind(bound, ec);
-                    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-                    if (ec) return Error{"cannot listen on " + text + ": " + ec.message()};
-                    listeners.push_back(std::make_shared<Listener>(worker->io, std::move(acceptor), context,
-                                                                   worker->local, worker->connections));
-                }
-                BoundAddress b;
-                b.host = bound.address().to_string();
-                b.port = port;
-                addresses.push_back(std::move(b));
-            }
-        }
         if (options.status) {
             auto bound = detail::StatusServer::bind(control, *options.status, *this);
             if (!bound) return bound.error();
             status_listener = std::move(*bound);
+        }
+        return {};
+    }
+
+    // A unix socket: one listening socket, a descriptor of it per worker (the
+    // kernel hands each connection to one of them). A socket file left by a
+    // server that is gone is replaced; one in use is an error.
+    Result<void> bind_unix(const std::string& path) {
+        const std::string text = "cannot listen on unix:" + path;
+        if (path.size() >= sizeof(sockaddr_un::sun_path))
+            return Error{text + ": the path is longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                         " bytes"};
+        struct stat status {};
+        if (::lstat(path.c_str(), &status) == 0) {
+            if (!S_ISSOCK(status.st_mode)) return Error{text + ": the file exists and is not a socket"};
+            unix_socket::socket probe(control);
+            error_code ec;
+            probe.connect(unix_socket::endpoint(path), ec);
+            if (!ec) return Error{text + ": another server is listening on it"};
+            ::unlink(path.c_str());
+        }
+        UnixAcceptor first(workers.front()->io);
+        error_code ec;
+        first.open(unix_socket(), ec);
+        if (!ec) first.bind(unix_socket::endpoint(path), ec);
+        if (!ec) first.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) return Error{text + ": " + ec.message()};
+        unix_paths.push_back(path);
+        for (auto& worker : workers) {
+            const int fd = ::dup(first.native_handle());
+            UnixAcceptor acceptor(worker->io);
+            if (fd < 0) return Error{text + ": " + std::strerror(errno)};
+            acceptor.assign(unix_socket(), fd, ec);
+            if (ec) {
+                ::close(fd);
+                return Error{text + ": " + ec.message()};
+            }
+            listeners.push_back(std::make_shared<BasicListener<unix_socket>>(worker->io, std::move(acceptor), context,
+                                                                             worker->local, worker->connections,
+                                                                             detail::Listening::trusted_unix));
+        }
+        BoundAddress b;
+        b.trusted = true;
+        b.unix_path = path;
+        addresses.push_back(std::move(b));
+        return {};
+    }
+
+    Result<void> bind_tcp(const ListenAddress& listen, detail::Listening listening) {
+        tcp::resolver resolver(control);
+        const std::string text = listen.text.empty() ? listen.host + ":" + std::to_string(listen.port) : listen.text;
+        error_code ec;
+        std::vector<tcp::endpoint> endpoints;
+        if (listen.host == "localhost") {
+            // Every loopback address the name stands for (RFC 6761), as
+            // nginx listens on each address a name resolves to; /etc/hosts
+            // may list only one of them.
+            endpoints.emplace_back(asio::ip::make_address("127.0.0.1"), listen.port);
+            endpoints.emplace_back(asio::ip::make_address("::1"), listen.port);
+        } else {
+            const auto results = resolver.resolve(listen.host, std::to_string(listen.port),
+                                                  tcp::resolver::numeric_service | tcp::resolver::passive, ec);
+            if (ec || results.empty())
+                return Error{"cannot listen on " + text + ": " + (ec ? ec.message() : "no address")};
+            for (const auto& entry : results)
+                endpoints.push_back(entry.endpoint());
+        }
+        // Port 0: the port the first address got, for every address of the name.
+        unsigned short chosen = listen.port;
+        for (tcp::endpoint endpoint : endpoints) {
+            if (chosen != 0) endpoint.port(chosen);
+            // Bind once without SO_REUSEPORT: fails when anything holds
+            // the port (even another server using SO_REUSEPORT), and
+            // gives the real port for port 0.
+            tcp::acceptor first(workers.front()->io);
+            first.open(endpoint.protocol(), ec);
+            if (!ec && endpoint.address().is_v6()) first.set_option(asio::ip::v6_only(true), ec);
+            if (!ec) first.set_option(tcp::acceptor::reuse_address(true), ec);
+            if (!ec) first.bind(endpoint, ec);
+            if (ec)
+                return Error{"cannot listen on " + text + " (" + endpoint.address().to_string() + "): " + ec.message()};
+            const unsigned short port = first.local_endpoint().port();
+            chosen = port;
+            const tcp::endpoint bound(endpoint.address(), port);
+            first.close();
+            for (auto& worker : workers) {
+                Acceptor acceptor(worker->io);
+                acceptor.open(bound.protocol(), ec);
+                if (!ec && bound.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+                if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+                if (!ec) acceptor.set_option(reuse_port(true), ec);
+                if (!ec) acceptor.bind(bound, ec);
+                if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+                if (ec) return Error{"cannot listen on " + text + ": " + ec.message()};
+                listeners.push_back(std::make_shared<BasicListener<tcp>>(
+                    worker->io, std::move(acceptor), context, worker->local, worker->connections, listening));
+            }
+            BoundAddress b;
+            b.host = bound.address().to_string();
+            b.port = port;
+            b.trusted = listening == detail::Listening::trusted;
+            addresses.push_back(std::move(b));
         }
         return {};
     }
@@ -283,11 +383,24 @@ struct Server::Impl final : private detail::StatusPages {
         diagnostic("loaded (generation " + std::to_string(state->generation) + "): " + state->summary);
         for (const std::string& warning : state->warnings)
             diagnostic("warning: " + warning);
-        diagnostic(std::string("client certificates ") +
-                   (options.tls.client_cert == ClientCertMode::require ? "required at the handshake (--require-cert)"
-                                                                       : "requested; denials answered 401/403") +
-                   "; " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
-                   " (one event loop each, SO_REUSEPORT)");
+        const std::string thread_count =
+            std::to_string(threads) + (threads == 1 ? " thread" : " threads") + " (one event loop each, SO_REUSEPORT)";
+        if (!options.listen.empty())
+            diagnostic(std::string("client certificates ") +
+                       (options.tls.client_cert == ClientCertMode::require
+                            ? "required at the handshake (--require-cert)"
+                            : "requested; denials answered 401/403") +
+                       "; " + thread_count);
+        if (const auto& trusted = options.trusted) {
+            diagnostic("trusted proxies send the client certificate in " + trusted->header.name +
+                       (trusted->header.format == HeaderFormat::rfc9440 ? " and " + trusted->header.chain_name()
+                                                                        : std::string()) +
+                       " (" + std::string(to_string(trusted->header.format)) + "); routes from " +
+                       (trusted->original_uri.empty() || context.forwarding ? std::string("the request target")
+                                                                            : trusted->original_uri) +
+                       "; TCP peers allowed: " + ranges_text(trusted->proxies) +
+                       (options.listen.empty() ? "; " + thread_count : std::string()));
+        }
         if (context.forwarding) {
             std::string to;
             for (const client::UpstreamAddress& address : context.forwarding->addresses)
@@ -438,6 +551,7 @@ struct Server::Impl final : private detail::StatusPages {
     std::vector<const detail::WorkerMetrics*> worker_metrics; // the workers', for the status listener
     std::vector<std::shared_ptr<Listener>> listeners;
     std::vector<BoundAddress> addresses;
+    std::vector<std::string> unix_paths; // socket files made here, removed at the end
     std::vector<std::thread> threads_running;
     bool stopped = false;
 };
@@ -454,7 +568,10 @@ Server::~Server() {
 
 Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     if (!options.loader) return Error{"no configuration loader"};
-    if (options.listen.empty()) return Error{"no address to listen on"};
+    if (options.listen.empty() && (!options.trusted || options.trusted->listen.empty()))
+        return Error{"no address to listen on"};
+    if (!options.listen.empty() && (options.tls.cert_file.empty() || options.tls.key_file.empty()))
+        return Error{"a TLS listener needs the server certificate and key"};
     auto inputs = options.loader();
     if (!inputs) return inputs.error();
     auto state = build_state(std::move(*inputs), options.tls, 1, std::chrono::system_clock::now());
@@ -463,7 +580,12 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     if (options.upstream) {
         auto addresses = client::resolve_upstream(options.upstream->target);
         if (!addresses) return addresses.error();
-        forwarding = detail::ForwardingConfig{*options.upstream, std::move(*addresses), options.limits};
+        forwarding = detail::ForwardingConfig{*options.upstream, std::move(*addresses), options.limits, {}};
+        if (options.trusted) {
+            forwarding->dropped_headers.push_back(options.trusted->header.name);
+            if (const std::string chain = options.trusted->header.chain_name(); !chain.empty())
+                forwarding->dropped_headers.push_back(chain);
+        }
     }
     auto log = options.access_log_file.empty() || options.log_format == LogFormat::none
                    ? Result<AccessLog>(AccessLog(options.log_format))

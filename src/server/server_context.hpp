@@ -30,20 +30,25 @@ struct ForwardingConfig {
     UpstreamOptions options;
     std::vector<client::UpstreamAddress> addresses; // resolved at start-up
     Limits limits;
+    // Not forwarded either: the trusted input's certificate headers
+    // (--client-cert-header; the application gets the identity headers).
+    std::vector<std::string> dropped_headers;
 };
 
 struct ServerContext {
     ServerContext(StateHolder& holder, const Limits& limit, const AccessLog& log,
                   std::function<void(ConnectionPhase)> faults = {},
-                  std::optional<ForwardingConfig> forward = std::nullopt)
+                  std::optional<ForwardingConfig> forward = std::nullopt,
+                  std::optional<TrustedInput> trusted_input = std::nullopt)
         : states(holder), limits(limit), access_log(log), fault_injection(std::move(faults)),
-          forwarding(std::move(forward)) {}
+          forwarding(std::move(forward)), trusted(std::move(trusted_input)) {}
 
     StateHolder& states;
     const Limits limits;
     const AccessLog& access_log;
     const std::function<void(ConnectionPhase)> fault_injection; // tests only (ServerOptions)
     const std::optional<ForwardingConfig> forwarding;           // --upstream
+    const std::optional<TrustedInput> trusted;                  // --listen-trusted
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopping{false};
     // The workers count for the metrics (--status); set before they start.
@@ -78,9 +83,19 @@ using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asi
 struct WorkerLocal;
 class ConnectionSet;
 
+// Which listener accepted a connection.
+enum class Listening {
+    tls,          // --listen: TLS (or plain HTTP, answered 401)
+    trusted,      // --listen-trusted HOST:PORT: plain HTTP, from --trusted-proxy peers only
+    trusted_unix, // --listen-trusted unix:/path: plain HTTP; its peers are trusted (file permissions decide)
+};
+
 // Starts serving an accepted connection (counted in `context.connections`
 // by the caller) on the calling worker thread: `connections` owns it,
-// `local` is the worker's. The session ends itself.
-void start_session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& connections) noexcept;
+// `local` is the worker's. The session ends itself. A unix socket's
+// connection comes as a Socket too: the session does only what any stream
+// descriptor does (waits, reads, writes, close).
+void start_session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& connections,
+                   Listening listening = Listening::tls) noexcept;
 
 } // namespace certauth::server::detail

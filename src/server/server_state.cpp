@@ -28,6 +28,13 @@ std::string summarise(const State& state) {
         }
         text += ")";
     }
+    const x509::Chain& intermediates = state.trust.intermediates();
+    if (!intermediates.empty()) {
+        text += ", " + plural(intermediates.size(), "known intermediate", "known intermediates") + " (";
+        for (std::size_t i = 0; i < intermediates.size(); ++i)
+            text += (i > 0 ? "; " : "") + intermediates[i].facts().subject.to_string();
+        text += ")";
+    }
     text += ", " + plural(state.trust.crl_count(), "CRL", "CRLs");
     if (state.trust.config().crl_mode == x509::CrlMode::required) text += " (required)";
     if (state.users) {
@@ -45,7 +52,7 @@ std::string summarise(const State& state) {
     } else {
         text += ", no user list (every verified certificate is served)";
     }
-    text += "; server certificate " + state.tls.description();
+    if (state.tls) text += "; server certificate " + state.tls->description();
     return text;
 }
 
@@ -65,14 +72,18 @@ x509::Chain presented_chain(X509* leaf, STACK_OF(X509) * rest) {
 
 Result<std::shared_ptr<const State>> build_state(StateInputs inputs, const TlsSettings& tls, std::uint64_t generation,
                                                  std::chrono::system_clock::time_point now) {
-    auto context = TlsContext::create(tls, inputs.trust);
-    if (!context) return context.error();
+    std::optional<TlsContext> context;
+    if (!tls.cert_file.empty()) {
+        auto created = TlsContext::create(tls, inputs.trust);
+        if (!created) return created.error();
+        context.emplace(std::move(*created));
+    }
     auto state = std::make_shared<State>(
-        State{std::move(inputs.trust), std::move(inputs.users), std::move(*context), generation, {}, {}});
+        State{std::move(inputs.trust), std::move(inputs.users), std::move(context), generation, {}, {}});
     state->summary = summarise(*state);
     for (std::string& warning : state->trust.stale_crls(now))
         state->warnings.push_back(std::move(warning));
-    if (!state->tls.warning().empty()) state->warnings.push_back(state->tls.warning());
+    if (state->tls && !state->tls->warning().empty()) state->warnings.push_back(state->tls->warning());
     if (state->users)
         for (const std::string& warning : state->users->warnings())
             state->warnings.push_back(warning);
@@ -98,6 +109,31 @@ void StateHolder::publish(std::shared_ptr<const State> next) {
     // `old` is released outside the lock (connections may still hold it).
 }
 
+namespace {
+
+// The rest of a decision once the chain's verification is known: the user,
+// the identity headers, until when it holds, the body. `chain()` gives the
+// client's chain (leaf first) for --forward-cert's headers.
+template <class ChainOf>
+void decide_verified(ConnectionDecision& out, const State& state, const x509::CertFacts& facts,
+                     const x509::ChainStatus& status, std::chrono::system_clock::time_point now, ChainOf chain_of) {
+    out.decision = policy::decide(&facts, status, state.user_list(), now);
+    out.fingerprint = FingerprintPrefix(facts.fingerprint256);
+    // Identity is read only from verified chains, in the log too.
+    if (status.verified()) out.cn = facts.cn();
+    // Decided again on the first request past this: the leaf's own
+    // notAfter, or the moment the chain's verification stops holding (a
+    // CA's notAfter, a CRL's nextUpdate).
+    if (out.decision.allowed()) {
+        out.valid_until = std::min(facts.not_after, status.valid_until);
+        x509::Chain chain;
+        if (out.forward_cert == ForwardCert::yes) chain = chain_of();
+        out.identity = identity_headers(out.decision, &facts, chain, out.forward_cert);
+    }
+}
+
+} // namespace
+
 ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::optional<x509::ChainStatus>& handshake,
                                      std::chrono::system_clock::time_point now, ForwardCert forward_cert) {
     ConnectionDecision out;
@@ -119,19 +155,23 @@ ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::op
                                                       : detail::verify_remembered(state.trust, state.generation, leaf,
                                                                                   SSL_get_peer_cert_chain(ssl), now);
         const x509::CertFacts facts = x509::Certificate(x509::share(leaf)).facts();
-        out.decision = policy::decide(&facts, status, state.user_list(), now);
-        out.fingerprint = FingerprintPrefix(facts.fingerprint256);
-        // Identity is read only from verified chains, in the log too.
-        if (status.verified()) out.cn = facts.cn();
-        // Decided again on the first request past this: the leaf's own
-        // notAfter, or the moment the chain's verification stops holding (a
-        // CA's notAfter, a CRL's nextUpdate).
-        if (out.decision.allowed()) {
-            out.valid_until = std::min(facts.not_after, status.valid_until);
-            x509::Chain chain;
-            if (forward_cert == ForwardCert::yes) chain = presented_chain(leaf, SSL_get_peer_cert_chain(ssl));
-            out.identity = identity_headers(out.decision, &facts, chain, forward_cert);
-        }
+        decide_verified(out, state, facts, status, now,
+                        [&] { return presented_chain(leaf, SSL_get_peer_cert_chain(ssl)); });
+    }
+    out.body = decision_body(out.decision, out.cn);
+    return out;
+}
+
+ConnectionDecision decide_chain(const State& state, const x509::Chain& chain, const x509::ChainStatus& status,
+                                std::chrono::system_clock::time_point now, ForwardCert forward_cert) {
+    ConnectionDecision out;
+    out.generation = state.generation;
+    out.forward_cert = forward_cert;
+    if (chain.empty()) {
+        out.decision = policy::decide(nullptr, std::nullopt, state.user_list(), now);
+    } else {
+        const x509::CertFacts facts = chain.front().facts();
+        decide_verified(out, state, facts, status, now, [&] { return chain; });
     }
     out.body = decision_body(out.decision, out.cn);
     return out;

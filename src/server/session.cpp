@@ -20,11 +20,13 @@
 #include "diagnostic.hpp"
 #include "forwarding.hpp"
 #include "handshake_failure.hpp"
+#include "header_input.hpp"
 #include "page_response.hpp"
 #include "request_reader.hpp"
 #include "server_context.hpp"
 #include "thread_buffers.hpp"
 #include "tls_socket.hpp"
+#include "trusted_request.hpp"
 #include "worker_metrics.hpp"
 
 #include <certauth/server/accept.hpp>
@@ -110,9 +112,10 @@ bool expects_continue(const RequestParser& parser) {
 
 class Session final : public Connection, private ClientIo {
   public:
-    Session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& owner)
+    Session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& owner, Listening listening)
         : m_context(context), m_local(local), m_owner(owner), m_socket(std::move(socket)),
-          m_upstream(m_socket.get_executor()), m_metrics(context.count_metrics ? &local.metrics : nullptr) {
+          m_upstream(m_socket.get_executor()), m_metrics(context.count_metrics ? &local.metrics : nullptr),
+          m_listening(listening) {
         // OpenSSL and the plain reads use the descriptor directly: it must
         // not block (Asio sets O_NONBLOCK only for its own operations).
         error_code ec;
@@ -164,10 +167,12 @@ class Session final : public Connection, private ClientIo {
     // A WebSocket tunnel lives on one decision without requests: a reload
     // that refuses the user ends it at once.
     void check(std::uint64_t generation) noexcept override {
-        if (m_dropped || !m_forward || !m_forward->tunnelling() || generation == m_connection.generation) return;
+        if (m_dropped || !m_forward || !m_forward->tunnelling()) return;
+        if (generation == (trusted() && m_header_decision ? m_header_decision->generation : m_connection.generation))
+            return;
         try {
             decide(Clock::now());
-            if (!m_connection.decision.allowed()) {
+            if (!tunnel_allowed()) {
                 diagnostic("closed a tunnel of " + (m_peer.empty() ? peer_of(m_socket) : m_peer) +
                            ": after the reload it is " + std::string(policy::to_string(m_connection.decision.reason)));
                 drop();
@@ -385,6 +390,11 @@ class Session final : public Connection, private ClientIo {
 
     Io detect() {
         inject(ConnectionPhase::detect);
+        if (trusted()) { // plain HTTP from a proxy: each request decided on its own
+            m_tls_mode = false;
+            begin_request();
+            return Io::done;
+        }
         unsigned char first = 0;
         const Io io = peek_first_byte(fd(), first);
         if (io != Io::done) return io; // wait for it, or silent and gone: dropped
@@ -396,7 +406,7 @@ class Session final : public Connection, private ClientIo {
             return Io::done;
         }
         m_state = m_context.states.current();
-        x509::Ptr<SSL> ssl(SSL_new(m_state->tls.native()));
+        x509::Ptr<SSL> ssl(SSL_new(m_state->tls->native()));
         if (!ssl) {
             x509::drain_errors();
             return Io::failed;
@@ -429,6 +439,7 @@ class Session final : public Connection, private ClientIo {
 
     // Verified and decided once per connection and configuration generation.
     void decide(Clock::time_point now) {
+        if (trusted()) return decide_trusted(now);
         // What the handshake's verify callback recorded, the first time; the
         // record goes (and OpenSSL's pointer to it) once the handshake is over.
         std::optional<x509::ChainStatus> handshake;
@@ -511,7 +522,8 @@ class Session final : public Connection, private ClientIo {
         configure_parser(*m_parser, m_context.limits);
         // A forwarded body is bounded by --upstream-max-body-size (Content-Length
         // is checked against the limit as the header ends).
-        if (m_tls_mode && m_context.output() == Output::forward) m_parser->body_limit(m_context.forward_body_limit());
+        if ((m_tls_mode || trusted()) && m_context.output() == Output::forward)
+            m_parser->body_limit(m_context.forward_body_limit());
         m_parser->eager(false);
         m_header_bytes = 0;
     }
@@ -579,7 +591,8 @@ class Session final : public Connection, private ClientIo {
     // error: dropped.
     Io on_error(error_code ec) {
         std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits);
-        if (error && ec == http::error::body_limit && m_context.output() == Output::forward && m_tls_mode)
+        if (error && ec == http::error::body_limit && m_context.output() == Output::forward &&
+            (m_tls_mode || trusted()))
             error = respond_error(413, "the request body exceeds " +
                                            std::to_string(m_context.forwarding->options.max_body_size) + " bytes");
         if (!error) return Io::failed;
@@ -599,16 +612,20 @@ class Session final : public Connection, private ClientIo {
         // Stopping: answer, then close.
         if (m_context.stopping.load(std::memory_order_relaxed)) m_stopping = true;
         const Clock::time_point now = Clock::now();
-        if (!m_tls_mode) {
+        if (!m_tls_mode && !trusted()) {
             m_response = respond_plain_http(facts, request_host(request));
             if (prefers_html(facts.accept)) present_plain_http_as_page(m_response, facts, request_host(request), now);
             return answer_after_body();
         }
-        if (m_context.states.generation() != m_connection.generation || now >= m_connection.valid_until) decide(now);
-        Action action = handle(facts, m_connection, m_state->user_list(), m_context.output());
+        Action action = trusted() ? handle_header(request, facts, now) : Action{Response{}};
+        if (!trusted()) {
+            if (m_context.states.generation() != m_connection.generation || now >= m_connection.valid_until)
+                decide(now);
+            action = handle(facts, m_connection, m_state->user_list(), m_context.output());
+        }
         if (auto* forward = std::get_if<Forward>(&action)) return start_forwarding(*forward);
         m_response = std::move(std::get<Response>(action));
-        if (prefers_html(facts.accept)) // a browser: the answer as a page (page_response.hpp)
+        if (!trusted() && prefers_html(facts.accept)) // a browser: the answer as a page (page_response.hpp)
             present_as_page(m_response, facts, m_connection, m_state->user_list(),
                             SSL_get0_peer_certificate(m_tls->native()), now);
         // Answered at the header, the rest of the connection being a body
@@ -690,6 +707,9 @@ class Session final : public Connection, private ClientIo {
         if (m_tls_mode && m_decided) {
             record.cn = m_connection.cn;
             record.fingerprint = m_connection.fingerprint.view();
+        } else if (m_header_decision) {
+            record.cn = m_header_decision->cn;
+            record.fingerprint = m_header_decision->fingerprint.view();
         }
         record.latency = latency;
         record.tls = m_tls_mode;
@@ -733,6 +753,33 @@ class Session final : public Connection, private ClientIo {
         m_parser.reset();
         m_phase = Phase::forwarding;
         return Io::done;
+    }
+
+    // --- the trusted-header input (--listen-trusted; trusted_request.hpp) -------
+
+    bool trusted() const noexcept { return m_listening != Listening::tls; }
+
+    Action handle_header(const RequestParser::value_type& request, const RequestFacts& facts, Clock::time_point now) {
+        m_state = m_context.states.current();
+        if (m_peer_address.empty() && m_listening == Listening::trusted) m_peer_address = peer_of(m_socket, false);
+        Action action = handle_trusted(request, facts, *m_context.trusted, *m_state, m_peer_address, m_context.output(),
+                                       m_context.forward_cert(), now, m_header_decision);
+        // A tunnel outlives its request: its header, kept, is decided again after a reload.
+        if (std::holds_alternative<Forward>(action) && m_header_decision)
+            m_kept_fields.emplace(certificate_fields(request, m_context.trusted->header));
+        return action;
+    }
+
+    void decide_trusted(Clock::time_point now) {
+        m_state = m_context.states.current();
+        if (m_kept_fields)
+            m_header_decision = decide_header(*m_state, m_context.trusted->header, m_kept_fields->view(), now,
+                                              m_context.forward_cert());
+    }
+
+    bool tunnel_allowed() const noexcept {
+        if (trusted()) return m_header_decision && m_header_decision->decision.allowed();
+        return m_connection.decision.allowed();
     }
 
     // A step of the upstream half; nullopt when it registered its waits.
@@ -853,6 +900,9 @@ class Session final : public Connection, private ClientIo {
     int m_waits = 0;                // async_waits pending
     Phase m_phase = Phase::detect;
     bool m_tls_mode = true;
+    const Listening m_listening;                                 // which listener accepted it
+    std::shared_ptr<const ConnectionDecision> m_header_decision; // trusted: the last request's
+    std::optional<KeptFields> m_kept_fields;                     // trusted: a tunnel's certificate header
     bool m_decided = false;
     bool m_stopping = false;
     bool m_failed = false;   // an exception was answered 400: the next one ends the connection
@@ -866,10 +916,11 @@ class Session final : public Connection, private ClientIo {
 
 } // namespace
 
-void start_session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& connections) noexcept {
+void start_session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& connections,
+                   Listening listening) noexcept {
     Session* session = nullptr;
     try {
-        auto owned = std::make_unique<Session>(std::move(socket), context, local, connections);
+        auto owned = std::make_unique<Session>(std::move(socket), context, local, connections, listening);
         session = owned.get();
         connections.adopt(std::move(owned));
     } catch (const std::exception& e) {

@@ -176,7 +176,9 @@ void write_configuration(MetricsWriter& out, const StatusView& view) {
         auto [it, added] = not_after.try_emplace({std::move(role), facts.subject.to_string()}, facts.not_after);
         if (!added) it->second = std::min(it->second, facts.not_after);
     };
-    if (!view.state.tls.certificate_chain().empty()) note("server", view.state.tls.certificate_chain().front());
+    // No server certificate when only trusted (plain HTTP) listeners serve.
+    if (view.state.tls && !view.state.tls->certificate_chain().empty())
+        note("server", view.state.tls->certificate_chain().front());
     for (const x509::Certificate& ca : view.state.trust.authorities())
         note("ca", ca);
     out.family("certauth_certificate_not_after_seconds",
@@ -290,8 +292,8 @@ std::string status_json(const StatusView& view) {
     out["client_certificates"] = view.require_cert ? "required" : "requested";
     if (view.upstream != nullptr) out["upstream"] = view.upstream->target.text;
 
-    const x509::Chain& chain = view.state.tls.certificate_chain();
-    if (!chain.empty()) out["server_certificate"] = certificate_json(chain.front(), view.now);
+    if (view.state.tls && !view.state.tls->certificate_chain().empty())
+        out["server_certificate"] = certificate_json(view.state.tls->certificate_chain().front(), view.now);
     Json cas = Json::array();
     for (const x509::Certificate& ca : view.state.trust.authorities())
         cas.push_back(certificate_json(ca, view.now));

@@ -1,5 +1,7 @@
 #include "detail.hpp"
 
+#include <certauth/x509/encoding.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -48,28 +50,9 @@ std::string printable(char c) {
 
 // Decodes the base64 text of one block (whitespace already removed).
 Result<std::string> decode_base64(std::string_view text, const std::string& where) {
-    if (text.empty()) return Error{where + ": the base64 body is empty"};
-    if (text.size() % 4 != 0)
-        return Error{where + ": the base64 body is truncated (" + std::to_string(text.size()) +
-                     " characters, not a multiple of 4)"};
-    const std::size_t padding = text.size() - text.find_last_not_of('=') - 1;
-    if (padding > 2 || text.substr(0, text.size() - padding).find('=') != std::string_view::npos)
-        return Error{where + ": misplaced '=' padding in the base64 body"};
-    std::string out;
-    out.reserve(text.size() / 4 * 3);
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        unsigned int group = 0;
-        int valid = 0;
-        for (std::size_t j = 0; j < 4; ++j) {
-            const int v = text[i + j] == '=' ? 0 : base64_value(static_cast<unsigned char>(text[i + j]));
-            if (text[i + j] != '=') ++valid;
-            group = (group << 6) | static_cast<unsigned int>(v);
-        }
-        out += static_cast<char>((group >> 16) & 0xff);
-        if (valid > 2) out += static_cast<char>((group >> 8) & 0xff);
-        if (valid > 3) out += static_cast<char>(group & 0xff);
-    }
-    return out;
+    Result<std::string> der = from_base64(text);
+    if (!der) return Error{where + ": the base64 body " + der.error().message};
+    return der;
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 namespace certauth::x509 {
 namespace {
@@ -23,6 +24,7 @@ struct VerifyContext {
     int security_level;
     TimePoint at;
     bool presented_intermediates;
+    std::size_t known_intermediates;
 
     bool recorded = false;
     int error = 0;
@@ -239,8 +241,15 @@ std::string describe_failure(const VerifyContext& v, X509_STORE_CTX* ctx, int er
                 who_plain(leaf, cert, depth) + " issued by " + detail::issuer_of(cert) +
                 (same_name ? ", which has the name of a trusted CA but not its key" : ", which is not a trusted CA") +
                 "; " + trusted_list(v.authorities);
-            if (depth == 0 && !v.presented_intermediates)
+            if (depth == 0 && !v.presented_intermediates) {
                 text += "; no intermediate CA certificate was presented with it";
+                if (v.known_intermediates == 0)
+                    text += " and none is known: if " + detail::issuer_of(cert) +
+                            " is an intermediate CA, give its certificate with --intermediate";
+                else
+                    text += " and none of the " + std::to_string(v.known_intermediates) +
+                            " known intermediates (--intermediate) is " + detail::issuer_of(cert);
+            }
             const bool cert_is_trusted =
                 std::any_of(v.authorities.begin(), v.authorities.end(),
                             [&](const Certificate& ca) { return X509_cmp(ca.native(), cert) == 0; });
@@ -437,6 +446,33 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
         }
     }
 
+    for (const auto& path : config.intermediate_files) {
+        const std::string origin = path == "-" ? std::string("standard input") : path.string();
+        auto bytes = read_file(path);
+        if (!bytes) return bytes.error();
+        std::string no_certificate;
+        auto certs = detail::parse_certificates(*bytes, origin, no_certificate);
+        if (!certs) {
+            if (!no_certificate.empty())
+                return Error{origin + ": no certificate in intermediate CA file (" + no_certificate + ")"};
+            return certs.error();
+        }
+        for (std::size_t i = 0; i < certs->size(); ++i) {
+            Certificate& ca = (*certs)[i];
+            const std::string which =
+                "certificate " + std::to_string(i + 1) + " (" + detail::subject_of(ca.native()) + ")";
+            if (X509_check_ca(ca.native()) == 0)
+                return Error{origin + ": " + which +
+                             " is not a CA certificate; an intermediate file holds the CAs between client "
+                             "certificates and a trusted root"};
+            if ((X509_get_extension_flags(ca.native()) & EXFLAG_SS) != 0)
+                return Error{origin + ": " + which +
+                             " is self-signed, a root CA: a root is trusted with --ca, never completed as an "
+                             "intermediate"};
+            store.m_intermediates.push_back(std::move(ca));
+        }
+    }
+
     for (const auto& path : config.crl_files) {
         const std::string origin = path == "-" ? std::string("standard input") : path.string();
         auto bytes = read_file(path);
@@ -484,6 +520,10 @@ ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chro
         X509* cert = sk_X509_value(presented, i);
         if (cert != leaf && X509_cmp(cert, leaf) != 0) sk_X509_push(untrusted.get(), cert);
     }
+    const bool presented_intermediates = sk_X509_num(untrusted.get()) > 0;
+    // The known intermediates after what was presented, as if sent with it.
+    for (const Certificate& known : m_intermediates)
+        sk_X509_push(untrusted.get(), known.native());
     VerifyContext v{m_authorities,
                     m_crls,
                     m_crl_origins,
@@ -491,7 +531,8 @@ ChainStatus TrustStore::verify(X509* leaf, STACK_OF(X509) * presented, std::chro
                     m_config.max_depth,
                     m_config.security_level,
                     at,
-                    sk_X509_num(untrusted.get()) > 0,
+                    presented_intermediates,
+                    m_intermediates.size(),
                     false,
                     0,
                     -1,

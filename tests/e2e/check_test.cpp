@@ -4,6 +4,7 @@
 #include "support/process.hpp"
 
 #include <certauth/x509/certificate.hpp>
+#include <certauth/x509/encoding.hpp>
 
 #include "support/catch.hpp"
 #include <nlohmann/json.hpp>
@@ -673,4 +674,53 @@ TEST_CASE("check: output that cannot be written is an error, not exit 0", "[e2e]
 TEST_CASE("check: no colour codes when stdout is not a terminal", "[e2e][cli]") {
     const auto r = check(with(demo_options(), {fixture("joe.crt"), fixture("bob.crt")}));
     CHECK(r.out.find('\033') == std::string::npos);
+}
+
+TEST_CASE("check --header-format: a trusted proxy's header decided as serve --listen-trusted decides it",
+          "[cli][header]") {
+    const std::string ca = fixture("ca.crt");
+    const std::string users = fixture("users.json");
+    // nginx's $ssl_client_escaped_cert of joe.crt.
+    std::string escaped;
+    for (const char c : read_text(fixture("joe.crt"))) {
+        if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+            escaped += c;
+        } else {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+            escaped += buf;
+        }
+    }
+    const ProcessResult joe =
+        check({"--ca", ca, "--users", users, "--header-format", "url-pem", "--header-value", escaped});
+    CHECK(joe.exit_code == 0);
+    CHECK(joe.out.find("authorised  CN=joe") != std::string::npos);
+
+    // From standard input; the wrong format is an error that says what the value looks like.
+    const ProcessResult wrong =
+        check({"--ca", ca, "--header-format", "base64-der", "--header-value", "-"}, {}, escaped + "\n");
+    CHECK(wrong.exit_code == 2);
+    CHECK(wrong.out.find("looks like url-pem") != std::string::npos);
+
+    // Empty, as nginx sends it for a client without a certificate.
+    const ProcessResult none = check({"--ca", ca, "--header-format", "url-pem", "--header-value", "", "--json"});
+    CHECK(none.exit_code == 1);
+    CHECK(json_lines(none.out).at(0)["reason"] == "no_certificate");
+
+    // A header sent twice.
+    const ProcessResult twice = check(
+        {"--ca", ca, "--header-format", "url-pem", "--header-value", escaped, "--header-value", escaped, "--json"});
+    CHECK(twice.exit_code == 2);
+    CHECK(json_lines(twice.out).at(0)["reason"] == "malformed");
+
+    // carol's leaf alone (what nginx, Caddy and HAProxy pass on) needs --intermediate.
+    const std::string carol = certauth::x509::to_base64(certauth::x509::to_der(
+        certauth::x509::parse_chain(read_text(fixture("carol.crt")), "carol")->front().native()));
+    CHECK(check({"--ca", ca, "--header-format", "base64-der", "--header-value", carol}).exit_code == 1);
+    const ProcessResult completed = check({"--ca", ca, "--intermediate", fixture("sub-ca.crt"), "--header-format",
+                                           "base64-der", "--header-value", carol});
+    CHECK(completed.exit_code == 0);
+
+    CHECK(check({}).exit_code == 2);
+    CHECK(check({fixture("joe.crt"), "--header-format", "url-pem", "--header-value", escaped}).exit_code == 2);
 }

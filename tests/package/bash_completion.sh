@@ -60,7 +60,7 @@ for sub in $subs; do
   [ "$got" = "$want" ] || fail "certauth $sub --<TAB>: expected '$want', got '$got'"
 done
 
-expect "--listen --log-format" serve --l
+expect "--listen --listen-trusted --log-format" serve --l
 expect "json text" serve --log-format ""
 expect "json" serve --log-format=j
 expect "GET HEAD" probe -X ""

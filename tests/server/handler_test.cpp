@@ -197,10 +197,12 @@ TEST_CASE("handler: http_date is an IMF-fixdate", "[server]") {
     CHECK(http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT");
 }
 
-TEST_CASE("http_status: 200 for ok, 403 forbidden, 400 malformed, 401 every other denial", "[server]") {
+TEST_CASE("http_status: 200 for ok, 403 forbidden and untrusted_proxy, 401 every other denial", "[server]") {
     CHECK(http_status(Reason::ok) == 200);
     CHECK(http_status(Reason::forbidden) == 403);
-    CHECK(http_status(Reason::malformed) == 400);
+    CHECK(http_status(Reason::untrusted_proxy) == 403);
+    // A header holding no certificate is a denial an auth subrequest can pass on (nginx turns a 400 into a 500).
+    CHECK(http_status(Reason::malformed) == 401);
     for (const Reason reason : {Reason::no_certificate, Reason::untrusted, Reason::expired, Reason::not_yet_valid,
                                 Reason::revoked, Reason::wrong_usage, Reason::unknown_user})
         CHECK(http_status(reason) == 401);

@@ -10,7 +10,7 @@ namespace certauth::test {
 
 InProcessServer::InProcessServer(const std::function<void(server::ServerOptions&)>& configure) {
     server::ServerOptions options;
-    options.listen = {server::ListenAddress{"127.0.0.1", 0, "127.0.0.1:0"}};
+    options.listen = {server::ListenAddress{"127.0.0.1", 0, "127.0.0.1:0", {}}};
     options.tls.cert_file = fixture("server.crt");
     options.tls.key_file = fixture("server.key");
     options.threads = 1;

@@ -195,9 +195,11 @@ TEST_CASE("denials say which certificate, what failed and what would be accepted
         const auto s = verify(store, "rogue.crt");
         CHECK(s.problem == certauth::x509::ChainProblem::untrusted);
         CHECK(s.error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
-        CHECK(s.detail == "CN=joe issued by CN=certauth rogue CA, O=certauth, which is not a trusted CA; " + trusted +
-                              "; no intermediate CA certificate was presented with it" +
-                              openssl_words(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0));
+        CHECK(s.detail ==
+              "CN=joe issued by CN=certauth rogue CA, O=certauth, which is not a trusted CA; " + trusted +
+                  "; no intermediate CA certificate was presented with it and none is known: if CN=certauth "
+                  "rogue CA, O=certauth is an intermediate CA, give its certificate with --intermediate" +
+                  openssl_words(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0));
     }
     SECTION("self-signed") {
         const auto s = verify(store, "rogue-ca.crt");
@@ -302,7 +304,8 @@ TEST_CASE("an intermediate must be presented; the trust store does not accept pa
     CHECK(alone.problem == certauth::x509::ChainProblem::untrusted);
     CHECK(alone.detail == "CN=carol issued by CN=certauth test intermediate CA, O=certauth, which is not a trusted CA; "
                           "trusted: CN=certauth test CA, O=certauth; no intermediate CA certificate was presented with "
-                          "it" +
+                          "it and none is known: if CN=certauth test intermediate CA, O=certauth is an intermediate "
+                          "CA, give its certificate with --intermediate" +
                               openssl_words(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0));
 
     // A bundle with the intermediate and the root: carol alone verifies.

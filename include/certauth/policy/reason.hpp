@@ -18,7 +18,10 @@ enum class Reason {
     wrong_usage,    // not valid for TLS client authentication
     unknown_user,   // verified, but the identity is not in the user list
     forbidden,      // known user without a role the route requires
-    malformed,      // (check) no parseable certificate
+    malformed,      // no parseable certificate: a file (check) or a trusted proxy's header (serve)
+    // (serve) a request on a trusted listener (--listen-trusted) from a peer
+    // outside --trusted-proxy: not a decision about a certificate at all.
+    untrusted_proxy,
 };
 
 // "ok", "no_certificate", ...

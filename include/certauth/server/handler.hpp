@@ -17,11 +17,22 @@ namespace certauth::server {
 
 struct ConnectionDecision;
 
+// Where a request's certificate comes from (docs/proxies.md).
+enum class Input {
+    tls,    // the TLS handshake of the client's own connection (--listen)
+    header, // a trusted proxy's header (--listen-trusted): decided per request
+};
+
 // The parts of a request that decide what to do with it (views into the
 // parsed request).
 struct RequestFacts {
     std::string_view method; // as sent ("GET", "HEAD", ...)
     std::string_view target; // request target as sent ("/admin?x=1")
+    // Input::header, answer mode: the URI the proxy's client asked for, as
+    // the proxy sends it (X-Original-URI, X-Forwarded-Uri): routed instead
+    // of `target`, which is the auth subrequest's own. "" otherwise.
+    std::string_view original_uri;
+    Input input = Input::tls;
     unsigned version = 11;   // 10 or 11
     bool keep_alive = true;  // what the request asks for (HTTP/1.1 default, 1.0 with Connection: keep-alive)
     std::string_view accept; // the Accept header ("" when absent)
@@ -77,12 +88,16 @@ enum class Output {
 bool served_method(std::string_view method);
 
 // What to do with a request on a connection whose decision is `connection`
-// (policy::route is applied for routed paths; no verification here):
-//  - /healthz: 200 without a certificate, certauth's own in both outputs;
-//  - a path normalise_path refuses: 400;
+// (with Input::header: the request's own decision; policy::route is
+// applied for routed paths; no verification here):
+//  - /healthz (the request's own target): 200 without a certificate,
+//    certauth's own in both outputs;
+//  - a path normalise_path refuses (the target, or the original URI): 400;
 //  - a denial (401, 403): answered, with X-Certauth-Reason, never forwarded;
-//  - answer: GET and HEAD only (405); 200 with the user as JSON and the
-//    identity headers; /favicon.ico 204 (browsers ask for it with every page);
+//  - answer: GET and HEAD only (405) - any method with Input::header (an
+//    auth subrequest comes with its client's method); 200 with the user as
+//    JSON and the identity headers; /favicon.ico 204 (browsers ask for it
+//    with every page);
 //  - forward: any method, with the identity headers.
 Action handle(const RequestFacts& request, const ConnectionDecision& connection, const policy::UserList* users,
               Output output);
@@ -95,6 +110,11 @@ Response respond_plain_http(const RequestFacts& request, std::string_view host);
 // Host header, may be empty).
 std::string https_url(const RequestFacts& request, std::string_view host);
 
+// A request on a trusted listener from a peer outside --trusted-proxy: 403
+// untrusted_proxy (`detail` says who and which ranges are trusted). Closes
+// the connection.
+Response respond_untrusted_proxy(const RequestFacts& request, std::string_view detail);
+
 // Protocol errors: 400 (malformed), 413 (body too large), 431 (headers too
 // large), 408 (request timeout). Always closes the connection.
 Response respond_error(int status, std::string_view detail);
@@ -105,9 +125,11 @@ Response respond_error(int status, std::string_view detail);
 // {"error":"unauthorized"|"forbidden","reason":"...","detail":"..."}.
 std::string decision_body(const policy::Decision& decision, std::string_view cn);
 
-// The HTTP status a reason is answered with: 200 for ok, 403 for forbidden,
-// 400 for malformed (a header that holds no certificate), 401 for every
-// other denial.
+// The HTTP status a reason is answered with: 200 for ok, 403 for forbidden
+// and untrusted_proxy, 401 for every other denial - malformed too (a
+// trusted proxy's header that holds no certificate): a denial, which auth
+// subrequests pass on as one (nginx's auth_request takes 2xx, 401 and 403
+// and turns any other status into a 500).
 int http_status(policy::Reason reason) noexcept;
 
 // "OK", "Unauthorized", ...

@@ -7,10 +7,12 @@
 #include <certauth/client/upstream.hpp>
 #include <certauth/result.hpp>
 #include <certauth/server/access_log.hpp>
+#include <certauth/server/header_certificate.hpp>
 #include <certauth/server/identity_headers.hpp>
 #include <certauth/server/metrics_writer.hpp>
 #include <certauth/server/server_state.hpp>
 #include <certauth/server/tls_context.hpp>
+#include <certauth/server/trusted_proxies.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -43,7 +45,8 @@ struct Limits {
 struct ListenAddress {
     std::string host; // without brackets; "0.0.0.0" for every IPv4 address
     std::uint16_t port = 0;
-    std::string text; // as given, for messages ("localhost:3443")
+    std::string text;      // as given, for messages ("localhost:3443")
+    std::string unix_path; // a unix socket instead ("unix:/run/certauth.sock"; trusted listeners only)
 };
 
 // Forwarding authorised requests to an application (--upstream): output
@@ -70,9 +73,22 @@ struct BuildInfo {
     std::string commit;  // "bbaea61", "unknown"
 };
 
+// The trusted-header input (--listen-trusted): plain HTTP from proxies that
+// terminated TLS and send each client's certificate in a header
+// (docs/proxies.md). Requests are decided one by one.
+struct TrustedInput {
+    std::vector<ListenAddress> listen; // TCP addresses and unix sockets
+    CertificateHeader header;          // where the certificate is, and how
+    // The header holding the URI the proxy's client asked for (routed in
+    // answer mode: auth subrequests go to a path of their own); "" for the
+    // request's own target. Forwarding always routes the target it forwards.
+    std::string original_uri;
+    std::vector<AddressRange> proxies = loopback_ranges(); // peers of TCP listeners that may use them
+};
+
 struct ServerOptions {
-    std::vector<ListenAddress> listen{{"127.0.0.1", 3443, "127.0.0.1:3443"}};
-    TlsSettings tls;
+    std::vector<ListenAddress> listen{{"127.0.0.1", 3443, "127.0.0.1:3443", {}}}; // TLS; may be empty with `trusted`
+    TlsSettings tls;         // its certificate and key: needed when `listen` is not empty
     StateLoader loader;      // reads trust store and users (start-up and every reload)
     std::string config_file; // named in the start-up line ("" when none)
     unsigned threads = 0;    // 0: one per core; each runs its own event loop (SO_REUSEPORT listeners)
@@ -86,6 +102,7 @@ struct ServerOptions {
 
     Limits limits;
     std::optional<UpstreamOptions> upstream; // none: answer with the user (the default output)
+    std::optional<TrustedInput> trusted;     // --listen-trusted and its options
 
     // For tests: called as each phase of every connection begins. What it
     // throws stands for any failure there; the connection must end cleanly
@@ -96,7 +113,11 @@ struct ServerOptions {
 struct BoundAddress {
     std::string host; // as given ("127.0.0.1", "::1", "localhost")
     unsigned short port = 0;
-    std::string url() const; // "https://127.0.0.1:3443", "https://[::1]:3443"
+    bool trusted = false;  // a trusted listener (plain HTTP from proxies)
+    std::string unix_path; // a unix socket (trusted listeners)
+    // "https://127.0.0.1:3443", "https://[::1]:3443"; trusted:
+    // "http://127.0.0.1:9000", "unix:/run/certauth.sock".
+    std::string url() const;
 };
 
 class Server {

@@ -37,7 +37,7 @@ using StateLoader = std::function<Result<StateInputs>()>;
 struct State {
     x509::TrustStore trust;
     std::optional<policy::UserList> users;
-    TlsContext tls;
+    std::optional<TlsContext> tls; // none when serve has no TLS listener (trusted listeners only)
     std::uint64_t generation = 0;
     std::string summary;               // "1 CA (CN=...), 1 CRL, 7 users, 2 routes, certificate CN=localhost (RSA 2048)"
     std::vector<std::string> warnings; // stale CRLs, expired server certificate, ...
@@ -46,7 +46,8 @@ struct State {
 };
 
 // Builds a State: the TLS context from `tls` (reading the certificate and key
-// files) and the inputs. `now` dates the stale-CRL warnings.
+// files; none when tls.cert_file is empty) and the inputs. `now` dates the
+// stale-CRL warnings.
 Result<std::shared_ptr<const State>> build_state(StateInputs inputs, const TlsSettings& tls, std::uint64_t generation,
                                                  std::chrono::system_clock::time_point now);
 
@@ -82,7 +83,8 @@ class FingerprintPrefix {
     std::size_t m_size = 0;
 };
 
-// One connection's decision under one state.
+// One connection's decision under one state (or, on a trusted listener,
+// one certificate header's: header_input.hpp).
 // Its implicit moves are noexcept, as nlohmann::json's are; clang-tidy 14 finds a throwing path inside
 // json's move (json_value's constructors allocate for other value types), which a move never takes.
 // NOLINTNEXTLINE(bugprone-exception-escape)
@@ -107,5 +109,11 @@ struct ConnectionDecision {
 ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::optional<x509::ChainStatus>& handshake,
                                      std::chrono::system_clock::time_point now,
                                      ForwardCert forward_cert = ForwardCert::no);
+
+// Decides a client's chain (leaf first; not empty) that verification
+// concluded `status` on, under `state`: what a trusted proxy's header
+// carried.
+ConnectionDecision decide_chain(const State& state, const x509::Chain& chain, const x509::ChainStatus& status,
+                                std::chrono::system_clock::time_point now, ForwardCert forward_cert = ForwardCert::no);
 
 } // namespace certauth::server

@@ -1,8 +1,10 @@
 #pragma once
-// TrustStore: the CAs trusted for client certificates and the CRLs, and
-// verification of a chain at a given time with OpenSSL's X509_verify_cert,
-// the TLS-client purpose, a depth limit and no partial chains. Immutable
-// once loaded; safe to share between threads; move-only.
+// TrustStore: the CAs trusted for client certificates, the CRLs, the known
+// intermediate CAs (used to complete a chain a client sent without them,
+// never trusted as anchors), and verification of a chain at a given time
+// with OpenSSL's X509_verify_cert, the TLS-client purpose, a depth limit and
+// no partial chains. Immutable once loaded; safe to share between threads;
+// move-only.
 
 #include <certauth/result.hpp>
 #include <certauth/x509/certificate.hpp>
@@ -52,6 +54,10 @@ enum class CrlMode {
 struct TrustConfig {
     std::vector<std::filesystem::path> ca_files;  // PEM files or bundles (one or more CAs each)
     std::vector<std::filesystem::path> crl_files; // PEM or DER CRLs
+    // Intermediate CA certificates a chain may be completed with when the
+    // client (or a proxy that passes on its leaf only) does not send them:
+    // untrusted, as if the client had sent them; never anchors.
+    std::vector<std::filesystem::path> intermediate_files;
     CrlMode crl_mode = CrlMode::when_loaded;
     int max_depth = 8; // intermediates allowed between leaf and root
     // OpenSSL's security level for the chain (0-5, as SSL_CTX_set_security_level):
@@ -73,17 +79,20 @@ struct CrlInfo {
 class TrustStore {
   public:
     // Loads every file; any unreadable file, a CA file with no certificate in
-    // it, or an unparseable CRL is an error naming the file.
+    // it, an unparseable CRL, or an intermediate file holding a certificate
+    // that is not an intermediate CA is an error naming the file.
     static Result<TrustStore> load(const TrustConfig& config);
 
-    // Verifies `chain` (leaf first; further certificates are untrusted
-    // intermediates) at time `at`. Deterministic: the first failure decides.
+    // Verifies `chain` (leaf first; further certificates, and the known
+    // intermediates, are untrusted intermediates) at time `at`.
+    // Deterministic: the first failure decides.
     ChainStatus verify(const Chain& chain, std::chrono::system_clock::time_point at) const;
     // The same for borrowed OpenSSL objects (the TLS handshake's leaf and
     // untrusted chain, which may or may not include the leaf).
     ChainStatus verify(X509* leaf, STACK_OF(X509) * untrusted, std::chrono::system_clock::time_point at) const;
 
-    const Chain& authorities() const noexcept { return m_authorities; } // the trusted CAs, in load order
+    const Chain& authorities() const noexcept { return m_authorities; }     // the trusted CAs, in load order
+    const Chain& intermediates() const noexcept { return m_intermediates; } // the known intermediates, in load order
     std::size_t crl_count() const noexcept { return m_crl_count; }
     std::vector<CrlInfo> crls() const; // in load order
     const TrustConfig& config() const noexcept { return m_config; }
@@ -97,6 +106,7 @@ class TrustStore {
     TrustStore() = default;
     Ptr<X509_STORE> m_store;
     Chain m_authorities;
+    Chain m_intermediates;
     std::vector<Ptr<X509_CRL>> m_crls;
     std::vector<std::string> m_crl_origins; // the file of each CRL, for messages
     std::size_t m_crl_count = 0;

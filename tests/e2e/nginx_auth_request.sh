@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# nginx (the Debian package) terminates mTLS and asks certauth per request
+# with auth_request, sending $ssl_client_escaped_cert; certauth runs
+# --listen-trusted --proxy-preset nginx and decides with its own trust store.
+# docs/recipes/nginx.conf is the configuration, as written (its placeholders
+# filled). Everything binds 127.0.0.1 on free ports and stops on exit.
+set -euo pipefail
+CERTAUTH="${CERTAUTH:?set CERTAUTH to the certauth binary}"
+SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
+work="$(mktemp -d)"
+source "$SRC/tests/e2e/lib/processes.sh"
+trap 'stop_started; rm -rf "$work"' EXIT
+command -v nginx >/dev/null || fail "nginx is not installed (scripts/bootstrap.sh installs it)"
+pki="$SRC/fixtures"
+mkdir -p "$work/tmp"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_waiting app 's/^listening \([0-9][0-9]*\)$/\1/p' python3 "$SRC/tests/e2e/apps/echo_app.py"
+app_port=$app_match
+start_waiting certauth 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+  "$CERTAUTH" serve --listen-trusted 127.0.0.1:0 --proxy-preset nginx --no-access-log \
+  --ca "$pki/ca.crt" --crl "$pki/all.crl" --intermediate "$pki/sub-ca.crt" --users "$pki/users.json"
+certauth_port=$certauth_match
+
+port=""
+for _ in 1 2 3; do # a free port may be taken between the probe and nginx's bind: try again
+  port=$(free_port)
+  sed -e "s|@WORK@|$work|g" -e "s|@PKI@|$pki|g" -e "s|@PORT@|$port|g" \
+    -e "s|@CERTAUTH_PORT@|$certauth_port|g" -e "s|@APP_PORT@|$app_port|g" \
+    "$SRC/docs/recipes/nginx.conf" >"$work/nginx.conf"
+  nginx -p "$work" -e "$work/error.log" -c "$work/nginx.conf" >"$work/nginx.out" 2>&1 &
+  nginx_pid=$!
+  started_pids+=("$nginx_pid")
+  up=""
+  for _ in $(seq 1 100); do
+    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null; then up=1; break; fi
+    kill -0 "$nginx_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$up" ] && break
+done
+[ -n "$up" ] || { cat "$work/error.log" "$work/nginx.out" >&2 || true; fail "nginx did not start"; }
+
+# request NAME [CERT] [curl args...]: status in $work/NAME.status, body in $work/NAME.body
+request() {
+  local name=$1 cert=$2
+  shift 2
+  local auth=()
+  [ -n "$cert" ] && auth=(--cert "$pki/$cert.crt" --key "$pki/$cert.key")
+  curl -sS --max-time 10 --cacert "$pki/ca.crt" "${auth[@]}" -o "$work/$name.body" -w '%{http_code}' \
+    "$@" >"$work/$name.status"
+}
+expect() { # expect NAME STATUS
+  [ "$(cat "$work/$1.status")" = "$2" ] || fail "$1: expected $2, got $(cat "$work/$1.status"): $(cat "$work/$1.body")"
+}
+url="https://localhost:$port"
+
+# joe: authorised; the application sees certauth's identity.
+request joe joe "$url/some/page"
+expect joe 200
+python3 - "$work/joe.body" <<'PY' || fail "joe: the application did not get certauth's identity: $(cat "$work/joe.body")"
+import json, sys
+h = json.load(open(sys.argv[1]))["headers"]
+assert h["x-certauth-cn"] == "joe", h
+assert json.loads(h["x-certauth-user"])["cn"] == "joe", h
+assert h["x-certauth-roles"] == "admin", h
+assert h.get("x-client-cert", "") == "", h
+PY
+
+# bob: verified, not in the user list.
+request bob bob "$url/"
+expect bob 401
+# nginx's auth_request passes the status on; certauth's own answer says why.
+curl -sS --max-time 10 -o "$work/bob-direct.body" -w '%{http_code}' \
+  -H "X-Client-Cert: $(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(open(sys.argv[1]).read(), safe="-._~"))' "$pki/bob.crt")" \
+  "http://127.0.0.1:$certauth_port/auth" >"$work/bob-direct.status"
+expect bob-direct 401
+grep -q '"reason":"unknown_user"' "$work/bob-direct.body" || fail "bob: $(cat "$work/bob-direct.body")"
+
+# No certificate: 401.
+request none "" "$url/"
+expect none 401
+
+# rogue: nginx accepted it (optional_no_ca), certauth did not.
+request rogue rogue "$url/"
+expect rogue 401
+
+# revoked: on ca.crl.
+request revoked revoked "$url/"
+expect revoked 401
+
+# A client without a certificate sending joe's certificate and identity in
+# headers of its own gains nothing: nginx replaces X-Client-Cert.
+joe_header=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(open(sys.argv[1]).read(), safe="-._~"))' "$pki/joe.crt")
+request spoof "" "$url/" -H "X-Client-Cert: $joe_header" -H 'X-Certauth-User: {"cn":"joe"}' -H "X-Certauth-CN: joe"
+expect spoof 401
+# With bob's certificate and a spoofed identity: still bob's decision.
+request spoof-bob bob "$url/" -H "X-Client-Cert: $joe_header" -H "X-Certauth-CN: joe"
+expect spoof-bob 401
+
+# An authorised client's own identity headers never reach the application.
+request joe-spoof joe "$url/" -H "X-Certauth-CN: admin" -H "X-Certauth-Roles: root"
+expect joe-spoof 200
+python3 - "$work/joe-spoof.body" <<'PY' || fail "joe-spoof: $(cat "$work/joe-spoof.body")"
+import json, sys
+h = json.load(open(sys.argv[1]))["headers"]
+assert h["x-certauth-cn"] == "joe" and h["x-certauth-roles"] == "admin", h
+PY
+
+# nginx passes the leaf only: carol's issuer, the intermediate sub-ca, comes
+# from --intermediate. The route comes from X-Original-URI: carol has no admin role.
+curl -sS --max-time 10 --cacert "$pki/ca.crt" --cert "$pki/carol-chain.pem" --key "$pki/carol.key" \
+  -o "$work/carol-ok.body" -w '%{http_code}' "$url/" >"$work/carol-ok.status"
+expect carol-ok 200
+curl -sS --max-time 10 --cacert "$pki/ca.crt" --cert "$pki/carol-chain.pem" --key "$pki/carol.key" \
+  -o "$work/carol.body" -w '%{http_code}' "$url/admin/x" >"$work/carol.status"
+expect carol 403
+
+# In front of the application (HAProxy's place: --listen-trusted --upstream):
+# the certificate header and a client's identity headers do not reach it.
+start_waiting gateway 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+  "$CERTAUTH" serve --listen-trusted 127.0.0.1:0 --proxy-preset haproxy --upstream "http://127.0.0.1:$app_port" \
+  --no-access-log --ca "$pki/ca.crt" --users "$pki/users.json"
+joe_der=$(openssl x509 -in "$pki/joe.crt" -outform DER | base64 -w0)
+curl -sS --max-time 10 -o "$work/gateway.body" -w '%{http_code}' -H "X-Client-Cert: $joe_der" \
+  -H "X-Certauth-Roles: root" "http://127.0.0.1:$gateway_match/app/x" >"$work/gateway.status"
+expect gateway 200
+python3 - "$work/gateway.body" <<'PY' || fail "gateway: $(cat "$work/gateway.body")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+h = r["headers"]
+assert r["path"] == "/app/x", r
+assert h["x-certauth-cn"] == "joe" and h["x-certauth-roles"] == "admin", h
+assert "x-client-cert" not in h, h
+PY
+curl -sS --max-time 10 -o "$work/gateway-two.body" -w '%{http_code}' -H "X-Client-Cert: $joe_der" \
+  -H "X-Client-Cert: $joe_der" "http://127.0.0.1:$gateway_match/" >"$work/gateway-two.status"
+expect gateway-two 401
+grep -q '"reason":"malformed"' "$work/gateway-two.body" || fail "gateway-two: $(cat "$work/gateway-two.body")"
+
+# A peer outside --trusted-proxy is refused (here: a listener trusting none of 127/8).
+start_waiting strict 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+  "$CERTAUTH" serve --listen-trusted 127.0.0.1:0 --trusted-proxy 192.0.2.0/24 --no-access-log --ca "$pki/ca.crt"
+curl -sS --max-time 10 -o "$work/strict.body" -w '%{http_code}' "http://127.0.0.1:$strict_match/" >"$work/strict.status"
+expect strict 403
+grep -q '"reason":"untrusted_proxy"' "$work/strict.body" || fail "strict: $(cat "$work/strict.body")"
+
+echo "ok: nginx auth_request with certauth --listen-trusted"
