@@ -99,7 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (from_rows.users().size() != from_entries.users().size()) fail();
     if (from_rows.routes().size() != from_entries.routes().size()) fail();
     for (const x509::CertFacts& facts :
-         {certificate("joe", "F8:38:B2:63:B4:88:B6:CA:52:E2:BE:73:67:A9:3D:7D:A0:B5:EE:AC:56:7D:3B:9D:7F:30:1D:03:B8:E4:24:89"),
+         {certificate(
+              "joe", "F8:38:B2:63:B4:88:B6:CA:52:E2:BE:73:67:A9:3D:7D:A0:B5:EE:AC:56:7D:3B:9D:7F:30:1D:03:B8:E4:24:89"),
           certificate("ann", "")}) {
         const auto a = from_rows.find(facts);
         const auto b = from_entries.find(facts);

@@ -1,7 +1,7 @@
 #include <certauth/directory/watcher.hpp>
 
-#include <certauth/x509/time_text.hpp>
 #include <certauth/plural.hpp>
+#include <certauth/x509/time_text.hpp>
 
 #include "follower.hpp"
 
