@@ -5,7 +5,8 @@
 # bench-results/benchmarks.md and bench-results/benchmarks-concurrency.png;
 # then certauth serve --upstream against nginx as an mTLS reverse proxy in
 # front of the same application (scripts/bench/gateway.py), its report in
-# bench-results/gateway.md.
+# bench-results/gateway.md; and certauth with and without its status listener
+# (scripts/bench/status_cost.py), in bench-results/status-cost.md.
 # docs/benchmarks.md says what the figures and ratios mean.
 #
 #   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-report]
@@ -16,7 +17,7 @@
 #   --no-install  do not apt-get / npm install (everything must be present)
 #   --no-build    use build-bench/certauth as it is
 #   --no-report   print the table only; do not write bench-results/
-#   --no-gateway  leave out the forwarding benchmark
+#   --no-gateway  leave out the forwarding and status-listener benchmarks
 #   --profile     also record a perf profile of certauth and nginx under
 #                 the full-handshake load (perf report text in the output)
 #   --debian13    first run the handshake loads (certauth and both nginx)
@@ -204,6 +205,14 @@ if [ "$rc" = 0 ] && [ "$gateway" = 1 ] && [ "${#certauth_args[@]}" -gt 0 ]; then
     fi
     say "forwarding: certauth serve --upstream and nginx proxy_pass, side by side"
     python3 "$root/scripts/bench/gateway.py" "${gateway_args[@]}" || rc=$?
+    status_args=(--certauth "$certauth" --root "$root")
+    if [ "$quick" = 1 ]; then
+        status_args+=(--rounds 1 --requests 2000 --out "$work/status-cost.md")
+    elif [ "$report" = 1 ]; then
+        status_args+=(--out "$root/bench-results/status-cost.md")
+    fi
+    say "the status listener: certauth serve with and without --status, side by side"
+    [ "$rc" = 0 ] && { python3 "$root/scripts/bench/status_cost.py" "${status_args[@]}" || rc=$?; }
 fi
 if [ "$profile" = 1 ] && [ -d "$work/profile" ]; then
     say "perf reports: $work/profile"
