@@ -716,6 +716,9 @@ Forwarding::Forwarding(const ForwardingConfig& config, client::UpstreamPool& poo
     head += " HTTP/1.1\r\n";
     for (const auto& field : request) {
         const std::string_view name = view(field.name_string());
+        // A name with '_' is dropped, as nginx does by default: CGI-style
+        // servers read X_Certauth_User as X-Certauth-User.
+        if (name.find('_') != std::string_view::npos) continue;
         if (hop_by_hop(name) || listed(tokens, name) || is_identity_header(name) || iequals(name, "host") ||
             iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host"))
             continue;
@@ -729,9 +732,13 @@ Forwarding::Forwarding(const ForwardingConfig& config, client::UpstreamPool& poo
     }
     head += "Host: ";
     head += has_host ? view(first_host->value()) : std::string_view(config.options.target.authority());
-    head += "\r\nX-Forwarded-For: ";
-    head += s.peer;
-    head += client_tls ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n";
+    head += "\r\n";
+    if (!s.peer.empty()) { // none for a unix socket's peer
+        head += "X-Forwarded-For: ";
+        head += s.peer;
+        head += "\r\n";
+    }
+    head += client_tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
     if (has_host) {
         head += "X-Forwarded-Host: ";
         head += view(first_host->value());

@@ -87,7 +87,7 @@ Result<std::optional<x509::Chain>> decode_certificate_header(const CertificateHe
     using Found = std::optional<x509::Chain>;
     const std::vector<std::string_view>& values = fields.values;
     if (values.empty()) return Found{};
-    // XFCC is a list that each proxy adds an element to: its lines join.
+    // XFCC lines join into one list (decode_xfcc accepts one element only).
     // Every other header holds one certificate (or one chain) and must come
     // once: two lines mean a proxy added its own to the client's.
     if (header.format != HeaderFormat::xfcc && values.size() > 1)

@@ -95,10 +95,16 @@ const Pair* find(const Element& element, std::string_view key) {
 Result<x509::Chain> decode_xfcc(std::string_view value) {
     Result<std::vector<Element>> elements = parse_xfcc(detail::trim_ows(value));
     if (!elements) return elements.error();
-    const Element& nearest = elements->back();
-    const std::string which =
-        elements->size() == 1 ? std::string("the element")
-                              : "the last of " + std::to_string(elements->size()) + " elements (the nearest proxy's)";
+    // One element only. Envoy writes URI= and DNS= from the client's own
+    // certificate without quoting them, so a SAN holding ",Cert=..." would
+    // read as an element of its own after the proxy's: with several
+    // elements nothing says which one the proxy wrote.
+    if (elements->size() != 1)
+        return Error{"X-Forwarded-Client-Cert has " + std::to_string(elements->size()) +
+                     " elements; certauth accepts exactly one, since a client's SANs can forge an element boundary "
+                     "(Envoy: forward_client_cert_details SANITIZE_SET)"};
+    const Element& nearest = elements->front();
+    const std::string which = "the element";
     const Pair* pem = find(nearest, "Chain");
     if (pem == nullptr) pem = find(nearest, "Cert");
     if (pem == nullptr)

@@ -585,6 +585,10 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
             forwarding->dropped_headers.push_back(options.trusted->header.name);
             if (const std::string chain = options.trusted->header.chain_name(); !chain.empty())
                 forwarding->dropped_headers.push_back(chain);
+            // Forwarding routes the target it forwards: a client's own
+            // original-URI header would only mislead the application.
+            if (!options.trusted->original_uri.empty())
+                forwarding->dropped_headers.push_back(options.trusted->original_uri);
         }
     }
     auto log = options.access_log_file.empty() || options.log_format == LogFormat::none

@@ -173,8 +173,11 @@ class Session final : public Connection, private ClientIo {
         try {
             decide(Clock::now());
             if (!tunnel_allowed()) {
-                diagnostic("closed a tunnel of " + (m_peer.empty() ? peer_of(m_socket) : m_peer) +
-                           ": after the reload it is " + std::string(policy::to_string(m_connection.decision.reason)));
+                diagnostic(
+                    "closed a tunnel of " + (m_peer.empty() ? peer_of(m_socket) : m_peer) +
+                    ": after the reload it is " +
+                    std::string(policy::to_string(trusted() && m_header_decision ? m_header_decision->decision.reason
+                                                                                 : m_connection.decision.reason)));
                 drop();
             }
         } catch (const std::exception&) {
@@ -526,6 +529,7 @@ class Session final : public Connection, private ClientIo {
             m_parser->body_limit(m_context.forward_body_limit());
         m_parser->eager(false);
         m_header_bytes = 0;
+        m_header_decision.reset(); // the access log of an early error names no earlier request's user
     }
 
     std::size_t buffered() const { return m_in ? m_in->size() : 0; }
@@ -744,7 +748,8 @@ class Session final : public Connection, private ClientIo {
             beyond.assign(static_cast<const char*>(data.data()), data.size());
             m_in->consume(data.size());
         }
-        if (m_peer_address.empty()) m_peer_address = peer_of(m_socket, false);
+        // A unix socket's peer has no address: "" (no X-Forwarded-For).
+        if (m_peer_address.empty() && m_listening != Listening::trusted_unix) m_peer_address = peer_of(m_socket, false);
         m_forward_reason = forward.reason;
         ClientIo& client = *this;
         m_forward = std::make_unique<Forwarding>(*m_context.forwarding, m_local.pool, m_local.scratch, client,

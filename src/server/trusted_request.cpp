@@ -22,9 +22,15 @@ Action handle_trusted(const RequestParser::value_type& request, RequestFacts fac
     decided = decide_header(state, input.header, certificate_fields(request, input.header), now, forward_cert);
     // An auth subrequest goes to a path of its own: the client's URI is in
     // the header the proxy names. Forwarding routes what it forwards.
-    if (output == Output::answer && !input.original_uri.empty())
-        if (const std::optional<std::string_view> original = single_value(request, input.original_uri))
-            facts.original_uri = *original;
+    // Absent, the request's own target is routed (a proxy that passes the
+    // request on); sent twice, nothing says which is the client's: 400.
+    if (output == Output::answer && !input.original_uri.empty()) {
+        const std::vector<std::string_view> values = field_values(request, input.original_uri);
+        if (values.size() > 1)
+            return respond_error(400, input.original_uri + " is sent " + std::to_string(values.size()) +
+                                          " times; the proxy must set it once");
+        if (values.size() == 1) facts.original_uri = values.front();
+    }
     return handle(facts, *decided, state.user_list(), output);
 }
 

@@ -100,12 +100,17 @@ request spoof-bob bob "$url/" -H "X-Client-Cert: $joe_header" -H "X-Certauth-CN:
 expect spoof-bob 401
 
 # An authorised client's own identity headers never reach the application.
-request joe-spoof joe "$url/" -H "X-Certauth-CN: admin" -H "X-Certauth-Roles: root"
+request joe-spoof joe "$url/" -H "X-Certauth-CN: admin" -H "X-Certauth-Roles: root" \
+  -H "X-Certauth-Fingerprint256: AA:BB" -H "X-Certauth-Reason: none" -H 'X-Forwarded-Client-Cert: Hash=1;Subject="CN=admin"' \
+  -H "Client-Cert: :AAAA:" -H "Client-Cert-Chain: :AAAA:" -H "X-Original-URI: /admin"
 expect joe-spoof 200
 python3 - "$work/joe-spoof.body" <<'PY' || fail "joe-spoof: $(cat "$work/joe-spoof.body")"
 import json, sys
 h = json.load(open(sys.argv[1]))["headers"]
 assert h["x-certauth-cn"] == "joe" and h["x-certauth-roles"] == "admin", h
+assert h["x-certauth-fingerprint256"] != "AA:BB" and "Hash=1;" not in h.get("x-forwarded-client-cert", ""), h
+for name in ("x-certauth-reason", "client-cert", "client-cert-chain", "x-original-uri"):
+    assert name not in h, (name, h)
 PY
 
 # nginx passes the leaf only: carol's issuer, the intermediate sub-ca, comes
@@ -124,7 +129,8 @@ start_waiting gateway 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/
   --no-access-log --ca "$pki/ca.crt" --users "$pki/users.json"
 joe_der=$(openssl x509 -in "$pki/joe.crt" -outform DER | base64 -w0)
 curl -sS --max-time 10 -o "$work/gateway.body" -w '%{http_code}' -H "X-Client-Cert: $joe_der" \
-  -H "X-Certauth-Roles: root" "http://127.0.0.1:$gateway_match/app/x" >"$work/gateway.status"
+  -H "X-Certauth-Roles: root" -H 'X_Certauth_User: {"cn":"admin"}' \
+  "http://127.0.0.1:$gateway_match/app/x" >"$work/gateway.status"
 expect gateway 200
 python3 - "$work/gateway.body" <<'PY' || fail "gateway: $(cat "$work/gateway.body")"
 import json, sys
@@ -133,11 +139,35 @@ h = r["headers"]
 assert r["path"] == "/app/x", r
 assert h["x-certauth-cn"] == "joe" and h["x-certauth-roles"] == "admin", h
 assert "x-client-cert" not in h, h
+assert not any("_" in name for name in h), h  # X_Certauth_User reads as X-Certauth-User to CGI-style apps
 PY
 curl -sS --max-time 10 -o "$work/gateway-two.body" -w '%{http_code}' -H "X-Client-Cert: $joe_der" \
   -H "X-Client-Cert: $joe_der" "http://127.0.0.1:$gateway_match/" >"$work/gateway-two.status"
 expect gateway-two 401
 grep -q '"reason":"malformed"' "$work/gateway-two.body" || fail "gateway-two: $(cat "$work/gateway-two.body")"
+
+# The same on a unix socket: its peer has no address, and every request on a
+# kept-alive connection is trusted alike (the socket file's permissions decide).
+sock="$work/certauth.sock"
+start_waiting gateway_unix 's/.*listening on \(unix:\).*/\1/p' \
+  "$CERTAUTH" serve --listen-trusted "unix:$sock" --proxy-preset haproxy --upstream "http://127.0.0.1:$app_port" \
+  --no-access-log --ca "$pki/ca.crt" --users "$pki/users.json"
+curl -sS --max-time 10 --unix-socket "$sock" -H "X-Client-Cert: $joe_der" -w '%{http_code}\n' \
+  -o "$work/unix-1.body" "http://x/one" -o "$work/unix-2.body" "http://x/two" >"$work/unix.status"
+[ "$(tr '\n' ' ' <"$work/unix.status")" = "200 200 " ] || fail "unix: $(cat "$work/unix.status") $(cat "$work/unix-2.body")"
+python3 - "$work/unix-2.body" <<'PY' || fail "unix: $(cat "$work/unix-2.body")"
+import json, sys
+h = json.load(open(sys.argv[1]))["headers"]
+assert h["x-certauth-cn"] == "joe" and "x-forwarded-for" not in h, h
+PY
+
+# An auth subrequest whose X-Original-URI comes twice: which is the client's? 400.
+start_waiting answer 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+  "$CERTAUTH" serve --listen-trusted 127.0.0.1:0 --proxy-preset nginx --no-access-log --ca "$pki/ca.crt" \
+  --users "$pki/users.json"
+curl -sS --max-time 10 -o "$work/twice.body" -w '%{http_code}' -H "X-Client-Cert: $joe_header" \
+  -H "X-Original-URI: /admin" -H "X-Original-URI: /admin" "http://127.0.0.1:$answer_match/auth" >"$work/twice.status"
+expect twice 400
 
 # A peer outside --trusted-proxy is refused (here: a listener trusting none of 127/8).
 start_waiting strict 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \

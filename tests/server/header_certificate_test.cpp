@@ -139,7 +139,7 @@ TEST_CASE("base64-der: Caddy and HAProxy's leaf, Traefik's comma-separated chain
     }
 }
 
-TEST_CASE("xfcc: Envoy's last element, quoted values, Chain= over Cert=, keys in any case", "[server][header]") {
+TEST_CASE("xfcc: Envoy's one element, quoted values, Chain= over Cert=, keys in any case", "[server][header]") {
     // Envoy's documentation, "HTTP header manipulation", x-forwarded-client-cert:
     // By=...;Hash=...;Cert="<url-encoded PEM>";Chain="...";Subject="...";URI=...;DNS=...
     const x509::Chain joe = chain_of("joe.crt");
@@ -152,9 +152,12 @@ TEST_CASE("xfcc: Envoy's last element, quoted values, Chain= over Cert=, keys in
     require_same(decode_xfcc("By=spiffe://cluster.local/ns/foo/sa/bar;Hash=abcd;Cert=\"" + joe_cert +
                              "\";Subject=\"CN=joe,O=certauth\";URI=;DNS=joe.example"),
                  joe);
-    // The nearest proxy's element is the last one: an earlier element (a
-    // client's own, or a farther proxy's) is not the certificate here.
-    require_same(decode_xfcc("Cert=\"" + joe_cert + "\",By=spiffe://x;Hash=1;Cert=\"" + bob_cert + "\""), bob);
+    // Several elements are refused: a SAN in the client's certificate, which
+    // Envoy writes unquoted (URI=, DNS=), can forge an element boundary.
+    const auto forged = decode_xfcc("Hash=ab;Cert=\"" + bob_cert + "\";URI=x,Cert=" + joe_cert);
+    REQUIRE(!forged);
+    CHECK(forged.error().message.find("has 2 elements") != std::string::npos);
+    CHECK(!decode_xfcc("Cert=\"" + joe_cert + "\",By=spiffe://x;Hash=1;Cert=\"" + bob_cert + "\""));
     // Chain= wins over Cert=, in either order.
     require_same(decode_xfcc("Cert=\"" + bob_cert + "\";Chain=\"" + carol_chain + "\""), carol);
     require_same(decode_xfcc("Chain=\"" + carol_chain + "\";Cert=\"" + bob_cert + "\""), carol);
@@ -163,22 +166,18 @@ TEST_CASE("xfcc: Envoy's last element, quoted values, Chain= over Cert=, keys in
     require_same(decode_xfcc("CHAIN=" + carol_chain), carol); // unquoted: no ',', ';', '=' or '"' in it
     // Quoted values may hold ',', ';', '=' and '\"'.
     require_same(decode_xfcc("Subject=\"CN=a\\\"b, O=x;y\";Cert=\"" + joe_cert + "\""), joe);
-    // Several field lines are joined with ", " before (decode_certificate_header).
+    // Several field lines are joined with ", " before (decode_certificate_header):
+    // two elements, refused.
     const CertificateHeader envoy{"X-Forwarded-Client-Cert", HeaderFormat::xfcc};
     const std::string first = "Cert=\"" + joe_cert + "\"";
     const std::string second = "By=x;Cert=\"" + bob_cert + "\"";
     const auto joined = decode_certificate_header(envoy, fields({first, second}));
-    REQUIRE(joined);
-    REQUIRE(*joined);
-    require_same(**joined, bob);
+    CHECK(!joined);
 
     SECTION("errors") {
         const auto no_cert = decode_xfcc("By=spiffe://x;Hash=abcd");
         REQUIRE(!no_cert);
         CHECK(no_cert.error().message.find("no Cert= or Chain=") != std::string::npos);
-        const auto only_first = decode_xfcc("Cert=\"" + joe_cert + "\",Hash=1");
-        REQUIRE(!only_first); // the nearest element has none, whatever the others hold
-        CHECK(only_first.error().message.find("the last of 2 elements") != std::string::npos);
         const auto unclosed = decode_xfcc("Cert=\"" + joe_cert);
         REQUIRE(!unclosed);
         CHECK(unclosed.error().message.find("not closed") != std::string::npos);
