@@ -112,7 +112,10 @@ Action handle(const RequestFacts& request, const ConnectionDecision& connection,
         response.set_body(error_body("bad_request", "the request target is not a valid absolute path"));
         return response;
     }
-    if (*path == "/healthz") {
+    // certauth's own health check, on its TLS listeners only: on a trusted
+    // listener the path is a client's (an ext_authz check carries it), and
+    // answering it 200 would authorise it (the status listener has one).
+    if (*path == "/healthz" && request.input == Input::tls) {
         response.status = 200;
         response.reason = "ok";
         response.share_body(&k_healthz_body);

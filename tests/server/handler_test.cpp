@@ -114,6 +114,17 @@ TEST_CASE("handler: /healthz answers without a certificate", "[server]") {
     CHECK(response.body() == "{\"status\":\"ok\"}\n");
 }
 
+TEST_CASE("handler: on a trusted listener /healthz is a client's path, decided like any other", "[server]") {
+    // An ext_authz check carries the client's own path: a 200 would let it through.
+    const auto users = users_with_routes();
+    RequestFacts request = get("/healthz");
+    request.input = Input::header;
+    const auto nobody = denied(Reason::no_certificate, "none"); // the answer's body points into it
+    const Response response = respond(request, nobody, &users);
+    CHECK(response.status == 401);
+    CHECK(body_of(response)["reason"] == "no_certificate");
+}
+
 TEST_CASE("handler: HEAD keeps the length, other methods get 405 with Allow", "[server]") {
     const auto joe = authorised("joe", {{"cn", "joe"}});
     const Response head = respond(get("/", "HEAD"), joe, nullptr);
