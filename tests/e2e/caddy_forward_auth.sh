@@ -8,6 +8,7 @@ set -euo pipefail
 CERTAUTH="${CERTAUTH:?set CERTAUTH to the certauth binary}"
 SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
 work="$(mktemp -d)"
+# shellcheck source-path=SCRIPTDIR source=lib/processes.sh
 source "$SRC/tests/e2e/lib/processes.sh"
 trap 'stop_started; rm -rf "$work"' EXIT
 command -v caddy >/dev/null || fail "caddy is not installed (scripts/bootstrap.sh installs it)"
@@ -19,10 +20,12 @@ mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_waiting app 's/^listening \([0-9][0-9]*\)$/\1/p' python3 "$SRC/tests/e2e/apps/echo_app.py"
+# shellcheck disable=SC2154 # app_match and certauth_match: set by start_waiting
 app_port=$app_match
 start_waiting certauth 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
   "$CERTAUTH" serve --listen-trusted 127.0.0.1:0 --proxy-preset caddy --no-access-log \
   --ca "$pki/ca.crt" --crl "$pki/all.crl" --intermediate "$pki/sub-ca.crt" --users "$pki/users.json"
+# shellcheck disable=SC2154
 certauth_port=$certauth_match
 
 port=""
