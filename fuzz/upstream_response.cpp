@@ -77,7 +77,7 @@ void run(std::string_view response, std::string_view request) {
     parse_header(header, request);
     std::vector<char> scratch(k_forwarding_scratch);
     Forwarding forwarding(config(), pool, scratch, client, std::move(header), {}, "X-Certauth-CN: joe\r\n", "127.0.0.1",
-                          true, now);
+                          ClientLink::tls, now);
     std::size_t sent = 0;
     bool closed = false;
     for (int steps = 0;; ++steps) {

@@ -127,7 +127,7 @@ struct Forwarding::State {
     std::string client_in;   // from the client, not parsed yet
     std::string_view identity;
     std::string peer;
-    bool client_tls = true;
+    ClientLink link = ClientLink::tls;
 
     // The request.
     bool head_request = false;
@@ -672,13 +672,13 @@ struct Forwarding::State {
 
 Forwarding::Forwarding(const ForwardingConfig& config, client::UpstreamPool& pool, std::span<char> scratch,
                        ClientIo& client, RequestParser&& header, std::string client_bytes, std::string_view identity,
-                       std::string_view peer_address, bool client_tls, Steady::time_point now)
+                       std::string_view peer_address, ClientLink link, Steady::time_point now)
     : m(std::make_unique<State>(config, pool, scratch, client, std::move(header))) {
     State& s = *m;
     s.client_in = std::move(client_bytes);
     s.identity = identity;
     s.peer = std::string(peer_address);
-    s.client_tls = client_tls;
+    s.link = link;
     s.started = now;
     s.upstream_started = now;
     s.request.eager(true);
@@ -733,12 +733,37 @@ Forwarding::Forwarding(const ForwardingConfig& config, client::UpstreamPool& poo
     head += "Host: ";
     head += has_host ? view(first_host->value()) : std::string_view(config.options.target.authority());
     head += "\r\n";
+    // From a trusted proxy, its X-Forwarded-For goes on with the proxy's
+    // address appended (nginx's $proxy_add_x_forwarded_for) and its
+    // X-Forwarded-Proto as it is (when it sent one, once); from a client,
+    // certauth's own.
+    std::string forwarded_for;
+    std::optional<std::string_view> forwarded_proto;
+    if (link == ClientLink::trusted_proxy) {
+        const auto [first_for, last_for] = request.equal_range("X-Forwarded-For");
+        for (auto field = first_for; field != last_for; ++field) {
+            if (!forwarded_for.empty()) forwarded_for += ", ";
+            forwarded_for += view(field->value());
+        }
+        const auto [first, last] = request.equal_range("X-Forwarded-Proto");
+        if (first != last && std::next(first) == last) forwarded_proto = view(first->value());
+    } else {
+        forwarded_proto = "https";
+    }
     if (!s.peer.empty()) { // none for a unix socket's peer
+        if (!forwarded_for.empty()) forwarded_for += ", ";
+        forwarded_for += s.peer;
+    }
+    if (!forwarded_for.empty()) {
         head += "X-Forwarded-For: ";
-        head += s.peer;
+        head += forwarded_for;
         head += "\r\n";
     }
-    head += client_tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
+    if (forwarded_proto) {
+        head += "X-Forwarded-Proto: ";
+        head += *forwarded_proto;
+        head += "\r\n";
+    }
     if (has_host) {
         head += "X-Forwarded-Host: ";
         head += view(first_host->value());

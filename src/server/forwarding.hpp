@@ -71,6 +71,10 @@ struct Forwarded {
     UpstreamError upstream_error = UpstreamError::none; // set with a 502 or 504 answer
 };
 
+// How the client reached certauth: over TLS, or through a trusted proxy
+// (--listen-trusted), whose X-Forwarded-For and -Proto go on (extended).
+enum class ClientLink { tls, trusted_proxy };
+
 // How much a step reads or re-frames at a time.
 inline constexpr std::size_t k_forwarding_scratch = 64 * 1024;
 
@@ -86,7 +90,7 @@ class Forwarding {
     // pass through it within one step() and never stay there.
     Forwarding(const ForwardingConfig& config, client::UpstreamPool& pool, std::span<char> scratch, ClientIo& client,
                RequestParser&& header, std::string client_bytes, std::string_view identity,
-               std::string_view peer_address, bool client_tls, Steady::time_point now);
+               std::string_view peer_address, ClientLink link, Steady::time_point now);
     ~Forwarding();
     Forwarding(const Forwarding&) = delete;
     Forwarding& operator=(const Forwarding&) = delete;

@@ -752,9 +752,9 @@ class Session final : public Connection, private ClientIo {
         if (m_peer_address.empty() && m_listening != Listening::trusted_unix) m_peer_address = peer_of(m_socket, false);
         m_forward_reason = forward.reason;
         ClientIo& client = *this;
-        m_forward = std::make_unique<Forwarding>(*m_context.forwarding, m_local.pool, m_local.scratch, client,
-                                                 std::move(*m_parser), std::move(beyond), forward.identity,
-                                                 m_peer_address, m_tls_mode, Steady::now());
+        m_forward = std::make_unique<Forwarding>(
+            *m_context.forwarding, m_local.pool, m_local.scratch, client, std::move(*m_parser), std::move(beyond),
+            forward.identity, m_peer_address, m_tls_mode ? ClientLink::tls : ClientLink::trusted_proxy, Steady::now());
         m_parser.reset();
         m_phase = Phase::forwarding;
         return Io::done;

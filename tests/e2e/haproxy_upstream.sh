@@ -73,6 +73,10 @@ assert json.loads(h["x-certauth-user"])["cn"] == "joe", h
 assert h["x-certauth-roles"] == "admin", h
 assert len(h["x-certauth-fingerprint256"]) == 95, h
 assert "x-client-cert" not in h, h
+# The client's address (HAProxy's forwardfor) and then HAProxy's own, which
+# certauth appended; the scheme HAProxy set.
+assert h["x-forwarded-for"] == "127.0.0.1, 127.0.0.1", h
+assert h["x-forwarded-proto"] == "https", h
 PY
 
 # A denial is certauth's own answer, passed on by HAProxy.
