@@ -19,6 +19,7 @@
 
 #include <openssl/err.h>
 
+#include <array>
 #include <exception>
 #include <memory>
 
@@ -168,7 +169,15 @@ asio::awaitable<void> run_exchange(ssl::context& tls, Job job) {
     co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
         // TLS 1.3: a server that refuses the certificate after the handshake
-        // may have sent its alert already.
+        // may have sent its alert already. When the write met the reset
+        // that followed it, the alert may still wait unread in the socket:
+        // one read lets OpenSSL take it (bounded by the deadline).
+        if (ec.category() != asio::error::get_ssl_category()) {
+            std::array<char, 512> sink{};
+            beast::error_code read_ec;
+            co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, read_ec));
+            if (read_ec.category() == asio::error::get_ssl_category()) ec = read_ec;
+        }
         detail::summarise(stream.native_handle(), record, out.tls);
         if (ec.category() == asio::error::get_ssl_category())
             out.failure =
