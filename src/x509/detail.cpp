@@ -31,6 +31,15 @@ std::string_view without_bom(std::string_view text) {
     return starts_with(text, k_bom) ? text.substr(k_bom.size()) : text;
 }
 
+// Decodes the base64 text of one block (whitespace already removed).
+Result<std::string> decode_base64(std::string_view text, const std::string& where) {
+    Result<std::string> der = from_base64(text);
+    if (!der) return Error{where + ": the base64 body " + der.error().message};
+    return der;
+}
+
+} // namespace
+
 int base64_value(unsigned char c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -47,15 +56,6 @@ std::string printable(char c) {
     std::snprintf(buf, sizeof buf, "0x%02X", u);
     return buf;
 }
-
-// Decodes the base64 text of one block (whitespace already removed).
-Result<std::string> decode_base64(std::string_view text, const std::string& where) {
-    Result<std::string> der = from_base64(text);
-    if (!der) return Error{where + ": the base64 body " + der.error().message};
-    return der;
-}
-
-} // namespace
 
 bool looks_like_pem(std::string_view bytes) {
     bytes = without_bom(bytes);

@@ -68,4 +68,9 @@ Result<Ptr<ASN1_STRING>> to_asn1_serial(std::string_view hex);
 // The digest to sign with `key`: SHA-256, or none for Ed25519/Ed448 (their own scheme).
 const EVP_MD* signing_digest(const EVP_PKEY* key);
 
+// The value of a base64 digit (RFC 4648 alphabet), -1 for any other byte.
+int base64_value(unsigned char c);
+// "'!'", or "0x0A" for a byte that is not printable: for messages.
+std::string printable(char c);
+
 } // namespace certauth::x509::detail

@@ -1,5 +1,7 @@
 #include <certauth/x509/encoding.hpp>
 
+#include "detail.hpp"
+
 #include <cstdio>
 #include <stdexcept>
 
@@ -20,24 +22,6 @@ std::string written(Write write) {
     return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : std::string{};
 }
 
-int base64_value(unsigned char c) noexcept {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-// "'!'", or "0x0A" for a byte that is not printable.
-std::string quoted_char(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f) return std::string("'") + c + "'";
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "0x%02X", u);
-    return buf;
-}
-
 } // namespace
 
 std::string to_base64(std::string_view bytes) {
@@ -53,9 +37,9 @@ Result<std::string> from_base64(std::string_view text, Base64Padding padding) {
     const std::size_t pad = text.size() - (text.find_last_not_of('=') + 1);
     const std::string_view body = text.substr(0, text.size() - pad);
     for (std::size_t i = 0; i < body.size(); ++i)
-        if (base64_value(static_cast<unsigned char>(body[i])) < 0)
+        if (detail::base64_value(static_cast<unsigned char>(body[i])) < 0)
             return Error{body[i] == '=' ? std::string("has misplaced '=' padding")
-                                        : "has the character " + quoted_char(body[i]) + " at position " +
+                                        : "has the character " + detail::printable(body[i]) + " at position " +
                                               std::to_string(i + 1) + ", which is not base64"};
     if (padding == Base64Padding::required && text.size() % 4 != 0)
         return Error{"is truncated (" + std::to_string(text.size()) + " characters, not a multiple of 4)"};
@@ -69,7 +53,7 @@ Result<std::string> from_base64(std::string_view text, Base64Padding padding) {
     unsigned int group = 0;
     int bits = 0;
     for (const char c : body) {
-        group = (group << 6) | static_cast<unsigned int>(base64_value(static_cast<unsigned char>(c)));
+        group = (group << 6) | static_cast<unsigned int>(detail::base64_value(static_cast<unsigned char>(c)));
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
