@@ -117,9 +117,9 @@ enum class Phase { connecting, sending, awaiting_head, relaying, tunnel, done };
 } // namespace
 
 struct Forwarding::State {
-    State(const ForwardingConfig& c, UpstreamPool& p, const UpstreamConnection::Executor& e, std::span<char> s,
-          ClientIo& io, RequestParser&& header)
-        : config(c), pool(p), executor(e), client(io), request(std::move(header)), scratch(s) {}
+    State(const ForwardingConfig& c, UpstreamPool& p, UpstreamConnection::Executor e, std::span<char> s, ClientIo& io,
+          RequestParser&& header)
+        : config(c), pool(p), executor(std::move(e)), client(io), request(std::move(header)), scratch(s) {}
 
     const ForwardingConfig& config;
     UpstreamPool& pool;
