@@ -3,6 +3,7 @@
 // graceful stop, 2 for start-up errors.
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "cli/directory_status.hpp"
 #include "cli/followed_users.hpp"
 #include "cli/listen_address.hpp"
 #include "cli/number_checks.hpp"
@@ -12,6 +13,7 @@
 
 #include "cli/build_info.hpp"
 
+#include <certauth/directory/location.hpp>
 #include <certauth/server/server.hpp>
 
 #include <chrono>
@@ -336,6 +338,10 @@ Command add_serve_command(CLI::App& root) {
                     if (!list) return list.error();
                     return server::StateInputs{std::move(**store), std::move(*list)};
                 };
+                // A followed directory shows its state in /status and /metrics.
+                if (const auto location = directory::parse_location(options->trust.users);
+                    location && location->is_database())
+                    server.status_sources.push_back(std::make_shared<DirectoryStatus>(users));
 
                 auto created = server::Server::create(std::move(server));
                 if (!created) {
