@@ -10,8 +10,7 @@
 #include "cli/output.hpp"
 #include "cli/status_address.hpp"
 #include "cli/trust_options.hpp"
-
-#include "cli/build_info.hpp"
+#include "cli/version.hpp"
 
 #include <certauth/directory/location.hpp>
 #include <certauth/server/server.hpp>
@@ -317,7 +316,7 @@ Command add_serve_command(CLI::App& root) {
                     }
                     server.status = std::move(*status);
                 }
-                server.build = server::BuildInfo{k_version, k_commit};
+                server.build = server::BuildInfo{version_number(), build_commit()};
                 server.limits.handshake_timeout = millis(options->handshake_timeout);
                 server.limits.request_timeout = millis(options->request_timeout);
                 server.limits.idle_timeout = millis(options->idle_timeout);
