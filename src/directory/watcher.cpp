@@ -78,9 +78,6 @@ struct Watcher::Impl {
         if (options.on_snapshot) options.on_snapshot(next, generation);
     }
 
-    // The snapshot in force stays, and is stale: reported when the state
-    // changes (fresh -> stale, or the reason changes), and for every
-    // different bad row.
     // A read of the directory that did not become a snapshot.
     void load_failed(const Error& error, Staleness why) {
         {
@@ -90,6 +87,9 @@ struct Watcher::Impl {
         stale(error, why);
     }
 
+    // The snapshot in force stays, and is stale: reported when the state
+    // changes (fresh -> stale, or the reason changes), and for every
+    // different bad row.
     void stale(const Error& error, Staleness why) {
         const Clock::time_point now = options.now();
         bool report = false;
