@@ -30,7 +30,12 @@ FollowedUsers::~FollowedUsers() {
         const std::lock_guard<std::mutex> lock(m_mutex);
         m_reload = nullptr;
     }
-    m_watcher.reset(); // stops and joins the watcher's thread
+    std::unique_ptr<directory::Watcher> watcher;
+    {
+        const std::lock_guard<std::mutex> lock(m_watcher_mutex);
+        watcher = std::move(m_watcher);
+    }
+    watcher.reset(); // stops and joins the watcher's thread
 }
 
 Result<std::optional<policy::UserList>> FollowedUsers::current() {
@@ -44,6 +49,7 @@ Result<std::optional<policy::UserList>> FollowedUsers::current() {
         watch.on_snapshot = [this](const directory::Snapshot&, std::uint64_t generation) { changed(generation); };
         Result<std::unique_ptr<directory::Watcher>> started = directory::Watcher::start(*location, std::move(watch));
         if (!started) return started.error();
+        const std::lock_guard<std::mutex> lock(m_watcher_mutex);
         m_watcher = std::move(*started);
     }
     // The status and the snapshot are read apart: a snapshot newer than the
@@ -65,6 +71,12 @@ void FollowedUsers::on_change(std::function<void()> reload) {
         given = m_given;
     }
     if (m_watcher && m_watcher->status().generation != given) changed(m_watcher->status().generation);
+}
+
+std::optional<FollowedUsers::Followed> FollowedUsers::followed() const {
+    const std::lock_guard<std::mutex> lock(m_watcher_mutex);
+    if (!m_watcher) return std::nullopt;
+    return Followed{m_watcher->name(), m_watcher->status()};
 }
 
 void FollowedUsers::changed(std::uint64_t generation) {

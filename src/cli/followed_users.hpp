@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 
 namespace certauth::cli {
 
@@ -38,13 +39,22 @@ class FollowedUsers {
     // current() last gave.
     void on_change(std::function<void()> reload);
 
+    // The directory's state for /status and /metrics (any thread); nullopt
+    // until current() has started following (and for a users.json file).
+    struct Followed {
+        std::string name;
+        directory::WatchStatus status;
+    };
+    std::optional<Followed> followed() const;
+
   private:
     void changed(std::uint64_t generation);
 
     TrustOptions m_options;
     std::mutex m_mutex; // guards m_reload and m_given
     std::function<void()> m_reload;
-    std::uint64_t m_given = 0; // the generation current() last gave
+    std::uint64_t m_given = 0;          // the generation current() last gave
+    mutable std::mutex m_watcher_mutex; // guards m_watcher against followed() on another thread
     std::unique_ptr<directory::Watcher> m_watcher;
 };
 

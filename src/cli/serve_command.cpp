@@ -3,15 +3,16 @@
 // graceful stop, 2 for start-up errors.
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "cli/directory_status.hpp"
 #include "cli/followed_users.hpp"
 #include "cli/listen_address.hpp"
 #include "cli/number_checks.hpp"
 #include "cli/output.hpp"
 #include "cli/status_address.hpp"
 #include "cli/trust_options.hpp"
+#include "cli/version.hpp"
 
-#include "cli/build_info.hpp"
-
+#include <certauth/directory/location.hpp>
 #include <certauth/server/server.hpp>
 
 #include <chrono>
@@ -315,7 +316,7 @@ Command add_serve_command(CLI::App& root) {
                     }
                     server.status = std::move(*status);
                 }
-                server.build = server::BuildInfo{k_version, k_commit};
+                server.build = server::BuildInfo{version_number(), build_commit()};
                 server.limits.handshake_timeout = millis(options->handshake_timeout);
                 server.limits.request_timeout = millis(options->request_timeout);
                 server.limits.idle_timeout = millis(options->idle_timeout);
@@ -336,6 +337,10 @@ Command add_serve_command(CLI::App& root) {
                     if (!list) return list.error();
                     return server::StateInputs{std::move(**store), std::move(*list)};
                 };
+                // A followed directory shows its state in /status and /metrics.
+                if (const auto location = directory::parse_location(options->trust.users);
+                    location && location->is_database())
+                    server.status_sources.push_back(std::make_shared<DirectoryStatus>(users));
 
                 auto created = server::Server::create(std::move(server));
                 if (!created) {

@@ -62,7 +62,9 @@ struct Watcher::Impl {
             generation = ++status.generation;
             status.loaded_at = now;
             status.users = next->users().size();
+            status.routes = next->routes().size();
             status.connected = true;
+            ++status.loads_succeeded;
             was = std::exchange(staleness, Staleness::none);
             since = status.stale_since;
             status.fresh = true;
@@ -74,6 +76,15 @@ struct Watcher::Impl {
             event(std::string(was == Staleness::unreachable ? "reconnected" : "loads again") + " after " +
                   seconds_text(now - since) + " stale: " + describe(*next, generation));
         if (options.on_snapshot) options.on_snapshot(next, generation);
+    }
+
+    // A read of the directory that did not become a snapshot.
+    void load_failed(const Error& error, Staleness why) {
+        {
+            const std::lock_guard<std::mutex> lock(mutex);
+            ++status.loads_failed;
+        }
+        stale(error, why);
     }
 
     // The snapshot in force stays, and is stale: reported when the state
@@ -96,6 +107,7 @@ struct Watcher::Impl {
                 report || staleness != why || (why == Staleness::bad_content && status.last_error != error.message);
             staleness = why;
             status.last_error = error.message;
+            status.last_error_at = now;
             status.connected = why != Staleness::unreachable;
             generation = status.generation;
             users = status.users;
@@ -132,10 +144,10 @@ struct Watcher::Impl {
                 if (list) {
                     publish(std::move(*list));
                 } else if (!follower->connected()) {
-                    stale(list.error(), Staleness::unreachable);
+                    load_failed(list.error(), Staleness::unreachable);
                     continue;
                 } else {
-                    stale(list.error(), Staleness::bad_content);
+                    load_failed(list.error(), Staleness::bad_content);
                     retry_at = Steady::now() + options.retry_interval;
                 }
             }
@@ -185,6 +197,8 @@ Snapshot Watcher::snapshot() const {
     const std::lock_guard<std::mutex> lock(m_impl->mutex);
     return m_impl->snapshot;
 }
+
+std::string Watcher::name() const { return m_impl->follower->name(); }
 
 WatchStatus Watcher::status() const {
     const std::lock_guard<std::mutex> lock(m_impl->mutex);

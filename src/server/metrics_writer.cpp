@@ -78,6 +78,10 @@ void append_value(std::string& out, double value) {
 
 } // namespace
 
+double unix_seconds(std::chrono::system_clock::time_point t) {
+    return static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+}
+
 void MetricsWriter::family(std::string_view name, std::string_view help, MetricType type) {
     if (std::find(m_families.begin(), m_families.end(), name) != m_families.end())
         throw std::logic_error("metric family " + std::string(name) + " written twice");

@@ -19,10 +19,6 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-double unix_seconds(Clock::time_point t) {
-    return static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
-}
-
 // "in 12 days", "3 days ago", for /status.
 std::string relative_text(Clock::time_point now, Clock::time_point t) {
     if (t >= now) return "in " + x509::days_text(now, t);

@@ -89,6 +89,11 @@ TEST_CASE("sqlite watcher: a bad row keeps the snapshot in force, reported with 
     CHECK(status.generation == 1);
     CHECK(status.connected);
     CHECK(status.last_error == location.name() + ": users[id=51].ip: not an IP address: \"x\"");
+    CHECK(status.last_error_at >= status.stale_since);
+    CHECK(status.loads_succeeded == 1);
+    CHECK(status.loads_failed == 1);
+    CHECK(status.users == 7);
+    CHECK(watcher->name() == location.name());
     CHECK_FALSE(knows(*watcher->snapshot(), "ann")); // the whole change waits for the fix
     CHECK(recorder.snapshot_count() == 0);
 
@@ -96,6 +101,9 @@ TEST_CASE("sqlite watcher: a bad row keeps the snapshot in force, reported with 
     REQUIRE(recorder.wait_for_snapshot([](const UserList& list) { return knows(list, "ann"); }));
     CHECK(watcher->status().fresh);
     CHECK(watcher->status().generation == 2);
+    CHECK(watcher->status().loads_succeeded == 2);
+    CHECK(watcher->status().loads_failed == 1);
+    CHECK(watcher->status().users == 9);
     CHECK(recorder.wait_for_event("loads again after"));
 }
 

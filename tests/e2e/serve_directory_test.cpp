@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 using namespace certauth;
 using namespace certauth::test;
 using namespace std::chrono_literals;
@@ -40,8 +42,50 @@ void fill(const std::string& directory) {
 }
 
 std::vector<std::string> serve_args(const std::string& directory) {
-    return {"--cert",  fixture("server.crt"), "--key", fixture("server.key"), "--ca", fixture("ca.crt"), "--users",
-            directory, "--no-access-log"};
+    return {"--cert",  fixture("server.crt"), "--key",    fixture("server.key"), "--ca", fixture("ca.crt"), "--users",
+            directory, "--no-access-log",     "--status", "127.0.0.1:0"};
+}
+
+// The status listener's port, from serve's "status on http://127.0.0.1:PORT" line.
+unsigned short status_port(ServeProcess& server) {
+    const auto line = server.process().wait_for_line(std::regex("status on http://127\\.0\\.0\\.1:(\\d+) "), 10s);
+    REQUIRE(line);
+    return static_cast<unsigned short>(std::stoi((*line)[1].str()));
+}
+
+// GET `path` from the status listener (plain HTTP); the body.
+std::string status_page(unsigned short port, const std::string& path) {
+    ClientOptions plain;
+    plain.tls = false;
+    auto client = HttpClient::connect(port, plain);
+    REQUIRE(client);
+    const auto response = client->request("GET", path, "Connection: close\r\n");
+    REQUIRE(response);
+    REQUIRE(response->status == 200);
+    return response->body;
+}
+
+nlohmann::json directory_status(unsigned short port) {
+    const nlohmann::json status = nlohmann::json::parse(status_page(port, "/status"));
+    INFO(status.dump(2));
+    REQUIRE(status.contains("directory"));
+    return status["directory"];
+}
+
+// The value of the sample `series` (name and labels as written) in /metrics,
+// which `promtool check metrics` accepts; -1 when absent.
+double metric(unsigned short port, const std::string& series) {
+    const std::string text = status_page(port, "/metrics");
+    RunOptions input;
+    input.input = text;
+    input.timeout = 30s;
+    const ProcessResult checked = run({"promtool", "check", "metrics"}, input);
+    INFO(checked.out << checked.err);
+    CHECK(checked.exit_code == 0);
+    const std::size_t at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    const std::size_t value = at + 1 + series.size() + 1;
+    return std::stod(text.substr(value, text.find('\n', value) - value));
 }
 
 std::string status_of(unsigned short port, const std::string& stem) {
@@ -84,7 +128,22 @@ void joe_removed(ServeProcess& server, const std::string& directory) {
 
 // A bad row: the snapshot in force stays (joe still unknown, dave served,
 // no new generation), and the log names the row.
+// /status and /metrics show it: the read that failed is counted, the row
+// named, the state stale; fixed, fresh again with a new generation.
 void bad_row_keeps_snapshot(ServeProcess& server, const directory::Location& location) {
+    const unsigned short status = status_port(server);
+    const nlohmann::json before = directory_status(status);
+    CHECK(before["name"] == location.name());
+    CHECK(before["state"] == "fresh");
+    CHECK(before["connected"] == true);
+    CHECK(before["generation"] == 2);
+    CHECK(before["entries"] == 6);
+    CHECK(before["reloads"]["failure"] == 0);
+    CHECK(before["last_error"].is_null());
+    CHECK(metric(status, "certauth_directory_reloads_total{result=\"failure\"}") == 0);
+    CHECK(metric(status, "certauth_directory_fresh") == 1);
+    CHECK(metric(status, "certauth_directory_stale_since_timestamp_seconds") == -1);
+
     const std::size_t offset = server.process().output_size();
     run_sql(location, "INSERT INTO users (id, cn) VALUES (90, 'joe'); INSERT INTO users (id, ip) VALUES (91, 'x')");
     CHECK(server.process().wait_for_line(std::regex("stale since .*users\\[id=91\\].*generation \\d+ \\(6 users\\) "
@@ -92,10 +151,39 @@ void bad_row_keeps_snapshot(ServeProcess& server, const directory::Location& loc
                                          10s, offset));
     CHECK(status_of(server.port(), "joe") == "401 unknown_user");
     CHECK(status_of(server.port(), "dave") == "200 ");
+    const nlohmann::json stale = directory_status(status);
+    INFO(stale.dump(2));
+    CHECK(stale["state"] == "stale");
+    CHECK(stale["stale_since"].is_string());
+    CHECK(stale["connected"] == true);
+    CHECK(stale["generation"] == 2);
+    CHECK(stale["entries"] == 6);
+    CHECK(stale["reloads"]["failure"] >= 1);
+    CHECK(stale["last_error"]["message"].get<std::string>().find("users[id=91].ip: not an IP address") !=
+          std::string::npos);
+    CHECK(metric(status, "certauth_directory_reloads_total{result=\"failure\"}") >= 1);
+    CHECK(metric(status, "certauth_directory_fresh") == 0);
+    CHECK(metric(status, "certauth_directory_up") == 1);
+    CHECK(metric(status, "certauth_directory_entries") == 6);
+    CHECK(metric(status, "certauth_directory_generation") == 2);
+    CHECK(metric(status, "certauth_directory_stale_since_timestamp_seconds") > 0);
+
     // Fixed: the directory's content is in force again (joe is back).
     run_sql(location, "DELETE FROM users WHERE id = 91");
     CHECK(wait_for_status(server.port(), "joe", "200 ") == "200 ");
     CHECK(server.process().wait_for_line(std::regex("loads again after .* stale: 7 users"), 10s, offset));
+    const nlohmann::json fixed = directory_status(status);
+    INFO(fixed.dump(2));
+    CHECK(fixed["state"] == "fresh");
+    CHECK(fixed["generation"] == 3);
+    CHECK(fixed["entries"] == 7);
+    CHECK(fixed["reloads"]["success"] == 3);
+    CHECK(fixed["last_error"]["message"].get<std::string>().find("users[id=91]") != std::string::npos);
+    CHECK(metric(status, "certauth_directory_reloads_total{result=\"success\"}") == 3);
+    CHECK(metric(status, "certauth_directory_fresh") == 1);
+    CHECK(metric(status, "certauth_directory_entries") == 7);
+    CHECK(metric(status, "certauth_directory_last_load_timestamp_seconds") >=
+          metric(status, "process_start_time_seconds"));
     INFO(server.output());
     CHECK(server.process().output().find("reload failed") == std::string::npos);
 }
@@ -132,8 +220,14 @@ TEST_CASE("serve follows postgresql://: a removed user is refused without SIGHUP
     CHECK(server.process().wait_for_line(std::regex("stale since .*stays in force; reconnecting"), 15s, offset));
     CHECK(status_of(server.port(), "joe") == "200 ");
     CHECK(status_of(server.port(), "dave") == "200 ");
+    const unsigned short status = status_port(server);
+    CHECK(metric(status, "certauth_directory_up") == 0);
+    CHECK(metric(status, "certauth_directory_fresh") == 0);
+    CHECK(directory_status(status)["connected"] == false);
     cluster.start();
     CHECK(server.process().wait_for_line(std::regex("reconnected after"), 15s, offset));
+    CHECK(metric(status, "certauth_directory_up") == 1);
+    CHECK(directory_status(status)["state"] == "fresh");
     REQUIRE(certauth_users({"remove", cluster.uri(), "--cn", "joe"}).exit_code == 0);
     CHECK(wait_for_status(server.port(), "joe", "401 unknown_user") == "401 unknown_user");
     CHECK(status_of(server.port(), "dave") == "200 ");

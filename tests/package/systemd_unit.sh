@@ -3,7 +3,8 @@
 # passes (its Documentation= man page found among the installed ones), and
 # `systemd-analyze security` rates it OK or better (exposure at most 2.9),
 # also with the documented change for ports below 1024 (the capability
-# lines switched on, PrivateUsers=no). Reload is SIGHUP, the user certauth.
+# lines switched on, PrivateUsers=no). Reload is SIGHUP, the user certauth;
+# /run/certauth is its runtime directory (serve --status unix:/run/certauth/...).
 set -euo pipefail
 
 BUILD="${CERTAUTH_BUILD_DIR:?set CERTAUTH_BUILD_DIR to the build tree}"
@@ -17,7 +18,8 @@ cmake --install "$BUILD" --prefix "$work/prefix" >"$work/install.log" || fail "c
 unit="$work/prefix/lib/systemd/system/certauth.service"
 
 for line in 'User=certauth' 'Group=certauth' 'ExecReload=/bin/kill -HUP $MAINPID' 'Restart=on-failure' \
-  '#AmbientCapabilities=CAP_NET_BIND_SERVICE' 'PrivateUsers=yes'; do
+  '#AmbientCapabilities=CAP_NET_BIND_SERVICE' 'PrivateUsers=yes' 'RuntimeDirectory=certauth' \
+  'RuntimeDirectoryMode=0750'; do
   grep -qxF "$line" "$unit" || fail "no line '$line' in the unit"
 done
 

@@ -29,12 +29,19 @@ struct WatchStatus {
     // fresh: the snapshot in force is the directory's content as last seen;
     // stale: the database cannot be reached, or its last change did not load.
     bool fresh = true;
-    Clock::time_point stale_since{}; // when it turned stale (stale only)
-    std::string last_error;          // the last problem; empty until there is one
-    std::uint64_t generation = 0;    // snapshots built so far; the first is 1
-    Clock::time_point loaded_at{};   // when the snapshot in force was built
-    std::size_t users = 0;           // entries of the snapshot in force
-    bool connected = false;          // the watcher holds a working connection
+    Clock::time_point stale_since{};   // when it turned stale (stale only)
+    std::string last_error;            // the last problem; empty until there is one
+    Clock::time_point last_error_at{}; // when it last occurred (with last_error)
+    std::uint64_t generation = 0;      // snapshots built so far; the first is 1
+    Clock::time_point loaded_at{};     // when the snapshot in force was built
+    std::size_t users = 0;             // entries of the snapshot in force
+    std::size_t routes = 0;            // routes of the snapshot in force
+    bool connected = false;            // the watcher holds a working connection
+    // Reads of the whole directory: those that became the snapshot in force
+    // (= generation), and those that did not (a bad row, the connection lost
+    // while reading). Failed connection attempts are not reads.
+    std::uint64_t loads_succeeded = 0;
+    std::uint64_t loads_failed = 0;
 };
 
 struct WatchOptions {
@@ -66,6 +73,9 @@ class Watcher {
 
     Snapshot snapshot() const;
     WatchStatus status() const;
+    // The directory, as messages name it ("sqlite:/var/lib/certauth/users.db",
+    // a postgresql:// URI without its password).
+    std::string name() const;
 
   private:
     struct Impl;

@@ -7,6 +7,7 @@
 // NAME_count. Also the extension point for parts of certauth outside the
 // server that have numbers and state to show (StatusSource).
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
@@ -17,6 +18,10 @@
 #include <nlohmann/json.hpp>
 
 namespace certauth::server {
+
+// A time as Prometheus gauges give it (NAME_timestamp_seconds): whole
+// seconds since the Unix epoch.
+double unix_seconds(std::chrono::system_clock::time_point t);
 
 // The content type of what MetricsWriter writes.
 inline constexpr std::string_view k_metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
