@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # work and fail are the caller's
+# shellcheck shell=bash disable=SC2154,SC2034  # work and fail are the caller's; pg_uri is for the caller
 # Sourced by the shell tests and benchmarks that need a throwaway PostgreSQL
 # cluster (the newest Debian installed under /usr/lib/postgresql): initdb
 # into $work/pg (as the postgres user when running as root), a unix socket
@@ -17,8 +17,8 @@ pg_as=()
 pg_ctl_() { "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -w -t 30 "$@"; }
 
 pg_init() {
-  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || fail "no PostgreSQL server under /usr/lib/postgresql"
+  pg_bin=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then fail "no PostgreSQL server under /usr/lib/postgresql"; fi
   mkdir -p "$work/pg"
   if [ "$(id -u)" -eq 0 ]; then
     chmod 711 "$work" # postgres must reach its folder inside
