@@ -43,4 +43,4 @@ for n in $(seq 1 "$instances"); do
   ports+=("${!match_var}")
 done
 echo "propagation.sh: PostgreSQL ($pg_bin), $instances instances, $changes changes" >&2
-python3 "$root/scripts/bench/propagation.py" "$CERTAUTH" "$pg_uri" "$pki" "$changes" "${ports[@]}"
+python3 "$root/scripts/bench/propagation.py" "$CERTAUTH" "$pg_bin/psql" "$pg_uri" "$pki" "$changes" "${ports[@]}"

@@ -5,14 +5,17 @@ holder, Connection: close), so nothing cached on a connection hides a change.
 
 Used by tests/e2e/fleet_haproxy.sh and scripts/bench/propagation.py:
   enforcement.py wait --ca CA --cert CRT --key KEY --expect '401 unknown_user'
-                 [--since EPOCH] [--timeout S] PORT...
-prints the seconds from EPOCH (default: its own start) until every PORT had
-answered EXPECT; exit 1 (with the last answers) when TIMEOUT passed first.
+                 [--timeout S] PORT... [-- COMMAND...]
+runs COMMAND (the change; it must succeed), then asks every PORT until each
+has answered EXPECT, and prints the time (seconds since the epoch) by which
+they had; exit 1 (with the last answers) when TIMEOUT seconds passed first.
+Running the change itself, it asks at once, not after a start-up of its own.
 """
 import argparse
 import json
 import socket
 import ssl
+import subprocess
 import sys
 import time
 
@@ -47,9 +50,10 @@ class Client:
             reason = ""
         return f"{status} {reason}".strip()
 
-    def wait(self, ports, expect, since, timeout):
-        """Seconds from `since` until every port had answered `expect`, or
-        None when `timeout` seconds passed first; the last answers."""
+    def wait(self, ports, expect, timeout):
+        """The time (time.time()) by which every port had answered `expect`,
+        or None when `timeout` seconds passed first; the last answers."""
+        deadline = time.monotonic() + timeout
         pending = set(ports)
         last = {}
         while True:
@@ -57,10 +61,9 @@ class Client:
                 last[port] = self.answer(port)
                 if last[port] == expect:
                     pending.discard(port)
-            now = time.time()
             if not pending:
-                return now - since, last
-            if now - since > timeout:
+                return time.time(), last
+            if time.monotonic() > deadline:
                 return None, last
             time.sleep(0.005)
 
@@ -72,16 +75,19 @@ def main():
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--expect", required=True)
-    parser.add_argument("--since", type=float)
     parser.add_argument("--timeout", type=float, default=10)
     parser.add_argument("ports", type=int, nargs="+")
-    args = parser.parse_args()
-    since = args.since if args.since is not None else time.time()
-    took, last = Client(args.ca, args.cert, args.key).wait(args.ports, args.expect, since, args.timeout)
-    if took is None:
+    argv = sys.argv[1:]
+    command = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    client = Client(args.ca, args.cert, args.key)
+    if command:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    done, last = client.wait(args.ports, args.expect, args.timeout)
+    if done is None:
         print(f"not every instance answered {args.expect!r} within {args.timeout} s: {last}", file=sys.stderr)
         return 1
-    print(f"{took:.3f}")
+    print(f"{done:.6f}")
     return 0
 
 

@@ -7,6 +7,8 @@
 #   pg_start     start the cluster again (bounded: pg_ctl -w -t 30)
 #   pg_stop      stop it (fast: clients are disconnected)
 #   pg_cleanup   stop it at once if it runs (for the EXIT trap)
+#   pg_commit_time   when the last transaction that wrote committed (seconds
+#                since the epoch; track_commit_timestamp is on)
 # Needs a scratch folder in $work and a fail function.
 
 pg_bin=""
@@ -32,7 +34,7 @@ pg_init() {
 }
 
 pg_start() {
-  pg_ctl_ -l "$work/pg/log" -o "-k $work/pg -c listen_addresses='' -c fsync=off -c synchronous_commit=off" \
+  pg_ctl_ -l "$work/pg/log" -o "-k $work/pg -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c track_commit_timestamp=on" \
     start >/dev/null || { cat "$work/pg/log" >&2; fail "PostgreSQL did not start"; }
   pg_running=1
 }
@@ -46,4 +48,8 @@ pg_cleanup() {
   [ "$pg_running" = 1 ] || return 0
   pg_ctl_ -m immediate stop >/dev/null 2>&1 || true
   pg_running=0
+}
+
+pg_commit_time() {
+  "$pg_bin/psql" "$pg_uri" -XAtc 'SELECT extract(epoch FROM timestamp) FROM pg_last_committed_xact()'
 }
