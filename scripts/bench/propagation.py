@@ -9,6 +9,7 @@ Prints p50, p90, p99 and max from the commit, and from the writer's start
 
 Usage: propagation.py CERTAUTH PSQL DIRECTORY FIXTURES CHANGES PORT...
 """
+import math
 import statistics
 import subprocess
 import sys
@@ -22,8 +23,9 @@ COMMIT_TIME = "SELECT extract(epoch FROM timestamp) FROM pg_last_committed_xact(
 
 
 def percentile(values, p):
+    """Nearest rank: the smallest value with at least p % of the values at or below it."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def summary(values):
