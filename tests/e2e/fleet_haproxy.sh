@@ -21,6 +21,8 @@ work="$(mktemp -d)"
 source "$SRC/tests/e2e/lib/processes.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/postgres.sh
 source "$SRC/tests/e2e/lib/postgres.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/load.sh
+source "$SRC/tests/e2e/lib/load.sh"
 trap 'stop_started; pg_cleanup; rm -rf "$work"' EXIT
 for program in haproxy runuser; do
   command -v "$program" >/dev/null || { echo "SKIP: $program is not installed (scripts/bootstrap.sh installs it)"; exit 77; }
@@ -28,7 +30,6 @@ done
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
   { echo "SKIP: no PostgreSQL server under /usr/lib/postgresql (scripts/bootstrap.sh installs postgresql)"; exit 77; }
 pki="$SRC/fixtures"
-concurrency=6
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
@@ -41,12 +42,8 @@ enforced() {
   python3 "$SRC/tests/e2e/lib/enforcement.py" wait --ca "$pki/ca.crt" --cert "$pki/$cert.crt" --key "$pki/$cert.key" \
     --expect "$expect" --timeout 10 "${ports[@]}" -- "$@" || fail "not in force on every instance: $expect for $cert"
 }
-# since_commit TIME: seconds from the last commit to TIME.
-since_commit() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[1]) - float(sys.argv[2])))' "$1" "$(pg_commit_time)"; }
-at_most() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$1" "$2"; }
-# json FILE EXPRESSION: EXPRESSION evaluated on the JSON in FILE (as r).
-json() { python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-
+# since_commit "TIME ...": seconds from the last commit to TIME.
+since_commit() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[1].split()[0]) - float(sys.argv[2])))' "$1" "$(pg_commit_time)"; }
 # The directory: fixtures/users.json in PostgreSQL.
 pg_init
 "$CERTAUTH" users init "$pg_uri" >/dev/null
@@ -113,26 +110,8 @@ wait_states() {
 }
 wait_states "certauth1=UP certauth2=UP certauth3=UP" 10
 
-# load NAME CERT SECONDS [probe args...]: probe --load through HAProxy in the
-# background, its JSON report in $work/NAME.json; finish_load NAME waits for it.
-load() {
-  local name=$1 cert=$2 seconds=$3
-  shift 3
-  nice -n 19 "$CERTAUTH" probe "https://localhost:$port/" --resolve "localhost:$port:127.0.0.1" --cacert "$pki/ca.crt" \
-    --cert "$pki/$cert.pem" --load --duration "$seconds" --concurrency "$concurrency" --threads 1 --json "$@" \
-    >"$work/$name.json" 2>"$work/$name.err" &
-  printf -v "${name}_pid" '%s' "$!"
-  started_pids+=("$!")
-}
-finish_load() {
-  local pid_var="${1}_pid" rc=0
-  wait "${!pid_var}" || rc=$?
-  [ -s "$work/$1.json" ] || { cat "$work/$1.err" >&2; fail "$1: probe --load gave no report (exit $rc)"; }
-  echo "$1: $(json "$work/$1.json" 'r["requests"]') requests, status $(json "$work/$1.json" 'r["status"]'), $(json "$work/$1.json" 'r["error_count"]') errors $(json "$work/$1.json" 'r["errors"]')"
-}
-
 # (a) joe removed in the database while the load runs as joe.
-load remove joe 3
+load remove "$port" joe 3
 sleep 1
 took=$(since_commit "$(enforced joe "401 unknown_user" "$CERTAUTH" users remove "$pg_uri" --cn joe)")
 echo "(a) joe removed: 401 unknown_user on every instance $took s after the commit"
@@ -144,13 +123,13 @@ finish_load remove
 [ "$(json "$work/remove.json" 'r["reasons"].get("unknown_user", 0) == r["status"]["401"] == r["requests"] - r["status"]["200"]')" = True ] ||
   fail "(a) every denial should be unknown_user"
 # From now on, through HAProxy: 401 unknown_user only.
-load removed joe 1 --expect 401 --expect-reason unknown_user
+load removed "$port" joe 1 --expect 401 --expect-reason unknown_user
 finish_load removed
 [ "$(json "$work/removed.json" 'r["status"] == {"401": r["requests"]} and r["requests"] > 0')" = True ] ||
   fail "(a) joe should get 401 only, once removed"
 
 # (b) one instance killed mid-load (dave's load; dave matches by fingerprint).
-load kill dave 4
+load kill "$port" dave 4
 sleep 1
 # shellcheck disable=SC2154 # certauth2_pid: set by start_waiting
 kill -KILL "$certauth2_pid"
@@ -165,21 +144,21 @@ finish_load kill
 errors=$(json "$work/kill.json" 'r["error_count"]')
 # Each of the load's connections has at most one request in flight; the
 # killed instance held at most all of them.
-[ "$errors" -le "$concurrency" ] || fail "(b) $errors requests failed; at most $concurrency were in flight"
+[ "$errors" -le "$load_concurrency" ] || fail "(b) $errors requests failed; at most $load_concurrency were in flight"
 [ "$(json "$work/kill.json" 'list(r["status"]) == ["200"] and r["requests"] > 0')" = True ] ||
   fail "(b) dave should have been served throughout"
-echo "(b) $errors of $(json "$work/kill.json" 'r["requests"]') requests failed (at most $concurrency in flight)"
+echo "(b) $errors of $(json "$work/kill.json" 'r["requests"]') requests failed (at most $load_concurrency in flight)"
 start_instance 2
 wait_states "certauth1=UP certauth2=UP certauth3=UP" 10
 echo "(b) certauth2 restarted: UP again"
 enforced joe "401 unknown_user" >/dev/null
 enforced dave 200 >/dev/null
 # New connections through HAProxy (the restarted instance, with none, gets the first ones).
-load rejoined joe 1 --new-connections --expect 401 --expect-reason unknown_user
+load rejoined "$port" joe 1 --new-connections --expect 401 --expect-reason unknown_user
 finish_load rejoined
 
 # (c) PostgreSQL stopped for 5 s mid-load.
-load outage dave 9
+load outage "$port" dave 9
 sleep 1
 pg_stop
 echo "(c) PostgreSQL stopped"

@@ -8,7 +8,8 @@ Used by tests/e2e/fleet_haproxy.sh and scripts/bench/propagation.py:
                  [--timeout S] PORT... [-- COMMAND...]
 runs COMMAND (the change; it must succeed), then asks every PORT until each
 has answered EXPECT, and prints the time (seconds since the epoch) by which
-they had; exit 1 (with the last answers) when TIMEOUT seconds passed first.
+they had, and after it the time COMMAND was started; exit 1 (with the last
+answers) when TIMEOUT seconds passed first.
 Running the change itself, it asks at once, not after a start-up of its own.
 """
 import argparse
@@ -81,13 +82,14 @@ def main():
     command = argv[argv.index("--") + 1:] if "--" in argv else []
     args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     client = Client(args.ca, args.cert, args.key)
+    started = time.time()
     if command:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     done, last = client.wait(args.ports, args.expect, args.timeout)
     if done is None:
         print(f"not every instance answered {args.expect!r} within {args.timeout} s: {last}", file=sys.stderr)
         return 1
-    print(f"{done:.6f}")
+    print(f"{done:.6f}" + (f" {started:.6f}" if command else ""))
     return 0
 
 
