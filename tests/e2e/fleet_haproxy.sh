@@ -12,7 +12,7 @@
 #   (c) PostgreSQL is stopped for 5 s mid-load: no request fails; once the
 #       instances have reconnected, a change is in force within 1 s again.
 # Everything binds 127.0.0.1 (or a unix socket in the test's folder) and stops
-# on exit. About 30 s.
+# on exit. About 35-40 s.
 set -euo pipefail
 CERTAUTH="${CERTAUTH:?set CERTAUTH to the certauth binary}"
 SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
