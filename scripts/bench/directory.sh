@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # User directories of many users (default 1,000,000), in SQLite and in a
-# throwaway PostgreSQL cluster (initdb into a temporary folder, a unix socket
-# only, removed afterwards): how long `certauth users import` takes, how long
+# throwaway PostgreSQL cluster (tests/e2e/lib/postgres.sh: initdb into a
+# temporary folder, a unix socket only, removed afterwards): how long `certauth users import` takes, how long
 # loading a snapshot takes and how much memory it holds (directory_bench,
 # scripts/bench/directory_bench.cpp), and what UserList::find() and a whole
 # decision (policy::evaluate on fixtures/joe.crt) cost against that list and
@@ -22,17 +22,13 @@ fi
 cmake --build "$build" -j "$jobs" --target certauth directory_bench >/dev/null
 certauth="$root/$build/certauth"
 bench="$root/$build/directory_bench"
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/certauth-bench-directory.XXXXXX")
-as_postgres=()
-pg_running=0
-cleanup() {
-  if [ "$pg_running" = 1 ]; then
-    "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
-  rm -rf "$work"
-}
+fail() { echo "directory.sh: $*" >&2; exit 1; }
+# shellcheck source=tests/e2e/lib/postgres.sh
+source "$root/tests/e2e/lib/postgres.sh"
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() { pg_cleanup; rm -rf "$work"; }
 trap cleanup EXIT
 
 # Compact, one entry per line: a users.json is read up to 64 MiB.
@@ -63,19 +59,9 @@ measure() { # NAME DIRECTORY
 echo "directory.sh: SQLite" >&2
 measure sqlite "sqlite:$work/users.db"
 
+pg_init
 echo "directory.sh: PostgreSQL ($pg_bin)" >&2
-mkdir -p "$work/pg"
-if [ "$(id -u)" -eq 0 ]; then
-  chmod 711 "$work" # postgres must reach its folder inside
-  chown postgres: "$work/pg"
-  as_postgres=(runuser -u postgres --)
-fi
-"${as_postgres[@]}" "$pg_bin/initdb" -D "$work/pg/data" -A trust -U postgres -E UTF8 --locale=C --no-sync \
-  --no-instructions >/dev/null
-"${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w \
-  -o "-k $work/pg -c listen_addresses='' -c fsync=off" start >/dev/null
-pg_running=1
-measure postgresql "postgresql:///postgres?host=$work/pg&user=postgres"
+measure postgresql "$pg_uri"
 
 value() { sed -n "s/^$2 //p" "$work/$1.txt"; }
 mib() { python3 -c 'import sys; print("%.0f MiB" % (int(sys.argv[1]) / 1048576))' "$1"; }

@@ -1,0 +1,34 @@
+# shellcheck shell=bash disable=SC2154  # work, pki, CERTAUTH, started_pids and fail are the caller's
+# Sourced by the shell tests that run `certauth probe --load` beside what
+# they check (after lib/processes.sh):
+#   load NAME PORT CERT SECONDS [PROBE ARGS...]
+#       probe --load on https://localhost:PORT/ as fixtures/CERT.pem, in the
+#       background and niced (the load generator is not what is measured),
+#       6 connections on 1 thread; its JSON report in $work/NAME.json
+#   finish_load NAME   waits for it (bounded by its --duration) and prints a summary
+#   json FILE EXPR     EXPR evaluated in Python on the JSON in FILE (as r)
+#   at_most A B        whether the number A <= B
+# Needs CERTAUTH, pki (the fixtures), a scratch folder in $work.
+
+load_concurrency=6
+
+load() {
+  local name=$1 port=$2 cert=$3 seconds=$4
+  shift 4
+  nice -n 19 "$CERTAUTH" probe "https://localhost:$port/" --resolve "localhost:$port:127.0.0.1" --cacert "$pki/ca.crt" \
+    --cert "$pki/$cert.pem" --load --duration "$seconds" --concurrency "$load_concurrency" --threads 1 --json "$@" \
+    >"$work/$name.json" 2>"$work/$name.err" &
+  printf -v "${name}_pid" '%s' "$!"
+  started_pids+=("$!")
+}
+
+finish_load() {
+  local pid_var="${1}_pid" rc=0
+  wait "${!pid_var}" || rc=$?
+  [ -s "$work/$1.json" ] || { cat "$work/$1.err" >&2; fail "$1: probe --load gave no report (exit $rc)"; }
+  echo "$1: $(json "$work/$1.json" 'r["requests"]') requests, status $(json "$work/$1.json" 'r["status"]'), $(json "$work/$1.json" 'r["error_count"]') errors $(json "$work/$1.json" 'r["errors"]')"
+}
+
+json() { python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+at_most() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$1" "$2"; }
