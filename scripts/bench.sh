@@ -151,8 +151,8 @@ if [ -z "$certauth" ]; then
     fi
 fi
 certauth_args=()
-if [ -x "$certauth" ] && "$certauth" serve --help 2>/dev/null | grep -q -- '--listen' \
-    && "$certauth" probe --help 2>/dev/null | grep -q -- '--load'; then
+if [ -x "$certauth" ] && "$certauth" serve --help 2>/dev/null | grep -- '--listen' >/dev/null \
+    && "$certauth" probe --help 2>/dev/null | grep -- '--load' >/dev/null; then
     certauth_args=(--certauth "$certauth")
 else
     say "no working 'certauth serve' / 'probe --load' at $certauth: benchmarking the peers only"
