@@ -70,14 +70,15 @@ void run(std::string_view response, std::string_view request) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair) != 0) fail("socketpair");
     const client::UniqueFd application(pair[1]);
     const auto now = std::chrono::steady_clock::now();
-    client::UpstreamPool pool;
-    pool.give_back(client::UniqueFd(pair[0]), now);
+    boost::asio::io_context io;
+    UpstreamPool pool;
+    pool.give_back(UpstreamConnection(io.get_executor(), client::UniqueFd(pair[0])), now);
     StandInClient client;
     RequestParser header;
     parse_header(header, request);
     std::vector<char> scratch(k_forwarding_scratch);
-    Forwarding forwarding(config(), pool, scratch, client, std::move(header), {}, "X-Certauth-CN: joe\r\n", "127.0.0.1",
-                          ClientLink::tls, now);
+    Forwarding forwarding(config(), pool, io.get_executor(), scratch, client, std::move(header), {},
+                          "X-Certauth-CN: joe\r\n", "127.0.0.1", ClientLink::tls, now);
     std::size_t sent = 0;
     bool closed = false;
     for (int steps = 0;; ++steps) {

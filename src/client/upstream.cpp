@@ -167,29 +167,10 @@ std::string finish_connect(int fd) {
     return error == 0 ? std::string() : errno_text(error);
 }
 
-UniqueFd UpstreamPool::take() {
-    while (!m_idle.empty()) {
-        UniqueFd fd = std::move(m_idle.back().fd);
-        m_idle.pop_back();
-        // Closed by the application while idle (or it sent something
-        // unasked): not reusable.
-        char byte = 0;
-        const ssize_t n = ::recv(fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return fd;
-    }
-    return {};
-}
-
-void UpstreamPool::give_back(UniqueFd fd, Clock::time_point now) {
-    if (!fd) return;
-    if (m_idle.size() >= m_max_idle) m_idle.erase(m_idle.begin()); // the longest idle goes
-    m_idle.push_back(Idle{std::move(fd), now});
-}
-
-void UpstreamPool::prune(Clock::time_point now, std::chrono::milliseconds idle_timeout) {
-    m_idle.erase(std::remove_if(m_idle.begin(), m_idle.end(),
-                                [&](const Idle& idle) { return now - idle.since >= idle_timeout; }),
-                 m_idle.end());
+bool still_open(int fd) {
+    char byte = 0;
+    const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 } // namespace certauth::client

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -116,11 +117,13 @@ enum class Phase { connecting, sending, awaiting_head, relaying, tunnel, done };
 } // namespace
 
 struct Forwarding::State {
-    State(const ForwardingConfig& c, client::UpstreamPool& p, std::span<char> s, ClientIo& io, RequestParser&& header)
-        : config(c), pool(p), client(io), request(std::move(header)), scratch(s) {}
+    State(const ForwardingConfig& c, UpstreamPool& p, const UpstreamConnection::Executor& e, std::span<char> s,
+          ClientIo& io, RequestParser&& header)
+        : config(c), pool(p), executor(e), client(io), request(std::move(header)), scratch(s) {}
 
     const ForwardingConfig& config;
-    client::UpstreamPool& pool;
+    UpstreamPool& pool;
+    UpstreamConnection::Executor executor;
     ClientIo& client;
     BodyParser request;
     std::span<char> scratch; // the worker's; see Forwarding's constructor
@@ -140,7 +143,7 @@ struct Forwarding::State {
     bool body_started = false;
 
     // The application's side.
-    client::UniqueFd up;
+    UpstreamConnection up;
     std::size_t next_address = 0;
     bool connecting = false;
     bool from_pool = false;
@@ -203,7 +206,7 @@ struct Forwarding::State {
     // next address. False when none is left (the error is in `why`).
     bool open(std::string& why, Steady::time_point now) {
         if (!retried) {
-            up = pool.take();
+            up = pool.take(!retry_allowed);
             if (up) {
                 from_pool = true;
                 connecting = false;
@@ -219,7 +222,11 @@ struct Forwarding::State {
                 why = address.text + ": " + started_connect.error().message;
                 continue;
             }
-            up = std::move(started_connect->fd);
+            up = UpstreamConnection(executor, std::move(started_connect->fd));
+            if (!up) {
+                why = address.text + ": the connection cannot be waited on";
+                continue;
+            }
             connecting = started_connect->in_progress;
             upstream_started = now;
             return true;
@@ -358,6 +365,7 @@ struct Forwarding::State {
                 continue;
             }
             phase = Phase::awaiting_head;
+            just_sent = true;
             request_sent = now; // the application's time to answer counts from here
             return std::nullopt;
         }
@@ -398,6 +406,7 @@ struct Forwarding::State {
         return io;
     }
 
+    bool just_sent = false; // the request went out in this step
     std::optional<Need> await_head_step(Steady::time_point now) {
         if (!response) new_response_parser();
         for (;;) {
@@ -425,7 +434,9 @@ struct Forwarding::State {
                 }
                 if (used > 0) continue;
             }
-            const Io io = read_upstream();
+            // A request sent a moment ago is seldom answered yet: waiting for
+            // readability first spares the read that would find nothing.
+            const Io io = std::exchange(just_sent, false) && up_in.empty() ? Io::want_read : read_upstream();
             if (io == Io::want_read) {
                 Need n;
                 n.upstream_read = true;
@@ -585,8 +596,10 @@ struct Forwarding::State {
             return relay_step(now); // writes the last chunk, then ends here again
         }
         // Back to the pool when the application keeps it and nothing is left over.
-        if (up && response->keep_alive() && request.is_done() && up_in.empty() && !close_delimited)
+        if (up && response->keep_alive() && request.is_done() && up_in.empty() && !close_delimited) {
+            up.cancel();
             pool.give_back(std::move(up), now);
+        }
         up.reset();
         if (!request.is_done()) result.keep_client = false; // the rest of the body is unread
         result.leftover = std::move(client_in);
@@ -670,10 +683,11 @@ struct Forwarding::State {
     }
 };
 
-Forwarding::Forwarding(const ForwardingConfig& config, client::UpstreamPool& pool, std::span<char> scratch,
-                       ClientIo& client, RequestParser&& header, std::string client_bytes, std::string_view identity,
-                       std::string_view peer_address, ClientLink link, Steady::time_point now)
-    : m(std::make_unique<State>(config, pool, scratch, client, std::move(header))) {
+Forwarding::Forwarding(const ForwardingConfig& config, UpstreamPool& pool, const UpstreamConnection::Executor& executor,
+                       std::span<char> scratch, ClientIo& client, RequestParser&& header, std::string client_bytes,
+                       std::string_view identity, std::string_view peer_address, ClientLink link,
+                       Steady::time_point now)
+    : m(std::make_unique<State>(config, pool, executor, scratch, client, std::move(header))) {
     State& s = *m;
     s.client_in = std::move(client_bytes);
     s.identity = identity;
@@ -815,7 +829,7 @@ std::optional<Need> Forwarding::step(Steady::time_point now) {
 
 const Forwarded& Forwarding::result() const noexcept { return m->result; }
 
-int Forwarding::upstream_fd() const noexcept { return m->up.get(); }
+UpstreamConnection::Descriptor* Forwarding::upstream() noexcept { return m->up.waitable(); }
 
 void Forwarding::timed_out() noexcept { m->timed_out = true; }
 

@@ -13,6 +13,7 @@
 
 #include "request_reader.hpp"
 #include "tls_socket.hpp"
+#include "upstream_connection.hpp"
 #include "upstream_error.hpp"
 
 #include <certauth/client/upstream.hpp>
@@ -88,9 +89,11 @@ class Forwarding {
     // object); `peer_address` the client's IP. `scratch` is the worker's
     // (WorkerLocal::scratch, at least k_forwarding_scratch bytes): bytes
     // pass through it within one step() and never stay there.
-    Forwarding(const ForwardingConfig& config, client::UpstreamPool& pool, std::span<char> scratch, ClientIo& client,
-               RequestParser&& header, std::string client_bytes, std::string_view identity,
-               std::string_view peer_address, ClientLink link, Steady::time_point now);
+    // New connections to the application are registered with `executor`'s
+    // event loop (the worker's, which the pool's connections belong to).
+    Forwarding(const ForwardingConfig& config, UpstreamPool& pool, const UpstreamConnection::Executor& executor,
+               std::span<char> scratch, ClientIo& client, RequestParser&& header, std::string client_bytes,
+               std::string_view identity, std::string_view peer_address, ClientLink link, Steady::time_point now);
     ~Forwarding();
     Forwarding(const Forwarding&) = delete;
     Forwarding& operator=(const Forwarding&) = delete;
@@ -100,8 +103,8 @@ class Forwarding {
     std::optional<Need> step(Steady::time_point now);
     const Forwarded& result() const noexcept;
 
-    // The descriptor to wait on for the application's side (-1 when none).
-    int upstream_fd() const noexcept;
+    // What to wait on for the application's side (null when none).
+    UpstreamConnection::Descriptor* upstream() noexcept;
     // The deadline passed: 504 when the application's answer has not begun,
     // else the exchange is cut. step() says what follows.
     void timed_out() noexcept;

@@ -32,7 +32,6 @@
 #include <certauth/server/accept.hpp>
 #include <certauth/server/handler.hpp>
 
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -58,7 +57,7 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using Clock = std::chrono::system_clock;
 using Steady = std::chrono::steady_clock;
-using Descriptor = asio::posix::basic_stream_descriptor<asio::io_context::executor_type>;
+using Descriptor = UpstreamConnection::Descriptor;
 
 // A read asks for at least this much room.
 constexpr std::size_t k_min_read = 1024;
@@ -114,8 +113,7 @@ class Session final : public Connection, private ClientIo {
   public:
     Session(Socket&& socket, ServerContext& context, WorkerLocal& local, ConnectionSet& owner, Listening listening)
         : m_context(context), m_local(local), m_owner(owner), m_socket(std::move(socket)),
-          m_upstream(m_socket.get_executor()), m_metrics(context.count_metrics ? &local.metrics : nullptr),
-          m_listening(listening) {
+          m_metrics(context.count_metrics ? &local.metrics : nullptr), m_listening(listening) {
         // OpenSSL and the plain reads use the descriptor directly: it must
         // not block (Asio sets O_NONBLOCK only for its own operations).
         error_code ec;
@@ -124,10 +122,7 @@ class Session final : public Connection, private ClientIo {
         if (m_context.access_log.enabled()) m_peer = peer_of(m_socket);
     }
 
-    ~Session() override {
-        release_upstream();
-        m_context.connection_closed();
-    }
+    ~Session() override { m_context.connection_closed(); }
 
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -147,7 +142,7 @@ class Session final : public Connection, private ClientIo {
             m_forward->timed_out();
             error_code ignored;
             m_socket.cancel(ignored);
-            if (m_upstream.is_open()) m_upstream.cancel(ignored);
+            if (auto* upstream = m_forward->upstream()) upstream->cancel(ignored);
             if (m_waits == 0) run();
             return;
         }
@@ -312,16 +307,17 @@ class Session final : public Connection, private ClientIo {
             m_wait_client_write = true;
             ++m_waits;
         }
-        if (need.upstream_read && !m_wait_upstream_read && m_upstream.is_open()) {
-            m_upstream.async_wait(Descriptor::wait_read, [this](const error_code&) {
+        Descriptor* upstream = m_forward ? m_forward->upstream() : nullptr;
+        if (need.upstream_read && !m_wait_upstream_read && upstream != nullptr) {
+            upstream->async_wait(Descriptor::wait_read, [this](const error_code&) {
                 m_wait_upstream_read = false;
                 woken();
             });
             m_wait_upstream_read = true;
             ++m_waits;
         }
-        if (need.upstream_write && !m_wait_upstream_write && m_upstream.is_open()) {
-            m_upstream.async_wait(Descriptor::wait_write, [this](const error_code&) {
+        if (need.upstream_write && !m_wait_upstream_write && upstream != nullptr) {
+            upstream->async_wait(Descriptor::wait_write, [this](const error_code&) {
                 m_wait_upstream_write = false;
                 woken();
             });
@@ -375,7 +371,7 @@ class Session final : public Connection, private ClientIo {
         m_dropped = true;
         error_code ignored;
         m_socket.close(ignored);
-        if (m_upstream.is_open()) m_upstream.cancel(ignored);
+        if (Descriptor* upstream = m_forward ? m_forward->upstream() : nullptr) upstream->cancel(ignored);
     }
 
     // The session is over: destroyed now, or once its pending waits have
@@ -753,8 +749,9 @@ class Session final : public Connection, private ClientIo {
         m_forward_reason = forward.reason;
         ClientIo& client = *this;
         m_forward = std::make_unique<Forwarding>(
-            *m_context.forwarding, m_local.pool, m_local.scratch, client, std::move(*m_parser), std::move(beyond),
-            forward.identity, m_peer_address, m_tls_mode ? ClientLink::tls : ClientLink::trusted_proxy, Steady::now());
+            *m_context.forwarding, m_local.pool, m_socket.get_executor(), m_local.scratch, client, std::move(*m_parser),
+            std::move(beyond), forward.identity, m_peer_address,
+            m_tls_mode ? ClientLink::tls : ClientLink::trusted_proxy, Steady::now());
         m_parser.reset();
         m_phase = Phase::forwarding;
         return Io::done;
@@ -791,7 +788,6 @@ class Session final : public Connection, private ClientIo {
     std::optional<Io> forward() {
         const Steady::time_point now = Steady::now();
         std::optional<Need> need = m_forward->step(now);
-        follow_upstream();
         if (need) {
             set_deadline(need->deadline);
             if (!flush_before_wait(*need)) return Io::failed;
@@ -822,29 +818,6 @@ class Session final : public Connection, private ClientIo {
         }
         enter_idle();
         return Io::done;
-    }
-
-    // The descriptor waited on follows the upstream half's connection
-    // (a new one after a retry; none once it went back to the pool).
-    void follow_upstream() {
-        const int fd = m_forward ? m_forward->upstream_fd() : -1;
-        if (fd == m_upstream_fd) return;
-        release_upstream();
-        if (fd < 0) return;
-        error_code ec;
-        m_upstream.assign(fd, ec);
-        if (!ec) m_upstream_fd = fd;
-    }
-
-    // Asio forgets the upstream descriptor without closing it (the upstream
-    // half owns it); a wait still pending comes back aborted.
-    void release_upstream() noexcept {
-        if (m_upstream.is_open()) {
-            error_code ignored;
-            m_upstream.cancel(ignored);
-            (void)m_upstream.release();
-        }
-        m_upstream_fd = -1;
     }
 
     // --- closing --------------------------------------------------------------
@@ -881,8 +854,6 @@ class Session final : public Connection, private ClientIo {
     WorkerLocal& m_local;
     ConnectionSet& m_owner;
     Socket m_socket;
-    Descriptor m_upstream; // the upstream half's connection, to wait on (not owned)
-    int m_upstream_fd = -1;
     WorkerMetrics* m_metrics; // the worker's counters when the server counts (--status), else null
     std::shared_ptr<const State> m_state;
     std::optional<TlsSocket> m_tls;                        // once the first byte said TLS

@@ -8,9 +8,8 @@
 // (worker_metrics.hpp).
 
 #include "forwarding.hpp"
+#include "upstream_connection.hpp"
 #include "worker_metrics.hpp"
-
-#include <certauth/client/upstream.hpp>
 
 #include <boost/beast/core/flat_buffer.hpp>
 
@@ -22,7 +21,7 @@ namespace certauth::server::detail {
 struct WorkerLocal {
     boost::beast::flat_buffer in;
     std::string out;
-    client::UpstreamPool pool;
+    UpstreamPool pool;
     // Forwarding's pass-through buffer (allocated once, not per request).
     std::vector<char> scratch = std::vector<char>(k_forwarding_scratch);
     WorkerMetrics metrics;

@@ -11,8 +11,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
+#include <string>
 #include <thread>
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace certauth;
 using namespace certauth::test;
@@ -38,7 +45,103 @@ server::UpstreamOptions upstream_to(const std::string& url) {
     return options;
 }
 
+// An application that answers one request per connection and then closes it,
+// although its answer says nothing of closing: certauth keeps the connection
+// for the next request and finds it closed then. Counts its connections.
+class OneShotApp {
+  public:
+    OneShotApp() {
+        m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t size = sizeof address;
+        if (m_listener < 0 || ::bind(m_listener, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+            ::listen(m_listener, 16) != 0 ||
+            ::getsockname(m_listener, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+            throw std::runtime_error("one-shot app: cannot listen");
+        m_port = ntohs(address.sin_port);
+        m_thread = std::thread([this] { serve(); });
+    }
+    ~OneShotApp() {
+        m_stop = true;
+        m_thread.join();
+        ::close(m_listener);
+    }
+    OneShotApp(const OneShotApp&) = delete;
+    OneShotApp& operator=(const OneShotApp&) = delete;
+
+    std::string upstream() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+    int connections() const { return m_connections.load(); }
+
+  private:
+    void serve() {
+        while (!m_stop) {
+            pollfd waiting{m_listener, POLLIN, 0};
+            if (::poll(&waiting, 1, 50) <= 0) continue;
+            const int fd = ::accept(m_listener, nullptr, nullptr);
+            if (fd < 0) continue;
+            ++m_connections;
+            answer_one(fd);
+            ::close(fd);
+        }
+    }
+    // Reads a request (header, and a Content-Length body) for at most 2 s.
+    static void answer_one(int fd) {
+        std::string request;
+        const auto deadline = std::chrono::steady_clock::now() + 2s;
+        std::size_t need = std::string::npos;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const std::size_t end = request.find("\r\n\r\n");
+            if (end != std::string::npos && need == std::string::npos) {
+                need = end + 4;
+                const std::size_t length = request.find("Content-Length: ");
+                if (length != std::string::npos && length < end) need += std::stoul(request.substr(length + 16));
+            }
+            if (need != std::string::npos && request.size() >= need) break;
+            pollfd readable{fd, POLLIN, 0};
+            if (::poll(&readable, 1, 50) <= 0) continue;
+            char buffer[4096];
+            const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+            if (n <= 0) return;
+            request.append(buffer, static_cast<std::size_t>(n));
+        }
+        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+    }
+
+    int m_listener = -1;
+    int m_port = 0;
+    std::atomic<bool> m_stop{false};
+    std::atomic<int> m_connections{0};
+    std::thread m_thread;
+};
+
 } // namespace
+
+TEST_CASE("forwarding: a kept-alive connection the application closed is replaced, for a request that can be sent "
+          "again and for one that cannot",
+          "[server]") {
+    OneShotApp app;
+    InProcessServer server([&](server::ServerOptions& options) {
+        options.upstream = upstream_to(app.upstream());
+        options.limits.shutdown_timeout = 1s;
+    });
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    CHECK(got(joe->request("GET", "/first")) == "200 ");
+    // Each connection, kept by certauth, is closed by the application after its answer.
+    std::this_thread::sleep_for(100ms);
+    // A GET may be sent twice: certauth sends it on the kept connection, finds it closed, sends it again on a new one.
+    CHECK(got(joe->request("GET", "/second")) == "200 ");
+    std::this_thread::sleep_for(100ms);
+    // A POST may not: the kept connection is checked before it is used, and a new one made.
+    REQUIRE(joe->send("POST /third HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
+    const auto posted = joe->read();
+    REQUIRE(posted);
+    CHECK(posted->status == 200);
+    CHECK(app.connections() == 3);
+}
 
 TEST_CASE("forwarding: joe's requests reach the application, bob's do not, and connections end cleanly", "[server]") {
     EchoApp app;

@@ -76,26 +76,51 @@ Result<Connecting> start_connect(const UpstreamAddress& address);
 // After the wait: "" when connected, else why not ("Connection refused").
 std::string finish_connect(int fd);
 
+// Whether an idle kept-alive connection is still usable: not closed by the
+// application, and nothing unasked waiting in it.
+bool still_open(int fd);
+
 // Kept-alive connections to the application, of one worker thread (not
 // thread-safe): a request takes one (or makes a new one) and gives it back
 // when its response was read whole and the application kept it open.
-class UpstreamPool {
+// `Connection` owns a descriptor: movable, get() gives the descriptor,
+// false when empty, closed when destroyed (UniqueFd, or the server's
+// connection registered with its event loop).
+template <class Connection>
+class BasicUpstreamPool {
   public:
     using Clock = std::chrono::steady_clock;
 
-    explicit UpstreamPool(std::size_t max_idle = 64) : m_max_idle(max_idle) {}
+    explicit BasicUpstreamPool(std::size_t max_idle = 64) : m_max_idle(max_idle) {}
 
-    // An idle connection the application has not closed meanwhile (one that
-    // has is closed and skipped); an empty UniqueFd when none is left.
-    UniqueFd take();
-    void give_back(UniqueFd fd, Clock::time_point now);
+    // An idle connection, the most recently used; an empty one when none is
+    // left. With `check_open`, one the application closed meanwhile is found
+    // now (a non-blocking peek), closed and skipped: for a request that
+    // cannot be sent twice. Without, the caller finds out when it sends (a
+    // request that may be sent again is retried on a new connection) and
+    // saves a system call per request.
+    Connection take(bool check_open) {
+        while (!m_idle.empty()) {
+            Connection connection = std::move(m_idle.back().connection);
+            m_idle.pop_back();
+            if (!check_open || still_open(connection.get())) return connection;
+        }
+        return Connection{};
+    }
+    void give_back(Connection connection, Clock::time_point now) {
+        if (!connection) return;
+        if (m_idle.size() >= m_max_idle) m_idle.erase(m_idle.begin()); // the longest idle goes
+        m_idle.push_back(Idle{std::move(connection), now});
+    }
     // Closes the connections idle since before `now - idle_timeout`.
-    void prune(Clock::time_point now, std::chrono::milliseconds idle_timeout);
+    void prune(Clock::time_point now, std::chrono::milliseconds idle_timeout) {
+        std::erase_if(m_idle, [&](const Idle& idle) { return now - idle.since >= idle_timeout; });
+    }
     std::size_t idle() const noexcept { return m_idle.size(); }
 
   private:
     struct Idle {
-        UniqueFd fd;
+        Connection connection;
         Clock::time_point since;
     };
     std::vector<Idle> m_idle; // the most recently used last
