@@ -6,7 +6,10 @@
 # then certauth serve --upstream against nginx as an mTLS reverse proxy in
 # front of the same application (scripts/bench/gateway.py), its report in
 # bench-results/gateway.md; and certauth with and without its status listener
-# (scripts/bench/status_cost.py), in bench-results/status-cost.md.
+# (scripts/bench/status_cost.py), in bench-results/status-cost.md; and
+# nginx with certauth behind auth_request (docs/recipes/nginx.conf) against
+# nginx deciding alone, and certauth's cost per decision with 10 and 100,000
+# users (scripts/bench/auth_request.py), in bench-results/auth-request.md.
 # docs/benchmarks.md says what the figures and ratios mean.
 #
 #   scripts/bench.sh [--quick] [--no-install] [--no-build] [--no-report]
@@ -17,7 +20,8 @@
 #   --no-install  do not apt-get / npm install (everything must be present)
 #   --no-build    use build-bench/certauth as it is
 #   --no-report   print the table only; do not write bench-results/
-#   --no-gateway  leave out the forwarding and status-listener benchmarks
+#   --no-gateway  leave out the forwarding, status-listener and auth_request
+#                 benchmarks
 #   --profile     also record a perf profile of certauth and nginx under
 #                 the full-handshake load (perf report text in the output)
 #   --debian13    first run the handshake loads (certauth and both nginx)
@@ -147,8 +151,8 @@ if [ -z "$certauth" ]; then
     fi
 fi
 certauth_args=()
-if [ -x "$certauth" ] && "$certauth" serve --help 2>/dev/null | grep -q -- '--listen' \
-    && "$certauth" probe --help 2>/dev/null | grep -q -- '--load'; then
+if [ -x "$certauth" ] && "$certauth" serve --help 2>/dev/null | grep -- '--listen' >/dev/null \
+    && "$certauth" probe --help 2>/dev/null | grep -- '--load' >/dev/null; then
     certauth_args=(--certauth "$certauth")
 else
     say "no working 'certauth serve' / 'probe --load' at $certauth: benchmarking the peers only"
@@ -213,6 +217,14 @@ if [ "$rc" = 0 ] && [ "$gateway" = 1 ] && [ "${#certauth_args[@]}" -gt 0 ]; then
     fi
     say "the status listener: certauth serve with and without --status, side by side"
     [ "$rc" = 0 ] && { python3 "$root/scripts/bench/status_cost.py" "${status_args[@]}" || rc=$?; }
+    auth_args=(--certauth "$certauth" --root "$root")
+    if [ "$quick" = 1 ]; then
+        auth_args+=(--rounds 1 --requests 2000 --decisions 5000 --out "$work/auth-request.md")
+    elif [ "$report" = 1 ]; then
+        auth_args+=(--out "$root/bench-results/auth-request.md")
+    fi
+    say "behind nginx: the docs/recipes/nginx.conf auth_request setup and nginx deciding alone, side by side"
+    [ "$rc" = 0 ] && { python3 "$root/scripts/bench/auth_request.py" "${auth_args[@]}" || rc=$?; }
 fi
 if [ "$profile" = 1 ] && [ -d "$work/profile" ]; then
     say "perf reports: $work/profile"
