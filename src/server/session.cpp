@@ -671,6 +671,7 @@ class Session final : public Connection, private ClientIo {
         const Io io =
             m_tls_mode ? m_tls->write(out.data(), out.size()) : plain_write(fd(), out.data(), out.size(), m_written);
         if (io != Io::done) return io;
+        m_written = 0; // the next answer, or a forwarded one (ClientIo::write), starts at its first byte
         log_request();
         if (!m_response.keep_alive || m_stopping) return start_close();
         enter_idle();

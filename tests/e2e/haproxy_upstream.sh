@@ -13,21 +13,10 @@ work="$(mktemp -d)"
 source "$SRC/tests/e2e/lib/processes.sh"
 trap 'stop_started; rm -rf "$work"' EXIT
 command -v haproxy >/dev/null || fail "haproxy is not installed (scripts/bootstrap.sh installs it)"
-# The recipe is verified with HAProxy 2.6 (Debian 12). HAProxy 3.0 (Debian 13)
-# answers joe-spoof below 502 "invalid or incomplete response": it passes the
-# requests of several clients over one kept-alive connection to certauth, and
-# on such a connection the first forwarded answer after a denial certauth
-# answered itself reaches HAProxy as the application's body without its head
-# (HAProxy's "show errors": the JSON body at position 0). The same happens
-# without HAProxy: on one connection to --listen-trusted --upstream, bob's
-# header (401) then joe's (forwarded) gets the body alone. Until certauth's
-# forwarding is fixed, the test skips there (exit 77) rather than claim the
-# recipe holds.
-haproxy_version=$(haproxy -v 2>/dev/null | sed -n 's/^HAProxy version \([0-9]*\)\..*/\1/p' | head -n 1)
-if [ "$haproxy_version" != 2 ]; then
-  echo "SKIP: the HAProxy recipe is verified with HAProxy 2.x; this is $(haproxy -v | head -n 1)"
-  exit 77
-fi
+# HAProxy 3.0 (Debian 13) passes the requests of several clients over one
+# kept-alive connection to certauth: joe-spoof below checks that a forwarded
+# answer after a denial on the same connection arrives whole (HAProxy answers
+# 502 to an answer without its head).
 pki="$SRC/fixtures"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

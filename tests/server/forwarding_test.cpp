@@ -4,10 +4,14 @@
 // the middle of a forwarded exchange ending that connection only. The
 // binary-driving tests of --upstream are tests/e2e/upstream_test.cpp.
 #include "support/echo_app.hpp"
+#include "support/files.hpp"
 #include "support/hostile_support.hpp"
 #include "support/in_process_server.hpp"
 
 #include "support/catch.hpp"
+
+#include <certauth/x509/certificate.hpp>
+#include <certauth/x509/encoding.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -117,7 +122,83 @@ class OneShotApp {
     std::thread m_thread;
 };
 
+// One plain-HTTP connection to 127.0.0.1:port, as a proxy in front of a
+// trusted listener opens it; what the server sent within `wait`.
+class PlainConnection {
+  public:
+    explicit PlainConnection(unsigned short port) {
+        m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (m_fd < 0 || ::connect(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+            throw std::runtime_error("cannot connect");
+    }
+    ~PlainConnection() { ::close(m_fd); }
+    PlainConnection(const PlainConnection&) = delete;
+    PlainConnection& operator=(const PlainConnection&) = delete;
+
+    bool send(const std::string& bytes) {
+        return ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    }
+    // Reads until `marker` has arrived `count` times, or 3 s passed.
+    std::string read_until(const std::string& marker, int count) {
+        std::string got;
+        const auto deadline = std::chrono::steady_clock::now() + 3s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            int seen = 0;
+            for (auto at = got.find(marker); at != std::string::npos; at = got.find(marker, at + 1))
+                ++seen;
+            if (seen >= count) break;
+            pollfd readable{m_fd, POLLIN, 0};
+            if (::poll(&readable, 1, 50) <= 0) continue;
+            char buffer[4096];
+            const ssize_t n = ::recv(m_fd, buffer, sizeof buffer, 0);
+            if (n <= 0) break;
+            got.append(buffer, static_cast<std::size_t>(n));
+        }
+        return got;
+    }
+
+  private:
+    int m_fd = -1;
+};
+
 } // namespace
+
+TEST_CASE("forwarding: on a kept-alive trusted connection, an answer forwarded after one certauth gave itself is "
+          "whole",
+          "[server]") {
+    EchoApp app;
+    REQUIRE(app.started());
+    InProcessServer server([&](server::ServerOptions& options) {
+        options.listen.clear();
+        server::TrustedInput trusted;
+        trusted.listen = {server::ListenAddress{"127.0.0.1", 0, "127.0.0.1:0", {}}};
+        trusted.header = server::CertificateHeader{"X-Client-Cert", server::HeaderFormat::base64_der};
+        options.trusted = std::move(trusted);
+        options.upstream = upstream_to(app.upstream());
+        options.limits.shutdown_timeout = 1s;
+    });
+    auto chain = x509::parse_chain(read_text(fixture("joe.crt")), "joe.crt");
+    REQUIRE(chain);
+    const std::string joe = x509::to_base64(x509::to_der(chain->front().native()));
+    PlainConnection proxy(server.port());
+    // A request without a certificate (certauth answers 401), then joe's twice (the application answers).
+    REQUIRE(proxy.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(proxy.send("GET /b HTTP/1.1\r\nHost: x\r\nX-Client-Cert: " + joe + "\r\n\r\n"));
+    REQUIRE(proxy.send("GET /c HTTP/1.1\r\nHost: x\r\nX-Client-Cert: " + joe + "\r\n\r\n"));
+    const std::string got = proxy.read_until("HTTP/1.1 ", 3);
+    const auto first = got.find("HTTP/1.1 401 ");
+    const auto second = got.find("HTTP/1.1 200 ", first);
+    const auto third = got.find("HTTP/1.1 200 ", second == std::string::npos ? got.size() : second + 1);
+    CHECK(first == 0);
+    CHECK(second != std::string::npos);
+    CHECK(third != std::string::npos);
+    CHECK(got.find("\"path\": \"/b\"") != std::string::npos);
+    CHECK(app.requests_seen() == 2);
+}
 
 TEST_CASE("forwarding: a kept-alive connection the application closed is replaced, for a request that can be sent "
           "again and for one that cannot",
