@@ -10,7 +10,7 @@ load generator excluded):
   - server CPU per keep-alive proxied request (certauth probe --load,
     64 connections), and the latency p99 at that concurrency;
   - resident memory per idle proxied connection (scripts/bench/idle_clients.py
-    holds N connections after one request each);
+    holds N connections after one request each, on a freshly started proxy);
   - server CPU per GiB of a streamed response body (curl).
 Rounds alternate the proxies; medians and ratios go to --out (Markdown) and
 standard output. Standard library only.
@@ -29,6 +29,18 @@ import tempfile
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# With two CPUs or more, the proxy measured runs on CPU 0 and everything else
+# (the application, the load, the idle clients, curl) on the others, so that
+# neither proxy's figures depend on where the scheduler put the load.
+CPUS = sorted(os.sched_getaffinity(0))
+PROXY_CPUS = [CPUS[0]] if len(CPUS) >= 2 else CPUS
+OTHER_CPUS = CPUS[1:] if len(CPUS) >= 2 else CPUS
+
+
+def pinned(command, cpus):
+    if len(CPUS) < 2 or not shutil.which("taskset"):
+        return command
+    return ["taskset", "-c", ",".join(str(c) for c in cpus)] + command
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -116,8 +128,8 @@ http {{
 
 
 class Server:
-    def __init__(self, name, command, port, cwd=None):
-        self.name, self.command, self.port, self.cwd = name, command, port, cwd
+    def __init__(self, name, command, port, cwd=None, cpus=None):
+        self.name, self.command, self.port, self.cwd = name, pinned(command, cpus or PROXY_CPUS), port, cwd
         self.process = None
 
     def start(self):
@@ -141,13 +153,13 @@ class Server:
         return pss_kb(self.process.pid)
 
 
-def nginx_server(name, work, port, body):
+def nginx_server(name, work, port, body, cpus=None):
     prefix = os.path.join(work, name)
     os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
     conf = os.path.join(prefix, "nginx.conf")
     with open(conf, "w") as f:
         f.write(nginx_conf(prefix, body))
-    return Server(name, ["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"], port)
+    return Server(name, ["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"], port, cpus=cpus)
 
 
 def users_map(fixtures):
@@ -167,10 +179,10 @@ def users_map(fixtures):
 
 
 def load(args, port, requests, concurrency):
-    command = [args.certauth, "probe", f"https://localhost:{port}/", "--resolve", f"localhost:{port}:127.0.0.1",
+    command = pinned([args.certauth, "probe", f"https://localhost:{port}/", "--resolve", f"localhost:{port}:127.0.0.1",
                "--cacert", os.path.join(args.fixtures, "ca.crt"), "--cert", os.path.join(args.fixtures, "joe.crt"),
                "--key", os.path.join(args.fixtures, "joe.key"), "--load", "--requests", str(requests),
-               "--concurrency", str(concurrency), "--json"]
+               "--concurrency", str(concurrency), "--json"], OTHER_CPUS)
     out = subprocess.run(command, capture_output=True, text=True, timeout=600)
     report = json.loads(out.stdout)
     if report.get("error_count") or report["status"].get("200", 0) != requests:
@@ -180,10 +192,10 @@ def load(args, port, requests, concurrency):
 
 def idle_memory(args, server, count):
     before = server.pss()
-    holder = subprocess.Popen([sys.executable, os.path.join(args.root, "scripts/bench/idle_clients.py"), "--port",
+    holder = subprocess.Popen(pinned([sys.executable, os.path.join(args.root, "scripts/bench/idle_clients.py"), "--port",
                                str(server.port), "--cert", os.path.join(args.fixtures, "joe.crt"), "--key",
                                os.path.join(args.fixtures, "joe.key"), "--cacert",
-                               os.path.join(args.fixtures, "ca.crt"), "--count", str(count)],
+                               os.path.join(args.fixtures, "ca.crt"), "--count", str(count)], OTHER_CPUS),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         line = holder.stdout.readline().split()
@@ -200,10 +212,10 @@ def idle_memory(args, server, count):
 def stream_cpu(args, server, size):
     before = server.cpu()
     body = os.path.join(os.path.dirname(args.certauth), "gateway-stream.out")
-    out = subprocess.run(["curl", "-sS", "-o", body, "-w", "%{size_download}", "--cacert",
+    out = subprocess.run(pinned(["curl", "-sS", "-o", body, "-w", "%{size_download}", "--cacert",
                           os.path.join(args.fixtures, "ca.crt"), "--cert", os.path.join(args.fixtures, "joe.crt"),
                           "--key", os.path.join(args.fixtures, "joe.key"), "--resolve",
-                          f"localhost:{server.port}:127.0.0.1", f"https://localhost:{server.port}/big"],
+                          f"localhost:{server.port}:127.0.0.1", f"https://localhost:{server.port}/big"], OTHER_CPUS),
                          capture_output=True, text=True, timeout=600)
     received = out.stdout.strip()
     with open(body, "rb") as f:
@@ -243,7 +255,7 @@ def main():
         listen 127.0.0.1:{app_port};
         location = /big {{ alias {big}; }}
         location / {{ return 200 "ok\\n"; }}
-    }}""")
+    }}""", cpus=OTHER_CPUS)
         certauth = Server("certauth", [args.certauth, "serve", "--listen", f"127.0.0.1:{certauth_port}", "--threads", "1",
                                        "--no-access-log", "--max-connections", "20000", "--upstream",
                                        f"http://127.0.0.1:{app_port}"], certauth_port, cwd=args.fixtures)
@@ -289,11 +301,15 @@ def main():
         results = {"certauth": [], "nginx": []}
         for round_ in range(args.rounds):
             for server in (certauth, nginx) if round_ % 2 == 0 else (nginx, certauth):
+                # Memory on a fresh start: after a load the heap keeps what the
+                # load's connections freed, and idle connections reuse it.
+                server.stop()
+                server.start()
+                idle = idle_memory(args, server, args.idle)
                 load(args, server.port, 2000, args.concurrency)  # warm: connections to the application
                 before = server.cpu()
                 report = load(args, server.port, args.requests, args.concurrency)
                 cpu_us = (server.cpu() - before) * 1e6 / args.requests
-                idle = idle_memory(args, server, args.idle)
                 stream = stream_cpu(args, server, size)
                 row = {"cpu_us": cpu_us, "p99_us": report["latency_us"]["p99"], "rps": report["requests_per_second"],
                        "idle_bytes": idle, "stream_cpu_s_per_gib": stream}
