@@ -167,6 +167,12 @@ std::string finish_connect(int fd) {
     return error == 0 ? std::string() : errno_text(error);
 }
 
+bool still_connecting(int fd) {
+    sockaddr_storage peer{};
+    socklen_t size = sizeof peer;
+    return ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0 && errno == ENOTCONN;
+}
+
 bool still_open(int fd) {
     char byte = 0;
     const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);

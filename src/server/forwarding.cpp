@@ -206,7 +206,7 @@ struct Forwarding::State {
     // next address. False when none is left (the error is in `why`).
     bool open(std::string& why, Steady::time_point now) {
         if (!retried) {
-            up = pool.take(!retry_allowed);
+            up = pool.take();
             if (up) {
                 from_pool = true;
                 connecting = false;
@@ -240,8 +240,11 @@ struct Forwarding::State {
             std::string why = "no address";
             if (!open(why, now)) return fail(502, where() + " cannot be reached: " + why);
         } else if (connecting) {
-            // Woken: the connection is made, or it failed.
+            // Woken: the connection is made, or it failed (or a wait on an
+            // earlier connection came back: still under way, wait on).
             const std::string why = client::finish_connect(up.get());
+            if (why.empty() && client::still_connecting(up.get()))
+                return need_upstream_write(now, config.options.timeout);
             if (why.empty()) {
                 connecting = false;
             } else {

@@ -10,7 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
-#include <optional>
+#include <memory>
 
 namespace certauth::server::detail {
 
@@ -22,16 +22,23 @@ class UpstreamConnection {
     UpstreamConnection() = default;
     // Takes `fd`; empty when the event loop refuses it (the descriptor is closed).
     UpstreamConnection(const Executor& executor, client::UniqueFd fd) {
+        auto descriptor = std::make_unique<Descriptor>(executor);
         boost::system::error_code ec;
-        Descriptor descriptor(executor);
-        descriptor.assign(fd.get(), ec);
-        if (ec) return; // fd closes with `fd`
-        m_descriptor.emplace(std::move(descriptor));
+        descriptor->assign(fd.get(), ec);
+        if (ec) return; // closed with `fd`
         m_fd = fd.release();
+        m_descriptor = std::move(descriptor);
     }
 
+    // Moved from, it is empty (not a second owner of the descriptor number).
+    UpstreamConnection(UpstreamConnection&&) noexcept = default;
+    UpstreamConnection& operator=(UpstreamConnection&&) noexcept = default;
+    UpstreamConnection(const UpstreamConnection&) = delete;
+    UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+    ~UpstreamConnection() = default;
+
     int get() const noexcept { return m_descriptor ? m_fd : -1; }
-    explicit operator bool() const noexcept { return m_descriptor.has_value(); }
+    explicit operator bool() const noexcept { return m_descriptor != nullptr; }
     // Closes it: a wait on it comes back aborted.
     void reset() noexcept { m_descriptor.reset(); }
     // Ends the waits on it (they come back aborted), before it goes back to
@@ -41,11 +48,11 @@ class UpstreamConnection {
         if (m_descriptor) m_descriptor->cancel(ignored);
     }
     // What a connection waits on; null when empty.
-    Descriptor* waitable() noexcept { return m_descriptor ? &*m_descriptor : nullptr; }
+    Descriptor* waitable() noexcept { return m_descriptor.get(); }
 
   private:
-    std::optional<Descriptor> m_descriptor;
-    int m_fd = -1; // m_descriptor's (Asio's native_handle() is not const)
+    std::unique_ptr<Descriptor> m_descriptor; // on the heap: a moved-from connection is empty
+    int m_fd = -1;                            // m_descriptor's (Asio's native_handle() is not const)
 };
 
 using UpstreamPool = client::BasicUpstreamPool<UpstreamConnection>;

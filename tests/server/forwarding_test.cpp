@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -50,12 +51,15 @@ server::UpstreamOptions upstream_to(const std::string& url) {
     return options;
 }
 
-// An application that answers one request per connection and then closes it,
-// although its answer says nothing of closing: certauth keeps the connection
-// for the next request and finds it closed then. Counts its connections.
+// An application that answers one request per connection ("ok"), although
+// its answer says nothing of closing, and then closes the connection, or
+// sends a whole second answer nobody asked for ("stray!") and keeps it open.
+// certauth keeps the connection for the next request and must find it
+// unusable. Counts its connections.
 class OneShotApp {
   public:
-    OneShotApp() {
+    enum class After { close, stray_answer };
+    explicit OneShotApp(After after) : m_after(after) {
         m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in address{};
         address.sin_family = AF_INET;
@@ -72,6 +76,8 @@ class OneShotApp {
         m_stop = true;
         m_thread.join();
         ::close(m_listener);
+        for (const int fd : m_kept)
+            ::close(fd);
     }
     OneShotApp(const OneShotApp&) = delete;
     OneShotApp& operator=(const OneShotApp&) = delete;
@@ -88,7 +94,14 @@ class OneShotApp {
             if (fd < 0) continue;
             ++m_connections;
             answer_one(fd);
-            ::close(fd);
+            if (m_after == After::close) {
+                ::close(fd);
+                continue;
+            }
+            std::this_thread::sleep_for(20ms); // after certauth read the answer
+            const std::string stray = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstray!";
+            (void)::send(fd, stray.data(), stray.size(), MSG_NOSIGNAL);
+            m_kept.push_back(fd);
         }
     }
     // Reads a request (header, and a Content-Length body) for at most 2 s.
@@ -115,6 +128,8 @@ class OneShotApp {
         (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
     }
 
+    After m_after;
+    std::vector<int> m_kept; // the serving thread's, until the destructor
     int m_listener = -1;
     int m_port = 0;
     std::atomic<bool> m_stop{false};
@@ -200,10 +215,8 @@ TEST_CASE("forwarding: on a kept-alive trusted connection, an answer forwarded a
     CHECK(app.requests_seen() == 2);
 }
 
-TEST_CASE("forwarding: a kept-alive connection the application closed is replaced, for a request that can be sent "
-          "again and for one that cannot",
-          "[server]") {
-    OneShotApp app;
+TEST_CASE("forwarding: a kept-alive connection the application closed is not used, for a GET or a POST", "[server]") {
+    OneShotApp app(OneShotApp::After::close);
     InProcessServer server([&](server::ServerOptions& options) {
         options.upstream = upstream_to(app.upstream());
         options.limits.shutdown_timeout = 1s;
@@ -213,15 +226,33 @@ TEST_CASE("forwarding: a kept-alive connection the application closed is replace
     CHECK(got(joe->request("GET", "/first")) == "200 ");
     // Each connection, kept by certauth, is closed by the application after its answer.
     std::this_thread::sleep_for(100ms);
-    // A GET may be sent twice: certauth sends it on the kept connection, finds it closed, sends it again on a new one.
     CHECK(got(joe->request("GET", "/second")) == "200 ");
     std::this_thread::sleep_for(100ms);
-    // A POST may not: the kept connection is checked before it is used, and a new one made.
     REQUIRE(joe->send("POST /third HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
     const auto posted = joe->read();
     REQUIRE(posted);
     CHECK(posted->status == 200);
     CHECK(app.connections() == 3);
+}
+
+TEST_CASE("forwarding: bytes the application sent after its answer are never read as another request's answer",
+          "[server][security]") {
+    OneShotApp app(OneShotApp::After::stray_answer);
+    InProcessServer server([&](server::ServerOptions& options) {
+        options.upstream = upstream_to(app.upstream());
+        options.limits.shutdown_timeout = 1s;
+    });
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    auto first = joe->request("GET", "/first");
+    REQUIRE(first);
+    CHECK(first->body == "ok");
+    std::this_thread::sleep_for(100ms); // the stray answer has arrived on the kept connection
+    auto second = joe->request("GET", "/second");
+    REQUIRE(second);
+    CHECK(second->status == 200);
+    CHECK(second->body == "ok");
+    CHECK(app.connections() == 2);
 }
 
 TEST_CASE("forwarding: joe's requests reach the application, bob's do not, and connections end cleanly", "[server]") {

@@ -75,6 +75,9 @@ struct Connecting {
 Result<Connecting> start_connect(const UpstreamAddress& address);
 // After the wait: "" when connected, else why not ("Connection refused").
 std::string finish_connect(int fd);
+// When finish_connect() found no error: whether the connect is still under
+// way (the wait came back for another reason; SO_ERROR is 0 then too).
+bool still_connecting(int fd);
 
 // Whether an idle kept-alive connection is still usable: not closed by the
 // application, and nothing unasked waiting in it.
@@ -93,17 +96,16 @@ class BasicUpstreamPool {
 
     explicit BasicUpstreamPool(std::size_t max_idle = 64) : m_max_idle(max_idle) {}
 
-    // An idle connection, the most recently used; an empty one when none is
-    // left. With `check_open`, one the application closed meanwhile is found
-    // now (a non-blocking peek), closed and skipped: for a request that
-    // cannot be sent twice. Without, the caller finds out when it sends (a
-    // request that may be sent again is retried on a new connection) and
-    // saves a system call per request.
-    Connection take(bool check_open) {
+    // An idle connection, the most recently used, that is still open and
+    // has nothing unasked waiting in it (one that has is closed and
+    // skipped: bytes the application sent after an answer must never be
+    // read as the answer to another client's request); an empty one when
+    // none is left.
+    Connection take() {
         while (!m_idle.empty()) {
             Connection connection = std::move(m_idle.back().connection);
             m_idle.pop_back();
-            if (!check_open || still_open(connection.get())) return connection;
+            if (still_open(connection.get())) return connection;
         }
         return Connection{};
     }
