@@ -23,20 +23,18 @@ connections) sending joe's header as nginx sends it: certauth's CPU per
 cached decision (the chain verified once, remembered by the hash of its
 bytes), with a user list of 10 entries and of 100,000.
 Rounds alternate the setups; medians go to --out (Markdown) and standard
-output. Standard library only; the process helpers are gateway.py's.
+output. Standard library only; the process helpers are scripts/bench/benchlib.py's.
 """
 
-import argparse
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
-import tempfile
 import urllib.parse
 
-from gateway import Server, free_port, load, log, nginx_server, users_map
+from benchlib import (Server, free_port, load, log, nginx_server, parse, parser, running, scratch, users_map,
+                      write_report)
 
 
 def recipe_nginx(args, work, port, certauth_port, app_port, keepalive=True):
@@ -121,22 +119,38 @@ def ab_decisions(server, header, requests, concurrency):
     return cpu_us
 
 
+def measure_rounds(args, certauth, fronts, small, large):
+    """The rounds, alternating the setups: µs of server CPU per request, per round and setup."""
+    with open(os.path.join(args.fixtures, "joe.crt")) as f:
+        header = urllib.parse.quote(f.read(), safe="-._~")  # $ssl_client_escaped_cert
+    rows = {"together": [], "alone": [], "certauth": [], "pooled": [], "pooled_certauth": [], "10": [],
+            "100000": []}
+    for round_ in range(args.rounds):
+        for front, key, certauth_key in fronts if round_ % 2 == 0 else reversed(fronts):
+            load(args, front.port, 2000, args.concurrency)  # warm: the connections' handshakes
+            before_front, before_certauth = front.cpu(), certauth.cpu()
+            load(args, front.port, args.requests, args.concurrency)
+            front_us = (front.cpu() - before_front) * 1e6 / args.requests
+            certauth_us = (certauth.cpu() - before_certauth) * 1e6 / args.requests
+            if certauth_key:
+                rows[key].append(front_us + certauth_us)
+                rows[certauth_key].append(certauth_us)
+            else:
+                rows[key].append(front_us)
+        for server, key in ((small, "10"), (large, "100000")) if round_ % 2 == 0 else ((large, "100000"),
+                                                                                         (small, "10")):
+            ab_decisions(server, header, 2000, 8)  # warm: the chain verified and remembered
+            rows[key].append(ab_decisions(server, header, args.decisions, 8))
+        log(f"auth_request round {round_ + 1}: " + json.dumps({k: round(v[-1], 1) for k, v in rows.items()}))
+    return rows
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--certauth", required=True)
-    p.add_argument("--root", required=True, help="the repository")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--requests", type=int, default=30000)
-    p.add_argument("--concurrency", type=int, default=16)
+    p = parser(__doc__.split("\n\n")[0], rounds=3, requests=30000, concurrency=16)
     p.add_argument("--decisions", type=int, default=100000, help="ab requests per round on certauth alone")
-    p.add_argument("--out", help="Markdown report")
-    args = p.parse_args()
-    args.certauth = os.path.abspath(args.certauth)
-    args.root = os.path.abspath(args.root)
-    args.fixtures = os.path.join(args.root, "fixtures")
-    work = args.work = tempfile.mkdtemp(prefix="certauth-auth-request-")
-    servers = []
-    try:
+    args = parse(p)
+    with scratch("certauth-auth-request-") as work:
+        args.work = work
         os.chmod(work, 0o755)  # nginx's workers (www-data when started as root) read their files
         app_port, certauth_port, recipe_port, alone_port = free_port(), free_port(), free_port(), free_port()
         pooled_port = free_port()
@@ -151,31 +165,9 @@ def main():
         small_port, large_port = free_port(), free_port()
         small = certauth_trusted(args, "10 users", small_port, users_file(args, work, 10))
         large = certauth_trusted(args, "100,000 users", large_port, users_file(args, work, 100000))
-        servers = [app, certauth, recipe, pooled, alone, small, large]
-        for server in servers:
-            server.start()
-        with open(os.path.join(args.fixtures, "joe.crt")) as f:
-            header = urllib.parse.quote(f.read(), safe="-._~")  # $ssl_client_escaped_cert
-        rows = {"together": [], "alone": [], "certauth": [], "pooled": [], "pooled_certauth": [], "10": [],
-                "100000": []}
         fronts = [(recipe, "together", "certauth"), (pooled, "pooled", "pooled_certauth"), (alone, "alone", None)]
-        for round_ in range(args.rounds):
-            for front, key, certauth_key in fronts if round_ % 2 == 0 else reversed(fronts):
-                load(args, front.port, 2000, args.concurrency)  # warm: the connections' handshakes
-                before_front, before_certauth = front.cpu(), certauth.cpu()
-                load(args, front.port, args.requests, args.concurrency)
-                front_us = (front.cpu() - before_front) * 1e6 / args.requests
-                certauth_us = (certauth.cpu() - before_certauth) * 1e6 / args.requests
-                if certauth_key:
-                    rows[key].append(front_us + certauth_us)
-                    rows[certauth_key].append(certauth_us)
-                else:
-                    rows[key].append(front_us)
-            for server, key in ((small, "10"), (large, "100000")) if round_ % 2 == 0 else ((large, "100000"),
-                                                                                             (small, "10")):
-                ab_decisions(server, header, 2000, 8)  # warm: the chain verified and remembered
-                rows[key].append(ab_decisions(server, header, args.decisions, 8))
-            log(f"auth_request round {round_ + 1}: " + json.dumps({k: round(v[-1], 1) for k, v in rows.items()}))
+        with running([app, certauth, recipe, pooled, alone, small, large]):
+            rows = measure_rounds(args, certauth, fronts, small, large)
         med = {k: statistics.median(v) for k, v in rows.items()}
         text = (
             "| per request, keep-alive, joe | measured | aim |\n"
@@ -192,17 +184,9 @@ def main():
             f"| certauth's own CPU per cached decision (keep-alive, ab), 10 users | {med['10']:.1f} µs | ≤ 20 µs |\n"
             f"| the same, 100,000 users | {med['100000']:.1f} µs | |\n"
             f"| 100,000 users / 10 users | {med['100000'] / med['10']:.2f} | ≤ 1.2 |\n")
-        print(text)
-        if args.out:
-            with open(args.out, "w") as f:
-                f.write(f"Behind nginx: medians of {args.rounds} rounds; {args.requests} requests through nginx "
-                        f"({args.concurrency} connections) and {args.decisions} straight to certauth (ab, 8 "
-                        f"connections) per round.\n\n" + text)
-                f.write("\nRounds (µs per request):\n\n```\n" + json.dumps(rows, indent=1) + "\n```\n")
-    finally:
-        for server in reversed(servers):
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        write_report(args, f"Behind nginx: medians of {args.rounds} rounds; {args.requests} requests through nginx "
+                     f"({args.concurrency} connections) and {args.decisions} straight to certauth (ab, 8 "
+                     f"connections) per round.", text, rounds=rows, rounds_title="Rounds (µs per request)")
 
 
 if __name__ == "__main__":

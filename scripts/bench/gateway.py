@@ -16,178 +16,15 @@ Rounds alternate the proxies; medians and ratios go to --out (Markdown) and
 standard output. Standard library only.
 """
 
-import argparse
 import json
 import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-# With two CPUs or more, the proxy measured runs on CPU 0 and everything else
-# (the application, the load, the idle clients, curl) on the others, so that
-# neither proxy's figures depend on where the scheduler put the load.
-CPUS = sorted(os.sched_getaffinity(0))
-PROXY_CPUS = [CPUS[0]] if len(CPUS) >= 2 else CPUS
-OTHER_CPUS = CPUS[1:] if len(CPUS) >= 2 else CPUS
-
-
-def pinned(command, cpus):
-    if len(CPUS) < 2 or not shutil.which("taskset"):
-        return command
-    return ["taskset", "-c", ",".join(str(c) for c in cpus)] + command
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def log(message):
-    print(f"gateway: {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, process, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"exited before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port} after {timeout} s")
-
-
-def family(pid):
-    """pid and its descendants (nginx: master and workers)."""
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        try:
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo.extend(int(c) for c in f.read().split())
-        except OSError:
-            pass
-    return pids
-
-
-def cpu_seconds(pid):
-    total = 0
-    for p in family(pid):
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except OSError:
-            pass
-    return total / CLK_TCK
-
-
-def pss_kb(pid):
-    total = 0
-    for p in family(pid):
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
-def nginx_conf(prefix, body):
-    return f"""worker_processes 1;
-worker_rlimit_nofile 65536;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log error;
-events {{ worker_connections 16384; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/tmp;
-    proxy_temp_path {prefix}/tmp;
-    fastcgi_temp_path {prefix}/tmp;
-    uwsgi_temp_path {prefix}/tmp;
-    scgi_temp_path {prefix}/tmp;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-    server_tokens off;
-{body}
-}}
-"""
-
-
-class Server:
-    def __init__(self, name, command, port, cwd=None, cpus=None):
-        self.name, self.command, self.port, self.cwd = name, pinned(command, cpus or PROXY_CPUS), port, cwd
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(self.command, cwd=self.cwd, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
-        wait_port(self.port, self.process)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-    def cpu(self):
-        return cpu_seconds(self.process.pid)
-
-    def pss(self):
-        return pss_kb(self.process.pid)
-
-
-def nginx_server(name, work, port, body, cpus=None):
-    prefix = os.path.join(work, name)
-    os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
-    conf = os.path.join(prefix, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(nginx_conf(prefix, body))
-    return Server(name, ["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"], port, cpus=cpus)
-
-
-def users_map(fixtures):
-    with open(os.path.join(fixtures, "users.json")) as f:
-        users = json.load(f)["users"]
-    lines = []
-    for entry in users:
-        if isinstance(entry, str):
-            entry = {"cn": entry}
-        if set(entry) & {"fingerprint256", "uri", "dns", "email", "ip", "serial", "o", "ou", "issuer_cn"}:
-            continue
-        cn = entry["cn"]
-        user = json.dumps(entry, separators=(",", ":"))
-        quoted = user.replace("\\", "\\\\").replace("'", "\\'")
-        lines.append(f"        \"{cn}\" '{quoted}';")
-    return "\n".join(lines)
-
-
-def load(args, port, requests, concurrency):
-    command = pinned([args.certauth, "probe", f"https://localhost:{port}/", "--resolve", f"localhost:{port}:127.0.0.1",
-               "--cacert", os.path.join(args.fixtures, "ca.crt"), "--cert", os.path.join(args.fixtures, "joe.crt"),
-               "--key", os.path.join(args.fixtures, "joe.key"), "--load", "--requests", str(requests),
-               "--concurrency", str(concurrency), "--json"], OTHER_CPUS)
-    out = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    report = json.loads(out.stdout)
-    if report.get("error_count") or report["status"].get("200", 0) != requests:
-        raise RuntimeError(f"load on {port}: {report['status']} errors {report.get('errors')}")
-    return report
+from benchlib import (OTHER_CPUS, Server, free_port, load, log, nginx_server, parse, parser, pinned, running, scratch,
+                      users_map, write_report)
 
 
 def idle_memory(args, server, count):
@@ -226,23 +63,34 @@ def stream_cpu(args, server, size):
     return (server.cpu() - before) * (1 << 30) / size
 
 
+def measure_rounds(args, certauth, nginx, size):
+    """The rounds, alternating the proxies: a row of figures per round and proxy."""
+    results = {"certauth": [], "nginx": []}
+    for round_ in range(args.rounds):
+        for server in (certauth, nginx) if round_ % 2 == 0 else (nginx, certauth):
+            # Memory on a fresh start: after a load the heap keeps what the
+            # load's connections freed, and idle connections reuse it.
+            server.stop()
+            server.start()
+            idle = idle_memory(args, server, args.idle)
+            load(args, server.port, 2000, args.concurrency)  # warm: connections to the application
+            before = server.cpu()
+            report = load(args, server.port, args.requests, args.concurrency)
+            cpu_us = (server.cpu() - before) * 1e6 / args.requests
+            stream = stream_cpu(args, server, size)
+            row = {"cpu_us": cpu_us, "p99_us": report["latency_us"]["p99"], "rps": report["requests_per_second"],
+                   "idle_bytes": idle, "stream_cpu_s_per_gib": stream}
+            results[server.name].append(row)
+            log(f"round {round_ + 1} {server.name}: {json.dumps(row)}")
+    return results
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--certauth", required=True)
-    p.add_argument("--root", required=True, help="the repository")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--requests", type=int, default=50000)
-    p.add_argument("--concurrency", type=int, default=64)
+    p = parser(__doc__.splitlines()[0], rounds=3, requests=50000, concurrency=64)
     p.add_argument("--idle", type=int, default=2000)
     p.add_argument("--stream-mib", type=int, default=1024)
-    p.add_argument("--out", help="Markdown report")
-    args = p.parse_args()
-    args.certauth = os.path.abspath(args.certauth)
-    args.root = os.path.abspath(args.root)
-    args.fixtures = os.path.join(args.root, "fixtures")
-    work = tempfile.mkdtemp(prefix="certauth-gateway-")
-    servers = []
-    try:
+    args = parse(p)
+    with scratch("certauth-gateway-") as work:
         size = args.stream_mib << 20
         big = os.path.join(work, "big.bin")
         with open(big, "wb") as f:
@@ -295,26 +143,8 @@ def main():
             proxy_buffering off;
         }}
     }}""")
-        servers = [app, certauth, nginx]
-        for server in servers:
-            server.start()
-        results = {"certauth": [], "nginx": []}
-        for round_ in range(args.rounds):
-            for server in (certauth, nginx) if round_ % 2 == 0 else (nginx, certauth):
-                # Memory on a fresh start: after a load the heap keeps what the
-                # load's connections freed, and idle connections reuse it.
-                server.stop()
-                server.start()
-                idle = idle_memory(args, server, args.idle)
-                load(args, server.port, 2000, args.concurrency)  # warm: connections to the application
-                before = server.cpu()
-                report = load(args, server.port, args.requests, args.concurrency)
-                cpu_us = (server.cpu() - before) * 1e6 / args.requests
-                stream = stream_cpu(args, server, size)
-                row = {"cpu_us": cpu_us, "p99_us": report["latency_us"]["p99"], "rps": report["requests_per_second"],
-                       "idle_bytes": idle, "stream_cpu_s_per_gib": stream}
-                results[server.name].append(row)
-                log(f"round {round_ + 1} {server.name}: {json.dumps(row)}")
+        with running([app, certauth, nginx]):
+            results = measure_rounds(args, certauth, nginx, size)
         med = {name: {k: statistics.median(r[k] for r in rows) for k in rows[0]} for name, rows in results.items()}
         ratio = {k: med["certauth"][k] / med["nginx"][k] if med["nginx"][k] else float("nan") for k in med["nginx"]}
         lines = [
@@ -331,17 +161,9 @@ def main():
             f"| server CPU per GiB streamed to the client | {med['certauth']['stream_cpu_s_per_gib']:.2f} s | "
             f"{med['nginx']['stream_cpu_s_per_gib']:.2f} s | {ratio['stream_cpu_s_per_gib']:.2f} | ≤ 1.0 |",
         ]
-        text = "\n".join(lines) + "\n"
-        print(text)
-        if args.out:
-            with open(args.out, "w") as f:
-                f.write(f"Forwarding: medians of {args.rounds} rounds; {args.requests} requests per round; "
-                        f"{args.idle} idle connections; {args.stream_mib} MiB streamed.\n\n" + text)
-                f.write("\nRounds:\n\n```\n" + json.dumps(results, indent=1) + "\n```\n")
-    finally:
-        for server in reversed(servers):
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        write_report(args, f"Forwarding: medians of {args.rounds} rounds; {args.requests} requests per round; "
+                     f"{args.idle} idle connections; {args.stream_mib} MiB streamed.", "\n".join(lines) + "\n",
+                     rounds=results)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,15 @@ server::UpstreamOptions upstream_to(const std::string& url) {
     return options;
 }
 
+// An in-process server that forwards to `url` (and stops within a second).
+void forward_to(server::ServerOptions& options, const std::string& url) {
+    options.upstream = upstream_to(url);
+    options.limits.shutdown_timeout = 1s;
+}
+auto forwarding_to(std::string url) {
+    return [url = std::move(url)](server::ServerOptions& options) { forward_to(options, url); };
+}
+
 // An application that answers one request per connection ("ok"), although
 // its answer says nothing of closing, and then closes the connection, or
 // sends a whole second answer nobody asked for ("stray!") and keeps it open.
@@ -193,8 +202,7 @@ TEST_CASE("forwarding: on a kept-alive trusted connection, an answer forwarded a
         trusted.listen = {server::ListenAddress{"127.0.0.1", 0, "127.0.0.1:0", {}}};
         trusted.header = server::CertificateHeader{"X-Client-Cert", server::HeaderFormat::base64_der};
         options.trusted = std::move(trusted);
-        options.upstream = upstream_to(app.upstream());
-        options.limits.shutdown_timeout = 1s;
+        forward_to(options, app.upstream());
     });
     auto chain = x509::parse_chain(read_text(fixture("joe.crt")), "joe.crt");
     REQUIRE(chain);
@@ -217,10 +225,7 @@ TEST_CASE("forwarding: on a kept-alive trusted connection, an answer forwarded a
 
 TEST_CASE("forwarding: a kept-alive connection the application closed is not used, for a GET or a POST", "[server]") {
     OneShotApp app(OneShotApp::After::close);
-    InProcessServer server([&](server::ServerOptions& options) {
-        options.upstream = upstream_to(app.upstream());
-        options.limits.shutdown_timeout = 1s;
-    });
+    InProcessServer server(forwarding_to(app.upstream()));
     auto joe = HttpClient::connect(server.port(), as("joe"));
     REQUIRE(joe);
     CHECK(got(joe->request("GET", "/first")) == "200 ");
@@ -238,10 +243,7 @@ TEST_CASE("forwarding: a kept-alive connection the application closed is not use
 TEST_CASE("forwarding: bytes the application sent after its answer are never read as another request's answer",
           "[server][security]") {
     OneShotApp app(OneShotApp::After::stray_answer);
-    InProcessServer server([&](server::ServerOptions& options) {
-        options.upstream = upstream_to(app.upstream());
-        options.limits.shutdown_timeout = 1s;
-    });
+    InProcessServer server(forwarding_to(app.upstream()));
     auto joe = HttpClient::connect(server.port(), as("joe"));
     REQUIRE(joe);
     auto first = joe->request("GET", "/first");
@@ -260,8 +262,7 @@ TEST_CASE("forwarding: joe's requests reach the application, bob's do not, and c
     REQUIRE(app.started());
     std::atomic<int> fault_after{-1}; // throws at the Nth handle phase from now
     InProcessServer server([&](server::ServerOptions& options) {
-        options.upstream = upstream_to(app.upstream());
-        options.limits.shutdown_timeout = 1s;
+        forward_to(options, app.upstream());
         options.fault_injection = [&](server::ConnectionPhase phase) {
             if (phase == server::ConnectionPhase::handle && fault_after.fetch_sub(1) == 0)
                 throw std::runtime_error("injected fault");
@@ -301,10 +302,7 @@ TEST_CASE("forwarding: joe's requests reach the application, bob's do not, and c
         CHECK(drops_to_zero(server.server()));
     }
     SECTION("the application gone: 502, and the connection count still drops to zero") {
-        InProcessServer orphan([&](server::ServerOptions& options) {
-            options.upstream = upstream_to("http://127.0.0.1:9");
-            options.limits.shutdown_timeout = 1s;
-        });
+        InProcessServer orphan(forwarding_to("http://127.0.0.1:9"));
         {
             auto joe = HttpClient::connect(orphan.port(), as("joe"));
             REQUIRE(joe);
