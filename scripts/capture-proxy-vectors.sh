@@ -18,6 +18,8 @@ pki="$SRC/fixtures"
 work="$(mktemp -d)"
 # shellcheck source-path=SCRIPTDIR source=../tests/e2e/lib/processes.sh
 source "$SRC/tests/e2e/lib/processes.sh"
+# shellcheck source-path=SCRIPTDIR source=../tests/e2e/lib/proxy.sh
+source "$SRC/tests/e2e/lib/proxy.sh"
 trap 'stop_started; rm -rf "$work"' EXIT
 for program in nginx caddy haproxy curl python3; do
   command -v "$program" >/dev/null || fail "$program is not installed (scripts/bootstrap.sh installs it)"
@@ -27,43 +29,18 @@ mkdir -p "$out" "$work/tmp" "$work/seen"
 export HOME="$work/home" XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config"
 mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 start_waiting app 's/^listening \([0-9][0-9]*\)$/\1/p' python3 "$SRC/tests/e2e/apps/echo_app.py"
 start_waiting recorder 's/^listening \([0-9][0-9]*\)$/\1/p' \
   python3 "$SRC/tests/e2e/apps/header_recorder.py" --dir "$work/seen" --header X-Client-Cert
 # shellcheck disable=SC2154 # set by start_waiting
 app_port=$app_match recorder_port=$recorder_match
+# The recipes' placeholders (a recipe ignores those it does not use), the
+# recorder in certauth's place.
+fills=(WORK="$work" PKI="$pki" CERTAUTH_PORT="$recorder_port" APP_PORT="$app_port")
 
-# start_proxy NAME RECIPE COMMAND...: fills RECIPE's placeholders into
-# $work/NAME.conf (COMMAND names it as @CONF@) and starts COMMAND until it
-# listens on a free port (sets $port), the recorder in certauth's place.
-start_proxy() {
-  local name=$1 recipe=$2
-  shift 2
-  local up="" pid
-  for _ in 1 2 3; do # a free port may be taken between the probe and the proxy's bind: try again
-    port=$(free_port)
-    sed -e "s|@WORK@|$work|g" -e "s|@PKI@|$pki|g" -e "s|@PORT@|$port|g" \
-      -e "s|@CERTAUTH_PORT@|$recorder_port|g" -e "s|@APP_PORT@|$app_port|g" \
-      "$SRC/docs/recipes/$recipe" >"$work/$name.conf"
-    "${@//@CONF@/$work/$name.conf}" >"$work/$name.out" 2>&1 &
-    pid=$!
-    started_pids+=("$pid")
-    for _ in $(seq 1 100); do
-      if python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null; then up=1; break; fi
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    [ -n "$up" ] && break
-  done
-  [ -n "$up" ] || { cat "$work/$name.out" "$work/error.log" >&2 2>/dev/null || true; fail "$name did not start"; }
-  proxy_pid=$pid
-}
-
-# capture PROXY: the three cases through the proxy on $port, into $out.
+# capture PROXY PORT: the three cases through the proxy on PORT, into $out.
 capture() {
-  local proxy=$1 case auth
+  local proxy=$1 port=$2 case auth
   for case in joe carol none; do
     case $case in
       joe) auth=(--cert "$pki/joe.crt" --key "$pki/joe.key") ;;
@@ -85,12 +62,15 @@ capture() {
   done
 }
 
-start_proxy nginx nginx.conf nginx -p "$work" -e "$work/error.log" -c @CONF@
-capture nginx
-kill -TERM "$proxy_pid"
-start_proxy caddy Caddyfile caddy run --config @CONF@ --adapter caddyfile
-capture caddy
-kill -TERM "$proxy_pid"
-start_proxy haproxy haproxy.cfg haproxy -db -f @CONF@
-capture haproxy
+# shellcheck disable=SC2154 # nginx_*, caddy_*, haproxy_*: set by start_proxy
+{
+  start_proxy nginx "$SRC/docs/recipes/nginx.conf" "${fills[@]}" -- nginx -p "$work" -e "$work/error.log" -c @CONF@
+  capture nginx "$nginx_port"
+  kill -TERM "$nginx_pid"
+  start_proxy caddy "$SRC/docs/recipes/Caddyfile" "${fills[@]}" -- caddy run --config @CONF@ --adapter caddyfile
+  capture caddy "$caddy_port"
+  kill -TERM "$caddy_pid"
+  start_proxy haproxy "$SRC/docs/recipes/haproxy.cfg" "${fills[@]}" -- haproxy -db -f @CONF@
+  capture haproxy "$haproxy_port"
+}
 echo "captured into $out"

@@ -10,14 +10,14 @@ SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
 work="$(mktemp -d)"
 # shellcheck source-path=SCRIPTDIR source=lib/processes.sh
 source "$SRC/tests/e2e/lib/processes.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/proxy.sh
+source "$SRC/tests/e2e/lib/proxy.sh"
 trap 'stop_started; rm -rf "$work"' EXIT
 command -v caddy >/dev/null || fail "caddy is not installed (scripts/bootstrap.sh installs it)"
 pki="$SRC/fixtures"
 # Caddy keeps its state under HOME and the XDG directories: the test's own.
 export HOME="$work/home" XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config"
 mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_waiting app 's/^listening \([0-9][0-9]*\)$/\1/p' python3 "$SRC/tests/e2e/apps/echo_app.py"
 # shellcheck disable=SC2154 # app_match and certauth_match: set by start_waiting
@@ -28,24 +28,10 @@ start_waiting certauth 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*
 # shellcheck disable=SC2154
 certauth_port=$certauth_match
 
-port=""
-for _ in 1 2 3; do # a free port may be taken between the probe and Caddy's bind: try again
-  port=$(free_port)
-  sed -e "s|@PKI@|$pki|g" -e "s|@PORT@|$port|g" \
-    -e "s|@CERTAUTH_PORT@|$certauth_port|g" -e "s|@APP_PORT@|$app_port|g" \
-    "$SRC/docs/recipes/Caddyfile" >"$work/Caddyfile"
-  caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.out" 2>&1 &
-  caddy_pid=$!
-  started_pids+=("$caddy_pid")
-  up=""
-  for _ in $(seq 1 100); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null; then up=1; break; fi
-    kill -0 "$caddy_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$up" ] && break
-done
-[ -n "$up" ] || { cat "$work/caddy.out" >&2 || true; fail "caddy did not start"; }
+start_proxy caddy "$SRC/docs/recipes/Caddyfile" PKI="$pki" CERTAUTH_PORT="$certauth_port" APP_PORT="$app_port" \
+  -- caddy run --config @CONF@ --adapter caddyfile
+# shellcheck disable=SC2154 # caddy_port: set by start_proxy
+port=$caddy_port
 
 # request NAME [CERT] [curl args...]: status in $work/NAME.status, body in $work/NAME.body
 request() {

@@ -11,6 +11,8 @@ SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
 work="$(mktemp -d)"
 # shellcheck source-path=SCRIPTDIR source=lib/processes.sh
 source "$SRC/tests/e2e/lib/processes.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/proxy.sh
+source "$SRC/tests/e2e/lib/proxy.sh"
 trap 'stop_started; rm -rf "$work"' EXIT
 command -v haproxy >/dev/null || fail "haproxy is not installed (scripts/bootstrap.sh installs it)"
 # HAProxy 3.0 (Debian 13) passes the requests of several clients over one
@@ -18,8 +20,6 @@ command -v haproxy >/dev/null || fail "haproxy is not installed (scripts/bootstr
 # answer after a denial on the same connection arrives whole (HAProxy answers
 # 502 to an answer without its head).
 pki="$SRC/fixtures"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_waiting app 's/^listening \([0-9][0-9]*\)$/\1/p' python3 "$SRC/tests/e2e/apps/echo_app.py"
 # shellcheck disable=SC2154 # app_match and certauth_match: set by start_waiting
@@ -30,24 +30,10 @@ start_waiting certauth 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*
 # shellcheck disable=SC2154
 certauth_port=$certauth_match
 
-port=""
-for _ in 1 2 3; do # a free port may be taken between the probe and HAProxy's bind: try again
-  port=$(free_port)
-  sed -e "s|@PKI@|$pki|g" -e "s|@PORT@|$port|g" \
-    -e "s|@CERTAUTH_PORT@|$certauth_port|g" -e "s|@APP_PORT@|$app_port|g" \
-    "$SRC/docs/recipes/haproxy.cfg" >"$work/haproxy.cfg"
-  haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.out" 2>&1 &
-  haproxy_pid=$!
-  started_pids+=("$haproxy_pid")
-  up=""
-  for _ in $(seq 1 100); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null; then up=1; break; fi
-    kill -0 "$haproxy_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$up" ] && break
-done
-[ -n "$up" ] || { cat "$work/haproxy.out" >&2 || true; fail "haproxy did not start"; }
+start_proxy haproxy "$SRC/docs/recipes/haproxy.cfg" PKI="$pki" CERTAUTH_PORT="$certauth_port" APP_PORT="$app_port" \
+  -- haproxy -db -f @CONF@
+# shellcheck disable=SC2154 # haproxy_port: set by start_proxy
+port=$haproxy_port
 
 # request NAME [CERT] [curl args...]: status in $work/NAME.status, body in $work/NAME.body
 request() {

@@ -8,13 +8,14 @@ set -euo pipefail
 CERTAUTH="${CERTAUTH:?set CERTAUTH to the certauth binary}"
 SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
 work="$(mktemp -d)"
+# shellcheck source-path=SCRIPTDIR source=lib/processes.sh
 source "$SRC/tests/e2e/lib/processes.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/proxy.sh
+source "$SRC/tests/e2e/lib/proxy.sh"
 trap 'stop_started; rm -rf "$work"' EXIT
 command -v nginx >/dev/null || fail "nginx is not installed (scripts/bootstrap.sh installs it)"
 pki="$SRC/fixtures"
 mkdir -p "$work/tmp"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_waiting app 's/^listening \([0-9][0-9]*\)$/\1/p' python3 "$SRC/tests/e2e/apps/echo_app.py"
 app_port=$app_match
@@ -23,24 +24,10 @@ start_waiting certauth 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*
   --ca "$pki/ca.crt" --crl "$pki/all.crl" --intermediate "$pki/sub-ca.crt" --users "$pki/users.json"
 certauth_port=$certauth_match
 
-port=""
-for _ in 1 2 3; do # a free port may be taken between the probe and nginx's bind: try again
-  port=$(free_port)
-  sed -e "s|@WORK@|$work|g" -e "s|@PKI@|$pki|g" -e "s|@PORT@|$port|g" \
-    -e "s|@CERTAUTH_PORT@|$certauth_port|g" -e "s|@APP_PORT@|$app_port|g" \
-    "$SRC/docs/recipes/nginx.conf" >"$work/nginx.conf"
-  nginx -p "$work" -e "$work/error.log" -c "$work/nginx.conf" >"$work/nginx.out" 2>&1 &
-  nginx_pid=$!
-  started_pids+=("$nginx_pid")
-  up=""
-  for _ in $(seq 1 100); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null; then up=1; break; fi
-    kill -0 "$nginx_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$up" ] && break
-done
-[ -n "$up" ] || { cat "$work/error.log" "$work/nginx.out" >&2 || true; fail "nginx did not start"; }
+start_proxy nginx "$SRC/docs/recipes/nginx.conf" WORK="$work" PKI="$pki" CERTAUTH_PORT="$certauth_port" \
+  APP_PORT="$app_port" -- nginx -p "$work" -e "$work/error.log" -c @CONF@
+# shellcheck disable=SC2154 # nginx_port: set by start_proxy
+port=$nginx_port
 
 # request NAME [CERT] [curl args...]: status in $work/NAME.status, body in $work/NAME.body
 request() {

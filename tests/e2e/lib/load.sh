@@ -6,6 +6,10 @@
 #       background and niced (the load generator is not what is measured),
 #       6 connections on 1 thread; its JSON report in $work/NAME.json
 #   finish_load NAME   waits for it (bounded by its --duration) and prints a summary
+#   expect_cut_off NAME [LABEL]
+#       the finished load NAME, whose user was removed while it ran, lost
+#       no request, got 200 and 401, and every 401 was unknown_user; LABEL
+#       starts each failure message
 #   json FILE EXPR     EXPR evaluated in Python on the JSON in FILE (as r)
 #   at_most A B        whether the number A <= B
 # Needs CERTAUTH, pki (the fixtures), a scratch folder in $work.
@@ -27,6 +31,15 @@ finish_load() {
   wait "${!pid_var}" || rc=$?
   [ -s "$work/$1.json" ] || { cat "$work/$1.err" >&2; fail "$1: probe --load gave no report (exit $rc)"; }
   echo "$1: $(json "$work/$1.json" 'r["requests"]') requests, status $(json "$work/$1.json" 'r["status"]'), $(json "$work/$1.json" 'r["error_count"]') errors $(json "$work/$1.json" 'r["errors"]')"
+}
+
+expect_cut_off() {
+  local report="$work/$1.json" label="${2:+$2 }"
+  [ "$(json "$report" 'r["error_count"]')" = 0 ] || fail "${label}requests failed"
+  [ "$(json "$report" 'r["status"].get("200", 0) > 0 and r["status"].get("401", 0) > 0')" = True ] ||
+    fail "${label}the load should have got 200 and then 401"
+  [ "$(json "$report" 'r["reasons"].get("unknown_user", 0) == r["status"]["401"] == r["requests"] - r["status"]["200"]')" = True ] ||
+    fail "${label}every denial should be unknown_user"
 }
 
 json() { python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }

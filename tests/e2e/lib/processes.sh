@@ -4,6 +4,8 @@
 # exits, however it exits.
 #   start_waiting NAME PATTERN COMMAND...   -> sets ${NAME}_pid, ${NAME}_match
 #   start_serve ARGS...                     -> certauth serve on 127.0.0.1:0; sets serve_port
+#   free_port                               -> a port of 127.0.0.1 free when asked
+#   wait_port PORT PID                      -> whether 127.0.0.1:PORT accepts within 10 s, PID running
 # Needs: $CERTAUTH (the binary), $work (a temporary directory the test owns).
 
 started_pids=()
@@ -44,4 +46,17 @@ start_serve() {
   start_waiting serve 's/.*listening on https:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' \
     "$CERTAUTH" serve --listen 127.0.0.1:0 "$@"
   serve_port=$serve_match
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_port PORT PID: true once 127.0.0.1:PORT accepts a connection (asked
+# for at most 10 s), false at once if PID has exited.
+wait_port() {
+  for _ in $(seq 1 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
 }
