@@ -10,6 +10,7 @@
 #include "cli/config_file.hpp"
 #include "cli/root_app.hpp"
 
+#include <certauth/directory/location.hpp>
 #include <certauth/x509/time_text.hpp>
 
 #include <CLI/CLI.hpp>
@@ -65,12 +66,21 @@ void parse(std::vector<const char*> argv) {
         return;
     }
     if (certauth::cli::config_file_used(app) != k_file) __builtin_trap();
-    // Paths from the file are resolved against its directory: absolute.
+    // Paths from the file are resolved against its directory: absolute. A
+    // user directory's is the path in sqlite:PATH (a postgresql:// URI has
+    // none; a location that does not parse is refused when it is loaded).
     for (const CLI::App* sub : app.get_subcommands())
         for (const char* name : {"--ca", "--crl", "--users", "--cert", "--key", "--cacert", "--scenarios"})
             if (const CLI::Option* option = sub->get_option_no_throw(name))
-                for (const std::string& value : option->results())
-                    if (!value.empty() && value != "-" && fs::path(value).is_relative()) __builtin_trap();
+                for (const std::string& value : option->results()) {
+                    std::string path = value;
+                    if (std::string_view(name) == "--users") {
+                        const auto location = certauth::directory::parse_location(value);
+                        if (!location || location->kind == certauth::directory::Kind::postgresql) continue;
+                        path = location->target;
+                    }
+                    if (!path.empty() && path != "-" && fs::path(path).is_relative()) __builtin_trap();
+                }
     if (const CLI::App* check = app.get_subcommand("check"); check->parsed())
         for (const std::string& value : check->get_option("--at")->results())
             check_time(value);

@@ -1,6 +1,8 @@
-// Inputs fuzz/config (fuzz/config.cpp) found to reach undefined behaviour in
-// the CLI, replayed through the normal build: times and timeouts beyond what
-// std::chrono's nanosecond clock holds are refused, not overflowed.
+// Inputs fuzz/config (fuzz/config.cpp) found, replayed through the normal
+// build: times and timeouts beyond what std::chrono's nanosecond clock holds
+// are refused, not overflowed (undefined behaviour before); a user
+// directory's sqlite:PATH from a configuration file is resolved against the
+// file's folder (the target had taken the whole location for a path).
 #include "cli/check_time.hpp"
 
 #include "support/files.hpp"
@@ -80,4 +82,18 @@ TEST_CASE("serve and probe refuse timeouts beyond a year instead of overflowing 
     CHECK(probe.exit_code == 2);
     CHECK_THAT(probe.err,
                Catch::Matchers::ContainsSubstring("--duration must be a number of seconds > 0, at most a year"));
+}
+
+TEST_CASE("a user directory's sqlite:PATH in a configuration file is read against the file's folder, whatever the "
+          "path holds",
+          "[cli]") {
+    // The fuzzer's input: users = "sqlite:" and bytes that are no path anyone
+    // would write (0xff, NUL). The path is resolved against the file's folder
+    // like any other, and the error names it so.
+    const certauth::test::TempDir dir;
+    const std::string file = dir.write("certauth.toml", read_text(k_regressions / "users-sqlite-location-with-nul"));
+    const ProcessResult r = run_certauth({"check", "--config", file, CERTAUTH_SOURCE_DIR "/fixtures/joe.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("certauth: error: --users sqlite:" + dir.path.string() + "/"));
+    CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("needs --ca"));
 }
