@@ -94,6 +94,10 @@ TEST_CASE("a user directory's sqlite:PATH in a configuration file is read agains
     const std::string file = dir.write("certauth.toml", read_text(k_regressions / "users-sqlite-location-with-nul"));
     const ProcessResult r = run_certauth({"check", "--config", file, CERTAUTH_SOURCE_DIR "/fixtures/joe.crt"});
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("certauth: error: --users sqlite:" + dir.path.string() + "/"));
+    // The line's string is not closed: the CLI11 of Debian 12 reads sqlite:...,
+    // that of Debian 13 the opening quote too (a JSON file's name). Either
+    // way the location is resolved into the file's folder.
+    CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("certauth: error: --users "));
+    CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring(dir.path.string() + "/"));
     CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("needs --ca"));
 }
