@@ -101,7 +101,7 @@ def wait_port(port, process, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"exited before listening on {port}")
+            raise RuntimeError(f"exited with {process.returncode} before listening on {port}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import free_port, wait_port
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -115,25 +117,6 @@ def wait_quiet(limit, share):
             log(f"the machine is still busy ({busy:.0%} of its CPUs): measuring anyway")
             return
         log(f"waiting for the machine to be idle ({busy:.0%} of its CPUs busy)")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on port {port} after {timeout}s")
 
 
 def run_child(cmd, timeout, stdin=None, cwd=None, env=None):
