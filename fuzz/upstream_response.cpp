@@ -72,7 +72,7 @@ void run(std::string_view response, std::string_view request) {
     const auto now = std::chrono::steady_clock::now();
     boost::asio::io_context io;
     UpstreamPool pool;
-    pool.give_back(UpstreamConnection(io.get_executor(), client::UniqueFd(pair[0])), now);
+    pool.give_back(UpstreamConnection(io.get_executor(), client::UniqueFd(pair[0]), AF_UNIX), now);
     StandInClient client;
     RequestParser header;
     parse_header(header, request);
