@@ -5,6 +5,8 @@
 
 #include "user_storage.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <limits>
 #include <utility>
 
@@ -183,11 +185,15 @@ Result<void> UserListBuilder::add_route(const json& value, std::string_view wher
             if (!item.is_string()) return error(at, "expected a string, " + json_type_found(item));
             const auto& text = item.get_ref<const std::string&>();
             if (text.empty() || text.front() != '/') return error(at, "must start with \"/\", got " + json_text(item));
+            // Path parameters, raw or encoded, are not part of routing (normalise_path cuts them).
+            std::string lower = text;
+            std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
             std::optional<std::string> normal;
-            if (text.find('?') == std::string::npos) normal = normalise_path(text);
+            if (lower.find_first_of("?;") == std::string::npos && lower.find("%3b") == std::string::npos)
+                normal = normalise_path(text);
             if (!normal)
-                return error(at, "not a plain absolute path (no \".\" or \"..\" segments, query, fragment, NUL or "
-                                 "backslash): " +
+                return error(at, "not a plain absolute path (no \".\" or \"..\" segments, query, path parameters, "
+                                 "fragment, NUL or backslash): " +
                                      json_text(item));
             while (normal->size() > 1 && normal->back() == '/')
                 normal->pop_back();

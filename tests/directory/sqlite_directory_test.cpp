@@ -144,7 +144,7 @@ TEST_CASE("sqlite: add appends, remove takes exactly the given match keys", "[di
     CHECK(*list->find(fake_facts("ann")) == json{{"cn", "ann"}, {"roles", {"reader"}}});
 }
 
-TEST_CASE("sqlite: a bad row fails the load naming it; lint reports every bad row", "[directory]") {
+TEST_CASE("sqlite: a bad row fails the load naming it, lint reports every bad row", "[directory]") {
     TempDir dir;
     const Location location = sqlite_at(dir);
     Directory directory = imported(location);

@@ -418,7 +418,7 @@ TEST_CASE("check: a certauth.toml that is there but cannot be read is an error, 
     }
 }
 
-TEST_CASE("check: each bad certificate file is an error line; the good file is still reported", "[e2e][cli]") {
+TEST_CASE("check: each bad certificate file is an error line, the good file is still reported", "[e2e][cli]") {
     struct Bad {
         std::string file;
         std::string what;
@@ -459,7 +459,7 @@ TEST_CASE("check: each bad certificate file is an error line; the good file is s
     }
 }
 
-TEST_CASE("check: unreadable files are errors without a reason; denial and error give 2", "[e2e][cli]") {
+TEST_CASE("check: unreadable files are errors without a reason, denial and error give 2", "[e2e][cli]") {
     const std::string missing = fixture("no-such-file.crt");
     const auto r = check(with(demo_options(), {"--json", missing, k_fixtures, fixture("bob.crt")}));
     CHECK(r.exit_code == 2);

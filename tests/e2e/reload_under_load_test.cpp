@@ -67,7 +67,7 @@ class LoadRun {
 
 } // namespace
 
-TEST_CASE("reload under load: 100 SIGHUPs while 16 connections are busy; 200/401 only, none dropped, joe follows "
+TEST_CASE("reload under load: 100 SIGHUPs while 16 connections are busy, 200/401 only, none dropped, joe follows "
           "the list, memory flat",
           "[e2e][reload]") {
     TempDir dir;

@@ -115,7 +115,7 @@ TEST_CASE("users: bad options and values are errors, exit 2", "[e2e][cli]") {
           "certauth: error: sqlite:" + (dir.path / "none.db").string() + ": no such file\n");
 }
 
-TEST_CASE("users: a JSON file is read by list, export and lint; the other commands need a database", "[e2e][cli]") {
+TEST_CASE("users: a JSON file is read by list, export and lint, the other commands need a database", "[e2e][cli]") {
     TempDir dir;
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"users", "add", fixture("users.json"), "--cn", "x"},

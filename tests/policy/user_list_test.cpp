@@ -169,7 +169,7 @@ TEST_CASE("match key issuer_cn", "[policy]") {
     CHECK_FALSE(matches(R"({"issuer_cn": "joe"})", fake_facts("joe")));
 }
 
-TEST_CASE("serial, ou, email and dns are not tied to an issuer; issuer_cn or fingerprint256 ties them "
+TEST_CASE("serial, ou, email and dns are not tied to an issuer, issuer_cn or fingerprint256 ties them "
           "(docs/users.md)",
           "[policy]") {
     auto from_root = fake_facts("joe");
@@ -391,8 +391,13 @@ TEST_CASE("validation errors name the JSON path and what is wrong", "[policy]") 
     CHECK(parse_error(R"({"users": [], "routes": [{"path": "/x", "role": ["a"]}]})") ==
           "users.json: routes[0].role: unknown key; a route has \"path\" and either \"roles\" or \"public\": true");
     CHECK(parse_error(R"({"users": [], "routes": [{"path": "/a/../b", "roles": ["a"]}]})") ==
-          "users.json: routes[0].path: not a plain absolute path (no \".\" or \"..\" segments, query, fragment, NUL or "
-          "backslash): \"/a/../b\"");
+          "users.json: routes[0].path: not a plain absolute path (no \".\" or \"..\" segments, query, path "
+          "parameters, fragment, NUL or backslash): \"/a/../b\"");
+    for (const char* path : {"/x;y", "/x%3By", "/x%3by", "/a;b/c"}) {
+        INFO(path);
+        CHECK(parse_error(std::string(R"({"users": [], "routes": [{"roles": ["a"], "path": ")") + path + R"("}]})")
+                  .find("routes[0].path: not a plain absolute path") != std::string::npos);
+    }
     CHECK(parse_error(R"({"users": [], "routes": [{"path": "/x?y", "roles": ["a"]}]})").find("routes[0].path: not a") !=
           std::string::npos);
     CHECK(
@@ -406,7 +411,7 @@ TEST_CASE("an empty user list is valid and matches nobody", "[policy]") {
     CHECK_FALSE(list.find(fake_facts("joe")));
 }
 
-TEST_CASE("an entry matching on cn hands out one shared user object; other matches build their own", "[policy]") {
+TEST_CASE("an entry matching on cn hands out one shared user object, other matches build their own", "[policy]") {
     auto joe = fake_facts("joe");
     const UserList list = parse(R"({"users": [{"cn": "joe", "name": "Joe"},
                                              {"fingerprint256": ")" +

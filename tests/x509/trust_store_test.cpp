@@ -298,7 +298,7 @@ TEST_CASE("an intermediate CA without keyCertSign: the detail says so, not \"no 
     CHECK_THAT(notca.detail, Catch::Matchers::ContainsSubstring("is not a CA (no basicConstraints CA:TRUE)"));
 }
 
-TEST_CASE("an intermediate must be presented; the trust store does not accept partial chains", "[x509]") {
+TEST_CASE("an intermediate must be presented, the trust store does not accept partial chains", "[x509]") {
     const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
     const auto alone = verify(store, "carol.crt");
     CHECK(alone.problem == certauth::x509::ChainProblem::untrusted);
