@@ -12,8 +12,8 @@ cd "$SRC"
 
 work="$(mktemp -d)"
 load_pid=""
-# shellcheck source=tests/e2e/lib/serve.sh
-source "$SRC/tests/e2e/lib/serve.sh"
+# shellcheck source=tests/e2e/lib/processes.sh
+source "$SRC/tests/e2e/lib/processes.sh"
 cleanup() {
   [ -z "$load_pid" ] || kill -KILL "$load_pid" 2>/dev/null || true
   stop_serve

@@ -44,6 +44,7 @@ finish_load remove
 expect_cut_off remove
 load removed "$port" joe 1 --expect 401 --expect-reason unknown_user
 finish_load removed
+expect_only removed 401 unknown_user
 
 took=$(change 200 "$CERTAUTH" users add "$directory" --cn joe --role admin)
 echo "joe added again: 200 $took s after the writer started"

@@ -50,12 +50,16 @@ pg_init
 "$CERTAUTH" users init "$pg_uri" >/dev/null
 "$CERTAUTH" users import "$pki/users.json" "$pg_uri" >/dev/null
 
-ports=("$(free_port)" "$(free_port)" "$(free_port)")
-# start_instance N (1..3): certauth serve on its port, following the directory.
+ports=(0 0 0)
+# start_instance N (1..3): certauth serve following the directory, first on
+# a port the kernel picks (a port chosen beforehand may be taken by another
+# test before certauth binds it), later on the same port again.
 start_instance() {
   start_waiting "certauth$1" 's/.*listening on https:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' \
     "$CERTAUTH" serve --listen "127.0.0.1:${ports[$1 - 1]}" --cert "$pki/server.crt" --key "$pki/server.key" \
     --ca "$pki/ca.crt" --users "$pg_uri" --no-access-log
+  local match="certauth$1_match"
+  ports[$1 - 1]=${!match}
 }
 start_instance 1
 start_instance 2
@@ -111,8 +115,7 @@ expect_cut_off remove "(a)"
 # From now on, through HAProxy: 401 unknown_user only.
 load removed "$port" joe 1 --expect 401 --expect-reason unknown_user
 finish_load removed
-[ "$(json "$work/removed.json" 'r["status"] == {"401": r["requests"]} and r["requests"] > 0')" = True ] ||
-  fail "(a) joe should get 401 only, once removed"
+expect_only removed 401 unknown_user "(a)"
 
 # (b) one instance killed mid-load (dave's load; dave matches by fingerprint).
 load kill "$port" dave 4
@@ -146,6 +149,7 @@ enforced dave 200 >/dev/null
 # New connections through HAProxy (the restarted instance, with none, gets the first ones).
 load rejoined "$port" joe 1 --new-connections --expect 401 --expect-reason unknown_user
 finish_load rejoined
+expect_only rejoined 401 unknown_user "(b)"
 
 # (c) PostgreSQL stopped for 5 s mid-load.
 load outage "$port" dave 9
@@ -167,8 +171,6 @@ took=$(since_commit "$(enforced joe 200 "$CERTAUTH" users add "$pg_uri" --cn joe
 echo "(c) joe added again: 200 on every instance $took s after the commit"
 at_most "$took" 1.0 || fail "(c) the change took $took s to be in force on every instance (at most 1 s)"
 finish_load outage
-[ "$(json "$work/outage.json" 'r["error_count"]')" = 0 ] || fail "(c) requests failed while PostgreSQL was down"
-[ "$(json "$work/outage.json" 'list(r["status"]) == ["200"] and r["requests"] > 0')" = True ] ||
-  fail "(c) dave should have been served throughout"
+expect_only outage 200 "" "(c) PostgreSQL was down:"
 
 echo "ok: a fleet of three behind HAProxy follows PostgreSQL, survives an instance killed and the database stopped"

@@ -30,17 +30,6 @@ start_proxy nginx "$SRC/docs/recipes/nginx.conf" WORK="$work" PKI="$pki" CERTAUT
 port=$nginx_port
 
 # request NAME [CERT] [curl args...]: status in $work/NAME.status, body in $work/NAME.body
-request() {
-  local name=$1 cert=$2
-  shift 2
-  local auth=()
-  [ -n "$cert" ] && auth=(--cert "$pki/$cert.crt" --key "$pki/$cert.key")
-  curl -sS --max-time 10 --cacert "$pki/ca.crt" "${auth[@]}" -o "$work/$name.body" -w '%{http_code}' \
-    "$@" >"$work/$name.status"
-}
-expect() { # expect NAME STATUS
-  [ "$(cat "$work/$1.status")" = "$2" ] || fail "$1: expected $2, got $(cat "$work/$1.status"): $(cat "$work/$1.body")"
-}
 url="https://localhost:$port"
 
 # joe: authorised; the application sees certauth's identity.

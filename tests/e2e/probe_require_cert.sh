@@ -11,8 +11,8 @@ SRC="${CERTAUTH_SOURCE_DIR:?set CERTAUTH_SOURCE_DIR to the source tree}"
 cd "$SRC"
 
 work="$(mktemp -d)"
-# shellcheck source=tests/e2e/lib/serve.sh
-source "$SRC/tests/e2e/lib/serve.sh"
+# shellcheck source=tests/e2e/lib/processes.sh
+source "$SRC/tests/e2e/lib/processes.sh"
 cleanup() {
   stop_serve
   rm -rf "$work"

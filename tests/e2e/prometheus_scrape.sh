@@ -12,15 +12,11 @@ cd "$SRC"
 
 work="$(mktemp -d)"
 prometheus_pid=""
-# shellcheck source=tests/e2e/lib/serve.sh
-source "$SRC/tests/e2e/lib/serve.sh"
+# shellcheck source=tests/e2e/lib/processes.sh
+source "$SRC/tests/e2e/lib/processes.sh"
 cleanup() {
   stop_serve
-  if [ -n "$prometheus_pid" ]; then
-    kill -TERM "$prometheus_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$prometheus_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$prometheus_pid" 2>/dev/null || true
-  fi
+  stop_process "$prometheus_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT

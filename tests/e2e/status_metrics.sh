@@ -16,8 +16,8 @@ cd "$SRC"
 
 work="$(mktemp -d)"
 app_pid=""
-# shellcheck source=tests/e2e/lib/serve.sh
-source "$SRC/tests/e2e/lib/serve.sh"
+# shellcheck source=tests/e2e/lib/processes.sh
+source "$SRC/tests/e2e/lib/processes.sh"
 cleanup() {
   stop_serve
   [ -z "$app_pid" ] || kill -TERM "$app_pid" 2>/dev/null || true

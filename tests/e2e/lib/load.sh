@@ -10,6 +10,9 @@
 #       the finished load NAME, whose user was removed while it ran, lost
 #       no request, got 200 and 401, and every 401 was unknown_user; LABEL
 #       starts each failure message
+#   expect_only NAME STATUS [REASON [LABEL]]
+#       the finished load NAME made requests, lost none, and every answer
+#       was STATUS (with REASON when given); LABEL starts the failure message
 #   json FILE EXPR     EXPR evaluated in Python on the JSON in FILE (as r)
 #   at_most A B        whether the number A <= B
 # Needs CERTAUTH, pki (the fixtures), a scratch folder in $work.
@@ -40,6 +43,14 @@ expect_cut_off() {
     fail "${label}the load should have got 200 and then 401"
   [ "$(json "$report" 'r["reasons"].get("unknown_user", 0) == r["status"]["401"] == r["requests"] - r["status"]["200"]')" = True ] ||
     fail "${label}every denial should be unknown_user"
+}
+
+expect_only() {
+  local report="$work/$1.json" status=$2 reason=${3:-} label="${4:+$4 }"
+  [ "$(json "$report" "r['requests'] > 0 and r['error_count'] == 0 and r['status'] == {'$status': r['requests']}")" = True ] ||
+    fail "${label}$1: every request should have got $status: $(cat "$report")"
+  [ -z "$reason" ] || [ "$(json "$report" "r['reasons'].get('$reason', 0) == r['requests']")" = True ] ||
+    fail "${label}$1: every request should have got the reason $reason: $(cat "$report")"
 }
 
 json() { python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }

@@ -1,22 +1,36 @@
+# shellcheck shell=bash disable=SC2154,SC2034  # work is the caller's; serve_port and the like are for it
 # Sourced by the shell tests: start certauth serve (or any program that
 # prints its address) in the background, wait boundedly for the line that
 # says where it listens, and stop everything started this way when the test
 # exits, however it exits.
 #   start_waiting NAME PATTERN COMMAND...   -> sets ${NAME}_pid, ${NAME}_match
-#   start_serve ARGS...                     -> certauth serve on 127.0.0.1:0; sets serve_port
+#   start_serve ARGS...                     -> certauth serve on 127.0.0.1:0; sets serve_pid, serve_port
+#                                              (its stderr in $work/serve.err)
+#   stop_serve                              -> stops that serve (before starting another)
+#   stop_process PID                        -> SIGTERM, then SIGKILL after 5 s
+#   stop_started                            -> stops everything started here (for the EXIT trap)
 #   free_port                               -> a port of 127.0.0.1 free when asked
 #   wait_port PORT PID                      -> whether 127.0.0.1:PORT accepts within 10 s, PID running
 # Needs: $CERTAUTH (the binary), $work (a temporary directory the test owns).
 
 started_pids=()
 
+# reap PID: waits at most 5 s for PID to end, then kills it.
+reap() {
+  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+}
+
+stop_process() {
+  [ -n "$1" ] || return 0
+  kill -TERM "$1" 2>/dev/null || true
+  reap "$1"
+}
+
 stop_started() {
   local pid
   for pid in "${started_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${started_pids[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  for pid in "${started_pids[@]}"; do reap "$pid"; done
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -46,6 +60,15 @@ start_serve() {
   start_waiting serve 's/.*listening on https:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' \
     "$CERTAUTH" serve --listen 127.0.0.1:0 "$@"
   serve_port=$serve_match
+}
+
+stop_serve() {
+  [ -n "${serve_pid:-}" ] || return 0
+  stop_process "$serve_pid"
+  local kept=() pid
+  for pid in "${started_pids[@]}"; do [ "$pid" = "$serve_pid" ] || kept+=("$pid"); done
+  started_pids=("${kept[@]}")
+  serve_pid=""
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -13,7 +13,13 @@
 #       stop_started) and waited for until it accepts connections on the
 #       port (10 s at the most, on three ports in turn: a free port may be
 #       taken before the proxy binds it); sets ${NAME}_port and ${NAME}_pid
-# Needs a scratch folder in $work.
+#   request NAME CERT CURL_ARGS...
+#       curl (10 s at the most) trusting $pki/ca.crt, with the client
+#       certificate $pki/CERT.crt (none when CERT is ""); the status in
+#       $work/NAME.status, the body in $work/NAME.body
+#   expect NAME STATUS [REASON]
+#       that request got STATUS (and a JSON body with "reason":"REASON")
+# Needs a scratch folder in $work (and pki for request).
 
 fill_template() {
   local template=$1 out=$2 pair text
@@ -53,4 +59,18 @@ start_proxy() {
   [ -n "$up" ] || { cat "$work/$name.out" >&2 || true; fail "$name did not start"; }
   printf -v "${name}_port" '%s' "$port"
   printf -v "${name}_pid" '%s' "$pid"
+}
+
+request() {
+  local name=$1 cert=$2
+  shift 2
+  local auth=()
+  [ -n "$cert" ] && auth=(--cert "$pki/$cert.crt" --key "$pki/$cert.key")
+  curl -sS --max-time 10 --cacert "$pki/ca.crt" "${auth[@]}" -o "$work/$name.body" -w '%{http_code}' \
+    "$@" >"$work/$name.status"
+}
+
+expect() {
+  [ "$(cat "$work/$1.status")" = "$2" ] || fail "$1: expected $2, got $(cat "$work/$1.status"): $(cat "$work/$1.body")"
+  [ -z "${3:-}" ] || grep -q "\"reason\":\"$3\"" "$work/$1.body" || fail "$1: expected reason $3: $(cat "$work/$1.body")"
 }
