@@ -42,6 +42,30 @@ class Failed(Exception):
 # Processes
 
 
+class SignalsHeld:
+    """SIGTERM and SIGINT wait until the block is over, then take their
+    course: the run's stop (the SystemExit its handler raises) never falls
+    between a server's start and its recording, where it would leave that
+    server running."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __enter__(self):
+        self.caught = None
+        self.previous = {s: signal.signal(s, self.hold) for s in self.SIGNALS}
+        return self
+
+    def hold(self, signum, frame):
+        self.caught = self.caught or signum
+
+    def __exit__(self, *exc):
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+        if self.caught is not None:
+            signal.raise_signal(self.caught)
+        return False
+
+
 class Processes:
     """The servers this run started: each in its own process group, stopped
     by its group id (never by name)."""
@@ -50,6 +74,10 @@ class Processes:
         self.running = []
 
     def start(self, argv, log, env=None, cwd=None):
+        with SignalsHeld():
+            return self.start_and_record(argv, log, env, cwd)
+
+    def start_and_record(self, argv, log, env, cwd):
         out = open(log, "wb")
         try:
             process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -152,14 +152,26 @@ async function main() {
                     if (message.type() === 'error') consoleErrors.push(message.text());
                 });
                 const response = await page.goto(origin + target, { waitUntil: 'load' });
-                if (options.screenshot)
-                    await page.screenshot({ path: path.join(outDir, options.screenshot), fullPage: true });
+                if (options.screenshot) await screenshot(page, path.join(outDir, options.screenshot));
                 await check({ page, response, requests, dialogs, consoleErrors });
                 for (const url of requests)
                     assert.strictEqual(new URL(url).origin, origin, `${stem}: a request left the origin: ${url}`);
                 assert.deepStrictEqual(dialogs, [], `${stem}: a script ran (a dialog opened)`);
             } finally {
                 await context.close();
+            }
+        }
+
+        // Chromium now and then cannot capture a page on a loaded machine
+        // ("Unable to capture screenshot"): up to three tries, 200 ms apart.
+        async function screenshot(page, file) {
+            for (let attempt = 1; ; attempt += 1) {
+                try {
+                    return await page.screenshot({ path: file, fullPage: true });
+                } catch (error) {
+                    if (attempt >= 3 || !/Unable to capture screenshot/.test(String(error))) throw error;
+                    await new Promise((resolve) => setTimeout(resolve, 200));
+                }
             }
         }
 
