@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import free_port, wait_port
+from benchlib import cpu_seconds, family, free_port, pss_kb, wait_port
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,53 +43,11 @@ def log(msg):
 # --------------------------------------------------------------------------
 # /proc
 
-def children_of(pid):
-    """All descendants of pid (nginx: the master's workers)."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        for c in parents.get(p, []):
-            out.append(c)
-            todo.append(c)
-    return out
-
-
-def cpu_seconds(pid):
-    """utime+stime of a process (all its threads, living and dead)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
 def status_kb(pid, key):
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def pss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -184,16 +142,16 @@ class Server:
             self.ctx.commands.setdefault(self.name + (" (idle test)" if idle else ""), shown)
 
     def pids(self):
-        return [self.proc.pid] + children_of(self.proc.pid)
+        return family(self.proc.pid)
 
     def cpu(self):
-        return sum(cpu_seconds(p) for p in self.pids())
+        return cpu_seconds(self.proc.pid)
 
     def memory_kb(self, key):
         return sum(status_kb(p, key) for p in self.pids())
 
     def pss_kb(self):
-        return sum(pss_kb(p) for p in self.pids())
+        return pss_kb(self.proc.pid)
 
     def reset_peak(self):
         for p in self.pids():
