@@ -1,4 +1,5 @@
 #include "forwarding.hpp"
+#include "header_text.hpp"
 
 #include <certauth/json_text.hpp>
 
@@ -37,13 +38,24 @@ using ResponseParser = http::response_parser<http::buffer_body>;
 
 std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
+// What a proxy reports of the client's connection: its address, scheme,
+// host, port or path prefix. From a client none of it is true (certauth
+// writes X-Forwarded-For, -Proto and -Host itself), and applications and
+// frameworks believe them.
+bool connection_report(std::string_view name) noexcept {
+    return istarts_with(name, "x-forwarded-") || iequals(name, "forwarded") || iequals(name, "x-real-ip") ||
+           iequals(name, "x-client-ip") || iequals(name, "true-client-ip");
 }
+
+// Headers some frameworks route on instead of the request line (IIS,
+// Symfony, Laminas): certauth decided on the request line, so they never pass.
+bool routing_override(std::string_view name) noexcept {
+    return iequals(name, "x-original-url") || iequals(name, "x-rewrite-url");
+}
+
+// Only a WebSocket upgrade is tunnelled: after a 101 the bytes pass
+// unread, so another protocol (h2c) would carry requests past the routes.
+bool websocket_upgrade(std::string_view value) noexcept { return iequals(trim_ows(value), "websocket"); }
 
 // Headers of one hop only (RFC 9110 7.6.1), and those certauth writes
 // itself (framing, Host, Expect): never copied from one side to the other.
@@ -208,6 +220,7 @@ struct Forwarding::State {
         if (!retried) {
             up = pool.take();
             if (up) {
+                up.set_emptied(true); // the pool's check found nothing in it
                 from_pool = true;
                 connecting = false;
                 upstream_started = now;
@@ -222,11 +235,12 @@ struct Forwarding::State {
                 why = address.text + ": " + started_connect.error().message;
                 continue;
             }
-            up = UpstreamConnection(executor, std::move(started_connect->fd));
+            up = UpstreamConnection(executor, std::move(started_connect->fd), address.address.ss_family);
             if (!up) {
                 why = address.text + ": the connection cannot be waited on";
                 continue;
             }
+            up.set_emptied(true); // nothing read yet: its first wait completes at once (emptied_read_wait.hpp)
             connecting = started_connect->in_progress;
             upstream_started = now;
             return true;
@@ -406,6 +420,7 @@ struct Forwarding::State {
         std::size_t n = 0;
         const Io io = plain_read(up.get(), scratch.data(), scratch.size() - up_in.size(), n);
         if (io == Io::done) up_in.append(scratch.data(), n);
+        up.set_emptied(io == Io::want_read);
         return io;
     }
 
@@ -714,7 +729,8 @@ Forwarding::Forwarding(const ForwardingConfig& config, UpstreamPool& pool, const
     s.retry_allowed = idempotent(method) && !has_body;
     const std::vector<std::string> tokens = connection_tokens(request);
     const auto upgrade = request.find(http::field::upgrade);
-    s.upgrade_requested = upgrade != request.end() && listed(tokens, "upgrade");
+    s.upgrade_requested =
+        upgrade != request.end() && listed(tokens, "upgrade") && websocket_upgrade(view(upgrade->value()));
 
     // Nothing ambiguous goes on: two Host headers are refused.
     const auto [first_host, last_host] = request.equal_range(http::field::host);
@@ -736,8 +752,9 @@ Forwarding::Forwarding(const ForwardingConfig& config, UpstreamPool& pool, const
         // A name with '_' is dropped, as nginx does by default: CGI-style
         // servers read X_Certauth_User as X-Certauth-User.
         if (name.find('_') != std::string_view::npos) continue;
-        if (hop_by_hop(name) || listed(tokens, name) || is_identity_header(name) || iequals(name, "host") ||
-            iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host"))
+        if (hop_by_hop(name) || listed(tokens, name) || is_identity_header(name) || routing_override(name) ||
+            iequals(name, "host") || iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") ||
+            iequals(name, "x-forwarded-host") || (link != ClientLink::trusted_proxy && connection_report(name)))
             continue;
         if (std::any_of(config.dropped_headers.begin(), config.dropped_headers.end(),
                         [&](const std::string& dropped) { return iequals(name, dropped); }))
@@ -833,6 +850,7 @@ std::optional<Need> Forwarding::step(Steady::time_point now) {
 const Forwarded& Forwarding::result() const noexcept { return m->result; }
 
 UpstreamConnection::Descriptor* Forwarding::upstream() noexcept { return m->up.waitable(); }
+bool Forwarding::take_upstream_emptied() noexcept { return m->up.take_emptied(); }
 
 void Forwarding::timed_out() noexcept { m->timed_out = true; }
 

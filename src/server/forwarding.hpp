@@ -105,6 +105,9 @@ class Forwarding {
 
     // What to wait on for the application's side (null when none).
     UpstreamConnection::Descriptor* upstream() noexcept;
+    // Whether the last read of the application's connection emptied it
+    // (UpstreamConnection::take_emptied).
+    bool take_upstream_emptied() noexcept;
     // The deadline passed: 504 when the application's answer has not begun,
     // else the exchange is cut. step() says what follows.
     void timed_out() noexcept;

@@ -4,9 +4,9 @@
 // (By, Hash, Cert, Chain, Subject, URI, DNS); a value that holds ',', ';',
 // '=' or '"' is quoted, with '\"' and '\\' inside (Envoy quotes Cert,
 // Chain and Subject always). Cert is the client's certificate and Chain its
-// whole chain (leaf first), both URL-encoded PEM. certauth reads the last
-// element only - the one the proxy in front of it added - and its Chain
-// when present, else its Cert.
+// whole chain (leaf first), both URL-encoded PEM. certauth accepts a header
+// of exactly one element (see decode_xfcc) and reads its Chain when
+// present, else its Cert.
 #include <certauth/server/header_certificate.hpp>
 
 #include "header_text.hpp"

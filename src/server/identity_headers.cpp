@@ -3,6 +3,8 @@
 #include <certauth/json_text.hpp>
 #include <certauth/x509/encoding.hpp>
 
+#include "header_text.hpp"
+
 #include <cctype>
 
 #include <openssl/x509.h>
@@ -10,17 +12,8 @@
 namespace certauth::server {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
-bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
-    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
-}
+using detail::iequals;
+using detail::istarts_with;
 
 void line(std::string& out, std::string_view name, std::string_view value) {
     out += name;
@@ -147,8 +140,16 @@ std::string reason_header(policy::Reason reason) {
 }
 
 bool is_identity_header(std::string_view name) noexcept {
-    return istarts_with(name, "x-certauth-") || iequals(name, "x-forwarded-client-cert") ||
-           iequals(name, "client-cert") || iequals(name, "client-cert-chain");
+    if (istarts_with(name, "x-certauth-") || iequals(name, "x-forwarded-client-cert") || iequals(name, "client-cert") ||
+        iequals(name, "client-cert-chain"))
+        return true;
+    // Other proxies' names for a client certificate or its verification (the
+    // presets of header_certificate.cpp, nginx's usual X-SSL-*, IIS's
+    // X-ARR-ClientCert): an application or a middleware behind certauth may
+    // read them, and only a proxy in front may set them.
+    return istarts_with(name, "x-client-cert") || istarts_with(name, "x-ssl-") ||
+           istarts_with(name, "x-forwarded-tls-client-cert") || istarts_with(name, "x-amzn-mtls-") ||
+           iequals(name, "x-arr-clientcert");
 }
 
 } // namespace certauth::server

@@ -189,7 +189,7 @@ struct Worker {
 
     detail::ServerContext& context;
     asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-    detail::WorkerLocal local;
+    detail::WorkerLocal local{io};
     // Declared after `io` and `local`: the connections left when the thread
     // stopped go first (they refer to both).
     detail::ConnectionSet connections;

@@ -292,10 +292,14 @@ class Session final : public Connection, private ClientIo {
     void wait(const Need& need) {
         park();
         if (need.client_read && !m_wait_client_read) {
-            m_socket.async_wait(Socket::wait_read, [this](const error_code&) {
-                m_wait_client_read = false;
-                woken();
-            });
+            // No re-arming when OpenSSL's last read found the socket empty.
+            m_local.emptied_read_wait.wait_readable(m_socket, m_tls && m_tls->take_emptied(),
+                                                    [this](const error_code&) {
+                                                        m_wait_client_read = false;
+                                                        // Whatever a read said before, bytes may be there now.
+                                                        if (m_tls) (void)m_tls->take_emptied();
+                                                        woken();
+                                                    });
             m_wait_client_read = true;
             ++m_waits;
         }
@@ -309,10 +313,12 @@ class Session final : public Connection, private ClientIo {
         }
         Descriptor* upstream = m_forward ? m_forward->upstream() : nullptr;
         if (need.upstream_read && !m_wait_upstream_read && upstream != nullptr) {
-            upstream->async_wait(Descriptor::wait_read, [this](const error_code&) {
-                m_wait_upstream_read = false;
-                woken();
-            });
+            m_local.emptied_read_wait.wait_readable(*upstream, m_forward->take_upstream_emptied(),
+                                                    [this](const error_code&) {
+                                                        m_wait_upstream_read = false;
+                                                        if (m_forward) (void)m_forward->take_upstream_emptied();
+                                                        woken();
+                                                    });
             m_wait_upstream_read = true;
             ++m_waits;
         }

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <new>
 #include <string>
+#include <utility>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -105,6 +106,10 @@ class TlsSocket {
         BIO_set_data(writer, this);
         BIO_set_init(writer, 1);
         SSL_set0_wbio(m_ssl.get(), writer); // owned by the SSL handle
+        // Each read of the socket says whether it found it empty (take_emptied()).
+        BIO* reader = SSL_get_rbio(m_ssl.get());
+        BIO_set_callback_arg(reader, reinterpret_cast<char*>(this));
+        BIO_set_callback_ex(reader, on_socket_call);
         SSL_set_accept_state(m_ssl.get());
     }
 
@@ -168,6 +173,14 @@ class TlsSocket {
         return io;
     }
     bool has_pending() const noexcept { return buffered() > 0; }
+
+    // Whether OpenSSL's last read of the socket found it empty (EAGAIN).
+    // Then a wait for readability need not re-arm the descriptor
+    // (emptied_read_wait.hpp). A read that returned less than it asked for
+    // does not count: the peer's FIN may be behind the bytes, and nothing
+    // would announce it again. Taking the answer forgets it: after a wait,
+    // only a new read tells.
+    bool take_emptied() noexcept { return std::exchange(m_emptied, false); }
 
     // All `size` bytes or nothing: after want_*, call again with the same
     // `data` and `size` (OpenSSL holds the record it has begun). The
@@ -270,6 +283,17 @@ class TlsSocket {
         return outbox.bytes;
     }
 
+    // The read BIO's callback (OpenSSL's socket BIO): after each read, note
+    // whether it found the socket empty. Every call goes on with its result.
+    static long on_socket_call(BIO* bio, int operation, const char* /*data*/, std::size_t /*size*/, int /*argi*/,
+                               long /*argl*/, int ret, std::size_t* /*processed*/) {
+        if (operation == (BIO_CB_READ | BIO_CB_RETURN)) {
+            auto* self = reinterpret_cast<TlsSocket*>(BIO_get_callback_arg(bio));
+            self->m_emptied = ret <= 0 && BIO_should_retry(bio) != 0;
+        }
+        return ret;
+    }
+
     static long bio_ctrl(BIO*, int command, long, void*) {
         // OpenSSL flushes after each flight; the session flushes for real
         // before it waits (flush()).
@@ -307,6 +331,7 @@ class TlsSocket {
     std::string m_pending; // written by OpenSSL, not taken by the socket yet (empty: no allocation)
     unsigned long m_last_error = 0;
     bool m_close_sent = false;
+    bool m_emptied = false; // see take_emptied()
 };
 
 } // namespace certauth::server::detail

@@ -7,24 +7,29 @@
 
 #include <certauth/client/upstream.hpp>
 
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <memory>
+#include <utility>
 
 namespace certauth::server::detail {
 
 class UpstreamConnection {
   public:
     using Executor = boost::asio::io_context::executor_type;
-    using Descriptor = boost::asio::posix::basic_stream_descriptor<Executor>;
+    // A stream socket of any family (TCP or Unix): what the session waits on.
+    using Descriptor = boost::asio::basic_stream_socket<boost::asio::generic::stream_protocol, Executor>;
 
     UpstreamConnection() = default;
-    // Takes `fd`; empty when the event loop refuses it (the descriptor is closed).
-    UpstreamConnection(const Executor& executor, client::UniqueFd fd) {
+    // Takes `fd`, a stream socket of address family `family` (AF_INET,
+    // AF_INET6, AF_UNIX); empty when the event loop refuses it (the
+    // descriptor is closed).
+    UpstreamConnection(const Executor& executor, client::UniqueFd fd, int family) {
         auto descriptor = std::make_unique<Descriptor>(executor);
         boost::system::error_code ec;
-        descriptor->assign(fd.get(), ec);
+        descriptor->assign(boost::asio::generic::stream_protocol(family, 0), fd.get(), ec);
         if (ec) return; // closed with `fd`
         m_fd = fd.release();
         m_descriptor = std::move(descriptor);
@@ -50,9 +55,18 @@ class UpstreamConnection {
     // What a connection waits on; null when empty.
     Descriptor* waitable() noexcept { return m_descriptor.get(); }
 
+    // Whether the connection is known to be empty: its last read found
+    // nothing (EAGAIN), or the pool's check did, or it is new. Then a wait
+    // for the application's answer need not re-arm the descriptor
+    // (emptied_read_wait.hpp). Taking the answer forgets it: after a wait,
+    // only a new read tells.
+    void set_emptied(bool emptied) noexcept { m_emptied = emptied; }
+    bool take_emptied() noexcept { return std::exchange(m_emptied, false); }
+
   private:
     std::unique_ptr<Descriptor> m_descriptor; // on the heap: a moved-from connection is empty
     int m_fd = -1;                            // m_descriptor's (Asio's native_handle() is not const)
+    bool m_emptied = false;
 };
 
 using UpstreamPool = client::BasicUpstreamPool<UpstreamConnection>;

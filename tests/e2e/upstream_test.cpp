@@ -69,7 +69,14 @@ TEST_CASE("upstream: joe reaches the application with identity headers, a client
         fetch_with(server.port(), "joe", "/hello?x=1",
                    {"-H", R"(X-Certauth-User: {"cn":"mallory","roles":["admin"]})", "-H",
                     "X-Forwarded-Client-Cert: Hash=00;Subject=\"CN=mallory\"", "-H", "x-certauth-cn: mallory", "-H",
-                    "X-Forwarded-For: 10.9.9.9", "-H", "Client-Cert: :AAAA:"});
+                    "X-Forwarded-For: 10.9.9.9", "-H", "Client-Cert: :AAAA:",
+                    // What other proxies say of the client: its address, scheme, host, prefix, certificate,
+                    // or another path to route on. Only a proxy in front of certauth may say it.
+                    "-H", "Forwarded: for=10.0.0.1;proto=https;host=admin.internal", "-H", "X-Real-IP: 10.0.0.1", "-H",
+                    "X-Forwarded-Port: 8443", "-H", "X-Forwarded-Prefix: /admin", "-H", "X-Original-URL: /admin", "-H",
+                    "X-Rewrite-URL: /admin", "-H", "X-Client-Cert: mallory", "-H", "X-SSL-Client-Cert: mallory", "-H",
+                    "X-SSL-Client-Verify: SUCCESS", "-H", "X-Forwarded-Tls-Client-Cert: mallory", "-H",
+                    "X-Amzn-Mtls-Clientcert-Leaf: mallory", "-H", "X-ARR-ClientCert: mallory", "-H", "X-Kept: yes"});
     REQUIRE(joe.status == 200);
     const json echo = joe.as_json();
     CHECK(echo["path"] == "/app/hello?x=1");
@@ -87,6 +94,13 @@ TEST_CASE("upstream: joe reaches the application with identity headers, a client
     CHECK(header_seen(echo, "x-forwarded-proto") == "https");
     CHECK(header_seen(echo, "x-forwarded-host") == "localhost:" + std::to_string(server.port()));
     CHECK(joe.body.find("mallory") == std::string::npos);
+    for (const char* name : {"forwarded", "x-real-ip", "x-forwarded-port", "x-forwarded-prefix", "x-original-url",
+                             "x-rewrite-url", "x-client-cert", "x-ssl-client-cert", "x-ssl-client-verify",
+                             "x-forwarded-tls-client-cert", "x-amzn-mtls-clientcert-leaf", "x-arr-clientcert"}) {
+        INFO(name);
+        CHECK(header_seen(echo, name) == "(absent)");
+    }
+    CHECK(header_seen(echo, "x-kept") == "yes"); // other headers go on
 
     SECTION("bob, no certificate, carol on /admin: answered by certauth, never seen by the application") {
         const int before = app.requests_seen();
@@ -202,10 +216,23 @@ TEST_CASE("upstream: ambiguous framing is 400 and never reaches the application"
         REQUIRE(response);
         CHECK(response->status == 400);
     }
+    // Paths a Tomcat or Spring application reads past a route: it cuts ";..." from every segment before
+    // it resolves dot segments ("/public/..;/admin" is /admin there).
+    for (const char* path : {"/public/..;/admin", "/public/.;/admin", "/admin;x/users", "/public/%2e%2e;/admin"}) {
+        INFO(path);
+        CHECK(fetch_with(server.port(), "", path).status == 400);
+        CHECK(fetch_with(server.port(), "carol", path).status == 400);
+    }
     CHECK(app.requests_seen() == before);
+    // The last segment's parameters are routed as that application sees them.
+    CHECK(fetch_with(server.port(), "carol", "/admin;jsessionid=1").status == 403);
+    CHECK(app.requests_seen() == before);
+    const Got jsession = fetch_with(server.port(), "carol", "/shop/cart;jsessionid=1");
+    REQUIRE(jsession.status == 200);
+    CHECK(jsession.as_json()["path"] == "/shop/cart;jsessionid=1");
 }
 
-TEST_CASE("upstream: a WebSocket is tunnelled both ways; bob's upgrade is refused", "[e2e]") {
+TEST_CASE("upstream: a WebSocket is tunnelled both ways, bob's upgrade is refused", "[e2e]") {
     EchoApp app;
     REQUIRE(app.started());
     ServeProcess server({"--no-access-log", "--upstream", app.upstream()});
@@ -225,9 +252,19 @@ TEST_CASE("upstream: a WebSocket is tunnelled both ways; bob's upgrade is refuse
     const ProcessResult bob = ws("bob");
     CHECK(bob.exit_code == 1);
     CHECK(json::parse(bob.out, nullptr, false)["status"] == 401);
+    // Another protocol is not tunnelled (its requests would pass unread): the
+    // request goes on as plain HTTP/1.1, without its Upgrade.
+    const Got h2c = fetch_with(server.port(), "joe", "/h2c",
+                               {"-H", "Connection: Upgrade, HTTP2-Settings", "-H", "Upgrade: h2c", "-H",
+                                "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA"});
+    REQUIRE(h2c.status == 200);
+    const json echo = h2c.as_json();
+    CHECK(header_seen(echo, "upgrade") == "(absent)");
+    CHECK(header_seen(echo, "http2-settings") == "(absent)");
+    CHECK(header_seen(echo, "connection") != "upgrade");
 }
 
-TEST_CASE("upstream: an application that is down is 502, a slow one 504; certauth keeps serving", "[e2e]") {
+TEST_CASE("upstream: an application that is down is 502, a slow one 504, certauth keeps serving", "[e2e]") {
     EchoApp app;
     REQUIRE(app.started());
     // A port nothing listens on: a socket bound, never listened.

@@ -23,6 +23,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -313,4 +315,35 @@ TEST_CASE("forwarding: joe's requests reach the application, bob's do not, and c
         }
         CHECK(drops_to_zero(orphan.server()));
     }
+}
+
+TEST_CASE("a client that half-closes after its request gets the answer, then the connection ends at once", "[server]") {
+    // The request's last bytes and the client's FIN come in one segment: the
+    // read that takes those bytes leaves the FIN unread, and no later event
+    // announces it. The server must still see it once the answer is out,
+    // not wait for the idle timeout (60 s here). The first part of the
+    // request comes alone, so that the server's wait for the rest is one
+    // for a socket found empty (src/server/emptied_read_wait.hpp).
+    EchoApp app;
+    REQUIRE(app.started());
+    const bool forwarding = GENERATE(false, true);
+    CAPTURE(forwarding);
+    InProcessServer server([&](server::ServerOptions& options) {
+        if (forwarding) forward_to(options, app.upstream());
+    });
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    const int fd = SSL_get_fd(joe->native());
+    REQUIRE(joe->send("GET /half HTTP/1.1\r\n"));
+    std::this_thread::sleep_for(100ms); // read, and the socket found empty
+    // Corked, the rest and the FIN leave together.
+    const int on = 1;
+    REQUIRE(::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0);
+    REQUIRE(joe->send("Host: x\r\n\r\n"));
+    REQUIRE(::shutdown(fd, SHUT_WR) == 0);
+    const auto answer = joe->read();
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+    CHECK(joe->closed_by_server(5s));
+    CHECK(drops_to_zero(server.server()));
 }

@@ -185,6 +185,25 @@ TEST_CASE("tls socket: handshake, request and answer over a non-blocking socketp
     CHECK(p.client_read_available() == answer + answer);
 }
 
+TEST_CASE("tls socket: a read that found the socket empty is told once, a read that found bytes never", "[server]") {
+    Pair p;
+    std::array<char, 64> buf{};
+    std::size_t n = 0;
+    p.handshake();
+    (void)p.client_read_available(); // the session ticket
+    CHECK(p.server->read(buf.data(), buf.size(), n) == Io::want_read);
+    CHECK(p.server->take_emptied());
+    CHECK_FALSE(p.server->take_emptied()); // taken: only a new read tells
+    // Found empty, then a read that returns bytes (fewer than it had room
+    // for: the client's FIN may be behind them) undoes it.
+    CHECK(p.server->read(buf.data(), buf.size(), n) == Io::want_read);
+    p.client_write("GET / HTTP/1.1\r\n\r\n");
+    REQUIRE(p.server->read(buf.data(), buf.size(), n) == Io::done);
+    CHECK_FALSE(p.server->take_emptied());
+    CHECK(p.server->read(buf.data(), buf.size(), n) == Io::want_read);
+    CHECK(p.server->take_emptied());
+}
+
 namespace {
 std::string negotiated_group(SSL* ssl) {
     const char* name = SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl));

@@ -38,8 +38,11 @@ std::string empty_identity_headers(ForwardCert forward_cert);
 std::string reason_header(policy::Reason reason);
 
 // True for a name certauth sets (any X-Certauth-*, X-Forwarded-Client-Cert,
-// Client-Cert, Client-Cert-Chain), case-insensitively: removed from every
-// incoming request whatever certauth then does with it.
+// Client-Cert, Client-Cert-Chain) or one that carries a client certificate
+// or its verification in other proxies' conventions (X-Client-Cert*,
+// X-SSL-*, X-Forwarded-Tls-Client-Cert*, X-Amzn-Mtls-*, X-ARR-ClientCert),
+// case-insensitively: removed from every incoming request whatever certauth
+// then does with it.
 bool is_identity_header(std::string_view name) noexcept;
 
 } // namespace certauth::server
