@@ -95,12 +95,13 @@ void check_path(std::string_view target) {
     const std::optional<std::string> path = policy::normalise_path(target);
     if (!path) return;
     // What the router relies on: absolute, no NUL or backslash, no "." or
-    // ".." segment, no repeated slash.
+    // ".." segment (also before a ';'), no repeated slash.
     if (path->empty() || path->front() != '/') fail();
     if (path->find('\0') != std::string::npos || path->find('\\') != std::string::npos) fail();
     if (path->find("//") != std::string::npos) fail();
     const std::string padded = *path + "/";
-    if (padded.find("/./") != std::string::npos || padded.find("/../") != std::string::npos) fail();
+    for (const char* dots : {"/./", "/../", "/.;", "/..;"})
+        if (padded.find(dots) != std::string::npos) fail();
 }
 
 } // namespace

@@ -172,6 +172,13 @@ Decision route(const Decision& connection, const UserList* users, std::string_vi
                                        (has.empty() ? std::string(" has no roles") : " has the roles " + join(has)));
 }
 
+namespace {
+// Stands for a raw ';' while a path is normalised: NUL, which a path never
+// holds (an encoded one is refused).
+constexpr char k_parameters = '\0';
+constexpr std::string_view k_parameters_or_semicolon{"\0;", 2};
+} // namespace
+
 std::optional<std::string> normalise_path(std::string_view target) {
     target = target.substr(0, target.find('?'));
     if (target.empty() || target.front() != '/') return std::nullopt;
@@ -184,7 +191,7 @@ std::optional<std::string> normalise_path(std::string_view target) {
         // 9112); nginx cuts it off, so "/admin#x" would be /admin there but
         // another path than /admin's route here. Refused (an encoded %23 is
         // a character of the path).
-        if (c == '#') return std::nullopt;
+        if (c == '#' || c == '\0' || c == '\\') return std::nullopt;
         if (c == '%') {
             if (i + 2 >= target.size()) return std::nullopt;
             const int high = hex_value(target[i + 1]);
@@ -192,21 +199,37 @@ std::optional<std::string> normalise_path(std::string_view target) {
             if (high < 0 || low < 0) return std::nullopt;
             c = static_cast<char>(high * 16 + low);
             i += 2;
+            if (c == '\0' || c == '\\') return std::nullopt;
+        } else if (c == ';') {
+            c = k_parameters; // a raw ';' starts path parameters; an encoded one is a character
         }
-        if (c == '\0' || c == '\\') return std::nullopt;
         // Merge repeated slashes, as nginx does: "//admin" is "/admin".
         if (c == '/' && !decoded.empty() && decoded.back() == '/') continue;
         decoded += c;
     }
 
     // No "." or ".." segment may remain: they would let a prefix rule be
-    // walked around ("/public/../admin").
+    // walked around ("/public/../admin"). Servers such as Tomcat and Jetty
+    // cut a segment's path parameters (";jsessionid=..") before they resolve
+    // dot segments, so "/public/..;/admin" is /admin there: a segment that
+    // is a dot segment before a ';' (raw, or encoded to be safe) is refused
+    // too, and so are parameters anywhere but in the last segment
+    // ("/admin;x/users" is /admin/users there). The last segment's
+    // parameters are cut for routing. An encoded ';' (%3B) is a character
+    // of the path to those servers as to others, and stays one.
     std::size_t start = 1;
     while (start <= decoded.size()) {
         std::size_t end = decoded.find('/', start);
         if (end == std::string::npos) end = decoded.size();
         const std::string_view segment = std::string_view(decoded).substr(start, end - start);
-        if (segment == "." || segment == "..") return std::nullopt;
+        const std::size_t parameters = segment.find(k_parameters);
+        const std::string_view name = segment.substr(0, segment.find_first_of(k_parameters_or_semicolon));
+        if (name == "." || name == "..") return std::nullopt;
+        if (parameters != std::string_view::npos) {
+            if (end != decoded.size()) return std::nullopt;
+            decoded.resize(start + parameters);
+            break;
+        }
         start = end + 1;
     }
     return decoded;

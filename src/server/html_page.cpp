@@ -317,7 +317,7 @@ class PageWriter {
             if (user->is_object())
                 for (const auto& [key, attribute] : user->items()) {
                     if (key == "cn" || key == "name" || key == "roles") continue;
-                    row(key);
+                    row(x509::escape_control_characters(key));
                     m_html.value(attribute.is_string() ? attribute.get<std::string>() : json_text(attribute));
                     m_html.raw("</dd>");
                 }
@@ -527,7 +527,7 @@ class PageWriter {
             needs += user == nullptr ? " are not on this server\u2019s list of users." : " have no role.";
         else
             needs += (roles.size() == 1 ? " have the role " : " have the roles ") + join(roles, " and ") + ".";
-        lead(needs);
+        lead(x509::escape_control_characters(needs)); // names and roles from the user list
         what_to_do();
         step("If you need this page, ask the administrator for the role.");
         m_html.raw("<li>Or go back to <a href=\"/\">the start page</a>.</li>");
@@ -549,8 +549,9 @@ class PageWriter {
 
     void bad_target() {
         open(Tone::no, "Bad request", "This address is not valid here");
-        lead("Its path is not one this server accepts: it holds \u201c.\u201d or \u201c..\u201d segments, an "
-             "encoded NUL or backslash, a \u201c#\u201d, or it is not a path at all.");
+        lead("Its path is not one this server accepts: it holds \u201c.\u201d or \u201c..\u201d segments, "
+             "path parameters (\u201c;\u201d) before its last part, an encoded NUL or backslash, a \u201c#\u201d, "
+             "or it is not a path at all.");
         what_to_do();
         step("Check the address for typing mistakes.");
         m_html.raw("<li>Or go to <a href=\"/\">the start page</a>.</li>");

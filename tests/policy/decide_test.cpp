@@ -161,7 +161,7 @@ TEST_CASE("route: a user without any of the route's roles is forbidden (403)", "
           "route /admin requires one of the roles admin; CN=norole has no roles");
 }
 
-TEST_CASE("route: a user with one of the roles passes; other paths need no role", "[policy]") {
+TEST_CASE("route: a user with one of the roles passes, other paths need no role", "[policy]") {
     const Decision joe = authorised("joe");
     const Decision at_admin = policy::route(joe, &demo_users(), "/admin");
     CHECK(at_admin.verdict == Verdict::authorised);
@@ -229,6 +229,33 @@ TEST_CASE("normalise_path: plain paths pass, the query is stripped, escapes deco
     CHECK(normalise_path("/a%23b") == "/a#b"); // nor an encoded '#' a fragment
     CHECK(normalise_path("/admin?q=#x") == "/admin");
     CHECK(normalise_path("/a.b/.c/..d/...") == "/a.b/.c/..d/...");
+}
+
+TEST_CASE("normalise_path: the last segment's path parameters are cut, parameters elsewhere refused", "[policy]") {
+    using policy::normalise_path;
+    // Tomcat, Jetty and Spring cut ";..." from every segment before they
+    // resolve dot segments: "/public/..;/admin" is /admin to them.
+    CHECK(normalise_path("/shop/cart;jsessionid=A1?x=1") == "/shop/cart");
+    CHECK(normalise_path("/admin;x") == "/admin");
+    CHECK(normalise_path("/admin%3Bx") == "/admin;x"); // an encoded ';' is a character, to Tomcat as to others
+    CHECK(normalise_path("/admin%3Bx/users") == "/admin;x/users");
+    CHECK(demo_users().route_for(*normalise_path("/public%3Bx")) == nullptr);
+    CHECK(normalise_path("/;x") == "/");
+    CHECK(normalise_path("/a/;x") == "/a/");
+    CHECK(normalise_path("/a/b;c;d") == "/a/b");
+    for (const char* target :
+         {"/public/..;/admin", "/public/..;x/admin", "/public/.;/admin", "/public/..;", "/..;x", "/.;",
+          "/public/%2e%2e;/admin", "/public/..%3B/admin", "/admin;x/users", "/admin;/", "/a;b/c;d"}) {
+        INFO(target);
+        CHECK_FALSE(normalise_path(target).has_value());
+    }
+    // Routed as the application that cuts parameters will see it.
+    CHECK(policy::route(authorised("carol"), &demo_users(), *normalise_path("/admin;x")).reason == Reason::forbidden);
+    CHECK(policy::route(authorised("carol"), &demo_users(), *normalise_path("/admin/users;jsessionid=1")).reason ==
+          Reason::forbidden);
+    const Decision nobody = decide(nullptr, verified_status(), &demo_users(), k_now);
+    CHECK(policy::route(nobody, &demo_users(), *normalise_path("/public/page;jsessionid=1")).verdict ==
+          Verdict::public_route);
 }
 
 TEST_CASE("normalise_path: repeated slashes merge, so // cannot sidestep a prefix", "[policy]") {

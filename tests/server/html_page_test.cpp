@@ -160,6 +160,14 @@ TEST_CASE("html page: each reason says why, and what to do, in plain words", "[s
         const std::string html = page(decision, &carol, 403, &admin, &user);
         CHECK(contains(html, "This page needs the role admin; you (Carol Example) have the role reader."));
         CHECK(contains(html, "403 Forbidden"));
+        // The user list's strings, control characters written as \XX there as on every page.
+        const nlohmann::json odd = {{"cn", "carol"}, {"name", "Carol\x1b[2J"}, {"roles", {"r\x07"}}, {"k\x01", "v"}};
+        const std::string forbidden = page(decision, &carol, 403, &admin, &odd);
+        CHECK(contains(forbidden, "you (Carol\\1B[2J) have the role r\\07."));
+        CHECK(forbidden.find_first_of("\x01\x07\x1b") == std::string::npos);
+        const std::string shown = page(authorised(odd), &carol, 200);
+        CHECK(contains(shown, "k\\01"));
+        CHECK(shown.find_first_of("\x01\x07\x1b") == std::string::npos);
     }
     SECTION("revoked") {
         const x509::CertFacts revoked = facts_of("revoked");

@@ -46,9 +46,11 @@ Decision evaluate(const x509::Chain& chain, const x509::TrustStore* store, const
 Decision route(const Decision& connection, const UserList* users, std::string_view path);
 
 // Percent-decodes and checks a request target's path for routing: strips
-// the query; nullopt for anything that is not an absolute path or holds "."
-// or ".." segments, NUL, a backslash or a raw '#' (the server answers those
-// 400).
+// the query and the last segment's path parameters (from a raw ';':
+// ";jsessionid=1"; an encoded %3B is a character); nullopt for anything that
+// is not an absolute path or holds "." or ".." segments (also with
+// parameters: "..;x"), parameters in any other segment, NUL, a backslash or
+// a raw '#' (the server answers those 400).
 std::optional<std::string> normalise_path(std::string_view target);
 
 } // namespace certauth::policy
