@@ -285,6 +285,15 @@ Result<std::string> Directory::add(const json& entry) {
     Connection& connection = *m_connection;
     Result<Transaction> transaction = begin_write(connection);
     if (!transaction) return transaction.error();
+    // PostgreSQL takes the id from a sequence, which rows inserted with ids
+    // of their own (SQL by hand) leave behind: it is brought past the largest
+    // id first, so that the entry goes last, as SQLite's rowid does.
+    if (connection.dialect() == Dialect::postgresql) {
+        if (Result<void> synced = connection.execute("SELECT setval(pg_get_serial_sequence('users', 'id'), "
+                                                     "COALESCE((SELECT MAX(id) FROM users), 0) + 1, false)");
+            !synced)
+            return synced.error();
+    }
     std::string placeholders;
     for (std::size_t i = 0; i < k_user_columns.size(); ++i)
         placeholders += i ? ", ?" : "?";

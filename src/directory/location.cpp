@@ -1,5 +1,7 @@
 #include <certauth/directory/location.hpp>
 
+#include <certauth/directory/handles.hpp>
+
 namespace certauth::directory {
 namespace {
 
@@ -9,24 +11,58 @@ bool is_postgres_uri(std::string_view text) {
     return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;
 }
 
-// "postgresql://joe:secret@db/x?password=y" -> "postgresql://joe:***@db/x?password=***".
-std::string redacted(std::string_view uri) {
-    std::string out(uri);
-    const std::size_t scheme_end = out.find("://") + 3;
-    const std::size_t authority_end = out.find_first_of("/?", scheme_end);
-    const std::size_t at = out.rfind('@', authority_end == std::string::npos ? out.size() : authority_end);
-    if (at != std::string::npos && at > scheme_end) {
-        const std::size_t colon = out.find(':', scheme_end);
-        if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+// A PostgreSQL URI as libpq reads it, rebuilt without its secrets: every
+// option libpq marks as one (password, sslpassword) is "***", however the
+// URI spelled it (a '?' or an '@' in the password, an encoded key).
+// "postgresql://joe:s3cret@db:5432/x?sslmode=require" ->
+// "postgresql://joe@db:5432/x?password=***&sslmode=require".
+std::string redacted(const std::string& uri) {
+    const Ptr<PQconninfoOption> options(PQconninfoParse(uri.c_str(), nullptr));
+    if (!options) return "postgresql://(a URI libpq cannot read)";
+    std::string user;
+    std::string host;
+    std::string port;
+    std::string dbname;
+    std::string query;
+    auto add = [&query](std::string_view key, std::string_view value) {
+        query += query.empty() ? '?' : '&';
+        query += key;
+        query += '=';
+        query += value;
+    };
+    for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
+        if (option->val == nullptr) continue;
+        const std::string_view key = option->keyword;
+        const std::string_view value = option->val;
+        if (option->dispchar != nullptr && option->dispchar[0] == '*')
+            add(key, "***");
+        else if (key == "user")
+            user = value;
+        else if (key == "host")
+            host = value;
+        else if (key == "port")
+            port = value;
+        else if (key == "dbname")
+            dbname = value;
+        else
+            add(key, value);
     }
-    for (std::size_t pos = out.find("password="); pos != std::string::npos; pos = out.find("password=", pos + 1)) {
-        const bool parameter = pos > 0 && (out[pos - 1] == '?' || out[pos - 1] == '&');
-        if (!parameter) continue;
-        const std::size_t start = pos + 9;
-        const std::size_t end = out.find('&', start);
-        out.replace(start, (end == std::string::npos ? out.size() : end) - start, "***");
+    // A socket folder or a list of hosts is clearer as a parameter.
+    if (host.find_first_of("/,") != std::string::npos || port.find(',') != std::string::npos) {
+        std::string rest = std::move(query);
+        query.clear();
+        add("host", host);
+        if (!port.empty()) add("port", port);
+        if (!rest.empty()) query += "&" + rest.substr(1);
+        host.clear();
+        port.clear();
     }
-    return out;
+    std::string out = "postgresql://";
+    if (!user.empty()) out += user + "@";
+    out += host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    if (!port.empty()) out += ":" + port;
+    if (!dbname.empty()) out += "/" + dbname;
+    return out + query;
 }
 
 } // namespace

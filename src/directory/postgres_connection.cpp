@@ -113,7 +113,9 @@ PostgresConnection::connect(const std::string& uri, std::string name, std::chron
 
 int PostgresConnection::socket() const noexcept { return PQsocket(m_connection.get()); }
 
-bool PostgresConnection::connected() const noexcept { return PQstatus(m_connection.get()) == CONNECTION_OK; }
+bool PostgresConnection::connected() const noexcept {
+    return !m_abandoned && PQstatus(m_connection.get()) == CONNECTION_OK;
+}
 
 Error PostgresConnection::failure(std::string_view doing) const {
     return database_error(*this, std::string(doing) + ": " + one_line(PQerrorMessage(m_connection.get())));
@@ -125,11 +127,51 @@ Error PostgresConnection::failure(std::string_view doing, const PGresult* result
     return database_error(*this, std::string(doing) + ": " + one_line(message));
 }
 
-Result<void> PostgresConnection::execute(std::string_view sql) {
-    const Ptr<PGresult> result(PQexec(m_connection.get(), std::string(sql).c_str()));
-    const ExecStatusType status = PQresultStatus(result.get());
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return failure("statement failed", result.get());
+Result<void> PostgresConnection::await_result(std::string_view doing) {
+    if (m_silence.count() <= 0) return {}; // PQgetResult blocks
+    int flushing = PQflush(m_connection.get());
+    while (flushing != 0 || PQisBusy(m_connection.get()) != 0) {
+        if (flushing < 0) return failure(doing);
+        std::array<pollfd, 2> fds{};
+        fds[0] = pollfd{socket(), static_cast<short>(POLLIN | (flushing == 1 ? POLLOUT : 0)), 0};
+        fds[1] = pollfd{m_wake_fd, POLLIN, 0};
+        const int ready = ::poll(fds.data(), m_wake_fd >= 0 ? 2 : 1,
+                                 static_cast<int>(std::min<long long>(m_silence.count(), INT_MAX)));
+        if (ready < 0 && errno != EINTR)
+            return database_error(*this, std::string(doing) + ": poll: " + std::strerror(errno));
+        if (ready < 0) continue;
+        // Either way the statement is still under way on the connection:
+        // it cannot carry another one, so it counts as lost (connected()).
+        if (m_wake_fd >= 0 && (fds[1].revents & POLLIN) != 0) {
+            m_abandoned = true;
+            return database_error(*this, std::string(doing) + ": given up");
+        }
+        if (ready == 0) {
+            m_abandoned = true;
+            return database_error(*this, std::string(doing) + ": no answer from the server within " +
+                                             std::to_string(m_silence.count()) + " ms");
+        }
+        if ((fds[0].revents & POLLOUT) != 0) flushing = PQflush(m_connection.get());
+        if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0 && PQconsumeInput(m_connection.get()) == 0)
+            return failure(doing);
+    }
     return {};
+}
+
+Result<void> PostgresConnection::execute(std::string_view sql) {
+    if (PQsendQuery(m_connection.get(), std::string(sql).c_str()) == 0) return failure("statement failed");
+    // Every result is read, even after an error, so that the connection is
+    // ready for the next statement.
+    Result<void> outcome;
+    while (true) {
+        if (Result<void> ready = await_result("statement failed"); !ready) return ready;
+        const Ptr<PGresult> result(PQgetResult(m_connection.get()));
+        if (!result) break;
+        const ExecStatusType status = PQresultStatus(result.get());
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && outcome)
+            outcome = failure("statement failed", result.get());
+    }
+    return outcome;
 }
 
 Result<void> PostgresConnection::query(std::string_view sql, const Params& params, const RowCallback& each_row) {
@@ -145,7 +187,10 @@ Result<void> PostgresConnection::query(std::string_view sql, const Params& param
     // ready for the next statement.
     Result<void> outcome;
     bool failed = false;
-    while (PGresult* next = PQgetResult(m_connection.get())) {
+    while (true) {
+        if (Result<void> ready = await_result("query failed"); !ready) return ready;
+        PGresult* next = PQgetResult(m_connection.get());
+        if (next == nullptr) break;
         const Ptr<PGresult> result(next);
         const ExecStatusType status = PQresultStatus(next);
         if (status == PGRES_SINGLE_TUPLE) {

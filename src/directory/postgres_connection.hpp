@@ -29,6 +29,18 @@ class PostgresConnection final : public Connection {
     Result<void> insert_rows(std::string_view table, const std::vector<std::string_view>& columns,
                              const RowSource& next_row) override;
 
+    // From now on a statement fails ("no answer ...") when the server sends
+    // nothing for `silence` while it is awaited, and ("given up") when
+    // `wake_fd` becomes readable: a server that stopped answering (a
+    // partition, a frozen host) is noticed, and the waiting thread can be
+    // stopped. Without it a statement waits as long as the kernel's TCP
+    // timeouts (minutes). After such a failure the connection is not
+    // connected() any more.
+    void bound_waits(std::chrono::milliseconds silence, int wake_fd) noexcept {
+        m_silence = silence;
+        m_wake_fd = wake_fd;
+    }
+
     int socket() const noexcept;
     bool connected() const noexcept;
     // Reads what the server has sent (call when the socket is readable);
@@ -42,9 +54,14 @@ class PostgresConnection final : public Connection {
         : m_connection(std::move(connection)), m_name(std::move(name)) {}
     Error failure(std::string_view doing) const;
     Error failure(std::string_view doing, const PGresult* result) const;
+    // Waits (bound_waits) until PQgetResult would not block.
+    Result<void> await_result(std::string_view doing);
 
     Ptr<PGconn> m_connection;
     std::string m_name;
+    std::chrono::milliseconds m_silence{0}; // 0: unbounded
+    int m_wake_fd = -1;
+    bool m_abandoned = false; // a statement given up while under way
 };
 
 } // namespace certauth::directory

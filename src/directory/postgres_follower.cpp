@@ -22,7 +22,7 @@ class PostgresFollower final : public Follower {
   public:
     PostgresFollower(Location location, const WatchOptions& options)
         : m_location(std::move(location)), m_ping_interval(options.ping_interval),
-          m_connect_timeout(options.connect_timeout) {}
+          m_connect_timeout(options.connect_timeout), m_answer_timeout(options.answer_timeout) {}
 
     std::string name() const override { return m_location.name(); }
 
@@ -31,6 +31,14 @@ class PostgresFollower final : public Follower {
             PostgresConnection::connect(m_location.target, name(), m_connect_timeout, wake.fd());
         if (!opened) return opened.error();
         PostgresConnection* connection = opened->get();
+        connection->bound_waits(m_answer_timeout, wake.fd());
+        // A load waiting for a lock (ALTER TABLE, VACUUM FULL) is ended by
+        // the server itself before certauth would give it up: a backend
+        // abandoned while it waits would wait on after certauth reconnects.
+        if (Result<void> limited =
+                connection->execute("SET lock_timeout = " + std::to_string(m_answer_timeout.count() / 2));
+            !limited)
+            return limited.error();
         if (Result<void> listening = connection->execute("LISTEN " + std::string(k_change_channel)); !listening)
             return listening.error();
         m_directory.emplace(std::move(*opened));
@@ -77,6 +85,7 @@ class PostgresFollower final : public Follower {
     Location m_location;
     std::chrono::milliseconds m_ping_interval;
     std::chrono::milliseconds m_connect_timeout;
+    std::chrono::milliseconds m_answer_timeout;
     std::optional<Directory> m_directory;
     PostgresConnection* m_connection = nullptr; // owned by m_directory
     Steady::time_point m_last_heard;

@@ -20,14 +20,27 @@ TEST_CASE("location: --users takes a JSON file, sqlite:PATH or a postgresql:// U
     CHECK(parse_location("sqlite:").error().message.find("sqlite: needs a path") == 0);
 }
 
-TEST_CASE("a PostgreSQL URI is named without its password", "[directory]") {
-    CHECK(parse_location("postgresql://joe:s3cret@db:5432/certauth")->name() ==
-          "postgresql://joe:***@db:5432/certauth");
-    CHECK(parse_location("postgresql://joe@db/certauth")->name() == "postgresql://joe@db/certauth");
-    CHECK(parse_location("postgresql://db/certauth?user=joe&password=s3cret&sslmode=require")->name() ==
-          "postgresql://db/certauth?user=joe&password=***&sslmode=require");
-    CHECK(parse_location("postgresql:///certauth?host=/run/postgresql")->name() ==
-          "postgresql:///certauth?host=/run/postgresql");
+TEST_CASE("a PostgreSQL URI is named without its password, however it is spelled", "[directory]") {
+    auto name = [](const char* uri) { return parse_location(uri)->name(); };
+    CHECK(name("postgresql://joe:s3cret@db:5432/certauth") == "postgresql://joe@db:5432/certauth?password=***");
+    CHECK(name("postgresql://joe@db/certauth") == "postgresql://joe@db/certauth");
+    CHECK(name("postgres://db/certauth") == "postgresql://db/certauth");
+    CHECK(name("postgresql://db/certauth?user=joe&password=s3cret&sslmode=require") ==
+          "postgresql://joe@db/certauth?password=***&sslmode=require");
+    CHECK(name("postgresql:///certauth?host=/run/postgresql") == "postgresql:///certauth?host=/run/postgresql");
+    CHECK(name("postgresql://[::1]:5433/certauth") == "postgresql://[::1]:5433/certauth");
+    CHECK(name("postgresql://db1:5432,db2:5433/certauth") == "postgresql:///certauth?host=db1,db2&port=5432,5433");
+    // libpq reads the password up to the '@', decodes keys, and has other secrets than password.
+    for (const char* uri : {"postgresql://joe:se?cret@127.0.0.1:1/db",
+                            "postgresql://db/x?sslpassword=s3cret&password=pw", "postgresql://db/x?pass%77ord=s3cret",
+                            "postgresql://joe:s%33cret@db/x", "postgresql://db/x?password=se%26cret"}) {
+        INFO(uri);
+        const std::string shown = name(uri);
+        CHECK(shown.find("cret") == std::string::npos);
+        CHECK(shown.find("pw") == std::string::npos);
+    }
+    // Unreadable: nothing of it is shown.
+    CHECK(name("postgresql://joe:s3cret@db/x?nosuchoption=1") == "postgresql://(a URI libpq cannot read)");
 }
 
 TEST_CASE("a configuration file's relative users path is relative to the file", "[directory]") {

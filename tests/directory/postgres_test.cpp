@@ -4,6 +4,7 @@
 #include <certauth/directory/watcher.hpp>
 
 #include "directory/directory_support.hpp"
+#include "directory/postgres_connection.hpp"
 #include "policy/fake_facts.hpp"
 #include "support/files.hpp"
 #include "support/postgres.hpp"
@@ -82,6 +83,14 @@ TEST_CASE("postgresql: init, import, export, add, remove, bad rows, concurrent w
     const auto removed = certauth_users({"remove", cluster.uri(), "--cn", "joe"});
     CHECK(removed.out.find(": removed 1 entry with exactly {\"cn\":\"joe\"}") != std::string::npos);
 
+    // add appends after an id given by hand, and SQL without one goes on after it.
+    run_sql(location, "INSERT INTO users (id, cn) VALUES (500, 'by-hand')");
+    const auto appended = directory.add(json{{"cn", "after-hand"}});
+    INFO((appended ? std::string() : appended.error().message));
+    REQUIRE(appended);
+    CHECK(*appended == "501");
+    run_sql(location, "INSERT INTO users (cn) VALUES ('plain-sql'); DELETE FROM users WHERE id >= 500");
+
     run_sql(location, "INSERT INTO users (id, cn, attributes) VALUES (1000, 'x', '{\"n\": 1, \"n\": 2}');"
                       "INSERT INTO routes (path, roles, is_public) VALUES ('/a', NULL, false)");
     CHECK(directory.load().error().message ==
@@ -150,4 +159,82 @@ TEST_CASE("postgresql watcher: LISTEN, a bad row, and the server stopped and sta
     run_sql(location, "DELETE FROM users WHERE cn = 'joe'");
     REQUIRE(recorder.wait_for_snapshot([](const UserList& list) { return !knows(list, "joe"); }));
     CHECK_FALSE(knows(*watcher->snapshot(), "joe"));
+}
+
+TEST_CASE("postgresql watcher: a server that stops answering is noticed, and the watcher stops at once meanwhile",
+          "[directory]") {
+    PostgresCluster cluster;
+    const Location location{Kind::postgresql, cluster.uri()};
+    {
+        Directory directory = open_directory(location);
+        REQUIRE(directory.init());
+        REQUIRE(directory.replace(fixture_users()));
+    }
+    WatchRecorder recorder;
+    certauth::directory::WatchOptions options = recorder.options(); // a ping after 500 ms of silence
+    options.answer_timeout = std::chrono::milliseconds(1000);
+    auto started = Watcher::start(location, options);
+    INFO((started ? std::string() : started.error().message));
+    REQUIRE(started);
+    std::unique_ptr<Watcher> watcher = std::move(*started);
+    INFO(recorder.events_text());
+    struct ThawFirst { // on a failure, before the watcher goes
+        PostgresCluster& cluster;
+        ~ThawFirst() { cluster.thaw(); }
+    } thaw_first{cluster};
+
+    // Frozen with its connections open: the ping goes unanswered.
+    std::size_t before = recorder.events().size();
+    cluster.freeze();
+    REQUIRE(recorder.wait_for_event("no answer from the server within 1000 ms", std::chrono::seconds(5), before));
+    CHECK_FALSE(watcher->status().connected);
+    CHECK_FALSE(watcher->status().fresh);
+    CHECK(knows(*watcher->snapshot(), "joe"));
+    cluster.thaw();
+    REQUIRE(recorder.wait_for_event("reconnected after", std::chrono::seconds(10), before));
+    CHECK(watcher->status().connected);
+
+    // Stopped while a ping waits for the frozen server: at once, not after the answer timeout (30 s here).
+    options.answer_timeout = std::chrono::seconds(30);
+    auto patient = Watcher::start(location, options);
+    REQUIRE(patient);
+    watcher = std::move(*patient);
+    cluster.freeze();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500)); // the ping goes after 500 ms of silence
+    const auto stopping = std::chrono::steady_clock::now();
+    watcher.reset();
+    CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds(2));
+    cluster.thaw();
+}
+
+TEST_CASE("postgresql watcher: a load that waits for a lock is ended by the server, the snapshot kept", "[directory]") {
+    PostgresCluster cluster;
+    const Location location{Kind::postgresql, cluster.uri()};
+    {
+        Directory directory = open_directory(location);
+        REQUIRE(directory.init());
+        REQUIRE(directory.replace(fixture_users()));
+    }
+    WatchRecorder recorder;
+    certauth::directory::WatchOptions options = recorder.options();
+    options.answer_timeout = std::chrono::milliseconds(2000); // lock_timeout: 1 s
+    auto started = Watcher::start(location, options);
+    REQUIRE(started);
+    const std::unique_ptr<Watcher> watcher = std::move(*started);
+    INFO(recorder.events_text());
+
+    // A writer holds the table as ALTER TABLE or VACUUM FULL would; a notification asks for a load.
+    auto holder =
+        certauth::directory::PostgresConnection::connect(location.target, location.name(), std::chrono::seconds(10));
+    REQUIRE(holder);
+    REQUIRE((*holder)->execute("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"));
+    const std::size_t before = recorder.events().size();
+    run_sql(location, "NOTIFY certauth_directory");
+    REQUIRE(recorder.wait_for_event("lock timeout", std::chrono::seconds(5), before));
+    CHECK(watcher->status().connected);
+    CHECK(knows(*watcher->snapshot(), "joe"));
+    REQUIRE((*holder)->execute("ROLLBACK"));
+    run_sql(location, "INSERT INTO users (cn) VALUES ('ann')");
+    REQUIRE(recorder.wait_for_snapshot([](const UserList& list) { return knows(list, "ann"); }));
+    CHECK(watcher->status().fresh);
 }

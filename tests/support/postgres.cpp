@@ -3,7 +3,10 @@
 #include "support/catch.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -57,7 +60,42 @@ PostgresCluster::PostgresCluster() : m_bin(server_bin()), m_data((m_dir.path / "
 }
 
 PostgresCluster::~PostgresCluster() {
+    if (m_frozen) signal_server(SIGCONT);
     if (m_running) (void)pg_ctl({"-m", "immediate", "stop"});
+}
+
+void PostgresCluster::signal_server(int signal) const {
+    std::ifstream pid_file(m_data + "/postmaster.pid");
+    pid_t postmaster = 0;
+    pid_file >> postmaster;
+    if (postmaster <= 0) return;
+    std::vector<pid_t> targets{postmaster};
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        if (!std::getline(stat, line)) continue;
+        const std::size_t after_name = line.rfind(')');
+        if (after_name == std::string::npos) continue;
+        std::istringstream fields(line.substr(after_name + 1));
+        std::string state;
+        pid_t parent = 0;
+        fields >> state >> parent;
+        if (parent == postmaster) targets.push_back(static_cast<pid_t>(std::stol(entry.path().filename().string())));
+    }
+    for (const pid_t pid : targets)
+        (void)::kill(pid, signal);
+}
+
+void PostgresCluster::freeze() {
+    REQUIRE(m_running);
+    signal_server(SIGSTOP);
+    m_frozen = true;
+}
+
+void PostgresCluster::thaw() {
+    signal_server(SIGCONT);
+    m_frozen = false;
 }
 
 ProcessResult PostgresCluster::pg_ctl(const std::vector<std::string>& arguments) const {

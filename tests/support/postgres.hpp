@@ -25,9 +25,15 @@ class PostgresCluster {
     // with the same data and socket.
     void stop();
     void start();
+    // SIGSTOP to the server and every process it started, or SIGCONT: a
+    // server that stops answering with its connections open (a frozen
+    // host, a partition). The destructor thaws it before it stops it.
+    void freeze();
+    void thaw();
 
   private:
     ProcessResult pg_ctl(const std::vector<std::string>& arguments) const;
+    void signal_server(int signal) const;
     std::vector<std::string> as_postgres(const std::string& program) const;
 
     TempDir m_dir;
@@ -35,6 +41,7 @@ class PostgresCluster {
     std::string m_data;
     int m_port = 0;
     bool m_running = false;
+    bool m_frozen = false;
 };
 
 } // namespace certauth::test

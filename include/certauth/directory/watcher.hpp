@@ -51,6 +51,8 @@ struct WatchOptions {
     std::chrono::milliseconds ping_interval{5000};     // PostgreSQL: a silent connection is checked this often
     std::chrono::milliseconds retry_interval{30'000};  // a change that did not load is tried again this often
     std::chrono::milliseconds connect_timeout{10'000}; // PostgreSQL: one connection attempt
+    std::chrono::milliseconds answer_timeout{10'000};  // PostgreSQL: a server silent this long while a
+                                                       // statement (a ping, a load) awaits it is lost
     std::function<Clock::time_point()> now = [] { return Clock::now(); };
 
     // Each snapshot after the first, on the watcher's thread (publish it:
