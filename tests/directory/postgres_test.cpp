@@ -36,6 +36,15 @@ certauth::test::ProcessResult certauth_users(const std::vector<std::string>& arg
     return certauth::test::run(argv);
 }
 
+// The cluster's directory, made and filled with the fixture users.
+Location seeded(const PostgresCluster& cluster) {
+    const Location location{Kind::postgresql, cluster.uri()};
+    Directory directory = open_directory(location);
+    REQUIRE(directory.init());
+    REQUIRE(directory.replace(fixture_users()));
+    return location;
+}
+
 } // namespace
 
 TEST_CASE("postgresql: init, import, export, add, remove, bad rows, concurrent writers", "[directory]") {
@@ -108,12 +117,7 @@ TEST_CASE("postgresql: init, import, export, add, remove, bad rows, concurrent w
 
 TEST_CASE("postgresql watcher: LISTEN, a bad row, and the server stopped and started again", "[directory]") {
     PostgresCluster cluster;
-    const Location location{Kind::postgresql, cluster.uri()};
-    {
-        Directory directory = open_directory(location);
-        REQUIRE(directory.init());
-        REQUIRE(directory.replace(fixture_users()));
-    }
+    const Location location = seeded(cluster);
     WatchRecorder recorder;
     auto started = Watcher::start(location, recorder.options());
     INFO((started ? std::string() : started.error().message));
@@ -164,12 +168,7 @@ TEST_CASE("postgresql watcher: LISTEN, a bad row, and the server stopped and sta
 TEST_CASE("postgresql watcher: a server that stops answering is noticed, and the watcher stops at once meanwhile",
           "[directory]") {
     PostgresCluster cluster;
-    const Location location{Kind::postgresql, cluster.uri()};
-    {
-        Directory directory = open_directory(location);
-        REQUIRE(directory.init());
-        REQUIRE(directory.replace(fixture_users()));
-    }
+    const Location location = seeded(cluster);
     WatchRecorder recorder;
     certauth::directory::WatchOptions options = recorder.options(); // a ping after 500 ms of silence
     options.answer_timeout = std::chrono::milliseconds(1000);
@@ -209,12 +208,7 @@ TEST_CASE("postgresql watcher: a server that stops answering is noticed, and the
 
 TEST_CASE("postgresql watcher: a load that waits for a lock is ended by the server, the snapshot kept", "[directory]") {
     PostgresCluster cluster;
-    const Location location{Kind::postgresql, cluster.uri()};
-    {
-        Directory directory = open_directory(location);
-        REQUIRE(directory.init());
-        REQUIRE(directory.replace(fixture_users()));
-    }
+    const Location location = seeded(cluster);
     WatchRecorder recorder;
     certauth::directory::WatchOptions options = recorder.options();
     options.answer_timeout = std::chrono::milliseconds(2000); // lock_timeout: 1 s
