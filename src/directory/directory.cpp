@@ -40,7 +40,15 @@ class Transaction {
         if (m_connection != nullptr) (void)m_connection->execute("ROLLBACK");
     }
 
-    Result<void> commit() { return std::exchange(m_connection, nullptr)->execute("COMMIT"); }
+    // A COMMIT that failed may leave the transaction open on the
+    // connection (SQLite: BUSY while a reader holds its lock): it is rolled
+    // back, so the connection's next transaction can begin.
+    Result<void> commit() {
+        Connection* connection = std::exchange(m_connection, nullptr);
+        Result<void> committed = connection->execute("COMMIT");
+        if (!committed) (void)connection->execute("ROLLBACK");
+        return committed;
+    }
 
   private:
     explicit Transaction(Connection& connection) : m_connection(&connection) {}

@@ -5,6 +5,7 @@
 #include "postgres_connection.hpp"
 #include "schema.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
@@ -17,6 +18,13 @@ namespace certauth::directory {
 namespace {
 
 using Steady = std::chrono::steady_clock;
+
+// How long a load waits for a lock, in milliseconds: half of the time
+// certauth waits for an answer, and at least 1 (0 is "no limit" to
+// PostgreSQL).
+long long lock_timeout(std::chrono::milliseconds answer_timeout) {
+    return std::max<long long>(1, answer_timeout.count() / 2);
+}
 
 class PostgresFollower final : public Follower {
   public:
@@ -36,7 +44,7 @@ class PostgresFollower final : public Follower {
         // the server itself before certauth would give it up: a backend
         // abandoned while it waits would wait on after certauth reconnects.
         if (Result<void> limited =
-                connection->execute("SET lock_timeout = " + std::to_string(m_answer_timeout.count() / 2));
+                connection->execute("SET lock_timeout = " + std::to_string(lock_timeout(m_answer_timeout)));
             !limited)
             return limited.error();
         if (Result<void> listening = connection->execute("LISTEN " + std::string(k_change_channel)); !listening)

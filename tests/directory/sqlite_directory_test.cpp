@@ -1,6 +1,7 @@
 #include <certauth/directory/directory.hpp>
 
 #include "directory/directory_support.hpp"
+#include "directory/sqlite_connection.hpp"
 #include "policy/fake_facts.hpp"
 #include "support/files.hpp"
 #include "support/process.hpp"
@@ -175,4 +176,36 @@ TEST_CASE("sqlite: the order of ids is the order entries are tried in", "[direct
     REQUIRE(directory.add(json{{"o", "Example"}, {"n", "later"}}));
     run_sql(location, "INSERT INTO users (id, o, attributes) VALUES (0, 'Example', '{\"n\": \"first\"}')");
     CHECK((*directory.load()->find(fake_facts("joe")))["n"] == "first");
+}
+
+TEST_CASE("sqlite: a commit refused while a reader holds the file leaves no transaction open", "[directory]") {
+    TempDir dir;
+    const Location location = sqlite_at(dir);
+    { const Directory created = imported(location); }
+    // Out of WAL (another tool may set the file back to a rollback journal),
+    // a writer's COMMIT waits for every reader's lock, and fails past the
+    // busy timeout.
+    run_sql(location, "PRAGMA journal_mode=DELETE");
+    using certauth::directory::SqliteConnection;
+    auto writer_connection = SqliteConnection::open(location.target, OpenMode::existing, std::chrono::milliseconds(50));
+    auto reader = SqliteConnection::open(location.target, OpenMode::existing, std::chrono::milliseconds(50));
+    REQUIRE(writer_connection);
+    REQUIRE(reader);
+    Directory writer(std::move(*writer_connection));
+
+    REQUIRE((*reader)->execute("BEGIN"));
+    REQUIRE((*reader)->query("SELECT count(*) FROM users", {},
+                             [](const certauth::directory::Row&) -> certauth::Result<void> { return {}; }));
+    const auto refused = writer.add(json{{"cn", "zed"}});
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Matchers::ContainsSubstring("locked"));
+
+    // The reader is done: the same connection writes again.
+    REQUIRE((*reader)->execute("COMMIT"));
+    const auto added = writer.add(json{{"cn", "zed"}});
+    INFO((added ? std::string() : added.error().message));
+    CHECK(added);
+    auto users = writer.load();
+    REQUIRE(users);
+    CHECK(users->users().size() == fixture_users()["users"].size() + 1);
 }
