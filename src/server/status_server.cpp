@@ -1,6 +1,9 @@
 #include "status_server.hpp"
 
 #include "diagnostic.hpp"
+#include "header_text.hpp"
+
+#include <certauth/json_text.hpp>
 
 #include <certauth/server/metrics_writer.hpp>
 
@@ -19,8 +22,12 @@
 #include <chrono>
 #include <cstring>
 #include <set>
+#include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -64,6 +71,31 @@ Result<void> clear_stale_socket(const std::string& path) {
     if (::unlink(path.c_str()) != 0)
         return Error{"--status " + path + ": cannot remove the old socket: " + std::strerror(errno)};
     return {};
+}
+
+// Whether a Host header names this machine: an IP address or localhost,
+// with or without a port. A page that a browser loaded from another site and
+// whose name that site then points at 127.0.0.1 (DNS rebinding) can reach a
+// loopback listener, but its requests carry the site's name in Host. No Host
+// at all (HTTP/1.0) is no browser's request.
+bool names_this_machine(std::string_view host) {
+    if (host.empty()) return true;
+    std::string name;
+    int family = AF_INET;
+    if (host.front() == '[') {
+        const auto close = host.find(']');
+        if (close == std::string_view::npos) return false;
+        const std::string_view after = host.substr(close + 1);
+        if (!after.empty() && after.front() != ':') return false;
+        name = host.substr(1, close - 1);
+        family = AF_INET6;
+    } else {
+        name = host.substr(0, host.rfind(':'));
+        if (!name.empty() && name.back() == '.') name.pop_back();
+        if (iequals(name, "localhost")) return true;
+    }
+    in6_addr address{};
+    return ::inet_pton(family, name.c_str(), &address) == 1;
 }
 
 } // namespace
@@ -137,7 +169,18 @@ class StatusConnection : public std::enable_shared_from_this<StatusConnection> {
         std::string_view type = "application/json";
         const std::string_view target(request.target().data(), request.target().size());
         const std::string_view path = target.substr(0, target.find('?'));
-        if (request.method() != http::verb::get && !head) {
+        const auto host = request.find(http::field::host);
+        const std::string_view host_text =
+            host == request.end() ? std::string_view() : std::string_view(host->value().data(), host->value().size());
+        if (m_owner->unix_path.empty() &&
+            (request.count(http::field::host) > 1 || !names_this_machine(trim_ows(host_text)))) {
+            response.result(http::status::misdirected_request);
+            body = json_text(nlohmann::ordered_json{
+                       {"error", "misdirected_request"},
+                       {"detail", "the status listener answers requests for localhost or an IP address, not for " +
+                                      std::string(host_text)}}) +
+                   "\n";
+        } else if (request.method() != http::verb::get && !head) {
             response.result(http::status::method_not_allowed);
             response.set(http::field::allow, "GET, HEAD");
             body = R"({"error":"method_not_allowed","detail":"only GET and HEAD are served"})"

@@ -56,6 +56,19 @@ done
 [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$status/healthz")" = 200 ] || fail "/healthz"
 [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$status/nothing")" = 404 ] || fail "/nothing not 404"
 [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST "$status/metrics")" = 405 ] || fail "POST not 405"
+# A page whose site name was pointed at 127.0.0.1 (DNS rebinding) sends that
+# name in Host: refused (421, naming it); localhost and IP addresses pass,
+# with or without a port, and so does a request without Host.
+status_port=${status##*:}
+host_code() { curl -s --max-time 5 -o "$work/host.out" -w '%{http_code}' "$@" "$status/status"; }
+[ "$(host_code -H "Host: rebind.example:$status_port")" = 421 ] || fail "a foreign Host not 421"
+grep -q '"error":"misdirected_request".*rebind.example' "$work/host.out" || fail "421 body: $(cat "$work/host.out")"
+[ "$(host_code -H "Host: localhost.example")" = 421 ] || fail "localhost.example not 421"
+[ "$(host_code -H "Host: 127.0.0.1.nip.io:$status_port")" = 421 ] || fail "127.0.0.1.nip.io not 421"
+for host in "localhost:$status_port" "LocalHost" "localhost." "127.0.0.1" "[::1]:$status_port" "10.1.2.3:80"; do
+  [ "$(host_code -H "Host: $host")" = 200 ] || fail "Host: $host not 200: $(cat "$work/host.out")"
+done
+[ "$(host_code -H "Host:")" = 200 ] || fail "no Host not 200"
 
 scrape
 [ "$(sample 'certauth_requests_total{code="200",reason="ok"}')" = 0 ] || fail "requests before any: $(cat "$work/metrics")"
