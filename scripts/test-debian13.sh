@@ -8,7 +8,12 @@
 # tracked files (nothing untracked). Everything is unmounted and removed at
 # the end, also on failure or interruption. Needs root.
 #
-# Usage: scripts/test-debian13.sh [-- COMMAND...]
+# Usage: scripts/test-debian13.sh [--start-after FILE] [-- COMMAND...]
+#   --start-after FILE  make the root and install its packages at once, then
+#            wait for FILE to exist (at most 3 hours) before the run inside:
+#            scripts/test.sh starts this at its beginning, so that the
+#            downloads and installs overlap its own builds, and creates FILE
+#            when its own stages have passed.
 #   COMMAND  run this instead of the test run, at the clone's root inside the
 #            Debian 13 root, after scripts/bootstrap.sh; e.g.
 #            scripts/test-debian13.sh -- scripts/bench.sh --no-report
@@ -38,11 +43,22 @@ step() {
 die() { echo "test-debian13.sh: $*" >&2; exit 2; }
 
 command=()
-if [ "$#" -gt 0 ]; then
-    [ "$1" = -- ] || die "usage: scripts/test-debian13.sh [-- COMMAND...]"
-    shift
-    command=("$@")
-fi
+start_after=""
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --start-after)
+            [ "$#" -ge 2 ] || die "--start-after needs a file"
+            start_after=$2
+            shift 2
+            ;;
+        --)
+            shift
+            command=("$@")
+            break
+            ;;
+        *) die "usage: scripts/test-debian13.sh [--start-after FILE] [-- COMMAND...]" ;;
+    esac
+done
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, mount, chroot)"
 command -v debootstrap >/dev/null 2>&1 || die "debootstrap is missing (scripts/bootstrap.sh installs it)"
 
@@ -176,12 +192,23 @@ for v in NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR; do
 done
 inside() { chroot "$rootfs" /usr/bin/env -i "${env_inside[@]}" "$@"; }
 
+step "scripts/bootstrap.sh inside"
+inside bash -c "cd $clone && exec bash scripts/bootstrap.sh"
+
+if [ -n "$start_after" ]; then
+    step "waiting for $start_after"
+    waited=0
+    while [ ! -e "$start_after" ]; do
+        [ "$waited" -lt 10800 ] || die "$start_after did not appear within 3 hours"
+        sleep 1
+        waited=$((waited + 1))
+    done
+fi
+
 if [ "${#command[@]}" -eq 0 ]; then
-    step "scripts/test.sh --quick inside (bootstrap, build, tests)"
+    step "scripts/test.sh --quick inside (build, tests)"
     inside bash -c "cd $clone && exec bash scripts/test.sh --quick --no-debian13"
 else
-    step "scripts/bootstrap.sh inside"
-    inside bash -c "cd $clone && exec bash scripts/bootstrap.sh"
     step "${command[*]} inside"
     inside bash -c "cd $clone && exec \"\$@\"" bash "${command[@]}"
 fi

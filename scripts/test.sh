@@ -38,6 +38,27 @@ bash scripts/bootstrap.sh
 start=$(date +%s)
 step() { printf '\n==> [%s s] %s\n' "$(($(date +%s) - start))" "$*"; }
 
+# The Debian 13 root is made and its packages installed from the start, in
+# the background (mostly downloads), while the stages below build; its run
+# inside waits for $debian13_go, created once they have passed.
+if [ "$debian13" = 1 ]; then
+  debian13_work=$(mktemp -d "${TMPDIR:-/tmp}/certauth-test.XXXXXX")
+  debian13_go=$debian13_work/go
+  debian13_log=$debian13_work/debian13.log
+  # A process group of its own: stopped whole (apt inside too) when a stage fails.
+  setsid bash scripts/test-debian13.sh --start-after "$debian13_go" >"$debian13_log" 2>&1 &
+  debian13_pid=$!
+  # shellcheck disable=SC2317  # invoked by the EXIT trap
+  stop_debian13() {
+    if kill -0 "$debian13_pid" 2>/dev/null; then
+      kill -TERM -- "-$debian13_pid" 2>/dev/null || true
+      wait "$debian13_pid" 2>/dev/null || true
+    fi
+    rm -rf "$debian13_work"
+  }
+  trap stop_debian13 EXIT
+fi
+
 # .clang-format is written for clang-format 14: later versions lay out a few
 # constructs differently, so the check needs that version's exact behaviour.
 if [ "$llvm_version" = 14 ]; then
@@ -56,7 +77,7 @@ else
 fi
 
 step "build (warnings as errors; $build_type in $build)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="$build_type" -DCERTAUTH_WERROR=ON
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="$build_type" -DCERTAUTH_WERROR=ON -DCERTAUTH_DEBUG_INFO=lines
 cmake --build "$build" -j "$jobs"
 
 # The quick run leaves out the tests labelled slow (minutes each: the .deb's
@@ -71,13 +92,14 @@ if [ "$quick" = 0 ]; then
   bash scripts/tidy.sh build
 
   step "build with ASan+UBSan"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCERTAUTH_WERROR=ON -DCERTAUTH_SANITIZE=ON
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCERTAUTH_WERROR=ON -DCERTAUTH_SANITIZE=ON \
+    -DCERTAUTH_DEBUG_INFO=lines
   cmake --build build-asan -j "$jobs"
 
   step "tests under ASan+UBSan"
   (cd build-asan &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      ctest --output-on-failure -j "$jobs" --label-exclude slow)
+      ctest --output-on-failure -j "$jobs" --label-exclude 'slow|tooling')
 
   step "ThreadSanitizer: serve, hostile clients, reload under load, faults"
   bash scripts/tsan.sh
@@ -87,8 +109,10 @@ if [ "$quick" = 0 ]; then
 fi
 
 if [ "$debian13" = 1 ]; then
-  step "Debian 13: the quick run in a fresh trixie root (scripts/test-debian13.sh)"
-  bash scripts/test-debian13.sh
+  step "Debian 13: the quick run in a fresh trixie root (scripts/test-debian13.sh; the root made meanwhile)"
+  touch "$debian13_go"
+  tail -n +1 -f --pid="$debian13_pid" "$debian13_log"
+  wait "$debian13_pid"
 fi
 
 step "all tests passed"

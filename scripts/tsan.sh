@@ -26,12 +26,14 @@ start=$(date +%s)
 step() { printf '\n==> [%s s] %s\n' "$(($(date +%s) - start))" "$*"; }
 
 step "build certauth with ThreadSanitizer (build-tsan)"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCERTAUTH_WERROR=ON -DCERTAUTH_TSAN=ON >/dev/null
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCERTAUTH_WERROR=ON -DCERTAUTH_TSAN=ON \
+    -DCERTAUTH_DEBUG_INFO=lines >/dev/null
 cmake --build build-tsan --target certauth -j "$jobs"
 
 if [ ! -x "$test_build/tests/certauth_tests" ]; then
     step "build the test harness ($test_build)"
-    cmake -S . -B "$test_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCERTAUTH_WERROR=ON >/dev/null
+    cmake -S . -B "$test_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCERTAUTH_WERROR=ON \
+        -DCERTAUTH_DEBUG_INFO=lines >/dev/null
     cmake --build "$test_build" --target certauth_tests -j "$jobs"
 fi
 
