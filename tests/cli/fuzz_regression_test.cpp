@@ -29,7 +29,7 @@ using Clock = std::chrono::system_clock;
 namespace {
 
 const fs::path k_regressions = fs::path(certauth::test::source_dir()) / "fuzz/regressions/config";
-const Clock::time_point k_now = std::chrono::sys_days{std::chrono::year{2025} / 6 / 1};
+const Clock::time_point k_regression_time = std::chrono::sys_days{std::chrono::year{2025} / 6 / 1};
 
 ProcessResult run_certauth(const std::vector<std::string>& args) {
     std::vector<std::string> argv{certauth_binary()};
@@ -45,18 +45,18 @@ TEST_CASE("check --at refuses times system_clock cannot hold instead of overflow
     // The fuzzer's inputs: 1e12 seconds since the epoch, years 9999 and 1000.
     for (const char* name : {"at-epoch-999999999999", "at-year-9999", "at-year-1000"}) {
         INFO(name);
-        CHECK_FALSE(parse_time(read_text(k_regressions / name), k_now));
+        CHECK_FALSE(parse_time(read_text(k_regressions / name), k_regression_time));
     }
     // The edges: 1677-09-21T00:12:44Z .. 2262-04-11T23:47:16Z.
-    REQUIRE(parse_time("1677-09-22", k_now));
-    CHECK(timestamp_text(*parse_time("1677-09-22", k_now)) == "1677-09-22T00:00:00Z");
-    CHECK_FALSE(parse_time("1677-09-21", k_now));
-    REQUIRE(parse_time("2262-04-11T23:47:15Z", k_now));
-    CHECK_FALSE(parse_time("2262-04-11T23:47:16Z", k_now));
-    CHECK_FALSE(parse_time("2262-04-12", k_now));
-    CHECK_FALSE(parse_time("2262-04-11T23:00:00-01:00", k_now)); // the offset takes it past the end
-    REQUIRE(parse_time("@9223372035", k_now));
-    CHECK_FALSE(parse_time("@9223372036", k_now));
+    REQUIRE(parse_time("1677-09-22", k_regression_time));
+    CHECK(timestamp_text(*parse_time("1677-09-22", k_regression_time)) == "1677-09-22T00:00:00Z");
+    CHECK_FALSE(parse_time("1677-09-21", k_regression_time));
+    REQUIRE(parse_time("2262-04-11T23:47:15Z", k_regression_time));
+    CHECK_FALSE(parse_time("2262-04-11T23:47:16Z", k_regression_time));
+    CHECK_FALSE(parse_time("2262-04-12", k_regression_time));
+    CHECK_FALSE(parse_time("2262-04-11T23:00:00-01:00", k_regression_time)); // the offset takes it past the end
+    REQUIRE(parse_time("@9223372035", k_regression_time));
+    CHECK_FALSE(parse_time("@9223372036", k_regression_time));
 
     const ProcessResult r = run_certauth({"check", "--at", "9999-01-01", CERTAUTH_SOURCE_DIR "/fixtures/joe.crt"});
     CHECK(r.exit_code == 2);

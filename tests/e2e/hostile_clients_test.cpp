@@ -33,8 +33,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string joe_status(unsigned short port) { return got(fetch(port, "/", fixture("joe.crt"), fixture("joe.key"))); }
-
 ClientOptions plain_tcp() {
     ClientOptions options;
     options.tls = false;

@@ -47,8 +47,6 @@ bool connections_drop_to_zero(server::Server& server, std::chrono::milliseconds 
     return server.open_connections() == 0;
 }
 
-std::string joe_status(unsigned short port) { return got(fetch(port, "/", fixture("joe.crt"), fixture("joe.key"))); }
-
 const char* name_of(server::ConnectionPhase phase) {
     switch (phase) {
     case server::ConnectionPhase::detect: return "detect";

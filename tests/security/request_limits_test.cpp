@@ -18,8 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string joe_status(unsigned short port) { return got(fetch(port, "/", fixture("joe.crt"), fixture("joe.key"))); }
-
 ClientOptions no_certificate() { return ClientOptions{}; }
 
 ClientOptions plain_tcp() {

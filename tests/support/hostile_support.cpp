@@ -55,6 +55,8 @@ std::string got(const std::optional<HttpResponse>& response) {
     return std::to_string(response->status) + " " + response->reason();
 }
 
+std::string joe_status(unsigned short port) { return got(fetch(port, "/", fixture("joe.crt"), fixture("joe.key"))); }
+
 std::string users_without_joe() {
     nlohmann::json j = nlohmann::json::parse(read_text(fixture("users.json")));
     nlohmann::json kept = nlohmann::json::array();

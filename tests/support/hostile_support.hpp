@@ -49,6 +49,8 @@ ClientOptions as(const std::string& stem);
 x509::Ptr<SSL_SESSION> resumable_session(HttpClient& client);
 // "200 ", "401 unknown_user", "no response".
 std::string got(const std::optional<HttpResponse>& response);
+// What GET / with joe's certificate got ("200 " when served).
+std::string joe_status(unsigned short port);
 
 // The users file without joe (fixtures/users.json minus its joe entry).
 std::string users_without_joe();

@@ -20,7 +20,7 @@ extern char** environ;
 namespace certauth::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 struct Pipe {
     int read = -1;
@@ -96,9 +96,9 @@ ProcessResult run(const std::vector<std::string>& argv, const RunOptions& option
     else
         ::fcntl(in.write, F_SETFL, O_NONBLOCK);
 
-    const auto deadline = Clock::now() + options.timeout;
+    const auto deadline = Steady::now() + options.timeout;
     while (out.read >= 0 || err.read >= 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
         if (left.count() <= 0) {
             result.timed_out = true;
             ::kill(pid, SIGKILL);
@@ -176,7 +176,7 @@ void ChildProcess::read_loop(int out_fd, int err_fd) {
 
 std::optional<std::smatch> ChildProcess::wait_for_line(const std::regex& pattern, std::chrono::milliseconds timeout,
                                                        std::size_t from_offset) {
-    const auto deadline = Clock::now() + timeout;
+    const auto deadline = Steady::now() + timeout;
     std::unique_lock lock(m_mutex);
     std::size_t scanned = from_offset;
     static thread_local std::string line_storage;
@@ -220,15 +220,15 @@ bool ChildProcess::running() {
 }
 
 std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
+    const auto deadline = Steady::now() + timeout;
     while (running()) {
-        if (Clock::now() >= deadline) return std::nullopt;
+        if (Steady::now() >= deadline) return std::nullopt;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     // Exited: the reader thread may not have read the pipes' last bytes yet;
     // let it reach their end, so that output() is complete after wait().
     std::unique_lock lock(m_mutex);
-    m_changed.wait_until(lock, std::max(deadline, Clock::now() + std::chrono::seconds(2)), [this] { return m_eof; });
+    m_changed.wait_until(lock, std::max(deadline, Steady::now() + std::chrono::seconds(2)), [this] { return m_eof; });
     return m_status;
 }
 

@@ -11,6 +11,7 @@
 #include <certauth/x509/trust_store.hpp>
 
 #include "support/files.hpp"
+#include "support/utc.hpp"
 
 #include "support/catch.hpp"
 #include <nlohmann/json.hpp>
@@ -23,14 +24,11 @@
 
 using namespace certauth;
 using namespace certauth::x509;
+
+using certauth::test::utc;
 using Clock = std::chrono::system_clock;
 
 namespace {
-
-Clock::time_point utc(int y, unsigned m, unsigned d) {
-    using namespace std::chrono;
-    return sys_days{year{y} / month{m} / day{d}};
-}
 
 struct Made {
     Ptr<EVP_PKEY> key;

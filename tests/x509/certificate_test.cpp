@@ -3,6 +3,7 @@
 
 #include "support/files.hpp"
 #include "support/process.hpp"
+#include "support/utc.hpp"
 
 #include "support/catch.hpp"
 #include <nlohmann/json.hpp>
@@ -27,6 +28,8 @@ using certauth::x509::Chain;
 using certauth::x509::load_chain;
 using certauth::x509::parse_chain;
 
+using certauth::test::utc;
+
 namespace {
 
 Chain must_load(const std::string& relative) {
@@ -39,11 +42,6 @@ Chain must_load(const std::string& relative) {
 std::string error_of(const certauth::Result<Chain>& result) {
     REQUIRE_FALSE(result);
     return result.error().message;
-}
-
-std::chrono::system_clock::time_point utc(int y, unsigned m, unsigned d, int hh = 0, int mm = 0, int ss = 0) {
-    using namespace std::chrono;
-    return sys_days{year{y} / month{m} / day{d}} + hours{hh} + minutes{mm} + seconds{ss};
 }
 
 // `openssl x509 -noout -OPTION` for one file: the value after '='.

@@ -4,6 +4,7 @@
 #include <certauth/x509/trust_store.hpp>
 
 #include "support/process.hpp"
+#include "support/utc.hpp"
 
 #include "support/catch.hpp"
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@ using certauth::x509::load_chain;
 using certauth::x509::TrustConfig;
 using certauth::x509::TrustStore;
 using Clock = std::chrono::system_clock;
+using certauth::test::utc;
 
 namespace {
 
@@ -29,10 +31,6 @@ Chain load(const std::string& name) {
     REQUIRE(chain);
     REQUIRE(chain->size() == 1);
     return std::move(*chain);
-}
-
-Clock::time_point at_date(int y, unsigned m, unsigned d) {
-    return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}};
 }
 
 TrustStore trusting(const std::string& name) {
@@ -52,7 +50,7 @@ TEST_CASE("a notAfter beyond 2262 saturates instead of overflowing", "[x509]") {
     const Chain far = load("not-after-2860.der"); // the fuzzer's input: ca.der with notAfter 2860
     const auto facts = far.front().facts();
     CHECK(facts.not_after == Clock::time_point::max());
-    CHECK(facts.not_before == at_date(2000, 1, 1));
+    CHECK(facts.not_before == utc(2000, 1, 1));
     CHECK(far.front().node_object()["valid_to"] == "Jan  1 00:00:00 2860 GMT");
 
     // RFC 5280's "no well-defined expiration date", 99991231235959Z, as an
@@ -61,9 +59,9 @@ TEST_CASE("a notAfter beyond 2262 saturates instead of overflowing", "[x509]") {
     CHECK(forever.front().facts().not_after == Clock::time_point::max());
     CHECK(forever.front().node_object()["valid_to"] == "Dec 30 18:39:09 9999 GMT");
     const TrustStore store = trusting("not-after-9999.der");
-    CHECK(store.verify(forever, at_date(2030, 1, 1)).problem == certauth::x509::ChainProblem::none);
-    CHECK(store.verify(forever, at_date(2200, 1, 1)).problem == certauth::x509::ChainProblem::none);
-    const auto early = store.verify(forever, at_date(2020, 1, 1));
+    CHECK(store.verify(forever, utc(2030, 1, 1)).problem == certauth::x509::ChainProblem::none);
+    CHECK(store.verify(forever, utc(2200, 1, 1)).problem == certauth::x509::ChainProblem::none);
+    const auto early = store.verify(forever, utc(2020, 1, 1));
     CHECK(early.problem == certauth::x509::ChainProblem::not_yet_valid);
     CHECK_THAT(early.detail, Catch::Matchers::ContainsSubstring("is not valid before 2026-11-28T18:39:09Z"));
 }
@@ -75,7 +73,7 @@ TEST_CASE("a notAfter before 1677 saturates, and the expiry detail does not over
     CHECK(old.front().node_object()["valid_to"] == "Dec 30 18:39:09 1600 GMT");
     // Trusted as itself (the anchor's own signature is not checked): expired,
     // and "N days before the time of the check" subtracted 1600 from 2030.
-    const auto status = trusting("not-after-1600.der").verify(old, at_date(2030, 1, 1));
+    const auto status = trusting("not-after-1600.der").verify(old, utc(2030, 1, 1));
     CHECK(status.problem == certauth::x509::ChainProblem::expired);
     CHECK_THAT(status.detail, Catch::Matchers::ContainsSubstring("days before the time of the check"));
 }

@@ -6,6 +6,7 @@
 #include "support/files.hpp"
 #include "support/pki.hpp"
 #include "support/process.hpp"
+#include "support/utc.hpp"
 
 #include "support/catch.hpp"
 #include <nlohmann/json.hpp>
@@ -28,6 +29,8 @@ using certauth::x509::CrlMode;
 using certauth::x509::TrustConfig;
 using certauth::x509::TrustStore;
 
+using certauth::test::utc;
+
 namespace {
 
 // The reason code a chain problem is denied with (as fixtures/scenarios.json names it).
@@ -45,11 +48,6 @@ std::string problem_name(certauth::x509::ChainProblem problem) {
 }
 
 using Clock = std::chrono::system_clock;
-
-Clock::time_point utc(int y, unsigned m, unsigned d) {
-    using namespace std::chrono;
-    return sys_days{year{y} / month{m} / day{d}};
-}
 
 // The end of a denial's detail: OpenSSL's own words for a verification error
 // at a depth, " (OpenSSL: certificate has expired, at depth 0)". The words are
