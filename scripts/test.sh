@@ -13,7 +13,7 @@
 #   --debian13      last, scripts/test-debian13.sh: the quick run in a fresh Debian 13
 #                   root (debootstrap). On by default when CI=true.
 #   --no-debian13   not even when CI=true.
-# CERTAUTH_FUZZ_SECONDS (default 30) sets the fuzzing time per target;
+# CERTAUTH_FUZZ_SECONDS (default 20) sets the fuzzing time per target;
 # CERTAUTH_JOBS (default 2) the build and test parallelism.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -104,8 +104,8 @@ if [ "$quick" = 0 ]; then
   step "ThreadSanitizer: serve, hostile clients, reload under load, faults"
   bash scripts/tsan.sh
 
-  step "fuzzing: regressions, then ${CERTAUTH_FUZZ_SECONDS:-30} s per target"
-  bash scripts/fuzz.sh "${CERTAUTH_FUZZ_SECONDS:-30}"
+  step "fuzzing: regressions, then ${CERTAUTH_FUZZ_SECONDS:-20} s per target"
+  bash scripts/fuzz.sh "${CERTAUTH_FUZZ_SECONDS:-20}"
 fi
 
 if [ "$debian13" = 1 ]; then
