@@ -31,7 +31,7 @@ namespace {
 const fs::path k_regressions = fs::path(certauth::test::source_dir()) / "fuzz/regressions/config";
 const Clock::time_point k_regression_time = std::chrono::sys_days{std::chrono::year{2025} / 6 / 1};
 
-ProcessResult run_certauth(const std::vector<std::string>& args) {
+ProcessResult run_regression(const std::vector<std::string>& args) {
     std::vector<std::string> argv{certauth_binary()};
     argv.insert(argv.end(), args.begin(), args.end());
     RunOptions options;
@@ -58,7 +58,7 @@ TEST_CASE("check --at refuses times system_clock cannot hold instead of overflow
     REQUIRE(parse_time("@9223372035", k_regression_time));
     CHECK_FALSE(parse_time("@9223372036", k_regression_time));
 
-    const ProcessResult r = run_certauth({"check", "--at", "9999-01-01", CERTAUTH_SOURCE_DIR "/fixtures/joe.crt"});
+    const ProcessResult r = run_regression({"check", "--at", "9999-01-01", CERTAUTH_SOURCE_DIR "/fixtures/joe.crt"});
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("--at: cannot read \"9999-01-01\" as a time"));
 }
@@ -67,18 +67,18 @@ TEST_CASE("serve and probe refuse timeouts beyond a year instead of overflowing 
     // request-timeout = 1e300 made every request fail at once (undefined
     // behaviour converting to milliseconds); 1e10 overflowed in nanoseconds.
     const ProcessResult serve =
-        run_certauth({"serve", "--config", (k_regressions / "serve-timeout-1e300.toml").string()});
+        run_regression({"serve", "--config", (k_regressions / "serve-timeout-1e300.toml").string()});
     CHECK(serve.exit_code == 2);
     CHECK_THAT(serve.err, Catch::Matchers::ContainsSubstring("--request-timeout"));
     CHECK_THAT(serve.err, Catch::Matchers::ContainsSubstring("at most a year"));
     for (const char* option : {"--handshake-timeout", "--idle-timeout", "--shutdown-timeout"}) {
         INFO(option);
-        const ProcessResult r = run_certauth({"serve", option, "1e10"});
+        const ProcessResult r = run_regression({"serve", option, "1e10"});
         CHECK(r.exit_code == 2);
         CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring(option));
     }
 
-    const ProcessResult probe = run_certauth({"probe", "https://127.0.0.1:9/", "--load", "--duration", "1e300"});
+    const ProcessResult probe = run_regression({"probe", "https://127.0.0.1:9/", "--load", "--duration", "1e300"});
     CHECK(probe.exit_code == 2);
     CHECK_THAT(probe.err,
                Catch::Matchers::ContainsSubstring("--duration must be a number of seconds > 0, at most a year"));
@@ -92,7 +92,7 @@ TEST_CASE("a user directory's sqlite:PATH in a configuration file is read agains
     // like any other, and the error names it so.
     const certauth::test::TempDir dir;
     const std::string file = dir.write("certauth.toml", read_text(k_regressions / "users-sqlite-location-with-nul"));
-    const ProcessResult r = run_certauth({"check", "--config", file, CERTAUTH_SOURCE_DIR "/fixtures/joe.crt"});
+    const ProcessResult r = run_regression({"check", "--config", file, CERTAUTH_SOURCE_DIR "/fixtures/joe.crt"});
     CHECK(r.exit_code == 2);
     // The line's string is not closed: the CLI11 of Debian 12 reads sqlite:...,
     // that of Debian 13 the opening quote too (a JSON file's name). Either

@@ -9,7 +9,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string parse_error(const std::string& text) {
+std::string scenario_parse_error(const std::string& text) {
     auto r = parse_scenarios(text, "dir/s.json");
     if (r) return "(parsed)";
     return r.error().message;
@@ -88,39 +88,40 @@ TEST_CASE("scenario defaults apply to cases - which override them", "[client]") 
 }
 
 TEST_CASE("scenario file errors name the file - the JSON path and what is wrong", "[client]") {
-    CHECK_THAT(parse_error(R"({"cases": [ {"name": "a", "status": 200,} ]})"),
+    CHECK_THAT(scenario_parse_error(R"({"cases": [ {"name": "a", "status": 200,} ]})"),
                Catch::Matchers::StartsWith("dir/s.json:1:"));
-    CHECK(parse_error(R"([])") == "dir/s.json: expected an object with \"defaults\" and \"cases\", got an array");
-    CHECK(parse_error(R"({"defaults": {}})") == "dir/s.json: no \"cases\" array");
-    CHECK(parse_error(R"({"cases": []})") == "dir/s.json: cases: empty (nothing to probe)");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 200, "status": 401}]})") ==
+    CHECK(scenario_parse_error(R"([])") ==
+          "dir/s.json: expected an object with \"defaults\" and \"cases\", got an array");
+    CHECK(scenario_parse_error(R"({"defaults": {}})") == "dir/s.json: no \"cases\" array");
+    CHECK(scenario_parse_error(R"({"cases": []})") == "dir/s.json: cases: empty (nothing to probe)");
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "status": 200, "status": 401}]})") ==
           "dir/s.json: cases[0]: duplicate key \"status\"");
-    CHECK(parse_error(R"({"cases": [], "extra": 1})") ==
+    CHECK(scenario_parse_error(R"({"cases": [], "extra": 1})") ==
           "dir/s.json: extra: unknown key (expected \"defaults\" and \"cases\")");
-    CHECK(parse_error(R"({"cases": [{"status": 200}]})") == "dir/s.json: cases[0]: no \"name\"");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "status": "200"}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"status": 200}]})") == "dir/s.json: cases[0]: no \"name\"");
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "status": "200"}]})") ==
           "dir/s.json: cases[0].status: expected an integer HTTP status (100-599), got a string \"200\"");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 200}, {"name": "a", "status": 401}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "status": 200}, {"name": "a", "status": 401}]})") ==
           "dir/s.json: cases[1] (\"a\"): duplicate name");
-    CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "color": "red"}]})"),
+    CHECK_THAT(scenario_parse_error(R"({"cases": [{"name": "a", "status": 200, "color": "red"}]})"),
                Catch::Matchers::StartsWith("dir/s.json: cases[0].color: unknown key"));
-    CHECK(parse_error(R"({"defaults": {"name": "x"}, "cases": [{"name": "a", "status": 200}]})") ==
+    CHECK(scenario_parse_error(R"({"defaults": {"name": "x"}, "cases": [{"name": "a", "status": 200}]})") ==
           "dir/s.json: defaults.name: a name belongs to a case, not to the defaults");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 200, "method": "POST"}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "status": 200, "method": "POST"}]})") ==
           "dir/s.json: cases[0].method: expected \"GET\" or \"HEAD\", got a string \"POST\"");
-    CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "path": "x"}]})"),
+    CHECK_THAT(scenario_parse_error(R"({"cases": [{"name": "a", "status": 200, "path": "x"}]})"),
                Catch::Matchers::StartsWith("dir/s.json: cases[0].path: expected a path starting with '/'"));
-    CHECK_THAT(parse_error(R"({"defaults": {"url": "http://x"}, "cases": [{"name": "a", "status": 200}]})"),
+    CHECK_THAT(scenario_parse_error(R"({"defaults": {"url": "http://x"}, "cases": [{"name": "a", "status": 200}]})"),
                Catch::Matchers::StartsWith("dir/s.json: defaults.url: URL 'http://x': only https://"));
-    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 200, "key": "k.key"}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "status": 200, "key": "k.key"}]})") ==
           "dir/s.json: cases[0] (\"a\"): \"key\" without \"cert\"");
-    CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "method": "HEAD", "reason": "x"}]})"),
+    CHECK_THAT(scenario_parse_error(R"({"cases": [{"name": "a", "status": 200, "method": "HEAD", "reason": "x"}]})"),
                Catch::Matchers::ContainsSubstring("a HEAD response has no body"));
-    CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 401, "user": {"cn": "joe"}}]})"),
+    CHECK_THAT(scenario_parse_error(R"({"cases": [{"name": "a", "status": 401, "user": {"cn": "joe"}}]})"),
                Catch::Matchers::ContainsSubstring("\"user\" is checked on a 200 response only"));
-    CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "headers": {"X": 1}}]})"),
+    CHECK_THAT(scenario_parse_error(R"({"cases": [{"name": "a", "status": 200, "headers": {"X": 1}}]})"),
                Catch::Matchers::StartsWith("dir/s.json: cases[0].headers.X: expected a string"));
-    CHECK_THAT(parse_error(R"({"cases": [{"name": "a", "status": 200, "timeout": 0}]})"),
+    CHECK_THAT(scenario_parse_error(R"({"cases": [{"name": "a", "status": 200, "timeout": 0}]})"),
                Catch::Matchers::StartsWith("dir/s.json: cases[0].timeout: expected a number of seconds > 0"));
     auto missing = load_scenarios("fixtures/no-such-scenarios.json");
     REQUIRE_FALSE(missing);
@@ -131,10 +132,10 @@ TEST_CASE("scenario file errors name the file - the JSON path and what is wrong"
 // beyond a double and nesting deep enough to overflow the stack crashed
 // probe --scenarios; both are errors with a position.
 TEST_CASE("scenario files with 1e400 or nesting deeper than 64 levels are errors - not crashes", "[client]") {
-    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 1e400}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "status": 1e400}]})") ==
           "dir/s.json:1:40: number overflow parsing '1e400'");
     const std::string deep = R"({"cases": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
-    CHECK(parse_error(deep) == "dir/s.json:1:74: arrays and objects nested deeper than 64 levels");
+    CHECK(scenario_parse_error(deep) == "dir/s.json:1:74: arrays and objects nested deeper than 64 levels");
 }
 
 TEST_CASE("evaluate judges status - reason and user fields - and says expected vs got", "[client]") {
@@ -262,29 +263,30 @@ TEST_CASE("a case's own status or refusal replaces the other from the defaults",
 }
 
 TEST_CASE("scenario file errors for refusals and optional reasons say what is wrong", "[client]") {
-    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 401, "refused": "handshake"}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "status": 401, "refused": "handshake"}]})") ==
           "dir/s.json: cases[0] (\"a\"): \"status\" and \"refused\" exclude each other");
-    CHECK(parse_error(R"({"defaults": {"status": 401, "refused": "handshake"}, "cases": [{"name": "a"}]})") ==
+    CHECK(scenario_parse_error(R"({"defaults": {"status": 401, "refused": "handshake"}, "cases": [{"name": "a"}]})") ==
           "dir/s.json: defaults: \"status\" and \"refused\" exclude each other");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": "tcp"}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "refused": "tcp"}]})") ==
           "dir/s.json: cases[0].refused: expected \"handshake\" (the server refuses at the TLS handshake), got a "
           "string \"tcp\"");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": true}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "refused": true}]})") ==
           "dir/s.json: cases[0].refused: expected \"handshake\" (the server refuses at the TLS handshake), got true");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": "handshake", "alert": "certificate required"}]})") ==
+    CHECK(scenario_parse_error(
+              R"({"cases": [{"name": "a", "refused": "handshake", "alert": "certificate required"}]})") ==
           "dir/s.json: cases[0].alert: expected a TLS alert name such as \"certificate_required\", "
           "\"bad_certificate\" or \"unknown_ca\", got a string \"certificate required\"");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 401, "alert": "unknown_ca"}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "status": 401, "alert": "unknown_ca"}]})") ==
           "dir/s.json: cases[0] (\"a\"): \"alert\" is checked on a refusal only (\"refused\": \"handshake\")");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": "handshake", "reason": "expired"}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "refused": "handshake", "reason": "expired"}]})") ==
           "dir/s.json: cases[0] (\"a\"): a case refused at the handshake gets no response: \"reason\" and \"user\" "
           "cannot be checked");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "refused": "handshake", "user": {"cn": "joe"}}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "refused": "handshake", "user": {"cn": "joe"}}]})") ==
           "dir/s.json: cases[0] (\"a\"): a case refused at the handshake gets no response: \"reason\" and \"user\" "
           "cannot be checked");
-    CHECK(parse_error(R"({"cases": [{"name": "a", "status": 401, "reason_optional": "yes"}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a", "status": 401, "reason_optional": "yes"}]})") ==
           "dir/s.json: cases[0].reason_optional: expected true or false, got a string \"yes\"");
-    CHECK(parse_error(R"({"cases": [{"name": "a"}]})") ==
+    CHECK(scenario_parse_error(R"({"cases": [{"name": "a"}]})") ==
           "dir/s.json: cases[0] (\"a\"): no \"status\" (the expected HTTP status) or \"refused\": \"handshake\"");
 }
 

@@ -30,7 +30,7 @@ using nlohmann::json;
 
 namespace {
 
-certauth::test::ProcessResult certauth_users(const std::vector<std::string>& args) {
+certauth::test::ProcessResult run_users_command(const std::vector<std::string>& args) {
     std::vector<std::string> argv{certauth::test::certauth_binary(), "users"};
     argv.insert(argv.end(), args.begin(), args.end());
     return certauth::test::run(argv);
@@ -63,7 +63,7 @@ TEST_CASE("postgresql: init, import, export, add, remove, bad rows, concurrent w
     CHECK(list->routes()[1].is_public);
 
     // export round-trips, through the command as a user runs it
-    const auto exported = certauth_users({"export", cluster.uri()});
+    const auto exported = run_users_command({"export", cluster.uri()});
     INFO(exported.err);
     REQUIRE(exported.exit_code == 0);
     CHECK(json::parse(exported.out) == fixture_users());
@@ -89,7 +89,7 @@ TEST_CASE("postgresql: init, import, export, add, remove, bad rows, concurrent w
         CHECK(knows(*after, "b" + std::to_string(i)));
     }
 
-    const auto removed = certauth_users({"remove", cluster.uri(), "--cn", "joe"});
+    const auto removed = run_users_command({"remove", cluster.uri(), "--cn", "joe"});
     CHECK(removed.out.find(": removed 1 entry with exactly {\"cn\":\"joe\"}") != std::string::npos);
 
     // add appends after an id given by hand, and SQL without one goes on after it.
@@ -104,7 +104,7 @@ TEST_CASE("postgresql: init, import, export, add, remove, bad rows, concurrent w
                       "INSERT INTO routes (path, roles, is_public) VALUES ('/a', NULL, false)");
     CHECK(directory.load().error().message ==
           location.name() + ": users[id=1000].attributes: (top level): duplicate key \"n\"");
-    const auto lint = certauth_users({"lint", cluster.uri()});
+    const auto lint = run_users_command({"lint", cluster.uri()});
     CHECK(lint.exit_code == 1);
     CHECK(lint.out.find("users[id=1000].attributes: (top level): duplicate key \"n\"\n") != std::string::npos);
     CHECK(lint.out.find("routes[id=3]: needs \"roles\" or \"public\": true\n") != std::string::npos);

@@ -22,7 +22,7 @@ MatchTexts cn(std::string_view value) {
     return texts;
 }
 
-std::string error_of(certauth::Result<void> result) {
+std::string row_error_of(certauth::Result<void> result) {
     REQUIRE_FALSE(result);
     return result.error().message;
 }
@@ -41,22 +41,22 @@ TEST_CASE("a users row: match key columns and an attributes object", "[directory
 
 TEST_CASE("a bad users row is an error naming the table, the row id and the column", "[directory]") {
     UserListBuilder builder("sqlite:u.db");
-    CHECK(error_of(add_user_row(builder, "4", cn("joe"), "{\"name\": ")) ==
+    CHECK(row_error_of(add_user_row(builder, "4", cn("joe"), "{\"name\": ")) ==
           "sqlite:u.db: users[id=4].attributes:1:10: syntax error while parsing value - unexpected end of input; "
           "expected '[', '{', or a literal");
-    CHECK(error_of(add_user_row(builder, "5", cn("joe"), "[1]")) ==
+    CHECK(row_error_of(add_user_row(builder, "5", cn("joe"), "[1]")) ==
           "sqlite:u.db: users[id=5].attributes: expected a JSON object, got array");
-    CHECK(error_of(add_user_row(builder, "6", cn("joe"), R"({"cn": "other"})")) ==
+    CHECK(row_error_of(add_user_row(builder, "6", cn("joe"), R"({"cn": "other"})")) ==
           "sqlite:u.db: users[id=6].attributes.cn: a match key; it has a column of its own");
-    CHECK(error_of(add_user_row(builder, "7", cn("joe"), R"({"roles": "admin"})")) ==
+    CHECK(row_error_of(add_user_row(builder, "7", cn("joe"), R"({"roles": "admin"})")) ==
           "sqlite:u.db: users[id=7].roles: expected an array of strings, got string");
-    CHECK(error_of(add_user_row(builder, "8", cn("joe"), R"({"a": 1, "a": 2})")) ==
+    CHECK(row_error_of(add_user_row(builder, "8", cn("joe"), R"({"a": 1, "a": 2})")) ==
           "sqlite:u.db: users[id=8].attributes: (top level): duplicate key \"a\"");
     MatchTexts ip;
     ip[certauth::policy::index_of(MatchKey::ip)] = "1.2.3";
-    CHECK(error_of(add_user_row(builder, "9", ip, std::nullopt)) ==
+    CHECK(row_error_of(add_user_row(builder, "9", ip, std::nullopt)) ==
           "sqlite:u.db: users[id=9].ip: not an IP address: \"1.2.3\"");
-    CHECK(error_of(add_user_row(builder, "10", MatchTexts{}, std::nullopt))
+    CHECK(row_error_of(add_user_row(builder, "10", MatchTexts{}, std::nullopt))
               .find("sqlite:u.db: users[id=10]: no match key") == 0);
 }
 
@@ -70,13 +70,14 @@ TEST_CASE("a routes row: path, roles (a JSON array) or is_public", "[directory]"
     CHECK(list.routes()[1].is_public);
 
     UserListBuilder bad("pg");
-    CHECK(error_of(add_route_row(bad, "3", "/x", std::nullopt, "0")) ==
+    CHECK(row_error_of(add_route_row(bad, "3", "/x", std::nullopt, "0")) ==
           "pg: routes[id=3]: needs \"roles\" or \"public\": true");
-    CHECK(error_of(add_route_row(bad, "4", "/x", R"(["a"])", "yes")) ==
+    CHECK(row_error_of(add_route_row(bad, "4", "/x", R"(["a"])", "yes")) ==
           "pg: routes[id=4].is_public: expected true or false (1 or 0), got \"yes\"");
-    CHECK(error_of(add_route_row(bad, "5", "/x", "[", "0")).find("pg: routes[id=5].roles:1:2: syntax error") == 0);
-    CHECK(error_of(add_route_row(bad, "6", std::nullopt, R"(["a"])", "0")) == "pg: routes[id=6].path: missing (NULL)");
-    CHECK(error_of(add_route_row(bad, "7", "/x", R"(["a"])", "t")) ==
+    CHECK(row_error_of(add_route_row(bad, "5", "/x", "[", "0")).find("pg: routes[id=5].roles:1:2: syntax error") == 0);
+    CHECK(row_error_of(add_route_row(bad, "6", std::nullopt, R"(["a"])", "0")) ==
+          "pg: routes[id=6].path: missing (NULL)");
+    CHECK(row_error_of(add_route_row(bad, "7", "/x", R"(["a"])", "t")) ==
           "pg: routes[id=7]: \"public\": true and \"roles\" exclude each other");
 }
 

@@ -73,7 +73,7 @@ std::vector<std::string> with(std::vector<std::string> args, const std::vector<s
     return args;
 }
 
-json node_object_of(const std::string& path) {
+json check_node_object(const std::string& path) {
     auto chain = certauth::x509::load_chain(path);
     REQUIRE(chain);
     return chain->front().node_object();
@@ -146,7 +146,7 @@ TEST_CASE("check: every certificate case of scenarios.json, --json", "[e2e][cli]
         const json& line = out[0];
         CHECK(line.at("file") == file);
         CHECK(line.at("config").is_null());
-        CHECK(line.at("certificate") == node_object_of(file));
+        CHECK(line.at("certificate") == check_node_object(file));
         if (c.status == 200) {
             CHECK(r.exit_code == 0);
             CHECK(line.at("outcome") == "authorised");
@@ -238,7 +238,7 @@ TEST_CASE("check - reads standard input, PEM or DER", "[e2e][cli]") {
     const auto der = check(with(demo_options(), {"--json", "-"}), {}, read_text(fixture("joe.der")));
     CHECK(der.exit_code == 0);
     CHECK(json::parse(der.out).at("file") == "-");
-    CHECK(json::parse(der.out).at("certificate") == node_object_of(fixture("joe.crt")));
+    CHECK(json::parse(der.out).at("certificate") == check_node_object(fixture("joe.crt")));
     const auto nothing = check(with(demo_options(), {"-"}), {}, "");
     CHECK(nothing.exit_code == 2);
     CHECK(nothing.out == "✘ -  error: empty file, no certificate found\n");
@@ -613,7 +613,7 @@ TEST_CASE("check --each: every certificate of a file on its own, human and --jso
     CHECK(lines_json[0].at("user").at("cn") == "joe");
     CHECK(lines_json[1].at("reason") == "unknown_user");
     CHECK(lines_json[2].at("reason") == "revoked");
-    CHECK(lines_json[2].at("certificate") == node_object_of(fixture("revoked.crt")));
+    CHECK(lines_json[2].at("certificate") == check_node_object(fixture("revoked.crt")));
 
     // Each on its own: carol without her intermediate is untrusted, and the
     // intermediate itself is judged as a client certificate.

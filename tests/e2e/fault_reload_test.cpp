@@ -27,10 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string status_of(unsigned short port, const std::string& stem) {
-    return got(fetch(port, "/", fixture(stem + ".crt"), fixture(stem + ".key")));
-}
-
 // Writes `text` over `path` in place (truncate, then 64-byte pieces with a
 // pause between them), as an editor without atomic saves does.
 void write_in_place(const fs::path& path, const std::string& text) {

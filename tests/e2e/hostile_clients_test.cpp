@@ -33,12 +33,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ClientOptions plain_tcp() {
-    ClientOptions options;
-    options.tls = false;
-    return options;
-}
-
 // Reads (and discards) what the server sends until it closes the
 // connection; false when it is still open after `timeout`.
 bool closes_within(HttpClient& client, std::chrono::milliseconds timeout) {

@@ -27,7 +27,7 @@ namespace {
 
 // Runs `certauth ARGS...` in `cwd` (an empty folder unless given, so that no
 // certauth.toml applies).
-ProcessResult run_certauth(const std::vector<std::string>& args, const std::string& cwd = {}) {
+ProcessResult run_pki(const std::vector<std::string>& args, const std::string& cwd = {}) {
     static const TempDir empty;
     std::vector<std::string> argv{certauth_binary()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -69,7 +69,7 @@ void check_the_table(const fs::path& dir) {
         args.push_back((dir / c.at("cert").get<std::string>()).string());
     }
     REQUIRE(cases.size() == 10); // joe bob expired notyet revoked rogue serveronly carol dave hostile
-    const ProcessResult r = run_certauth(args);
+    const ProcessResult r = run_pki(args);
     CHECK(r.exit_code == 1); // some denied, none in error
     std::vector<json> lines;
     std::istringstream in(r.out);
@@ -94,7 +94,7 @@ void check_the_table(const fs::path& dir) {
 void init(const fs::path& dir, const std::vector<std::string>& more = {}) {
     std::vector<std::string> args{"pki", "init", dir.string()};
     args.insert(args.end(), more.begin(), more.end());
-    const ProcessResult r = run_certauth(args);
+    const ProcessResult r = run_pki(args);
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("certauth: wrote ") == 0);
     CHECK(r.err.empty());
@@ -111,7 +111,7 @@ TEST_CASE("pki init: the fixture table, as check decides it, with RSA keys", "[e
     CHECK(key_of(dir / "ca.crt") == "RSA 2048");
     CHECK(key_of(dir / "dave.crt") == "EC P-256");
     // The folder's own certauth.toml applies inside it, as in fixtures/.
-    const ProcessResult inside = run_certauth({"check", "joe.crt", "revoked.crt"}, dir.string());
+    const ProcessResult inside = run_pki({"check", "joe.crt", "revoked.crt"}, dir.string());
     CHECK(inside.exit_code == 1);
     CHECK(inside.out.find("✔ joe.crt  authorised  CN=joe  issuer CN=certauth test CA  expires 2049-12-31\n") == 0);
     CHECK(inside.out.find("✘ revoked.crt  denied: revoked") != std::string::npos);
@@ -156,7 +156,7 @@ TEST_CASE("pki init refuses to overwrite without --force, naming the file, and w
     init(tmp.path, {"--key-type", "p256"});
     const std::string ca = read_text(tmp.path / "ca.crt");
     fs::remove(tmp.path / "joe.key");
-    const ProcessResult again = run_certauth({"pki", "init", tmp.path.string(), "--key-type", "p256"});
+    const ProcessResult again = run_pki({"pki", "init", tmp.path.string(), "--key-type", "p256"});
     CHECK(again.exit_code == 2);
     CHECK(again.out.empty());
     CHECK(again.err.rfind("certauth: error: " + (tmp.path / "ca.crt").string() + " exists (and ", 0) == 0);
@@ -174,16 +174,16 @@ TEST_CASE("pki init refuses to overwrite without --force, naming the file, and w
 TEST_CASE("pki init: errors for a bad folder or option", "[e2e][cli]") {
     const TempDir tmp;
     const std::string file = tmp.write("file", "x");
-    ProcessResult r = run_certauth({"pki", "init", file});
+    ProcessResult r = run_pki({"pki", "init", file});
     CHECK(r.exit_code == 2);
     CHECK(r.err == "certauth: error: " + file + ": exists and is not a directory\n");
-    r = run_certauth({"pki", "init", (tmp.path / "d").string(), "--key-type", "rsa1024"});
+    r = run_pki({"pki", "init", (tmp.path / "d").string(), "--key-type", "rsa1024"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("--key-type") != std::string::npos);
-    r = run_certauth({"pki", "init", (tmp.path / "d").string(), "--days", "0"});
+    r = run_pki({"pki", "init", (tmp.path / "d").string(), "--days", "0"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("expected a whole number from 1 to 36500") != std::string::npos);
-    r = run_certauth({"pki"});
+    r = run_pki({"pki"});
     CHECK(r.exit_code == 2);
     CHECK_FALSE(fs::exists(tmp.path / "d"));
 }
@@ -193,9 +193,8 @@ TEST_CASE("pki issue: one more certificate from the CA or the intermediate", "[e
     const fs::path dir = tmp.path / "pki";
     init(dir, {"--key-type", "p256"});
     const std::string alice = (tmp.path / "alice").string();
-    ProcessResult r =
-        run_certauth({"pki", "issue", dir.string(), "--out", alice, "--cn", "alice", "--o", "Example", "--san",
-                      "email:alice@example.org,uri:spiffe://example.org/alice", "--san", "ip:::1"});
+    ProcessResult r = run_pki({"pki", "issue", dir.string(), "--out", alice, "--cn", "alice", "--o", "Example", "--san",
+                               "email:alice@example.org,uri:spiffe://example.org/alice", "--san", "ip:::1"});
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("CN=alice, O=Example, issued by CN=certauth test CA, O=certauth, serial ") != std::string::npos);
     for (const char* ext : {".key", ".pem", ".p12"})
@@ -210,45 +209,45 @@ TEST_CASE("pki issue: one more certificate from the CA or the intermediate", "[e
     CHECK(facts.serial.size() == 32);
     CHECK(chain->front().key_description() == "EC P-256"); // the CA's kind
     const std::string ca = (dir / "ca.crt").string();
-    r = run_certauth({"check", "--json", "--ca", ca, alice + ".crt"});
+    r = run_pki({"check", "--json", "--ca", ca, alice + ".crt"});
     CHECK(r.exit_code == 0);
     CHECK(json::parse(r.out).at("outcome") == "authenticated");
 
     // From the intermediate, with a chain file, valid only from 2059 (the CAs end in 2060).
     const std::string later = (tmp.path / "later").string();
-    r = run_certauth({"pki", "issue", dir.string(), "--out", later, "--cn", "later", "--intermediate", "--not-before",
-                      "2059-01-01", "--days", "10", "--key-type", "ed25519"});
+    r = run_pki({"pki", "issue", dir.string(), "--out", later, "--cn", "later", "--intermediate", "--not-before",
+                 "2059-01-01", "--days", "10", "--key-type", "ed25519"});
     REQUIRE(r.exit_code == 0);
-    r = run_certauth({"check", "--json", "--ca", ca, later + "-chain.pem"});
+    r = run_pki({"check", "--json", "--ca", ca, later + "-chain.pem"});
     CHECK(json::parse(r.out).at("reason") == "not_yet_valid");
-    r = run_certauth({"check", "--json", "--ca", ca, later + "-chain.pem", "--at", "2059-01-02"});
+    r = run_pki({"check", "--json", "--ca", ca, later + "-chain.pem", "--at", "2059-01-02"});
     CHECK(json::parse(r.out).at("outcome") == "authenticated");
     CHECK(json::parse(r.out).at("certificate").at("issuer").at("CN") == "certauth test intermediate CA");
-    r = run_certauth({"check", "--json", "--ca", ca, later + ".crt", "--at", "2059-01-02"});
+    r = run_pki({"check", "--json", "--ca", ca, later + ".crt", "--at", "2059-01-02"});
     CHECK(json::parse(r.out).at("reason") == "untrusted"); // the leaf alone lacks sub-ca
 
     // Server usage only: not a client certificate.
     const std::string server = (tmp.path / "server").string();
-    r = run_certauth({"pki", "issue", dir.string(), "--out", server, "--cn", "api", "--eku", "serverAuth"});
+    r = run_pki({"pki", "issue", dir.string(), "--out", server, "--cn", "api", "--eku", "serverAuth"});
     REQUIRE(r.exit_code == 0);
-    r = run_certauth({"check", "--json", "--ca", ca, server + ".crt"});
+    r = run_pki({"check", "--json", "--ca", ca, server + ".crt"});
     CHECK(json::parse(r.out).at("reason") == "wrong_usage");
 
     // Errors name what is wrong; nothing is overwritten without --force.
-    r = run_certauth({"pki", "issue", dir.string(), "--out", alice, "--cn", "alice"});
+    r = run_pki({"pki", "issue", dir.string(), "--out", alice, "--cn", "alice"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("certauth: error: " + alice + ".crt exists") == 0);
-    r = run_certauth({"pki", "issue", dir.string(), "--out", alice, "--cn", "alice", "--force"});
+    r = run_pki({"pki", "issue", dir.string(), "--out", alice, "--cn", "alice", "--force"});
     CHECK(r.exit_code == 0);
-    r = run_certauth({"pki", "issue", dir.string(), "--out", alice + "2", "--cn", "x", "--san", "host:x"});
+    r = run_pki({"pki", "issue", dir.string(), "--out", alice + "2", "--cn", "x", "--san", "host:x"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("certauth: error: --san: subject alternative name \"host:x\": expected KIND:VALUE") == 0);
-    r = run_certauth({"pki", "issue", dir.string(), "--out", alice + "2", "--cn", "x", "--eku", "clientAuthh"});
+    r = run_pki({"pki", "issue", dir.string(), "--out", alice + "2", "--cn", "x", "--eku", "clientAuthh"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("extended key usage \"clientAuthh\": not a known usage or OID") != std::string::npos);
-    r = run_certauth({"pki", "issue", dir.string(), "--out", alice + "2", "--cn", "x", "--not-before", "soon"});
+    r = run_pki({"pki", "issue", dir.string(), "--out", alice + "2", "--cn", "x", "--not-before", "soon"});
     CHECK(r.err == "certauth: error: --not-before: cannot read \"soon\" as a time; use ISO 8601, e.g. 2030-01-01\n");
-    r = run_certauth({"pki", "issue", tmp.path.string(), "--out", alice + "2", "--cn", "x"});
+    r = run_pki({"pki", "issue", tmp.path.string(), "--out", alice + "2", "--cn", "x"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("certauth: error: " + (tmp.path / "ca.crt").string()) == 0);
     CHECK(r.err.find("(is " + tmp.path.string() + " a folder `pki init` wrote?)") != std::string::npos);

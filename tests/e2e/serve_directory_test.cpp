@@ -89,10 +89,6 @@ double metric(unsigned short port, const std::string& series) {
     return std::stod(text.substr(value, text.find('\n', value) - value));
 }
 
-std::string status_of(unsigned short port, const std::string& stem) {
-    return got(fetch(port, "/", fixture(stem + ".crt"), fixture(stem + ".key")));
-}
-
 // Polls until `stem` gets `wanted` on a new connection; what it got last.
 std::string wait_for_status(unsigned short port, const std::string& stem, const std::string& wanted,
                             std::chrono::milliseconds timeout = 10s) {

@@ -14,7 +14,7 @@ namespace {
 
 const std::filesystem::path k_regressions = std::filesystem::path(CERTAUTH_SOURCE_DIR) / "fuzz/regressions/users";
 
-std::string load_error(const std::string& name) {
+std::string users_load_error(const std::string& name) {
     const std::filesystem::path file = k_regressions / name;
     REQUIRE(std::filesystem::exists(file));
     auto list = UserList::load(file);
@@ -27,7 +27,7 @@ std::string load_error(const std::string& name) {
 TEST_CASE("a number too large for a double is an error with its position, not an exception", "[policy]") {
     // It escaped as nlohmann's out_of_range: check exited 2 without naming the
     // file, and a reload by SIGHUP left serve deaf to later signals.
-    const std::string message = load_error("number-overflow.json");
+    const std::string message = users_load_error("number-overflow.json");
     CHECK(message == (k_regressions / "number-overflow.json").string() +
                          ":1:54: number overflow parsing "
                          "'999999999999999999999e9999999999999999999999999999995'");
@@ -62,6 +62,6 @@ TEST_CASE("arrays and objects nested deeper than 64 levels are an error, not a s
     // Brackets inside strings are text.
     CHECK(UserList::parse(R"({"users": [{"cn": ")" + std::string(1000, '[') + R"(\"{"}]})", "users.json"));
 
-    CHECK(load_error("deep-nesting.json") ==
+    CHECK(users_load_error("deep-nesting.json") ==
           (k_regressions / "deep-nesting.json").string() + ":1:92: arrays and objects nested deeper than 64 levels");
 }

@@ -20,12 +20,6 @@ namespace {
 
 ClientOptions no_certificate() { return ClientOptions{}; }
 
-ClientOptions plain_tcp() {
-    ClientOptions options;
-    options.tls = false;
-    return options;
-}
-
 // Sends `request` and reads the answer; REQUIREs one, and that the server
 // closes the connection after it.
 HttpResponse answer_then_close(unsigned short port, const ClientOptions& options, const std::string& request) {

@@ -55,7 +55,17 @@ std::string got(const std::optional<HttpResponse>& response) {
     return std::to_string(response->status) + " " + response->reason();
 }
 
-std::string joe_status(unsigned short port) { return got(fetch(port, "/", fixture("joe.crt"), fixture("joe.key"))); }
+std::string status_of(unsigned short port, const std::string& stem) {
+    return got(fetch(port, "/", fixture(stem + ".crt"), fixture(stem + ".key")));
+}
+
+std::string joe_status(unsigned short port) { return status_of(port, "joe"); }
+
+ClientOptions plain_tcp() {
+    ClientOptions options;
+    options.tls = false;
+    return options;
+}
 
 std::string users_without_joe() {
     nlohmann::json j = nlohmann::json::parse(read_text(fixture("users.json")));

@@ -49,8 +49,12 @@ ClientOptions as(const std::string& stem);
 x509::Ptr<SSL_SESSION> resumable_session(HttpClient& client);
 // "200 ", "401 unknown_user", "no response".
 std::string got(const std::optional<HttpResponse>& response);
-// What GET / with joe's certificate got ("200 " when served).
+// What GET / with the fixture certificate `stem` (stem.crt, stem.key) got;
+// joe_status: with joe's ("200 " when served).
+std::string status_of(unsigned short port, const std::string& stem);
 std::string joe_status(unsigned short port);
+// Client options for plain TCP (no TLS).
+ClientOptions plain_tcp();
 
 // The users file without joe (fixtures/users.json minus its joe entry).
 std::string users_without_joe();

@@ -39,7 +39,7 @@ Chain must_load(const std::string& relative) {
     return std::move(*chain);
 }
 
-std::string error_of(const certauth::Result<Chain>& result) {
+std::string chain_error_of(const certauth::Result<Chain>& result) {
     REQUIRE_FALSE(result);
     return result.error().message;
 }
@@ -123,7 +123,7 @@ TEST_CASE("every fixtures/bad certificate input is refused with the file name an
         INFO(name);
         const auto it = expected.find(name);
         REQUIRE(it != expected.end()); // a new bad input needs an expectation here
-        const std::string message = error_of(load_chain(entry.path()));
+        const std::string message = chain_error_of(load_chain(entry.path()));
         CHECK(message == entry.path().string() + ": " + it->second);
     }
     CHECK(seen.size() == expected.size());
@@ -132,26 +132,26 @@ TEST_CASE("every fixtures/bad certificate input is refused with the file name an
 TEST_CASE("parse_chain explains other malformed input", "[x509]") {
     const std::string pem = read_text(source_path("fixtures/joe.crt"));
     const std::string der = read_text(source_path("fixtures/joe.der"));
-    CHECK(error_of(parse_chain("", "standard input")) == "standard input: empty, no certificate found");
-    CHECK(error_of(parse_chain(" \n\t\n", "w.pem")) == "w.pem: no certificate found (only whitespace)");
-    CHECK(error_of(parse_chain(der + "xyz", "joe2.der")) ==
+    CHECK(chain_error_of(parse_chain("", "standard input")) == "standard input: empty, no certificate found");
+    CHECK(chain_error_of(parse_chain(" \n\t\n", "w.pem")) == "w.pem: no certificate found (only whitespace)");
+    CHECK(chain_error_of(parse_chain(der + "xyz", "joe2.der")) ==
           "joe2.der: 3 bytes of trailing data after the DER certificate (a DER file holds exactly one certificate)");
-    CHECK(error_of(parse_chain(pem.substr(0, pem.size() - 30), "cut.pem")) ==
+    CHECK(chain_error_of(parse_chain(pem.substr(0, pem.size() - 30), "cut.pem")) ==
           "cut.pem: line 1: the CERTIFICATE block has no END line (the input ends first)");
-    CHECK(error_of(parse_chain(read_text(source_path("fixtures/ca.crl")), "ca.crl")) ==
+    CHECK(chain_error_of(parse_chain(read_text(source_path("fixtures/ca.crl")), "ca.crl")) ==
           "ca.crl: no certificate found (a PEM X509 CRL block, not a certificate)");
-    CHECK(error_of(parse_chain(read_text(source_path("fixtures/joe.key")) + read_text(source_path("fixtures/ca.crl")),
-                               "two.pem")) ==
+    CHECK(chain_error_of(parse_chain(
+              read_text(source_path("fixtures/joe.key")) + read_text(source_path("fixtures/ca.crl")), "two.pem")) ==
           "two.pem: no certificate found (PEM blocks PRIVATE KEY, X509 CRL; none is a certificate)");
-    CHECK(error_of(parse_chain("-----BEGIN CERTIFICATE-----\nTUlJ\n-----END CERTIFICATE-----\n", "short.pem"))
+    CHECK(chain_error_of(parse_chain("-----BEGIN CERTIFICATE-----\nTUlJ\n-----END CERTIFICATE-----\n", "short.pem"))
               .rfind("short.pem: line 1: CERTIFICATE block: not a valid X.509 certificate (", 0) == 0);
-    CHECK(error_of(parse_chain("-----BEGIN CERTIFICATE-----\nTUl\n-----END CERTIFICATE-----\n", "odd.pem")) ==
+    CHECK(chain_error_of(parse_chain("-----BEGIN CERTIFICATE-----\nTUl\n-----END CERTIFICATE-----\n", "odd.pem")) ==
           "odd.pem: line 1: CERTIFICATE block: the base64 body is truncated (3 characters, not a multiple of 4)");
-    CHECK(error_of(parse_chain(pem + "-----BEGIN CERTIFICATE-----\n", "open.pem")) ==
+    CHECK(chain_error_of(parse_chain(pem + "-----BEGIN CERTIFICATE-----\n", "open.pem")) ==
           "open.pem: line 21: the CERTIFICATE block has no END line (the input ends first)");
-    CHECK(error_of(parse_chain("-----BEGIN CERTIFICATE-----\nTUlJ\n-----END PRIVATE KEY-----\n", "mix.pem")) ==
+    CHECK(chain_error_of(parse_chain("-----BEGIN CERTIFICATE-----\nTUlJ\n-----END PRIVATE KEY-----\n", "mix.pem")) ==
           "mix.pem: line 3: \"-----END PRIVATE KEY-----\" does not end the CERTIFICATE block (line 1)");
-    CHECK(error_of(parse_chain(pem + pem + "junk\n", "j.pem")) ==
+    CHECK(chain_error_of(parse_chain(pem + pem + "junk\n", "j.pem")) ==
           "j.pem: line 41: trailing data after the last certificate");
 }
 
@@ -169,21 +169,21 @@ TEST_CASE("a PEM file that starts with a UTF-8 byte order mark is read, as OpenS
 TEST_CASE("load_chain and read_file name the file and the problem", "[x509]") {
     TempDir dir;
     const std::string missing = (dir.path / "nope.crt").string();
-    CHECK(error_of(load_chain(missing)) == missing + ": no such file");
-    CHECK(error_of(load_chain(dir.path)) == dir.path.string() + ": is a directory, not a file");
+    CHECK(chain_error_of(load_chain(missing)) == missing + ": no such file");
+    CHECK(chain_error_of(load_chain(dir.path)) == dir.path.string() + ": is a directory, not a file");
     const auto read = certauth::x509::read_file(missing);
     REQUIRE_FALSE(read);
     CHECK(read.error().message == missing + ": no such file");
     // An empty name (`--ca ""`, `ca = ""`) said only ": no such file".
-    CHECK(error_of(load_chain("")) == "an empty file name was given where a file was expected");
+    CHECK(chain_error_of(load_chain("")) == "an empty file name was given where a file was expected");
 
     const std::string empty = dir.write("empty.crt", "");
-    CHECK(error_of(load_chain(empty)) == empty + ": empty file, no certificate found");
+    CHECK(chain_error_of(load_chain(empty)) == empty + ": empty file, no certificate found");
 
     if (geteuid() != 0) { // root reads any file
         const std::string locked = dir.write("locked.crt", read_text(source_path("fixtures/joe.crt")));
         fs::permissions(locked, fs::perms::none);
-        CHECK(error_of(load_chain(locked)) == locked + ": cannot open: Permission denied");
+        CHECK(chain_error_of(load_chain(locked)) == locked + ": cannot open: Permission denied");
     }
     const auto ok = certauth::x509::read_file(source_path("fixtures/joe.der"));
     REQUIRE(ok);

@@ -59,8 +59,8 @@ std::string openssl_words(int error, int depth) {
            ")";
 }
 
-TrustStore must_load(std::vector<std::string> cas, std::vector<std::string> crls = {},
-                     CrlMode mode = CrlMode::when_loaded) {
+TrustStore must_load_store(std::vector<std::string> cas, std::vector<std::string> crls = {},
+                           CrlMode mode = CrlMode::when_loaded) {
     TrustConfig config;
     for (const auto& ca : cas)
         config.ca_files.push_back(fixture(ca));
@@ -98,7 +98,7 @@ ChainStatus verify(const TrustStore& store, const std::string& name, Clock::time
 } // namespace
 
 TEST_CASE("TrustStore::load: CAs, bundles, PEM and DER CRLs", "[x509]") {
-    const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
+    const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl"});
     REQUIRE(store.authorities().size() == 1);
     CHECK(store.authorities()[0].facts().cn() == "certauth test CA");
     CHECK(store.crl_count() == 1);
@@ -106,12 +106,12 @@ TEST_CASE("TrustStore::load: CAs, bundles, PEM and DER CRLs", "[x509]") {
     CHECK(store.stale_crls(Clock::now()).empty());
 
     // A DER CRL revokes just as the PEM one does.
-    const TrustStore der = must_load({"ca.crt"}, {"ca.crl.der"});
+    const TrustStore der = must_load_store({"ca.crt"}, {"ca.crl.der"});
     CHECK(der.crl_count() == 1);
     CHECK(verify(der, "revoked.crt").problem == certauth::x509::ChainProblem::revoked);
 
     // Two CA files, in load order.
-    const TrustStore two = must_load({"ca.crt", "rogue-ca.crt"});
+    const TrustStore two = must_load_store({"ca.crt", "rogue-ca.crt"});
     REQUIRE(two.authorities().size() == 2);
     CHECK(two.authorities()[1].facts().cn() == "certauth rogue CA");
     CHECK(verify(two, "rogue.crt").verified());
@@ -162,7 +162,7 @@ TEST_CASE("verify agrees with every case of fixtures/scenarios.json", "[x509]") 
     std::ifstream in(fixture("scenarios.json"));
     REQUIRE(in);
     const auto scenarios = nlohmann::json::parse(in);
-    const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
+    const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl"});
     int checked = 0;
     for (const auto& c : scenarios.at("cases")) {
         if (!c.contains("cert") || c.value("path", "/") != "/") continue;
@@ -186,7 +186,7 @@ TEST_CASE("verify agrees with every case of fixtures/scenarios.json", "[x509]") 
 }
 
 TEST_CASE("denials say which certificate, what failed and what would be accepted", "[x509]") {
-    const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
+    const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl"});
     const std::string trusted = "trusted: CN=certauth test CA, O=certauth";
 
     SECTION("untrusted CA") {
@@ -277,7 +277,7 @@ TEST_CASE("an intermediate CA without keyCertSign: the detail says so, not \"no 
     issue("notca", "notca", fixture("ca.crt"), fixture("ca.key"));
     issue("undernotca", "leaf", "notca.crt", "notca.key");
 
-    const TrustStore store = must_load({"ca.crt"});
+    const TrustStore store = must_load_store({"ca.crt"});
     const auto status_of = [&](const std::string& leaf, const std::string& intermediate) {
         auto chain = certauth::x509::parse_chain(certauth::test::read_text((dir.path / leaf).string()) +
                                                      certauth::test::read_text((dir.path / intermediate).string()),
@@ -297,7 +297,7 @@ TEST_CASE("an intermediate CA without keyCertSign: the detail says so, not \"no 
 }
 
 TEST_CASE("an intermediate must be presented, the trust store does not accept partial chains", "[x509]") {
-    const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
+    const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl"});
     const auto alone = verify(store, "carol.crt");
     CHECK(alone.problem == certauth::x509::ChainProblem::untrusted);
     CHECK(alone.detail == "CN=carol issued by CN=certauth test intermediate CA, O=certauth, which is not a trusted CA; "
@@ -321,7 +321,7 @@ TEST_CASE("an intermediate must be presented, the trust store does not accept pa
     CHECK(from_bundle->verify(chain_of("carol.crt"), Clock::now()).verified());
 
     // Trusting only the intermediate is not enough: no partial chains.
-    const TrustStore sub_only = must_load({"sub-ca.crt"});
+    const TrustStore sub_only = must_load_store({"sub-ca.crt"});
     const auto partial = verify(sub_only, "carol-chain.pem");
     CHECK(partial.problem == certauth::x509::ChainProblem::untrusted);
     CHECK(partial.depth == 1);
@@ -334,18 +334,18 @@ TEST_CASE("an intermediate must be presented, the trust store does not accept pa
 
 TEST_CASE("CRL modes: when_loaded skips CAs without a CRL, required demands one for every CA", "[x509]") {
     SECTION("when_loaded: the intermediate has no CRL, carol still verifies") {
-        const TrustStore store = must_load({"ca.crt"}, {"ca.crl"}, CrlMode::when_loaded);
+        const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl"}, CrlMode::when_loaded);
         CHECK(verify(store, "carol-chain.pem").verified());
         CHECK(verify(store, "revoked.crt").problem == certauth::x509::ChainProblem::revoked);
     }
     SECTION("required with both CRLs: carol verifies") {
-        const TrustStore store = must_load({"ca.crt"}, {"ca.crl", "sub-ca.crl"}, CrlMode::required);
+        const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl", "sub-ca.crl"}, CrlMode::required);
         CHECK(verify(store, "carol-chain.pem").verified());
         CHECK(verify(store, "joe.crt").verified());
         CHECK(verify(store, "revoked.crt").problem == certauth::x509::ChainProblem::revoked);
     }
     SECTION("required without the intermediate's CRL: untrusted, naming the intermediate") {
-        const TrustStore store = must_load({"ca.crt"}, {"ca.crl"}, CrlMode::required);
+        const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl"}, CrlMode::required);
         const auto s = verify(store, "carol-chain.pem");
         CHECK(s.problem == certauth::x509::ChainProblem::untrusted);
         CHECK(s.error == X509_V_ERR_UNABLE_TO_GET_CRL);
@@ -356,26 +356,26 @@ TEST_CASE("CRL modes: when_loaded skips CAs without a CRL, required demands one 
         CHECK(verify(store, "joe.crt").verified());
     }
     SECTION("required without the root's CRL: untrusted at depth 1, naming the root") {
-        const TrustStore store = must_load({"ca.crt"}, {"sub-ca.crl"}, CrlMode::required);
+        const TrustStore store = must_load_store({"ca.crt"}, {"sub-ca.crl"}, CrlMode::required);
         const auto s = verify(store, "carol-chain.pem");
         CHECK(s.problem == certauth::x509::ChainProblem::untrusted);
         CHECK(s.depth == 1);
         CHECK_THAT(s.detail, Catch::Matchers::ContainsSubstring("no CRL of CN=certauth test CA, O=certauth is loaded"));
     }
     SECTION("required with no CRL at all: nothing verifies") {
-        const TrustStore store = must_load({"ca.crt"}, {}, CrlMode::required);
+        const TrustStore store = must_load_store({"ca.crt"}, {}, CrlMode::required);
         const auto s = verify(store, "joe.crt");
         CHECK(s.problem == certauth::x509::ChainProblem::untrusted);
         CHECK_THAT(s.detail, Catch::Matchers::ContainsSubstring("no CRL of CN=certauth test CA, O=certauth is loaded"));
     }
     SECTION("no CRL and when_loaded: no revocation checking") {
-        const TrustStore store = must_load({"ca.crt"});
+        const TrustStore store = must_load_store({"ca.crt"});
         CHECK(verify(store, "revoked.crt").verified());
     }
 }
 
 TEST_CASE("an expired CRL refuses every certificate of its CA (fail closed) and is reported stale", "[x509]") {
-    const TrustStore store = must_load({"ca.crt"}, {"ca-expired.crl"});
+    const TrustStore store = must_load_store({"ca.crt"}, {"ca-expired.crl"});
     const auto s = verify(store, "joe.crt", utc(2025, 12, 7));
     CHECK(s.problem == certauth::x509::ChainProblem::untrusted);
     CHECK(s.error == X509_V_ERR_CRL_HAS_EXPIRED);
@@ -398,13 +398,13 @@ TEST_CASE("an expired CRL refuses every certificate of its CA (fail closed) and 
     CHECK(store.stale_crls(utc(2000, 6, 1)).empty());
 
     // A current CRL of the same CA loaded beside it wins.
-    const TrustStore both = must_load({"ca.crt"}, {"ca-expired.crl", "ca.crl"});
+    const TrustStore both = must_load_store({"ca.crt"}, {"ca-expired.crl", "ca.crl"});
     CHECK(verify(both, "joe.crt").verified());
     CHECK(verify(both, "revoked.crt").problem == certauth::x509::ChainProblem::revoked);
 }
 
 TEST_CASE("verification at a given time (check --at)", "[x509]") {
-    const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
+    const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl"});
     CHECK(verify(store, "expired.crt", utc(2020, 6, 1)).verified());
     CHECK(verify(store, "expired.crt", utc(2021, 1, 2)).problem == certauth::x509::ChainProblem::expired);
     CHECK(verify(store, "notyet.crt", utc(2059, 12, 31)).problem == certauth::x509::ChainProblem::not_yet_valid);
@@ -417,7 +417,7 @@ TEST_CASE("verification at a given time (check --at)", "[x509]") {
 
     // notyet's window (2090-2099) lies past the CAs' notAfter (2060): at 2095
     // the root has expired, and the detail names it at depth 1.
-    const TrustStore no_crl = must_load({"ca.crt"});
+    const TrustStore no_crl = must_load_store({"ca.crt"});
     const auto late = verify(no_crl, "notyet.crt", utc(2095, 1, 1));
     CHECK(late.problem == certauth::x509::ChainProblem::expired);
     CHECK(late.depth == 1);
@@ -430,7 +430,7 @@ TEST_CASE("verification at a given time (check --at)", "[x509]") {
 
 TEST_CASE("a verified chain says until when its verification holds (valid_until)", "[x509]") {
     using namespace std::chrono_literals;
-    const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
+    const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl"});
     // The earliest notAfter in the chain: the leaf's (the CA and the CRL
     // last until 2060).
     const ChainStatus then = verify(store, "expired.crt", utc(2020, 6, 1));
@@ -463,7 +463,7 @@ TEST_CASE("a verified chain says until when its verification holds (valid_until)
 }
 
 TEST_CASE("verify for the TLS handshake: borrowed leaf and a stack with or without it", "[x509]") {
-    const TrustStore store = must_load({"ca.crt"}, {"ca.crl"});
+    const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl"});
     const Chain carol = chain_of("carol-chain.pem");
     X509* leaf = carol[0].native();
     X509* sub = carol[1].native();
@@ -497,7 +497,7 @@ TEST_CASE("verify for the TLS handshake: borrowed leaf and a stack with or witho
 }
 
 TEST_CASE("verify is safe to call from several threads at once", "[x509]") {
-    const TrustStore store = must_load({"ca.crt"}, {"ca.crl", "sub-ca.crl"}, CrlMode::required);
+    const TrustStore store = must_load_store({"ca.crt"}, {"ca.crl", "sub-ca.crl"}, CrlMode::required);
     const Chain carol = chain_of("carol-chain.pem");
     const Chain revoked = chain_of("revoked.crt");
     std::atomic<int> wrong{0};
