@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-client::ClientContext context(const std::string& cert = "", const std::string& key = "") {
+client::ClientContext load_context(const std::string& cert = "", const std::string& key = "") {
     client::ClientTlsOptions options;
     if (!cert.empty()) options.cert = source_path(cert);
     if (!key.empty()) options.key = source_path(key);
@@ -49,7 +49,7 @@ TEST_CASE("load: default threads - one per core, half of them for a loopback tar
 TEST_CASE("load: exactly N keep-alive requests - counted by status and reason", "[client]") {
     auto server = start_python_server();
     SECTION("joe: all 200 over 4 connections, 4 handshakes") {
-        auto result = client::run_load(context("fixtures/joe.crt", "fixtures/joe.key"), load_options(server));
+        auto result = client::run_load(load_context("fixtures/joe.crt", "fixtures/joe.key"), load_options(server));
         REQUIRE(result);
         CHECK(result->responses == 300);
         CHECK(result->error_count() == 0);
@@ -65,7 +65,7 @@ TEST_CASE("load: exactly N keep-alive requests - counted by status and reason", 
         auto options = load_options(server);
         options.requests = 101; // not a multiple of the connections or threads
         options.concurrency = 3;
-        auto result = client::run_load(context(), options);
+        auto result = client::run_load(load_context(), options);
         REQUIRE(result);
         CHECK(result->responses == 101);
         CHECK(result->by_status == std::map<int, std::uint64_t>{{401, 101}});
@@ -75,7 +75,7 @@ TEST_CASE("load: exactly N keep-alive requests - counted by status and reason", 
         auto options = load_options(server);
         options.threads = 0;
         options.requests = 128;
-        auto result = client::run_load(context(), options);
+        auto result = client::run_load(load_context(), options);
         REQUIRE(result);
         CHECK(result->responses == 128);
         CHECK(result->error_count() == 0);
@@ -86,7 +86,7 @@ TEST_CASE("load: exactly N keep-alive requests - counted by status and reason", 
         auto options = load_options(server);
         options.request.method = client::HttpMethod::head;
         options.requests = 50;
-        auto result = client::run_load(context(), options);
+        auto result = client::run_load(load_context(), options);
         REQUIRE(result);
         CHECK(result->responses == 50);
         CHECK(result->by_status[401] == 50);
@@ -98,7 +98,7 @@ TEST_CASE("load: a new connection per request makes one handshake per request", 
     auto options = load_options(server);
     options.requests = 60;
     options.mode = client::ConnectionMode::new_connections;
-    auto result = client::run_load(context("fixtures/joe.crt", "fixtures/joe.key"), options);
+    auto result = client::run_load(load_context("fixtures/joe.crt", "fixtures/joe.key"), options);
     REQUIRE(result);
     CHECK(result->responses == 60);
     CHECK(result->handshakes == 60);
@@ -108,7 +108,7 @@ TEST_CASE("load: a new connection per request makes one handshake per request", 
 
 TEST_CASE("load: a server that closes after each response is followed with new connections", "[client]") {
     auto server = start_python_server();
-    auto result = client::run_load(context(), load_options(server, "/close"));
+    auto result = client::run_load(load_context(), load_options(server, "/close"));
     REQUIRE(result);
     CHECK(result->responses == 300);
     CHECK(result->error_count() == 0);
@@ -119,7 +119,7 @@ TEST_CASE("load: a response whose body ends with the connection is complete", "[
     auto server = start_python_server();
     auto options = load_options(server, "/eof");
     options.requests = 40;
-    auto result = client::run_load(context("fixtures/joe.crt", "fixtures/joe.key"), options);
+    auto result = client::run_load(load_context("fixtures/joe.crt", "fixtures/joe.key"), options);
     REQUIRE(result);
     CHECK(result->error_count() == 0);
     CHECK(result->by_status == std::map<int, std::uint64_t>{{200, 40}});
@@ -135,7 +135,7 @@ TEST_CASE("load: a duration run stops on time", "[client]") {
     options.requests.reset();
     options.duration = 700ms;
     const auto start = std::chrono::steady_clock::now();
-    auto result = client::run_load(context(), options);
+    auto result = client::run_load(load_context(), options);
     const auto took = std::chrono::steady_clock::now() - start;
     REQUIRE(result);
     CHECK(result->responses > 0);
@@ -147,12 +147,12 @@ TEST_CASE("load: set-up failures are errors - failing requests are counted", "[c
     client::LoadOptions options;
     options.request.url = *client::parse_url("https://127.0.0.1:" + std::to_string(free_port()) + "/");
     options.requests = 5;
-    auto refused = client::run_load(context(), options);
+    auto refused = client::run_load(load_context(), options);
     REQUIRE_FALSE(refused);
     CHECK_THAT(refused.error().message, Catch::Matchers::ContainsSubstring("connection refused"));
 
     options.request.url = *client::parse_url("https://nonexistent.invalid/");
-    auto unresolved = client::run_load(context(), options);
+    auto unresolved = client::run_load(load_context(), options);
     REQUIRE_FALSE(unresolved);
     CHECK_THAT(unresolved.error().message, Catch::Matchers::ContainsSubstring("name not resolved"));
 
@@ -161,7 +161,7 @@ TEST_CASE("load: set-up failures are errors - failing requests are counted", "[c
     options.request.timeout = 300ms;
     options.requests = 4;
     options.concurrency = 2;
-    auto timed_out = client::run_load(context(), options);
+    auto timed_out = client::run_load(load_context(), options);
     REQUIRE(timed_out);
     CHECK(timed_out->responses == 0);
     CHECK(timed_out->errors["timed_out"].count == 4);

@@ -47,7 +47,7 @@ x509::CertFacts without_fingerprint(const std::string& cn) {
     return facts;
 }
 
-Decision authorised(const std::string& cn) {
+Decision authorised_as(const std::string& cn) {
     const auto facts = without_fingerprint(cn);
     return decide(&facts, verified_status(), &demo_users(), k_now);
 }
@@ -110,7 +110,7 @@ TEST_CASE("decide: a verified chain without a user list is authenticated", "[pol
 }
 
 TEST_CASE("decide: a verified chain in the list is authorised with the user", "[policy]") {
-    const Decision d = authorised("joe");
+    const Decision d = authorised_as("joe");
     CHECK(d.verdict == Verdict::authorised);
     CHECK(d.reason == Reason::ok);
     REQUIRE(d.user);
@@ -153,28 +153,28 @@ TEST_CASE("decide: the leaf's validity at `now` is checked again (fail closed)",
 }
 
 TEST_CASE("route: a user without any of the route's roles is forbidden (403)", "[policy]") {
-    const Decision d = policy::route(authorised("carol"), &demo_users(), "/admin/users");
+    const Decision d = policy::route(authorised_as("carol"), &demo_users(), "/admin/users");
     CHECK(d.verdict == Verdict::denied);
     CHECK(d.reason == Reason::forbidden);
     CHECK(d.detail == "route /admin requires one of the roles admin; CN=carol has the roles reader");
-    CHECK(policy::route(authorised("norole"), &demo_users(), "/admin").detail ==
+    CHECK(policy::route(authorised_as("norole"), &demo_users(), "/admin").detail ==
           "route /admin requires one of the roles admin; CN=norole has no roles");
 }
 
 TEST_CASE("route: a user with one of the roles passes, other paths need no role", "[policy]") {
-    const Decision joe = authorised("joe");
+    const Decision joe = authorised_as("joe");
     const Decision at_admin = policy::route(joe, &demo_users(), "/admin");
     CHECK(at_admin.verdict == Verdict::authorised);
     CHECK(at_admin.user == joe.user);
-    CHECK(policy::route(authorised("carol"), &demo_users(), "/reports/2025").verdict == Verdict::authorised);
-    CHECK(policy::route(authorised("joe"), &demo_users(), "/reports").verdict == Verdict::authorised);
-    CHECK(policy::route(authorised("carol"), &demo_users(), "/").verdict == Verdict::authorised);
-    CHECK(policy::route(authorised("carol"), &demo_users(), "/administrator").verdict == Verdict::authorised);
+    CHECK(policy::route(authorised_as("carol"), &demo_users(), "/reports/2025").verdict == Verdict::authorised);
+    CHECK(policy::route(authorised_as("joe"), &demo_users(), "/reports").verdict == Verdict::authorised);
+    CHECK(policy::route(authorised_as("carol"), &demo_users(), "/").verdict == Verdict::authorised);
+    CHECK(policy::route(authorised_as("carol"), &demo_users(), "/administrator").verdict == Verdict::authorised);
 }
 
 TEST_CASE("route: the longest prefix decides (a public route inside a protected one)", "[policy]") {
-    CHECK(policy::route(authorised("carol"), &demo_users(), "/admin/public/x").verdict == Verdict::public_route);
-    CHECK(policy::route(authorised("carol"), &demo_users(), "/admin/publicity").reason == Reason::forbidden);
+    CHECK(policy::route(authorised_as("carol"), &demo_users(), "/admin/public/x").verdict == Verdict::public_route);
+    CHECK(policy::route(authorised_as("carol"), &demo_users(), "/admin/publicity").reason == Reason::forbidden);
 }
 
 TEST_CASE("route: a public route needs no certificate and keeps an authorised user", "[policy]") {
@@ -183,7 +183,7 @@ TEST_CASE("route: a public route needs no certificate and keeps an authorised us
     CHECK(open.verdict == Verdict::public_route);
     CHECK(open.reason == Reason::ok);
     CHECK(open.user == nullptr);
-    const Decision with_user = policy::route(authorised("joe"), &demo_users(), "/public/page");
+    const Decision with_user = policy::route(authorised_as("joe"), &demo_users(), "/public/page");
     CHECK(with_user.verdict == Verdict::public_route);
     REQUIRE(with_user.user);
     CHECK((*with_user.user)["cn"] == "joe");
@@ -210,10 +210,10 @@ TEST_CASE("route: a route with roles refuses a connection that is not an authori
 }
 
 TEST_CASE("route: without a user list or without routes the decision stands", "[policy]") {
-    const Decision joe = authorised("joe");
+    const Decision joe = authorised_as("joe");
     CHECK(policy::route(joe, nullptr, "/admin").verdict == Verdict::authorised);
     const UserList no_routes = users(R"({"users": ["carol"]})");
-    CHECK(policy::route(authorised("carol"), &no_routes, "/admin").verdict == Verdict::authorised);
+    CHECK(policy::route(authorised_as("carol"), &no_routes, "/admin").verdict == Verdict::authorised);
 }
 
 TEST_CASE("normalise_path: plain paths pass, the query is stripped, escapes decoded", "[policy]") {
@@ -250,8 +250,9 @@ TEST_CASE("normalise_path: the last segment's path parameters are cut, parameter
         CHECK_FALSE(normalise_path(target).has_value());
     }
     // Routed as the application that cuts parameters will see it.
-    CHECK(policy::route(authorised("carol"), &demo_users(), *normalise_path("/admin;x")).reason == Reason::forbidden);
-    CHECK(policy::route(authorised("carol"), &demo_users(), *normalise_path("/admin/users;jsessionid=1")).reason ==
+    CHECK(policy::route(authorised_as("carol"), &demo_users(), *normalise_path("/admin;x")).reason ==
+          Reason::forbidden);
+    CHECK(policy::route(authorised_as("carol"), &demo_users(), *normalise_path("/admin/users;jsessionid=1")).reason ==
           Reason::forbidden);
     const Decision nobody = decide(nullptr, verified_status(), &demo_users(), k_now);
     CHECK(policy::route(nobody, &demo_users(), *normalise_path("/public/page;jsessionid=1")).verdict ==
