@@ -196,10 +196,14 @@ step "scripts/bootstrap.sh inside"
 inside bash -c "cd $clone && exec bash scripts/bootstrap.sh"
 
 if [ -n "$start_after" ]; then
+    # The process that started this one (scripts/test.sh): gone without
+    # creating the file (killed), nothing will; the root is removed then.
+    starter=$PPID
     step "waiting for $start_after"
     waited=0
     while [ ! -e "$start_after" ]; do
         [ "$waited" -lt 10800 ] || die "$start_after did not appear within 3 hours"
+        kill -0 "$starter" 2>/dev/null || die "the process that started this run (pid $starter) is gone"
         sleep 1
         waited=$((waited + 1))
     done

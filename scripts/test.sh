@@ -50,7 +50,7 @@ if [ "$debian13" = 1 ]; then
   debian13_pid=$!
   # shellcheck disable=SC2317  # invoked by the EXIT trap
   stop_debian13() {
-    if kill -0 "$debian13_pid" 2>/dev/null; then
+    if [ -n "$debian13_pid" ] && kill -0 "$debian13_pid" 2>/dev/null; then
       kill -TERM -- "-$debian13_pid" 2>/dev/null || true
       wait "$debian13_pid" 2>/dev/null || true
     fi
@@ -113,6 +113,7 @@ if [ "$debian13" = 1 ]; then
   touch "$debian13_go"
   tail -n +1 -f --pid="$debian13_pid" "$debian13_log"
   wait "$debian13_pid"
+  debian13_pid="" # reaped: the EXIT trap has nothing left to stop
 fi
 
 step "all tests passed"
