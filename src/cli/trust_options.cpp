@@ -31,8 +31,8 @@ void add_trust_options(CLI::App& command, TrustOptions& options) {
         ->capture_default_str();
     command
         .add_option("--users", options.users,
-                    "the user list: who is authorised, and the routes' roles; a JSON file, sqlite:PATH or "
-                    "postgresql://... (a user directory)")
+                    "the user list: who is authorised, and the routes' roles; a JSON file, sqlite:PATH, "
+                    "postgresql://... or \"host=... dbname=...\" (a user directory)")
         ->type_name("USERS");
 }
 

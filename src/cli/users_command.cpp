@@ -405,9 +405,10 @@ int run_watch(const UsersOptions& options) {
     return 0;
 }
 
-constexpr const char* k_footer = R"(DIRECTORY: sqlite:PATH or postgresql://USER@HOST/DB (a libpq URI; the password
-from the URI, PGPASSFILE or ~/.pgpass). list, export and lint also read a
-users.json file; init, import, add, remove and watch need a database.
+constexpr const char* k_footer = R"(DIRECTORY: sqlite:PATH, postgresql://USER@HOST/DB (a libpq URI) or
+"host=HOST dbname=DB ..." (libpq's keyword/value form); the password from it,
+PGPASSFILE or ~/.pgpass. list, export and lint also read a users.json file;
+init, import, add, remove and watch need a database.
 
 Examples:
   certauth users init sqlite:/var/lib/certauth/users.db
@@ -417,7 +418,7 @@ Examples:
   certauth users export sqlite:users.db users.json
   certauth users lint users.json
   certauth users watch postgresql://certauth@db/certauth     # a line per change and per state change
-  certauth serve --users sqlite:/var/lib/certauth/users.db ...   # read at start-up and at SIGHUP
+  certauth serve --users sqlite:/var/lib/certauth/users.db ...   # followed: changes in force within a second
 
 Read next: docs/directory.md)";
 

@@ -158,20 +158,25 @@ Result<void> PostgresConnection::await_result(std::string_view doing) {
     return {};
 }
 
+Result<void> PostgresConnection::drain_results(std::string_view doing,
+                                               const std::function<void(const PGresult*)>& each_result) {
+    while (true) {
+        if (Result<void> ready = await_result(doing); !ready) return ready;
+        const Ptr<PGresult> result(PQgetResult(m_connection.get()));
+        if (!result) return {};
+        each_result(result.get());
+    }
+}
+
 Result<void> PostgresConnection::execute(std::string_view sql) {
     if (PQsendQuery(m_connection.get(), std::string(sql).c_str()) == 0) return failure("statement failed");
-    // Every result is read, even after an error, so that the connection is
-    // ready for the next statement.
     Result<void> outcome;
-    while (true) {
-        if (Result<void> ready = await_result("statement failed"); !ready) return ready;
-        const Ptr<PGresult> result(PQgetResult(m_connection.get()));
-        if (!result) break;
-        const ExecStatusType status = PQresultStatus(result.get());
+    Result<void> drained = drain_results("statement failed", [&](const PGresult* result) {
+        const ExecStatusType status = PQresultStatus(result);
         if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && outcome)
-            outcome = failure("statement failed", result.get());
-    }
-    return outcome;
+            outcome = failure("statement failed", result);
+    });
+    return drained ? outcome : drained;
 }
 
 Result<void> PostgresConnection::query(std::string_view sql, const Params& params, const RowCallback& each_row) {
@@ -183,27 +188,22 @@ Result<void> PostgresConnection::query(std::string_view sql, const Params& param
                           values.data(), nullptr, nullptr, 0) == 0)
         return failure("query failed");
     PQsetSingleRowMode(m_connection.get());
-    // Every result is read, even after an error, so that the connection is
-    // ready for the next statement.
     Result<void> outcome;
-    bool failed = false;
-    while (true) {
-        if (Result<void> ready = await_result("query failed"); !ready) return ready;
-        PGresult* next = PQgetResult(m_connection.get());
-        if (next == nullptr) break;
-        const Ptr<PGresult> result(next);
-        const ExecStatusType status = PQresultStatus(next);
+    bool failed = false; // the first failure is kept; later rows are skipped
+    Result<void> drained = drain_results("query failed", [&](const PGresult* result) {
+        if (failed) return;
+        const ExecStatusType status = PQresultStatus(result);
         if (status == PGRES_SINGLE_TUPLE) {
-            if (failed) continue;
-            if (Result<void> handled = each_row(PostgresRow(next)); !handled) {
+            if (Result<void> handled = each_row(PostgresRow(result)); !handled) {
                 outcome = handled;
                 failed = true;
             }
-        } else if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && !failed) {
-            outcome = failure("query failed", next);
+        } else if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+            outcome = failure("query failed", result);
             failed = true;
         }
-    }
+    });
+    if (!drained) return drained;
     if (!failed && !connected()) return failure("query failed");
     return outcome;
 }
@@ -238,13 +238,12 @@ Result<void> PostgresConnection::insert_rows(std::string_view table, const std::
     if (sent && !buffer.empty()) sent = flush();
     if (!sent || PQputCopyEnd(m_connection.get(), nullptr) != 1)
         return failure("cannot insert into " + std::string(table));
+    const std::string doing = "cannot insert into " + std::string(table);
     Result<void> outcome;
-    while (PGresult* next = PQgetResult(m_connection.get())) {
-        const Ptr<PGresult> result(next);
-        if (PQresultStatus(next) != PGRES_COMMAND_OK && outcome)
-            outcome = failure("cannot insert into " + std::string(table), next);
-    }
-    return outcome;
+    Result<void> drained = drain_results(doing, [&](const PGresult* result) {
+        if (PQresultStatus(result) != PGRES_COMMAND_OK && outcome) outcome = failure(doing, result);
+    });
+    return drained ? outcome : drained;
 }
 
 Result<void> PostgresConnection::consume_input() {

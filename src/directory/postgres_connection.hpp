@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -56,6 +57,10 @@ class PostgresConnection final : public Connection {
     Error failure(std::string_view doing, const PGresult* result) const;
     // Waits (bound_waits) until PQgetResult would not block.
     Result<void> await_result(std::string_view doing);
+    // Reads every result of the statement sent last, even after an error,
+    // so that the connection is ready for the next statement, each to
+    // `each_result`. An error only when the connection fails meanwhile.
+    Result<void> drain_results(std::string_view doing, const std::function<void(const PGresult*)>& each_result);
 
     Ptr<PGconn> m_connection;
     std::string m_name;

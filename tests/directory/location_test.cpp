@@ -43,6 +43,28 @@ TEST_CASE("a PostgreSQL URI is named without its password, however it is spelled
     CHECK(name("postgresql://joe:s3cret@db/x?nosuchoption=1") == "postgresql://(a URI libpq cannot read)");
 }
 
+TEST_CASE("location: libpq's keyword/value form is a PostgreSQL database, as psql takes it", "[directory]") {
+    const auto keywords = parse_location("host=/run/postgresql dbname=certauth user=joe password=s3cret");
+    REQUIRE(keywords);
+    CHECK(keywords->kind == Kind::postgresql);
+    CHECK(keywords->target == "host=/run/postgresql dbname=certauth user=joe password=s3cret");
+    CHECK(keywords->name() == "postgresql://joe@/certauth?host=/run/postgresql&password=***");
+    CHECK(parse_location(" dbname = certauth")->kind == Kind::postgresql);
+    CHECK(parse_location("service=certauth")->kind == Kind::postgresql);
+    // A keyword libpq knows, then something it cannot read: its reason.
+    const auto unreadable = parse_location("dbname=certauth hots=db");
+    REQUIRE_FALSE(unreadable);
+    CHECK(unreadable.error().message.find("a PostgreSQL connection string libpq cannot read: ") == 0);
+    CHECK(unreadable.error().message.find("hots") != std::string::npos);
+    CHECK_FALSE(parse_location("dbname='certauth"));
+    // Not a libpq keyword before the '=': a file name.
+    CHECK(parse_location("users=prod.json")->kind == Kind::json_file);
+    CHECK(parse_location("./host=x.json")->kind == Kind::json_file);
+    CHECK(parse_location("Host=x.json")->kind == Kind::json_file);
+    CHECK(resolve_relative("host=/run/postgresql dbname=certauth", "/etc/certauth") ==
+          "host=/run/postgresql dbname=certauth");
+}
+
 TEST_CASE("a configuration file's relative users path is relative to the file", "[directory]") {
     CHECK(resolve_relative("users.json", "/etc/certauth") == "/etc/certauth/users.json");
     CHECK(resolve_relative("sqlite:users.db", "/etc/certauth") == "sqlite:/etc/certauth/users.db");

@@ -115,6 +115,59 @@ TEST_CASE("postgresql: init, import, export, add, remove, bad rows, concurrent w
           location.name() + ": schema version 7 is newer than this certauth knows (1); use a newer certauth");
 }
 
+TEST_CASE("postgresql: roles with the privileges docs/directory.md lists read and write, given as keyword/value",
+          "[directory]") {
+    PostgresCluster cluster;
+    const Location owner = seeded(cluster);
+    run_sql(owner, "CREATE ROLE certauth_reader LOGIN; CREATE ROLE certauth_writer LOGIN;"
+                   "GRANT SELECT ON certauth_schema, users, routes TO certauth_reader;"
+                   "GRANT SELECT ON certauth_schema TO certauth_writer;"
+                   "GRANT SELECT, INSERT, DELETE ON users, routes TO certauth_writer;"
+                   "GRANT UPDATE ON SEQUENCE users_id_seq TO certauth_writer");
+    const std::string reader = cluster.keywords_for("certauth_reader");
+    const std::string writer = cluster.keywords_for("certauth_writer");
+
+    // The writer: add, remove, import.
+    const auto added = run_users_command({"add", writer, "--cn", "erin", "--role", "ops"});
+    INFO(added.out << added.err);
+    CHECK(added.exit_code == 0);
+    const auto removed = run_users_command({"remove", writer, "--cn", "erin"});
+    INFO(removed.out << removed.err);
+    CHECK(removed.exit_code == 0);
+    certauth::test::TempDir dir;
+    const std::string file = (dir.path / "users.json").string();
+    certauth::test::write_atomically(file, fixture_users().dump());
+    const auto imported = run_users_command({"import", file, writer});
+    INFO(imported.out << imported.err);
+    CHECK(imported.exit_code == 0);
+
+    // The reader: export, lint, check, and following changes (LISTEN).
+    const auto exported = run_users_command({"export", reader});
+    INFO(exported.err);
+    REQUIRE(exported.exit_code == 0);
+    CHECK(json::parse(exported.out) == fixture_users());
+    CHECK(run_users_command({"lint", reader}).exit_code == 0);
+    const auto checked = certauth::test::run({certauth::test::certauth_binary(), "check", "--users", reader, "--ca",
+                                              certauth::test::fixture("ca.crt"), certauth::test::fixture("joe.crt")});
+    INFO(checked.out << checked.err);
+    CHECK(checked.exit_code == 0);
+    {
+        WatchRecorder recorder;
+        auto started = Watcher::start(Location{Kind::postgresql, reader}, recorder.options());
+        INFO((started ? std::string() : started.error().message));
+        REQUIRE(started);
+        INFO(recorder.events_text());
+        CHECK(run_users_command({"add", writer, "--cn", "dave"}).exit_code == 0);
+        CHECK(recorder.wait_for_snapshot([](const UserList& list) { return knows(list, "dave"); }));
+    }
+
+    // The reader cannot write; the error says why, naming the directory.
+    const auto refused = run_users_command({"add", reader, "--cn", "mallory"});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("certauth: error: postgresql://certauth_reader@/postgres?host=") == 0);
+    CHECK(refused.err.find("permission denied") != std::string::npos);
+}
+
 TEST_CASE("postgresql watcher: LISTEN, a bad row, and the server stopped and started again", "[directory]") {
     PostgresCluster cluster;
     const Location location = seeded(cluster);

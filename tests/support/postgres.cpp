@@ -127,4 +127,8 @@ std::string PostgresCluster::uri() const {
     return "postgresql:///postgres?host=" + m_dir.path.string() + "&port=" + std::to_string(m_port) + "&user=postgres";
 }
 
+std::string PostgresCluster::keywords_for(const std::string& role) const {
+    return "host=" + m_dir.path.string() + " port=" + std::to_string(m_port) + " dbname=postgres user=" + role;
+}
+
 } // namespace certauth::test

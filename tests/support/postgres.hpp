@@ -21,6 +21,9 @@ class PostgresCluster {
 
     // postgresql:///postgres?host=SOCKET_DIR&port=PORT&user=postgres
     std::string uri() const;
+    // The same server as libpq's keyword/value form, for another role:
+    // "host=SOCKET_DIR port=PORT dbname=postgres user=ROLE".
+    std::string keywords_for(const std::string& role) const;
     // pg_ctl stop -m fast / start -w: the server goes away and comes back
     // with the same data and socket.
     void stop();

@@ -28,6 +28,8 @@ CERTAUTH_DIRECTORY_DELETER(PGconn, PQfinish);
 CERTAUTH_DIRECTORY_DELETER(PGresult, PQclear);
 CERTAUTH_DIRECTORY_DELETER(PGnotify, PQfreemem);
 CERTAUTH_DIRECTORY_DELETER(PQconninfoOption, PQconninfoFree);
+// A message libpq allocated for the caller (PQconninfoParse's errmsg).
+CERTAUTH_DIRECTORY_DELETER(char, PQfreemem);
 
 #undef CERTAUTH_DIRECTORY_DELETER
 

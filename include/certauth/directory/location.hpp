@@ -1,8 +1,8 @@
 #pragma once
 // Where a user list lives, as --users (and `users =` in certauth.toml) names
 // it: a JSON file (PATH), an SQLite database (sqlite:PATH) or a PostgreSQL
-// database (postgresql://... or postgres://..., a libpq URI; the password
-// from the URI, PGPASSFILE or ~/.pgpass).
+// database (postgresql://... or postgres://..., a libpq URI, or libpq's
+// keyword/value form; the password from it, PGPASSFILE or ~/.pgpass).
 
 #include <certauth/result.hpp>
 
@@ -16,7 +16,7 @@ enum class Kind { json_file, sqlite, postgresql };
 
 struct Location {
     Kind kind = Kind::json_file;
-    std::string target; // the file path (JSON, SQLite) or the libpq URI
+    std::string target; // the file path (JSON, SQLite) or the libpq connection string
 
     // How messages name it: the path, "sqlite:PATH", or the URI with its
     // password (if any) replaced by "***".
@@ -24,7 +24,10 @@ struct Location {
     bool is_database() const noexcept { return kind != Kind::json_file; }
 };
 
-// Errors: an empty text, "sqlite:" without a path.
+// A PostgreSQL database is a URI (postgresql://, postgres://) or libpq's
+// keyword/value form ("host=/run/postgresql dbname=certauth": text that
+// begins with a libpq keyword and '='). Errors: an empty text, "sqlite:"
+// without a path, a keyword/value text libpq cannot read.
 Result<Location> parse_location(std::string_view text);
 
 // `text` as written in a configuration file in `base`: a relative file path
