@@ -48,9 +48,9 @@ if [ "$debian13" = 1 ]; then
   # A process group of its own: stopped whole (apt inside too) when a stage fails.
   # Niced, so that its preparation leaves the CPU and the disk to the host's
   # stages and their tests' time bounds (nothing else runs by the time its
-  # own build and tests start). setsid, nice and ionice exec in turn: $! is
-  # the group's leader.
-  setsid nice -n 10 ionice -c 2 -n 7 bash scripts/test-debian13.sh --start-after "$debian13_go" >"$debian13_log" 2>&1 &
+  # own build and tests start; -t: without I/O priorities it runs all the
+  # same). setsid, nice and ionice exec in turn: $! is the group's leader.
+  setsid nice -n 10 ionice -t -c 2 -n 7 bash scripts/test-debian13.sh --start-after "$debian13_go" >"$debian13_log" 2>&1 &
   debian13_pid=$!
   # shellcheck disable=SC2317  # invoked by the EXIT trap
   stop_debian13() {

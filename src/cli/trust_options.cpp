@@ -73,7 +73,8 @@ Result<std::optional<policy::UserList>> load_user_list(const TrustOptions& optio
 
 std::string users_name(const TrustOptions& options) {
     Result<directory::Location> location = directory::parse_location(options.users);
-    return location ? location->name() : options.users;
+    // A text that is no location may be a connection string with a password.
+    return location ? location->name() : "(a --users value that cannot be read)";
 }
 
 } // namespace certauth::cli

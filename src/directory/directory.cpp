@@ -177,7 +177,8 @@ Result<Directory> Directory::open(const Location& location, OpenMode mode) {
     }
     case Kind::json_file: break;
     }
-    return Error{location.name() + ": a JSON file, not a database (sqlite:PATH or postgresql://...)"};
+    return Error{location.name() +
+                 ": a JSON file, not a database (sqlite:PATH, postgresql://... or \"host=... dbname=...\")"};
 }
 
 Result<Directory::InitOutcome> Directory::init() {

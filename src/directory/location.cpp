@@ -97,7 +97,8 @@ std::string Location::name() const {
 }
 
 Result<Location> parse_location(std::string_view text) {
-    if (text.empty()) return Error{"--users: empty; expected FILE.json, sqlite:PATH or postgresql://..."};
+    if (text.empty())
+        return Error{"--users: empty; expected FILE.json, sqlite:PATH, postgresql://... or \"host=... dbname=...\""};
     if (text.rfind(k_sqlite_prefix, 0) == 0) {
         const std::string_view path = text.substr(k_sqlite_prefix.size());
         if (path.empty())
@@ -108,7 +109,7 @@ Result<Location> parse_location(std::string_view text) {
     if (!leading_conninfo_keyword(text).empty()) {
         char* why_raw = nullptr;
         const Ptr<PQconninfoOption> options(PQconninfoParse(std::string(text).c_str(), &why_raw));
-        const Ptr<char> why(why_raw);
+        const LibpqMessage why(why_raw);
         if (!options) {
             std::string message = why ? why.get() : "out of memory";
             while (!message.empty() && is_space(message.back()))

@@ -130,10 +130,11 @@ TEST_CASE("postgresql: roles with the privileges docs/directory.md lists read an
     // The writer: add, remove, import.
     const auto added = run_users_command({"add", writer, "--cn", "erin", "--role", "ops"});
     INFO(added.out << added.err);
-    CHECK(added.exit_code == 0);
+    REQUIRE(added.exit_code == 0);
     const auto removed = run_users_command({"remove", writer, "--cn", "erin"});
     INFO(removed.out << removed.err);
     CHECK(removed.exit_code == 0);
+    CHECK(removed.out.find(": removed 1 entry with exactly {\"cn\":\"erin\"}") != std::string::npos);
     certauth::test::TempDir dir;
     const std::string file = (dir.path / "users.json").string();
     certauth::test::write_atomically(file, fixture_users().dump());

@@ -514,6 +514,13 @@ TEST_CASE("check: a bad --ca or --crl stops before any file (exit 2)", "[e2e][cl
     const auto users_no_ca = check({"-q", "--users", fixture("users.json"), fixture("bob.crt")});
     CHECK(users_no_ca.exit_code == 2);
     CHECK(users_no_ca.err.rfind("certauth: error: --users " + fixture("users.json") + " needs --ca", 0) == 0);
+    // A connection string is named without its password, also one libpq cannot read.
+    const auto pg_no_ca = check({"--users", "dbname=x password=s3cret", fixture("bob.crt")});
+    CHECK(pg_no_ca.err == "certauth: error: --users postgresql:///x?password=*** needs --ca: a certificate is looked "
+                          "up in the user list once it is verified against trusted CAs\n");
+    const auto bad_pg_no_ca = check({"--users", "dbname=x password=s3cret hots=y", fixture("bob.crt")});
+    CHECK(bad_pg_no_ca.exit_code == 2);
+    CHECK(bad_pg_no_ca.err.find("s3cret") == std::string::npos);
 }
 
 TEST_CASE("check --quiet: the exit status only", "[e2e][cli]") {

@@ -128,7 +128,7 @@ std::string PostgresCluster::uri() const {
 }
 
 std::string PostgresCluster::keywords_for(const std::string& role) const {
-    return "host=" + m_dir.path.string() + " port=" + std::to_string(m_port) + " dbname=postgres user=" + role;
+    return "host='" + m_dir.path.string() + "' port=" + std::to_string(m_port) + " dbname=postgres user=" + role;
 }
 
 } // namespace certauth::test

@@ -28,12 +28,17 @@ CERTAUTH_DIRECTORY_DELETER(PGconn, PQfinish);
 CERTAUTH_DIRECTORY_DELETER(PGresult, PQclear);
 CERTAUTH_DIRECTORY_DELETER(PGnotify, PQfreemem);
 CERTAUTH_DIRECTORY_DELETER(PQconninfoOption, PQconninfoFree);
-// A message libpq allocated for the caller (PQconninfoParse's errmsg).
-CERTAUTH_DIRECTORY_DELETER(char, PQfreemem);
 
 #undef CERTAUTH_DIRECTORY_DELETER
 
 template <class T>
 using Ptr = std::unique_ptr<T, Deleter<T>>;
+
+// A message libpq allocated for the caller (PQconninfoParse's errmsg): a
+// type of its own, since a char* from SQLite is freed otherwise.
+struct LibpqMessageDeleter {
+    void operator()(char* p) const noexcept { PQfreemem(p); }
+};
+using LibpqMessage = std::unique_ptr<char, LibpqMessageDeleter>;
 
 } // namespace certauth::directory
