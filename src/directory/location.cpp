@@ -14,21 +14,20 @@ bool is_postgres_uri(std::string_view text) {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 // libpq's keyword/value form, as psql takes it ("host=/run/postgresql
-// dbname=certauth"): the first word before '=' (spaces around it allowed, as
-// libpq allows them), if it is a keyword libpq knows. Else empty.
-std::string leading_conninfo_keyword(std::string_view text) {
+// dbname=certauth"): whether the first word before '=' (spaces around it
+// allowed, as libpq allows them) is a keyword libpq knows.
+bool begins_with_conninfo_keyword(std::string_view text) {
     std::size_t at = 0;
     while (at < text.size() && is_space(text[at]))
         ++at;
     const std::size_t start = at;
     while (at < text.size() && ((text[at] >= 'a' && text[at] <= 'z') || text[at] == '_'))
         ++at;
-    std::string keyword(text.substr(start, at - start));
+    const std::string keyword(text.substr(start, at - start));
     while (at < text.size() && is_space(text[at]))
         ++at;
-    if (keyword.empty() || at == text.size() || text[at] != '=') return {};
-    const Ptr<PQconninfoOption> known(PQconninfoParse((keyword + "=x").c_str(), nullptr));
-    return known ? keyword : std::string();
+    if (keyword.empty() || at == text.size() || text[at] != '=') return false;
+    return Ptr<PQconninfoOption>(PQconninfoParse((keyword + "=x").c_str(), nullptr)) != nullptr;
 }
 
 // A PostgreSQL URI as libpq reads it, rebuilt without its secrets: every
@@ -106,7 +105,7 @@ Result<Location> parse_location(std::string_view text) {
         return Location{Kind::sqlite, std::string(path)};
     }
     if (is_postgres_uri(text)) return Location{Kind::postgresql, std::string(text)};
-    if (!leading_conninfo_keyword(text).empty()) {
+    if (begins_with_conninfo_keyword(text)) {
         char* why_raw = nullptr;
         const Ptr<PQconninfoOption> options(PQconninfoParse(std::string(text).c_str(), &why_raw));
         const LibpqMessage why(why_raw);

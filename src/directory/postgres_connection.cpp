@@ -236,9 +236,8 @@ Result<void> PostgresConnection::insert_rows(std::string_view table, const std::
         if (buffer.size() >= 256 * 1024) sent = flush();
     }
     if (sent && !buffer.empty()) sent = flush();
-    if (!sent || PQputCopyEnd(m_connection.get(), nullptr) != 1)
-        return failure("cannot insert into " + std::string(table));
     const std::string doing = "cannot insert into " + std::string(table);
+    if (!sent || PQputCopyEnd(m_connection.get(), nullptr) != 1) return failure(doing);
     Result<void> outcome;
     Result<void> drained = drain_results(doing, [&](const PGresult* result) {
         if (PQresultStatus(result) != PGRES_COMMAND_OK && outcome) outcome = failure(doing, result);
