@@ -1,5 +1,7 @@
 #include "postgres_connection.hpp"
 
+#include <certauth/directory/location.hpp>
+
 #include <array>
 #include <cerrno>
 #include <climits>
@@ -91,7 +93,8 @@ PostgresConnection::connect(const std::string& uri, std::string name, std::chron
     PostgresPollingStatusType status = PGRES_POLLING_WRITING;
     while (status != PGRES_POLLING_OK) {
         if (status == PGRES_POLLING_FAILED || PQstatus(connection.get()) == CONNECTION_BAD)
-            return Error{name + ": cannot connect: " + one_line(PQerrorMessage(connection.get()))};
+            return Error{name +
+                         ": cannot connect: " + without_secrets(one_line(PQerrorMessage(connection.get())), uri)};
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0)
             return Error{name + ": cannot connect: no answer within " +

@@ -1,6 +1,7 @@
 #include <certauth/server/identity_headers.hpp>
 
 #include <certauth/json_text.hpp>
+#include <certauth/percent_encoding.hpp>
 #include <certauth/x509/encoding.hpp>
 
 #include "header_text.hpp"
@@ -46,21 +47,7 @@ std::string xfcc_value(std::string_view text) {
 
 // Envoy URL-encodes the PEM it puts in Cert and Chain (newline, space, +,
 // /, =, and what is not printable).
-std::string url_encoded_pem(const x509::Certificate& cert) {
-    static constexpr char k_hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const char c : x509::to_pem(cert.native())) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (std::isalnum(byte) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += c;
-        } else {
-            out += '%';
-            out += k_hex[byte >> 4];
-            out += k_hex[byte & 15];
-        }
-    }
-    return out;
-}
+std::string url_encoded_pem(const x509::Certificate& cert) { return percent_encoded(x509::to_pem(cert.native())); }
 
 // "3a1f..." from "3A:1F:...": Envoy's Hash is lowercase hex.
 std::string xfcc_hash(std::string_view fingerprint) {

@@ -2,6 +2,12 @@
 
 #include "support/catch.hpp"
 
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
 using certauth::directory::Kind;
 using certauth::directory::parse_location;
 using certauth::directory::resolve_relative;
@@ -39,8 +45,40 @@ TEST_CASE("a PostgreSQL URI is named without its password, however it is spelled
         CHECK(shown.find("cret") == std::string::npos);
         CHECK(shown.find("pw") == std::string::npos);
     }
-    // Unreadable: nothing of it is shown.
-    CHECK(name("postgresql://joe:s3cret@db/x?nosuchoption=1") == "postgresql://(a URI libpq cannot read)");
+    // Values are percent-encoded: the name is a URI libpq reads back to the same values.
+    const auto odd = parse_location("host=/tmp dbname='my db' user='a&b@c' sslmode=require");
+    REQUIRE(odd);
+    CHECK(odd->name() == "postgresql://a%26b%40c@/my%20db?host=/tmp&sslmode=require");
+    const auto back = parse_location(odd->name());
+    REQUIRE(back);
+    CHECK(back->name() == odd->name());
+    CHECK(name("postgresql://[::1]/d%2Fb") == "postgresql://[::1]/d%2Fb");
+}
+
+TEST_CASE("location: a connection string libpq cannot read is an error that shows none of its secrets", "[directory]") {
+    auto error = [](const char* text) {
+        const auto location = parse_location(text);
+        REQUIRE_FALSE(location);
+        CHECK(location.error().message.find("a PostgreSQL connection string libpq cannot read: ") == 0);
+        return location.error().message;
+    };
+    // What libpq quotes is shown when it holds no secret.
+    CHECK(error("dbname=certauth hots=db") ==
+          "a PostgreSQL connection string libpq cannot read: invalid connection option \"hots\"");
+    CHECK(error("postgresql://joe@db/x?nosuchoption=1").find("\"nosuchoption\"") != std::string::npos);
+    // libpq quotes a piece of a password it could not read: never shown.
+    for (const char* text : {"dbname=x password=s3 pw9q=y", "password=s3 pw9q", "dbname=x sslpassword=s3 pw9q",
+                             "postgresql://joe:s%ZZpw9q@db/x", "postgresql://joe@db/x?password=a%zzpw9q",
+                             "postgresql://joe:pa pw9q@[db/x", "postgresql://db/x?pass%77ord=se%zzpw9q"}) {
+        INFO(text);
+        const std::string message = error(text);
+        CHECK(message.find("pw9q") == std::string::npos);
+        CHECK(message.find("(not shown: it may hold a secret)") != std::string::npos);
+    }
+    // A readable string: only the quoted parts holding a secret's value go.
+    CHECK(certauth::directory::without_secrets("database \"x\" does not exist; user \"ab s3cret\"\n",
+                                               "dbname=x password=s3cret") ==
+          "database \"x\" does not exist; user \"(not shown: it may hold a secret)\"");
 }
 
 TEST_CASE("location: libpq's keyword/value form is a PostgreSQL database, as psql takes it", "[directory]") {
@@ -57,8 +95,20 @@ TEST_CASE("location: libpq's keyword/value form is a PostgreSQL database, as psq
     CHECK(unreadable.error().message.find("a PostgreSQL connection string libpq cannot read: ") == 0);
     CHECK(unreadable.error().message.find("hots") != std::string::npos);
     CHECK_FALSE(parse_location("dbname='certauth"));
-    // Not a libpq keyword before the '=': a file name.
+    // Another word before the '=': libpq names it, unless the text ends in
+    // .json or names a file that exists.
+    const auto misspelled = parse_location("usr=joe password=s3cret dbname=certauth");
+    REQUIRE_FALSE(misspelled);
+    CHECK(misspelled.error().message ==
+          "a PostgreSQL connection string libpq cannot read: invalid connection option \"usr\"");
     CHECK(parse_location("users=prod.json")->kind == Kind::json_file);
+    {
+        const std::string name = "location_test_" + std::to_string(::getpid()) + "=users";
+        std::ofstream(name) << "{}";
+        CHECK(parse_location(name)->kind == Kind::json_file);
+        std::filesystem::remove(name);
+        CHECK_FALSE(parse_location(name));
+    }
     CHECK(parse_location("./host=x.json")->kind == Kind::json_file);
     CHECK(parse_location("Host=x.json")->kind == Kind::json_file);
     CHECK(resolve_relative("host=/run/postgresql dbname=certauth", "/etc/certauth") ==

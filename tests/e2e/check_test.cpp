@@ -521,6 +521,16 @@ TEST_CASE("check: a bad --ca or --crl stops before any file (exit 2)", "[e2e][cl
     const auto bad_pg_no_ca = check({"--users", "dbname=x password=s3cret hots=y", fixture("bob.crt")});
     CHECK(bad_pg_no_ca.exit_code == 2);
     CHECK(bad_pg_no_ca.err.find("s3cret") == std::string::npos);
+    // A misspelled first keyword is not taken for a file name (whose error repeated the text).
+    const auto misspelled =
+        check({"--ca", fixture("ca.crt"), "--users", "usr=joe password=s3 cret", fixture("joe.crt")});
+    CHECK(misspelled.exit_code == 2);
+    CHECK(misspelled.err == "certauth: error: a PostgreSQL connection string libpq cannot read: invalid connection "
+                            "option \"usr\"\n");
+    const auto broken = check({"--ca", fixture("ca.crt"), "--users", "dbname=x password=s3 pw9q", fixture("joe.crt")});
+    CHECK(broken.exit_code == 2);
+    CHECK(broken.err.find("pw9q") == std::string::npos);
+    CHECK(broken.err.find("(not shown: it may hold a secret)") != std::string::npos);
 }
 
 TEST_CASE("check --quiet: the exit status only", "[e2e][cli]") {

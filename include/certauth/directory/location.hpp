@@ -26,9 +26,17 @@ struct Location {
 
 // A PostgreSQL database is a URI (postgresql://, postgres://) or libpq's
 // keyword/value form ("host=/run/postgresql dbname=certauth": text that
-// begins with a libpq keyword and '='). Errors: an empty text, "sqlite:"
-// without a path, a keyword/value text libpq cannot read.
+// begins with a libpq keyword and '='; also with another word and '=',
+// unless the text ends in ".json" or names a file that exists). Errors: an
+// empty text, "sqlite:" without a path, a connection string libpq cannot
+// read (libpq's reason, without_secrets()).
 Result<Location> parse_location(std::string_view text);
+
+// libpq's `message` about the connection string `connection`, trailing
+// whitespace removed, with every quoted part of it that may show a secret of `connection` (a
+// password) replaced by "(not shown: it may hold a secret)". libpq quotes
+// what it cannot read ('missing "=" after "cret"' for "password=s3 cret").
+std::string without_secrets(std::string_view message, std::string_view connection);
 
 // `text` as written in a configuration file in `base`: a relative file path
 // (PATH or sqlite:PATH) becomes relative to `base`; a URI stays as it is.
