@@ -129,16 +129,22 @@ def family(pid):
     return pids
 
 
-def cpu_seconds(pid):
-    total = 0
+def cpu_split_seconds(pid):
+    """The CPU time of a process and its children so far: (user, system) seconds."""
+    user = system = 0
     for p in family(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            system += int(fields[12])
         except OSError:
             pass
-    return total / CLK_TCK
+    return user / CLK_TCK, system / CLK_TCK
+
+
+def cpu_seconds(pid):
+    return sum(cpu_split_seconds(pid))
 
 
 def pss_kb(pid):
@@ -177,6 +183,9 @@ class Server:
 
     def cpu(self):
         return cpu_seconds(self.process.pid)
+
+    def cpu_split(self):
+        return cpu_split_seconds(self.process.pid)
 
     def pss(self):
         return pss_kb(self.process.pid)

@@ -8,7 +8,8 @@ The application is a third nginx (a fixed 3-byte answer, and a 1 GiB file of
 zeros). Measured per proxy, its own processes only (the application and the
 load generator excluded):
   - server CPU per keep-alive proxied request (certauth probe --load,
-    64 connections), and the latency p99 at that concurrency;
+    64 connections), also split into user and kernel time, and the latency
+    p99 at that concurrency;
   - resident memory per idle proxied connection (scripts/bench/idle_clients.py
     holds N connections after one request each, on a freshly started proxy);
   - server CPU per GiB of a streamed response body (curl).
@@ -74,11 +75,14 @@ def measure_rounds(args, certauth, nginx, size):
             server.start()
             idle = idle_memory(args, server, args.idle)
             load(args, server.port, 2000, args.concurrency)  # warm: connections to the application
-            before = server.cpu()
+            user_before, system_before = server.cpu_split()
             report = load(args, server.port, args.requests, args.concurrency)
-            cpu_us = (server.cpu() - before) * 1e6 / args.requests
+            user_after, system_after = server.cpu_split()
+            user_us = (user_after - user_before) * 1e6 / args.requests
+            system_us = (system_after - system_before) * 1e6 / args.requests
+            cpu_us = user_us + system_us
             stream = stream_cpu(args, server, size)
-            row = {"cpu_us": cpu_us, "p99_us": report["latency_us"]["p99"], "rps": report["requests_per_second"],
+            row = {"cpu_us": cpu_us, "user_us": user_us, "system_us": system_us, "p99_us": report["latency_us"]["p99"], "rps": report["requests_per_second"],
                    "idle_bytes": idle, "stream_cpu_s_per_gib": stream}
             results[server.name].append(row)
             log(f"round {round_ + 1} {server.name}: {json.dumps(row)}")
@@ -152,6 +156,10 @@ def main():
             "|---|---|---|---|---|",
             f"| server CPU per keep-alive proxied request | {med['certauth']['cpu_us']:.1f} µs | "
             f"{med['nginx']['cpu_us']:.1f} µs | {ratio['cpu_us']:.2f} | ≤ 0.8 |",
+            f"| of which in user space | {med['certauth']['user_us']:.1f} µs | {med['nginx']['user_us']:.1f} µs | "
+            f"{ratio['user_us']:.2f} | |",
+            f"| of which in the kernel | {med['certauth']['system_us']:.1f} µs | {med['nginx']['system_us']:.1f} µs | "
+            f"{ratio['system_us']:.2f} | |",
             f"| latency p99 at {args.concurrency} connections | {med['certauth']['p99_us']:.0f} µs | "
             f"{med['nginx']['p99_us']:.0f} µs | {ratio['p99_us']:.2f} | ≤ 1.0 |",
             f"| requests per second | {med['certauth']['rps']:.0f} | {med['nginx']['rps']:.0f} | "

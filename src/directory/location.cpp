@@ -40,55 +40,67 @@ std::string_view word_before_equals(std::string_view text) {
 // Text that begins with another word and '=' ("usr=joe password=...") is
 // taken as a connection string too, so that libpq names the word it does
 // not know, unless it names a JSON file: it ends in ".json" or a file of
-// that name exists.
-bool is_conninfo(std::string_view text) {
+// that name exists (in `base`, if the name is relative).
+bool is_conninfo(std::string_view text, const std::filesystem::path& base) {
     const std::string_view word = word_before_equals(text);
     if (word.empty()) return false;
     if (Ptr<PQconninfoOption>(PQconninfoParse((std::string(word) + "=x").c_str(), nullptr)) != nullptr) return true;
     constexpr std::string_view json = ".json";
     if (text.size() >= json.size() && text.substr(text.size() - json.size()) == json) return false;
     std::error_code ignored;
-    return !std::filesystem::exists(std::filesystem::path(text), ignored);
+    return !std::filesystem::exists(base / std::filesystem::path(text), ignored);
 }
 
-// `text` with every part that may hold a secret blanked ('\0'), for a
-// connection string libpq cannot read, whose values are not known: in a
-// URI, the password before the '@' and every query value; in the
-// keyword/value form, everything from the first "password" (sslpassword
-// too) on, since where its value ends is what libpq could not tell.
-std::string blanked_secrets(std::string_view text) {
-    std::string out(text);
-    auto blank = [&out](std::size_t from, std::size_t to) {
-        std::fill(out.begin() + static_cast<std::ptrdiff_t>(from),
-                  out.begin() + static_cast<std::ptrdiff_t>(std::min(to, out.size())), '\0');
-    };
-    if (!is_postgres_uri(text)) {
-        if (const std::size_t password = text.find("password"); password != std::string_view::npos)
-            blank(password, text.size());
-        return out;
+// Where, in a connection string libpq cannot read (its values unknown), a
+// secret may begin: the first "password" (sslpassword too), since where its
+// value ends is what libpq could not tell; in a URI also the password after
+// the user's ':' and the first '%' of the query (an encoded key may spell
+// "password"). npos: nothing in it can be a secret.
+std::size_t secrets_begin(std::string_view text) {
+    std::size_t begin = text.find("password");
+    if (is_postgres_uri(text)) {
+        const std::size_t authority = text.find("://") + 3;
+        const std::size_t colon = text.find(':', authority);
+        const std::size_t at = text.find('@', authority);
+        if (at != std::string_view::npos && colon < at) begin = std::min(begin, colon);
+        if (const std::size_t query = text.find('?'); query != std::string_view::npos)
+            begin = std::min(begin, text.find('%', query));
     }
-    const std::size_t authority = text.find("://") + 3;
-    const std::size_t colon = text.find(':', authority);
-    const std::size_t at = text.rfind('@');
-    if (at != std::string_view::npos && colon < at) blank(colon + 1, at);
-    for (std::size_t from = text.find('?'); from != std::string_view::npos; from = text.find('&', from + 1)) {
-        const std::size_t end = text.find('&', from + 1);
-        const std::size_t equals = text.find('=', from + 1);
-        if (equals < end) blank(equals + 1, end);
-    }
-    return out;
+    return begin;
 }
 
-// Whether `part`, quoted in libpq's message about `text`, may show a secret
-// of it: it holds the value of an option libpq marks as secret (password,
-// sslpassword) or, when libpq cannot read `text`, it is not found outside
-// the parts blanked_secrets() blanks.
+bool is_word_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Whether `part` is a key of `text` written before `begin`: a word that
+// starts the text or follows a space, '?' or '&', and is followed by '=',
+// '&' or the end (spaces before them allowed).
+bool is_key_before(std::string_view part, std::string_view text, std::size_t begin) {
+    if (part.empty() || !std::all_of(part.begin(), part.end(), is_word_char)) return false;
+    for (std::size_t at = text.find(part); at != std::string_view::npos && at + part.size() <= begin;
+         at = text.find(part, at + 1)) {
+        if (at > 0 && !is_space(text[at - 1]) && text[at - 1] != '?' && text[at - 1] != '&') continue;
+        std::size_t after = at + part.size();
+        while (after < text.size() && is_space(text[after]))
+            ++after;
+        if (after == text.size() || text[after] == '=' || text[after] == '&') return true;
+    }
+    return false;
+}
+
+// Which parts libpq quotes in a message about a connection string may show
+// a secret of it. A string libpq reads: a part that holds the value of an
+// option libpq marks as secret (password, sslpassword). One it cannot read:
+// every part but libpq's own "=" and "]" and a key written before
+// secrets_begin().
 class SecretFinder {
   public:
-    explicit SecretFinder(std::string_view text) {
+    explicit SecretFinder(std::string_view text) : m_text(text) {
         const Ptr<PQconninfoOption> options(PQconninfoParse(std::string(text).c_str(), nullptr));
         if (!options) {
-            m_blanked = blanked_secrets(text);
+            m_unreadable = true;
+            m_secrets_begin = secrets_begin(text);
             return;
         }
         for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option)
@@ -97,16 +109,37 @@ class SecretFinder {
                 m_secrets.emplace_back(option->val);
     }
 
+    bool has_secrets() const noexcept {
+        return m_unreadable ? m_secrets_begin != std::string_view::npos : !m_secrets.empty();
+    }
+
+    const std::vector<std::string>& known_secrets() const noexcept { return m_secrets; }
+
     bool may_show_secret(std::string_view part) const {
-        if (m_blanked) return m_blanked->find(part) == std::string::npos;
+        if (m_unreadable) return part != "=" && part != "]" && !is_key_before(part, m_text, m_secrets_begin);
         return std::any_of(m_secrets.begin(), m_secrets.end(),
                            [part](const std::string& secret) { return part.find(secret) != std::string_view::npos; });
     }
 
   private:
-    std::optional<std::string> m_blanked;
+    std::string_view m_text;
+    bool m_unreadable = false;
+    std::size_t m_secrets_begin = std::string_view::npos;
     std::vector<std::string> m_secrets;
 };
+
+// A URI whose password holds an unencoded '@' or '/' is read by libpq as
+// another host, port or database ("postgresql://joe:s3@cr@db/x" has the
+// host "cr@db"), which messages and names would then show: an '@' must be
+// the only one before the host.
+bool has_stray_at(std::string_view text) {
+    const std::size_t authority = text.find("://") + 3;
+    const std::size_t end = text.find('?', authority);
+    const std::string_view before_query = text.substr(authority, end == std::string_view::npos ? end : end - authority);
+    const std::size_t first = before_query.find('@');
+    if (first == std::string_view::npos) return false;
+    return before_query.find('@', first + 1) != std::string_view::npos || before_query.find('/') < first;
+}
 
 // A PostgreSQL URI as libpq reads it, rebuilt without its secrets: every
 // option libpq marks as one (password, sslpassword) is "***", however the
@@ -173,7 +206,10 @@ std::string Location::name() const {
     return target;
 }
 
-Result<Location> parse_location(std::string_view text) {
+namespace {
+
+// parse_location, a relative file name being relative to `base`.
+Result<Location> parse_location_in(std::string_view text, const std::filesystem::path& base) {
     if (text.empty())
         return Error{"--users: empty; expected FILE.json, sqlite:PATH, postgresql://... or \"host=... dbname=...\""};
     if (text.rfind(k_sqlite_prefix, 0) == 0) {
@@ -182,7 +218,10 @@ Result<Location> parse_location(std::string_view text) {
             return Error{"sqlite: needs a path to the database file, e.g. sqlite:/var/lib/certauth/users.db"};
         return Location{Kind::sqlite, std::string(path)};
     }
-    if (is_postgres_uri(text) || is_conninfo(text)) {
+    if (is_postgres_uri(text) && has_stray_at(text))
+        return Error{"a PostgreSQL URI with an '@' or '/' before the '@' that ends its user and password: "
+                     "percent-encode them in a password (%40, %2F)"};
+    if (is_postgres_uri(text) || is_conninfo(text, base)) {
         char* why_raw = nullptr;
         const Ptr<PQconninfoOption> options(PQconninfoParse(std::string(text).c_str(), &why_raw));
         const LibpqMessage why(why_raw);
@@ -194,22 +233,36 @@ Result<Location> parse_location(std::string_view text) {
     return Location{Kind::json_file, std::string(text)};
 }
 
+} // namespace
+
+Result<Location> parse_location(std::string_view text) { return parse_location_in(text, {}); }
+
 std::string without_secrets(std::string_view message, std::string_view connection) {
     const SecretFinder finder(connection);
     std::string out;
     std::size_t from = 0;
-    while (from < message.size()) {
+    while (finder.has_secrets() && from < message.size()) {
         const std::size_t open = message.find('"', from);
         const std::size_t close = open == std::string_view::npos ? open : message.find('"', open + 1);
-        if (close == std::string_view::npos) {
-            out += message.substr(from);
-            break;
-        }
+        if (close == std::string_view::npos) break;
         const std::string_view part = message.substr(open + 1, close - open - 1);
         out += message.substr(from, open + 1 - from);
-        out += finder.may_show_secret(part) ? "(not shown: it may hold a secret)" : part;
+        if (finder.may_show_secret(part)) {
+            // A secret may hold a '"' itself: what follows is not shown either.
+            out += "(not shown: it may hold a secret)\"";
+            from = message.size();
+            break;
+        }
+        out += part;
         out += '"';
         from = close + 1;
+    }
+    if (from < message.size()) out += message.substr(from);
+    // A long secret, or one holding a '"', is not shown even where libpq did not quote it.
+    for (const std::string& secret : finder.known_secrets()) {
+        if (secret.size() < 4 && secret.find('"') == std::string::npos) continue;
+        for (std::size_t at = out.find(secret); at != std::string::npos; at = out.find(secret, at + 3))
+            out.replace(at, secret.size(), "***");
     }
     while (!out.empty() && is_space(out.back()))
         out.pop_back();
@@ -217,7 +270,7 @@ std::string without_secrets(std::string_view message, std::string_view connectio
 }
 
 std::string resolve_relative(std::string_view text, const std::filesystem::path& base) {
-    Result<Location> location = parse_location(text);
+    Result<Location> location = parse_location_in(text, base);
     if (!location || location->kind == Kind::postgresql) return std::string(text);
     const std::filesystem::path path(location->target);
     if (location->target == "-" || !path.is_relative()) return std::string(text);

@@ -1,6 +1,7 @@
 #include <certauth/directory/location.hpp>
 
 #include "support/catch.hpp"
+#include "support/files.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -67,18 +68,44 @@ TEST_CASE("location: a connection string libpq cannot read is an error that show
           "a PostgreSQL connection string libpq cannot read: invalid connection option \"hots\"");
     CHECK(error("postgresql://joe@db/x?nosuchoption=1").find("\"nosuchoption\"") != std::string::npos);
     // libpq quotes a piece of a password it could not read: never shown.
-    for (const char* text : {"dbname=x password=s3 pw9q=y", "password=s3 pw9q", "dbname=x sslpassword=s3 pw9q",
-                             "postgresql://joe:s%ZZpw9q@db/x", "postgresql://joe@db/x?password=a%zzpw9q",
-                             "postgresql://joe:pa pw9q@[db/x", "postgresql://db/x?pass%77ord=se%zzpw9q"}) {
+    for (const char* text :
+         {"dbname=x password=s3 pw9q=y", "password=s3 pw9q", "dbname=x sslpassword=s3 pw9q",
+          "postgresql://joe:s%ZZpw9q@db/x", "postgresql://joe@db/x?password=a%zzpw9q", "postgresql://joe:pa pw9q@[db/x",
+          "postgresql://db/x?pass%77ord=se%zzpw9q",
+          // A '"' in a password does not let the rest of it out.
+          "password=s3 x\"pw9q", "postgresql://j:a\"pw9q@[::1/x", "postgresql://[::1/x?password=a\"pw9q",
+          // Nor does an '&' in a password written in a URI's query.
+          "postgresql://db/x?password=s3&pw9q", "postgresql://db/x?password=s3&pw9q=1"}) {
         INFO(text);
         const std::string message = error(text);
         CHECK(message.find("pw9q") == std::string::npos);
         CHECK(message.find("(not shown: it may hold a secret)") != std::string::npos);
     }
+    // A piece of a password also written before it (the "e" of certauth) is not shown.
+    CHECK(error("dbname=certauth password=hunter2 e").find("\"e\"") == std::string::npos);
+    // A key written before the password is shown.
+    CHECK(error("dbname=x hots=y password=s3 pw9q") ==
+          "a PostgreSQL connection string libpq cannot read: invalid connection option \"hots\"");
+    // An '@' or '/' in a URI's password that libpq would read as a host, a
+    // port or a database: refused, and the message quotes nothing.
+    for (const char* text : {"postgresql://joe:s3@pw9q@db/x", "postgresql://joe:s3/pw9q@db/x"}) {
+        INFO(text);
+        const auto location = parse_location(text);
+        REQUIRE_FALSE(location);
+        CHECK(location.error().message.find("percent-encode") != std::string::npos);
+        CHECK(location.error().message.find("pw9q") == std::string::npos);
+    }
+    CHECK(parse_location("postgresql://joe:s3%40pw9q@db/x"));
+    CHECK(parse_location("postgresql://joe:se?pw9q@db/x"));
     // A readable string: only the quoted parts holding a secret's value go.
     CHECK(certauth::directory::without_secrets("database \"x\" does not exist; user \"ab s3cret\"\n",
                                                "dbname=x password=s3cret") ==
           "database \"x\" does not exist; user \"(not shown: it may hold a secret)\"");
+    // A long secret is not shown even unquoted; a short one where it is quoted.
+    CHECK(certauth::directory::without_secrets("no: s3cretpw, again s3cretpw", "dbname=x password=s3cretpw") ==
+          "no: ***, again ***");
+    CHECK(certauth::directory::without_secrets("a \"x\" b \"s3\" c", "dbname=x password=s3") ==
+          "a \"x\" b \"(not shown: it may hold a secret)\"");
 }
 
 TEST_CASE("location: libpq's keyword/value form is a PostgreSQL database, as psql takes it", "[directory]") {
@@ -116,6 +143,11 @@ TEST_CASE("location: libpq's keyword/value form is a PostgreSQL database, as psq
 }
 
 TEST_CASE("a configuration file's relative users path is relative to the file", "[directory]") {
+    // A file name that begins with a word and '=' is a file when it exists in the file's folder.
+    const certauth::test::TempDir dir;
+    dir.write("users=prod", "{}");
+    CHECK(resolve_relative("users=prod", dir.path) == (dir.path / "users=prod").string());
+    CHECK(resolve_relative("users=test", dir.path) == "users=test");
     CHECK(resolve_relative("users.json", "/etc/certauth") == "/etc/certauth/users.json");
     CHECK(resolve_relative("sqlite:users.db", "/etc/certauth") == "sqlite:/etc/certauth/users.db");
     CHECK(resolve_relative("sqlite:../db/users.db", "/etc/certauth") == "sqlite:/etc/db/users.db");
