@@ -91,7 +91,8 @@ bool is_key_before(std::string_view part, std::string_view text, std::size_t beg
 
 // Which parts libpq quotes in a message about a connection string may show
 // a secret of it. A string libpq reads: a part that holds the value of an
-// option libpq marks as secret (password, sslpassword). One it cannot read:
+// option libpq marks as secret (password, sslpassword), and every part if
+// such a value holds a '"'. One it cannot read:
 // every part but libpq's own "=" and "]" and a key written before
 // secrets_begin().
 class SecretFinder {
@@ -113,12 +114,12 @@ class SecretFinder {
         return m_unreadable ? m_secrets_begin != std::string_view::npos : !m_secrets.empty();
     }
 
-    const std::vector<std::string>& known_secrets() const noexcept { return m_secrets; }
-
     bool may_show_secret(std::string_view part) const {
         if (m_unreadable) return part != "=" && part != "]" && !is_key_before(part, m_text, m_secrets_begin);
-        return std::any_of(m_secrets.begin(), m_secrets.end(),
-                           [part](const std::string& secret) { return part.find(secret) != std::string_view::npos; });
+        // A secret holding a '"' may be split across quoted parts: none is shown.
+        return std::any_of(m_secrets.begin(), m_secrets.end(), [part](const std::string& secret) {
+            return part.find(secret) != std::string_view::npos || secret.find('"') != std::string::npos;
+        });
     }
 
   private:
@@ -128,17 +129,44 @@ class SecretFinder {
     std::vector<std::string> m_secrets;
 };
 
-// A URI whose password holds an unencoded '@' or '/' is read by libpq as
-// another host, port or database ("postgresql://joe:s3@cr@db/x" has the
-// host "cr@db"), which messages and names would then show: an '@' must be
-// the only one before the host.
-bool has_stray_at(std::string_view text) {
+// Why libpq would read a piece of a URI's password as a host or a port,
+// which messages and names then show; empty if it would not. libpq ends the
+// user and password at the first '@' or '/': an '@' in the password leaves
+// the rest in the host ("postgresql://joe:s3@cr@db/x" has the host
+// "cr@db"); a '/' before the '@' leaves no user and password at
+// all, and what followed the user's ':' is the port
+// ("postgresql://joe:s3/cr@db/x" has the host "joe" and the port "s3").
+std::string_view misread_password(std::string_view text) {
     const std::size_t authority = text.find("://") + 3;
-    const std::size_t end = text.find('?', authority);
-    const std::string_view before_query = text.substr(authority, end == std::string_view::npos ? end : end - authority);
-    const std::size_t first = before_query.find('@');
-    if (first == std::string_view::npos) return false;
-    return before_query.find('@', first + 1) != std::string_view::npos || before_query.find('/') < first;
+    const std::size_t slash = text.find('/', authority);
+    const std::size_t at = text.find('@', authority);
+    if (at < slash) {
+        const std::size_t host_end = text.find_first_of("/?", at + 1);
+        const std::string_view host =
+            text.substr(at + 1, host_end == std::string_view::npos ? host_end : host_end - at - 1);
+        if (host.find('@') != std::string_view::npos) return "an '@' in its host (an '@' in a password is written %40)";
+        return {};
+    }
+    const std::size_t end = text.find_first_of("/?", authority);
+    std::string_view hosts = text.substr(authority, end == std::string_view::npos ? end : end - authority);
+    while (!hosts.empty()) {
+        const std::size_t comma = hosts.find(',');
+        std::string_view host = hosts.substr(0, comma);
+        hosts = comma == std::string_view::npos ? std::string_view() : hosts.substr(comma + 1);
+        if (const std::size_t bracket = host.find(']'); !host.empty() && host.front() == '[')
+            host = bracket == std::string_view::npos ? std::string_view() : host.substr(bracket + 1);
+        const std::size_t colon = host.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view port = host.substr(colon + 1);
+        if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return "a port that is not a number (a '/' in a password is written %2F)";
+        // "postgresql://joe:123/456@db/x": a password of digits before a '/'.
+        const std::size_t query = text.find('?', authority);
+        if (end != std::string_view::npos && text[end] == '/' &&
+            text.substr(end, query - end).find('@') != std::string_view::npos)
+            return "a port and an '@' after it (an '@' in a database name is written %40, a '/' in a password %2F)";
+    }
+    return {};
 }
 
 // A PostgreSQL URI as libpq reads it, rebuilt without its secrets: every
@@ -218,9 +246,9 @@ Result<Location> parse_location_in(std::string_view text, const std::filesystem:
             return Error{"sqlite: needs a path to the database file, e.g. sqlite:/var/lib/certauth/users.db"};
         return Location{Kind::sqlite, std::string(path)};
     }
-    if (is_postgres_uri(text) && has_stray_at(text))
-        return Error{"a PostgreSQL URI with an '@' or '/' before the '@' that ends its user and password: "
-                     "percent-encode them in a password (%40, %2F)"};
+    if (is_postgres_uri(text))
+        if (const std::string_view why = misread_password(text); !why.empty())
+            return Error{"a PostgreSQL URI with " + std::string(why)};
     if (is_postgres_uri(text) || is_conninfo(text, base)) {
         char* why_raw = nullptr;
         const Ptr<PQconninfoOption> options(PQconninfoParse(std::string(text).c_str(), &why_raw));
@@ -258,12 +286,6 @@ std::string without_secrets(std::string_view message, std::string_view connectio
         from = close + 1;
     }
     if (from < message.size()) out += message.substr(from);
-    // A long secret, or one holding a '"', is not shown even where libpq did not quote it.
-    for (const std::string& secret : finder.known_secrets()) {
-        if (secret.size() < 4 && secret.find('"') == std::string::npos) continue;
-        for (std::size_t at = out.find(secret); at != std::string::npos; at = out.find(secret, at + 3))
-            out.replace(at, secret.size(), "***");
-    }
     while (!out.empty() && is_space(out.back()))
         out.pop_back();
     return out;
