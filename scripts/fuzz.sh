@@ -8,6 +8,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default: 60, all)
 #   targets: certificate users config http_request upstream_response directory_rows header_certificate
+#            connection_string
 #   CERTAUTH_FUZZ_MERGE=1  afterwards, add the inputs that found new coverage to
 #                          fuzz/corpus/TARGET (libFuzzer -merge=1; commit them)
 #   CERTAUTH_JOBS=N        build parallelism (default 2)
@@ -24,7 +25,8 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   exit 2
 fi
 shift || true
-all_targets=(certificate users config http_request upstream_response directory_rows header_certificate)
+all_targets=(certificate users config http_request upstream_response directory_rows header_certificate
+  connection_string)
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then targets=("${all_targets[@]}"); fi
 for t in "${targets[@]}"; do

@@ -4,8 +4,10 @@
 #include <certauth/percent_encoding.hpp>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace certauth::directory {
@@ -89,12 +91,26 @@ bool is_key_before(std::string_view part, std::string_view text, std::size_t beg
     return false;
 }
 
+// libpq's messages about a connection string it cannot read that quote a
+// piece of it: the words before the piece and after it.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 10> k_quoting_messages{{
+    {"missing \"=\" after \"", "\" in connection info string"},
+    {"invalid connection option \"", "\""},
+    {"invalid URI query parameter: \"", "\""},
+    {"missing key/value separator \"=\" in URI query parameter: \"", "\""},
+    {"extra key/value separator \"=\" in URI query parameter: \"", "\""},
+    {"invalid percent-encoded token: \"", "\""},
+    {"forbidden value %00 in percent-encoded value: \"", "\""},
+    {"end of string reached when looking for matching \"]\" in IPv6 host address in URI: \"", "\""},
+    {"IPv6 host address may not be empty in URI: \"", "\""},
+    {"invalid URI propagated to internal parser routine: \"", "\""},
+}};
+
 // Which parts libpq quotes in a message about a connection string may show
 // a secret of it. A string libpq reads: a part that holds the value of an
 // option libpq marks as secret (password, sslpassword), and every part if
-// such a value holds a '"'. One it cannot read:
-// every part but libpq's own "=" and "]" and a key written before
-// secrets_begin().
+// such a value holds a '"'. One it cannot read: every piece but a key
+// written before secrets_begin().
 class SecretFinder {
   public:
     explicit SecretFinder(std::string_view text) : m_text(text) {
@@ -114,8 +130,10 @@ class SecretFinder {
         return m_unreadable ? m_secrets_begin != std::string_view::npos : !m_secrets.empty();
     }
 
+    bool unreadable() const noexcept { return m_unreadable; }
+
     bool may_show_secret(std::string_view part) const {
-        if (m_unreadable) return part != "=" && part != "]" && !is_key_before(part, m_text, m_secrets_begin);
+        if (m_unreadable) return !is_key_before(part, m_text, m_secrets_begin);
         // A secret holding a '"' may be split across quoted parts: none is shown.
         return std::any_of(m_secrets.begin(), m_secrets.end(), [part](const std::string& secret) {
             return part.find(secret) != std::string_view::npos || secret.find('"') != std::string::npos;
@@ -266,28 +284,45 @@ Result<Location> parse_location_in(std::string_view text, const std::filesystem:
 Result<Location> parse_location(std::string_view text) { return parse_location_in(text, {}); }
 
 std::string without_secrets(std::string_view message, std::string_view connection) {
+    constexpr std::string_view hidden = "(not shown: it may hold a secret)";
+    while (!message.empty() && is_space(message.back()))
+        message.remove_suffix(1);
     const SecretFinder finder(connection);
+    if (!finder.has_secrets()) return std::string(message);
+    if (finder.unreadable()) {
+        // The piece libpq quotes may hold a '"' itself: it is what lies
+        // between the words of one of libpq's messages, not between quotes.
+        for (const auto& [before, after] : k_quoting_messages) {
+            if (message.size() < before.size() + after.size() || message.substr(0, before.size()) != before ||
+                message.substr(message.size() - after.size()) != after)
+                continue;
+            const std::string_view piece = message.substr(before.size(), message.size() - before.size() - after.size());
+            return std::string(before) + std::string(finder.may_show_secret(piece) ? hidden : piece) +
+                   std::string(after);
+        }
+        // Another message: its words up to the first quote.
+        const std::size_t quote = message.find('"');
+        if (quote == std::string_view::npos) return std::string(message);
+        return std::string(message.substr(0, quote + 1)) + std::string(hidden) + '"';
+    }
     std::string out;
     std::size_t from = 0;
-    while (finder.has_secrets() && from < message.size()) {
+    while (from < message.size()) {
         const std::size_t open = message.find('"', from);
         const std::size_t close = open == std::string_view::npos ? open : message.find('"', open + 1);
         if (close == std::string_view::npos) break;
         const std::string_view part = message.substr(open + 1, close - open - 1);
         out += message.substr(from, open + 1 - from);
         if (finder.may_show_secret(part)) {
-            // A secret may hold a '"' itself: what follows is not shown either.
-            out += "(not shown: it may hold a secret)\"";
-            from = message.size();
-            break;
+            out += hidden;
+            out += '"';
+            return out; // what follows is not shown either
         }
         out += part;
         out += '"';
         from = close + 1;
     }
-    if (from < message.size()) out += message.substr(from);
-    while (!out.empty() && is_space(out.back()))
-        out.pop_back();
+    out += message.substr(from);
     return out;
 }
 

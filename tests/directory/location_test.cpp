@@ -81,6 +81,12 @@ TEST_CASE("location: a connection string libpq cannot read is an error that show
         CHECK(message.find("pw9q") == std::string::npos);
         CHECK(message.find("(not shown: it may hold a secret)") != std::string::npos);
     }
+    // A '"' in the piece libpq quotes does not end it
+    // (fuzz/regressions/connection_string/quote-in-a-key-after-the-password).
+    CHECK(error(" user=joe password=x\ruser\"t33333'3333333333=3") ==
+          "a PostgreSQL connection string libpq cannot read: invalid connection option "
+          "\"(not shown: it may hold a secret)\"");
+    CHECK(error("postgresql://h/x?user=a&password=s&user\" pw9qpw9q=1").find("pw9q") == std::string::npos);
     // A piece of a password also written before it (the "e" of certauth) is not shown.
     CHECK(error("dbname=certauth password=hunter2 e").find("\"e\"") == std::string::npos);
     // A key written before the password is shown.

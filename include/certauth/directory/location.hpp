@@ -33,11 +33,13 @@ struct Location {
 Result<Location> parse_location(std::string_view text);
 
 // libpq's `message` about the connection string `connection`, trailing
-// whitespace removed, with the first quoted part that may show a secret of
-// `connection` (a password) replaced by "(not shown: it may hold a secret)"
-// and the rest of the message cut. libpq quotes what it cannot read
-// ('missing "=" after "cret"' for "password=s3 cret"). For a string libpq
-// cannot read, only keys written before any password are shown.
+// whitespace removed, with a quoted piece that may show a secret of
+// `connection` (a password) replaced by "(not shown: it may hold a
+// secret)". libpq quotes what it cannot read ('missing "=" after "cret"' for
+// "password=s3 cret"): of a string it cannot read, only a key written before
+// any password is shown, and a message of another shape than libpq's known
+// ones is cut after its first quote. Of a string it reads, a quoted part
+// holding a password is replaced and the rest of the message cut.
 std::string without_secrets(std::string_view message, std::string_view connection);
 
 // `text` as written in a configuration file in `base`: a relative file path
