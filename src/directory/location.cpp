@@ -39,14 +39,19 @@ std::string_view word_before_equals(std::string_view text) {
 
 // libpq's keyword/value form, as psql takes it ("host=/run/postgresql
 // dbname=certauth"): text that begins with a keyword libpq knows and '='.
-// Text that begins with another word and '=' ("usr=joe password=...") is
-// taken as a connection string too, so that libpq names the word it does
-// not know, unless it names a JSON file: it ends in ".json" or a file of
-// that name exists (in `base`, if the name is relative).
+// Text that begins with another word and '=' ("usr=joe password=..."), or
+// holds "password" and then '=', is taken as a connection string too, so
+// that libpq names what it cannot read, unless it names a JSON file: it ends
+// in ".json" or a file of that name exists (in `base`, if it is relative).
 bool is_conninfo(std::string_view text, const std::filesystem::path& base) {
     const std::string_view word = word_before_equals(text);
-    if (word.empty()) return false;
-    if (Ptr<PQconninfoOption>(PQconninfoParse((std::string(word) + "=x").c_str(), nullptr)) != nullptr) return true;
+    if (!word.empty() && Ptr<PQconninfoOption>(PQconninfoParse((std::string(word) + "=x").c_str(), nullptr)) != nullptr)
+        return true;
+    // Any other text with "password" and an '=' after it ("=x password=...")
+    // is no file name a person chose: it is read as a connection string too.
+    const std::size_t password = text.find("password");
+    if (word.empty() && (password == std::string_view::npos || text.find('=', password) == std::string_view::npos))
+        return false;
     constexpr std::string_view json = ".json";
     if (text.size() >= json.size() && text.substr(text.size() - json.size()) == json) return false;
     std::error_code ignored;
@@ -60,12 +65,13 @@ bool is_conninfo(std::string_view text, const std::filesystem::path& base) {
 // "password"). npos: nothing in it can be a secret.
 std::size_t secrets_begin(std::string_view text) {
     std::size_t begin = text.find("password");
-    if (is_postgres_uri(text)) {
-        const std::size_t authority = text.find("://") + 3;
+    // A URI, or one written as a value ("dbname=postgresql://joe:s3 cret@h").
+    if (const std::size_t scheme = text.find("://"); scheme != std::string_view::npos) {
+        const std::size_t authority = scheme + 3;
         const std::size_t colon = text.find(':', authority);
         const std::size_t at = text.find('@', authority);
         if (at != std::string_view::npos && colon < at) begin = std::min(begin, colon);
-        if (const std::size_t query = text.find('?'); query != std::string_view::npos)
+        if (const std::size_t query = text.find('?', authority); query != std::string_view::npos)
             begin = std::min(begin, text.find('%', query));
     }
     return begin;
@@ -75,11 +81,13 @@ bool is_word_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-// Whether `part` is a key of `text` written before `begin`: a word that
-// starts the text or follows a space, '?' or '&', and is followed by '=',
-// '&' or the end (spaces before them allowed).
+// Whether `part` is a key of `text` written before `begin` and nowhere
+// after it: a word that starts the text or follows a space, '?' or '&', and
+// is followed by '=', '&' or the end (spaces before them allowed).
 bool is_key_before(std::string_view part, std::string_view text, std::size_t begin) {
     if (part.empty() || !std::all_of(part.begin(), part.end(), is_word_char)) return false;
+    // Written after `begin` too, it may be that occurrence libpq quotes ("user=joe password=s3 user").
+    if (begin != std::string_view::npos && text.find(part, begin) != std::string_view::npos) return false;
     for (std::size_t at = text.find(part); at != std::string_view::npos && at + part.size() <= begin;
          at = text.find(part, at + 1)) {
         if (at > 0 && !is_space(text[at - 1]) && text[at - 1] != '?' && text[at - 1] != '&') continue;
@@ -274,6 +282,13 @@ Result<Location> parse_location_in(std::string_view text, const std::filesystem:
         if (!options)
             return Error{"a PostgreSQL connection string libpq cannot read: " +
                          without_secrets(why ? why.get() : "out of memory", text)};
+        // libpq reads a URI in place of the whole string only: as a value
+        // it is a database's name, which the server's messages would repeat.
+        for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option)
+            if (option->val != nullptr && std::string_view(option->keyword) == "dbname" &&
+                std::string_view(option->val).find("://") != std::string_view::npos)
+                return Error{"a PostgreSQL connection string whose dbname is a URI, which libpq does not read "
+                             "there: give the URI itself to --users"};
         return Location{Kind::postgresql, std::string(text)};
     }
     return Location{Kind::json_file, std::string(text)};

@@ -87,6 +87,19 @@ TEST_CASE("location: a connection string libpq cannot read is an error that show
           "a PostgreSQL connection string libpq cannot read: invalid connection option "
           "\"(not shown: it may hold a secret)\"");
     CHECK(error("postgresql://h/x?user=a&password=s&user\" pw9qpw9q=1").find("pw9q") == std::string::npos);
+    // A key also written after the password may be a piece of it: not shown.
+    CHECK(error("user=joe password=s3 user").find("\"user\"") == std::string::npos);
+    CHECK(error("postgresql://h/x?host=a&password=s3&host").find("\"host\"") == std::string::npos);
+    // A URI written as a value: its password is a secret too, and such a
+    // value is refused even when libpq reads it (it would be a database's name).
+    CHECK(error("dbname=postgresql://joe:s3 pw9q@h/x").find("pw9q") == std::string::npos);
+    const auto nested = parse_location("dbname=postgresql://joe:s3pw9q@h/x");
+    REQUIRE_FALSE(nested);
+    CHECK(nested.error().message.find("pw9q") == std::string::npos);
+    CHECK(nested.error().message.find("dbname is a URI") != std::string::npos);
+    // Text with "password" and an '=' is read as a connection string, never echoed as a file name.
+    CHECK(error("=x password=s3pw9q").find("pw9q") == std::string::npos);
+    CHECK(error("host-x=h password=s3pw9q").find("pw9q") == std::string::npos);
     // A piece of a password also written before it (the "e" of certauth) is not shown.
     CHECK(error("dbname=certauth password=hunter2 e").find("\"e\"") == std::string::npos);
     // A key written before the password is shown.

@@ -26,20 +26,22 @@ struct Location {
 
 // A PostgreSQL database is a URI (postgresql://, postgres://) or libpq's
 // keyword/value form ("host=/run/postgresql dbname=certauth": text that
-// begins with a libpq keyword and '='; also with another word and '=',
-// unless the text ends in ".json" or names a file that exists). Errors: an
-// empty text, "sqlite:" without a path, a connection string libpq cannot
-// read (libpq's reason, without_secrets()).
+// begins with a libpq keyword and '='; also with another word and '=', or
+// with "password" and then '=', unless the text ends in ".json" or names a
+// file that exists). Errors: an empty text, "sqlite:" without a path, a
+// connection string libpq cannot read (libpq's reason, without_secrets()),
+// a URI whose password libpq would misread, a dbname that is a URI.
 Result<Location> parse_location(std::string_view text);
 
 // libpq's `message` about the connection string `connection`, trailing
 // whitespace removed, with a quoted piece that may show a secret of
 // `connection` (a password) replaced by "(not shown: it may hold a
-// secret)". libpq quotes what it cannot read ('missing "=" after "cret"' for
-// "password=s3 cret"): of a string it cannot read, only a key written before
-// any password is shown, and a message of another shape than libpq's known
-// ones is cut after its first quote. Of a string it reads, a quoted part
-// holding a password is replaced and the rest of the message cut.
+// secret)". libpq quotes what it cannot read ('missing "=" after "cret"'
+// for "password=s3 cret"): of a string it cannot read, only a key written
+// before any password and not after it is shown, and a message of another
+// shape than libpq's known ones is cut after its first quote. Of a string
+// it reads, a quoted part holding a password is replaced and the rest of
+// the message cut.
 std::string without_secrets(std::string_view message, std::string_view connection);
 
 // `text` as written in a configuration file in `base`: a relative file path
