@@ -15,7 +15,6 @@
 #include <certauth/client/scenario.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -78,14 +77,9 @@ Result<client::ClientRequest> build_request(const ProbeOptions& o) {
     auto url = client::parse_url(o.url);
     if (!url) return url.error();
     request.url = *url;
-    std::string method = o.method;
-    std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::toupper(c); });
-    if (method == "GET")
-        request.method = client::HttpMethod::get;
-    else if (method == "HEAD")
-        request.method = client::HttpMethod::head;
-    else
-        return Error{"--request " + o.method + ": probe sends GET or HEAD"};
+    const std::optional<client::HttpMethod> method = client::parse_method(o.method);
+    if (!method) return Error{"--request " + o.method + ": probe sends GET or HEAD"};
+    request.method = *method;
     for (const std::string& text : o.headers) {
         auto header = client::parse_header(text);
         if (!header) return header.error();

@@ -5,6 +5,7 @@
 
 #include "client_tls.hpp"
 
+#include <certauth/ascii.hpp>
 #include <certauth/client/alert.hpp>
 #include <certauth/json_text.hpp>
 
@@ -105,6 +106,12 @@ Result<x509::Ptr<EVP_PKEY>> load_key(const std::filesystem::path& path, bool com
 } // namespace
 
 std::string_view to_string(HttpMethod method) noexcept { return method == HttpMethod::head ? "HEAD" : "GET"; }
+
+std::optional<HttpMethod> parse_method(std::string_view text) noexcept {
+    if (ascii::iequals(text, "GET")) return HttpMethod::get;
+    if (ascii::iequals(text, "HEAD")) return HttpMethod::head;
+    return std::nullopt;
+}
 
 std::string_view to_string(FailureKind kind) noexcept {
     switch (kind) {

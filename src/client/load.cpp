@@ -6,6 +6,8 @@
 
 #include "client_tls.hpp"
 
+#include <certauth/ascii.hpp>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -391,15 +393,10 @@ std::string request_bytes(const LoadOptions& options) {
     std::vector<Header> headers{
         {"Host", request.url.authority()}, {"User-Agent", "certauth-probe/0.1.0"}, {"Accept", "*/*"}};
     if (options.mode == ConnectionMode::new_connections) headers.push_back({"Connection", "close"});
-    auto same = [](std::string_view a, std::string_view b) {
-        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-               });
-    };
     for (const Header& header : request.headers) {
-        headers.erase(
-            std::remove_if(headers.begin(), headers.end(), [&](const Header& h) { return same(h.name, header.name); }),
-            headers.end());
+        headers.erase(std::remove_if(headers.begin(), headers.end(),
+                                     [&](const Header& h) { return ascii::iequals(h.name, header.name); }),
+                      headers.end());
         if (!header.value.empty()) headers.push_back(header);
     }
     std::string out = std::string(to_string(request.method)) + " " + request.url.target + " HTTP/1.1\r\n";

@@ -2,13 +2,13 @@
 // and judging an exchange against a case (pure; no sockets).
 #include <certauth/client/scenario.hpp>
 
+#include <certauth/ascii.hpp>
 #include <certauth/client/alert.hpp>
 #include <certauth/json_text.hpp>
 #include <certauth/x509/certificate.hpp>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -68,15 +68,10 @@ class Parser {
                     return fail(at, "the path holds a space or control character (percent-encode it)");
                 out.path = path;
             } else if (key == "method") {
-                std::string method = value.is_string() ? value.get<std::string>() : std::string{};
-                std::transform(method.begin(), method.end(), method.begin(),
-                               [](unsigned char c) { return std::toupper(c); });
-                if (method == "GET")
-                    out.method = HttpMethod::get;
-                else if (method == "HEAD")
-                    out.method = HttpMethod::head;
-                else
-                    return fail(at, "expected \"GET\" or \"HEAD\", got " + type_name(value));
+                const std::optional<HttpMethod> method =
+                    value.is_string() ? parse_method(value.get_ref<const std::string&>()) : std::nullopt;
+                if (!method) return fail(at, "expected \"GET\" or \"HEAD\", got " + type_name(value));
+                out.method = *method;
             } else if (key == "headers") {
                 if (!value.is_object())
                     return fail(at, "expected an object of header names to values, got " + type_name(value));
@@ -86,13 +81,7 @@ class Parser {
                     auto header = parse_header(name + ": " + header_value.get<std::string>());
                     if (!header) return fail(at + "." + name, header.error().message);
                     const std::string& header_name = name; // clang 14 cannot capture a structured binding
-                    auto same = [&header_name](const Header& h) {
-                        return std::equal(h.name.begin(), h.name.end(), header_name.begin(), header_name.end(),
-                                          [](char a, char b) {
-                                              return std::tolower(static_cast<unsigned char>(a)) ==
-                                                     std::tolower(static_cast<unsigned char>(b));
-                                          });
-                    };
+                    auto same = [&header_name](const Header& h) { return ascii::iequals(h.name, header_name); };
                     out.headers.erase(std::remove_if(out.headers.begin(), out.headers.end(), same), out.headers.end());
                     out.headers.push_back(*header);
                 }

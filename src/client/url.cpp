@@ -1,5 +1,7 @@
 #include <certauth/client/url.hpp>
 
+#include <certauth/ascii.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -20,14 +22,6 @@ Result<std::uint16_t> parse_port(std::string_view text, std::string_view context
 bool is_token_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) ||
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
 }
 
 } // namespace
@@ -51,9 +45,7 @@ std::string Url::to_string() const { return "https://" + authority() + target; }
 Result<Url> parse_url(std::string_view text) {
     const std::string context = "URL '" + std::string(text) + "'";
     constexpr std::string_view scheme = "https://";
-    std::string lower(text.substr(0, std::min(text.size(), scheme.size())));
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower != scheme) {
+    if (!ascii::istarts_with(text, scheme)) {
         if (text.find("://") == std::string_view::npos) return Error{context + ": expected https://HOST[:PORT][/PATH]"};
         return Error{context + ": only https:// URLs are supported (probe speaks TLS)"};
     }
@@ -125,7 +117,7 @@ Result<Header> parse_header(std::string_view text) {
     const std::string context = "header '" + std::string(text) + "'";
     const std::size_t colon = text.find(':');
     if (colon == std::string_view::npos) return Error{context + ": expected 'Name: value'"};
-    Header header{std::string(text.substr(0, colon)), std::string(trim(text.substr(colon + 1)))};
+    Header header{std::string(text.substr(0, colon)), std::string(ascii::trim(text.substr(colon + 1)))};
     if (header.name.empty() || !std::all_of(header.name.begin(), header.name.end(), is_token_char))
         return Error{context + ": invalid header name"};
     for (char c : header.value)
@@ -135,10 +127,7 @@ Result<Header> parse_header(std::string_view text) {
 
 std::string connect_host(const Url& url, const std::vector<ResolveOverride>& overrides) {
     for (const ResolveOverride& o : overrides) {
-        std::string a = o.host, b = url.host;
-        std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
-        std::transform(b.begin(), b.end(), b.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (a == b && o.port == url.port) return o.address;
+        if (ascii::iequals(o.host, url.host) && o.port == url.port) return o.address;
     }
     return url.host;
 }

@@ -21,6 +21,10 @@ bool is_postgres_uri(std::string_view text) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
+bool is_word_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 // The first word of `text` (spaces before it and before its '=' allowed, as
 // libpq allows them) when an '=' follows it; empty otherwise.
 std::string_view word_before_equals(std::string_view text) {
@@ -28,8 +32,7 @@ std::string_view word_before_equals(std::string_view text) {
     while (at < text.size() && is_space(text[at]))
         ++at;
     const std::size_t start = at;
-    while (at < text.size() && ((text[at] >= 'a' && text[at] <= 'z') || (text[at] >= 'A' && text[at] <= 'Z') ||
-                                (text[at] >= '0' && text[at] <= '9') || text[at] == '_'))
+    while (at < text.size() && is_word_char(text[at]))
         ++at;
     const std::string_view word = text.substr(start, at - start);
     while (at < text.size() && is_space(text[at]))
@@ -75,10 +78,6 @@ std::size_t secrets_begin(std::string_view text) {
             begin = std::min(begin, text.find('%', query));
     }
     return begin;
-}
-
-bool is_word_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 // Whether `part` is a key of `text` written before `begin` and nowhere
@@ -272,10 +271,11 @@ Result<Location> parse_location_in(std::string_view text, const std::filesystem:
             return Error{"sqlite: needs a path to the database file, e.g. sqlite:/var/lib/certauth/users.db"};
         return Location{Kind::sqlite, std::string(path)};
     }
-    if (is_postgres_uri(text))
+    const bool uri = is_postgres_uri(text);
+    if (uri)
         if (const std::string_view why = misread_password(text); !why.empty())
             return Error{"a PostgreSQL URI with " + std::string(why)};
-    if (is_postgres_uri(text) || is_conninfo(text, base)) {
+    if (uri || is_conninfo(text, base)) {
         char* why_raw = nullptr;
         const Ptr<PQconninfoOption> options(PQconninfoParse(std::string(text).c_str(), &why_raw));
         const LibpqMessage why(why_raw);

@@ -1,5 +1,7 @@
 #include <certauth/policy/match_key.hpp>
 
+#include <certauth/ascii.hpp>
+
 #include <cctype>
 
 #include <arpa/inet.h>
@@ -10,13 +12,6 @@ namespace {
 constexpr std::array<std::string_view, k_match_key_count> k_names{
     "cn", "o", "ou", "email", "dns", "uri", "ip", "fingerprint256", "serial", "issuer_cn"};
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
 // Uppercase hex digits without colons; nullopt when anything else is there.
@@ -26,7 +21,7 @@ std::optional<std::string> bare_hex(std::string_view text) {
     for (char c : text) {
         if (c == ':') continue;
         if (!is_hex(c)) return std::nullopt;
-        out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        out += ascii::upper(c);
     }
     if (out.empty()) return std::nullopt;
     return out;
@@ -92,7 +87,7 @@ std::string match_key_names() {
 std::optional<std::string> normalise_match_value(MatchKey key, std::string_view value) {
     switch (key) {
     case MatchKey::dns:
-    case MatchKey::email: return lower(value);
+    case MatchKey::email: return ascii::lowered(value);
     case MatchKey::ip: return normalise_ip(value);
     case MatchKey::fingerprint256: return normalise_fingerprint(value);
     case MatchKey::serial: return normalise_serial(value);

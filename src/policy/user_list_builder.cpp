@@ -1,12 +1,11 @@
 #include <certauth/policy/user_list_builder.hpp>
 
+#include <certauth/ascii.hpp>
 #include <certauth/json_text.hpp>
 #include <certauth/policy/decide.hpp>
 
 #include "user_storage.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <limits>
 #include <utility>
 
@@ -186,8 +185,7 @@ Result<void> UserListBuilder::add_route(const json& value, std::string_view wher
             const auto& text = item.get_ref<const std::string&>();
             if (text.empty() || text.front() != '/') return error(at, "must start with \"/\", got " + json_text(item));
             // Path parameters, raw or encoded, are not part of routing (normalise_path cuts them).
-            std::string lower = text;
-            std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+            const std::string lower = ascii::lowered(text);
             std::optional<std::string> normal;
             if (lower.find_first_of("?;") == std::string::npos && lower.find("%3b") == std::string::npos)
                 normal = normalise_path(text);

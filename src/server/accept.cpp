@@ -1,5 +1,7 @@
 #include <certauth/server/accept.hpp>
 
+#include <certauth/ascii.hpp>
+
 #include <cstddef>
 
 namespace certauth::server {
@@ -7,24 +9,8 @@ namespace {
 
 constexpr int k_full = 1000;
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && is_space(text.front()))
-        text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back()))
-        text.remove_suffix(1);
-    return text;
-}
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
+using ascii::iequals;
+using ascii::trim;
 
 // A token character (RFC 9110 5.6.2).
 bool is_tchar(char c) {
@@ -101,7 +87,7 @@ bool parse_range(std::string_view element, MediaRange& range) {
             trim(element.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
         const std::size_t equals = parameter.find('=');
         if (equals == std::string_view::npos) continue;
-        if (!equal_ignoring_case(trim(parameter.substr(0, equals)), "q")) continue;
+        if (!iequals(trim(parameter.substr(0, equals)), "q")) continue;
         range.quality = parse_qvalue(trim(parameter.substr(equals + 1)));
         return range.quality >= 0; // parameters after q are extensions
     }
@@ -124,8 +110,8 @@ int accept_quality(std::string_view accept, std::string_view type, std::string_v
             int specificity = -1;
             if (range.type == "*")
                 specificity = 0;
-            else if (equal_ignoring_case(range.type, type))
-                specificity = range.subtype == "*" ? 1 : equal_ignoring_case(range.subtype, subtype) ? 2 : -1;
+            else if (iequals(range.type, type))
+                specificity = range.subtype == "*" ? 1 : iequals(range.subtype, subtype) ? 2 : -1;
             if (specificity > best_specificity) {
                 best_specificity = specificity;
                 quality = range.quality;

@@ -55,7 +55,7 @@ bool routing_override(std::string_view name) noexcept {
 
 // Only a WebSocket upgrade is tunnelled: after a 101 the bytes pass
 // unread, so another protocol (h2c) would carry requests past the routes.
-bool websocket_upgrade(std::string_view value) noexcept { return iequals(trim_ows(value), "websocket"); }
+bool websocket_upgrade(std::string_view value) noexcept { return iequals(ascii::trim(value), "websocket"); }
 
 // Headers of one hop only (RFC 9110 7.6.1), and those certauth writes
 // itself (framing, Host, Expect): never copied from one side to the other.

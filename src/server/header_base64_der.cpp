@@ -14,7 +14,7 @@
 namespace certauth::server {
 
 Result<x509::Chain> decode_base64_der(std::string_view value) {
-    std::string text(detail::trim_ows(value));
+    std::string text(ascii::trim(value));
     if (text.find('%') != std::string::npos) {
         std::size_t where = 0;
         std::optional<std::string> decoded = detail::percent_decode(text, where);
@@ -28,7 +28,7 @@ Result<x509::Chain> decode_base64_der(std::string_view value) {
     std::size_t start = 0;
     for (std::size_t index = 1; start <= text.size(); ++index) {
         const std::size_t comma = std::min(text.find(',', start), text.size());
-        const std::string_view part = detail::trim_ows(std::string_view(text).substr(start, comma - start));
+        const std::string_view part = ascii::trim(std::string_view(text).substr(start, comma - start));
         start = comma + 1;
         const std::string name = several ? "certificate " + std::to_string(index) + " of the comma-separated chain"
                                          : std::string("the value");

@@ -22,7 +22,7 @@ constexpr std::array<std::pair<HeaderFormat, std::string_view>, 4> k_formats{{
 // What a value that did not decode looks like instead, for the error: a
 // proxy configured with another format is the usual cause.
 std::string_view looks_like(std::string_view value) {
-    value = detail::trim_ows(value);
+    value = ascii::trim(value);
     if (detail::istarts_with(value, "-----BEGIN") || detail::istarts_with(value, "-----BEGIN%20") ||
         detail::istarts_with(value, "%2D%2D%2D%2D%2DBEGIN"))
         return "url-pem";
@@ -94,7 +94,7 @@ Result<std::optional<x509::Chain>> decode_certificate_header(const CertificateHe
         return Error{header.name + ": sent " + std::to_string(values.size()) +
                      " times; the proxy must replace the header a client sends, not add another"};
     const std::string value = header.format == HeaderFormat::xfcc ? joined(values) : std::string(values.front());
-    if (detail::trim_ows(value).empty()) return Found{};
+    if (ascii::trim(value).empty()) return Found{};
 
     Result<x509::Chain> chain = Error{};
     switch (header.format) {

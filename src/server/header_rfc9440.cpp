@@ -72,7 +72,7 @@ Result<x509::Chain> decode_rfc9440(std::string_view cert, std::string_view chain
                                    std::string_view chain_name) {
     const std::string cert_field(cert_name);
     const std::string chain_field(chain_name);
-    const std::string_view leaf_text = detail::trim_ows(cert);
+    const std::string_view leaf_text = ascii::trim(cert);
     std::size_t i = 0;
     Result<std::string> leaf_der = byte_sequence(leaf_text, i);
     if (!leaf_der) return Error{cert_field + ": " + leaf_der.error().message};
@@ -82,7 +82,7 @@ Result<x509::Chain> decode_rfc9440(std::string_view cert, std::string_view chain
     if (out->size() != 1)
         return Error{cert_field + ": holds " + std::to_string(out->size()) + " certificates, not one"};
 
-    const std::string_view list = detail::trim_ows(chain);
+    const std::string_view list = ascii::trim(chain);
     i = 0;
     for (std::size_t index = 1; i < list.size(); ++index) {
         const std::string name = chain_field + " member " + std::to_string(index);

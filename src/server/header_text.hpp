@@ -4,32 +4,18 @@
 // shared by the header decoders (header_*.cpp), the identity headers and the
 // forwarding. No Beast: the decoders are also built into a fuzz target.
 
-#include <cctype>
+#include <certauth/ascii.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace certauth::server::detail {
 
-// ASCII case-insensitive comparison (header names, XFCC keys).
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
-inline bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
-    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
-}
-
-// Without leading and trailing spaces and tabs (RFC 9110's OWS).
-inline std::string_view trim_ows(std::string_view text) noexcept {
-    const auto first = text.find_first_not_of(" \t");
-    if (first == std::string_view::npos) return {};
-    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
+// Header names and XFCC keys are compared without case by the shared ASCII
+// helpers (values are trimmed of optional whitespace by ascii::trim).
+using ascii::iequals;
+using ascii::istarts_with;
 
 inline int hex_digit(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';

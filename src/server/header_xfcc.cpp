@@ -36,7 +36,7 @@ Result<std::vector<Element>> parse_xfcc(std::string_view text) {
         const std::size_t key_start = i;
         while (i < text.size() && text[i] != '=' && text[i] != ';' && text[i] != ',' && text[i] != '"')
             ++i;
-        const std::string_view key = detail::trim_ows(text.substr(key_start, i - key_start));
+        const std::string_view key = ascii::trim(text.substr(key_start, i - key_start));
         if (key.empty()) return Error{"an XFCC element has an empty key" + where()};
         if (i >= text.size() || text[i] != '=')
             return Error{"the XFCC key \"" + std::string(key) + "\" has no '=value'" + where()};
@@ -63,7 +63,7 @@ Result<std::vector<Element>> parse_xfcc(std::string_view text) {
             const std::size_t value_start = i;
             while (i < text.size() && text[i] != ';' && text[i] != ',')
                 ++i;
-            value = std::string(detail::trim_ows(text.substr(value_start, i - value_start)));
+            value = std::string(ascii::trim(text.substr(value_start, i - value_start)));
             if (value.find('"') != std::string::npos || value.find('=') != std::string::npos)
                 return Error{"the value of XFCC key \"" + std::string(key) + "\" holds '\"' or '=' without quotes" +
                              where()};
@@ -93,7 +93,7 @@ const Pair* find(const Element& element, std::string_view key) {
 } // namespace
 
 Result<x509::Chain> decode_xfcc(std::string_view value) {
-    Result<std::vector<Element>> elements = parse_xfcc(detail::trim_ows(value));
+    Result<std::vector<Element>> elements = parse_xfcc(ascii::trim(value));
     if (!elements) return elements.error();
     // One element only. Envoy writes URI= and DNS= from the client's own
     // certificate without quoting them, so a SAN holding ",Cert=..." would

@@ -6,7 +6,6 @@
 
 #include "header_text.hpp"
 
-#include <cctype>
 
 #include <openssl/x509.h>
 
@@ -53,7 +52,7 @@ std::string url_encoded_pem(const x509::Certificate& cert) { return percent_enco
 std::string xfcc_hash(std::string_view fingerprint) {
     std::string out;
     for (const char c : fingerprint)
-        if (c != ':') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (c != ':') out += ascii::lower(c);
     return out;
 }
 

@@ -173,7 +173,7 @@ class StatusConnection : public std::enable_shared_from_this<StatusConnection> {
         const std::string_view host_text =
             host == request.end() ? std::string_view() : std::string_view(host->value().data(), host->value().size());
         if (m_owner->unix_path.empty() &&
-            (request.count(http::field::host) > 1 || !names_this_machine(trim_ows(host_text)))) {
+            (request.count(http::field::host) > 1 || !names_this_machine(ascii::trim(host_text)))) {
             response.result(http::status::misdirected_request);
             body = json_text(nlohmann::ordered_json{
                        {"error", "misdirected_request"},

@@ -2,11 +2,11 @@
 
 #include "detail.hpp"
 
+#include <certauth/ascii.hpp>
+
 #include <certauth/x509/time_text.hpp>
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 #include <string>
 
 #include <openssl/rand.h>
@@ -16,13 +16,6 @@ namespace {
 
 constexpr std::array<std::string_view, 6> k_usages{"clientAuth",  "serverAuth",   "emailProtection",
                                                    "codeSigning", "timeStamping", "OCSPSigning"};
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 Error failed(std::string_view what) { return Error{std::string(what) + ": " + drain_errors(ErrorQueue::first_reason)}; }
 
@@ -174,7 +167,7 @@ Result<Ptr<X509>> build(const CertificateSpec& spec, EVP_PKEY* subject_key, cons
 
 Result<AltName> parse_alt_name(std::string_view text) {
     const auto colon = text.find(':');
-    const std::string kind = lower(text.substr(0, colon == std::string_view::npos ? 0 : colon));
+    const std::string kind = ascii::lowered(text.substr(0, colon == std::string_view::npos ? 0 : colon));
     const std::string value(colon == std::string_view::npos ? std::string_view{} : text.substr(colon + 1));
     AltName alt;
     alt.value = value;

@@ -1,5 +1,7 @@
 #include "detail.hpp"
 
+#include <certauth/ascii.hpp>
+
 #include <certauth/x509/encoding.hpp>
 
 #include <algorithm>
@@ -15,12 +17,7 @@ namespace {
 
 constexpr std::string_view k_whitespace = " \t\r\n\f\v";
 
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(k_whitespace);
-    if (first == std::string_view::npos) return {};
-    const auto last = s.find_last_not_of(k_whitespace);
-    return s.substr(first, last - first + 1);
-}
+std::string_view trim(std::string_view s) { return ascii::trim(s, k_whitespace); }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 

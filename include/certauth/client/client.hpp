@@ -53,6 +53,8 @@ class ClientContext {
 
 enum class HttpMethod { get, head };
 std::string_view to_string(HttpMethod method) noexcept; // "GET", "HEAD"
+// "GET" or "HEAD", in any case; nullopt for any other method.
+std::optional<HttpMethod> parse_method(std::string_view text) noexcept;
 
 struct ClientRequest {
     Url url;
