@@ -14,7 +14,6 @@
 #include <certauth/client/load.hpp>
 #include <certauth/client/scenario.hpp>
 
-#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>

@@ -11,6 +11,8 @@
 
 #include <certauth/x509/encoding.hpp>
 
+#include <cctype>
+
 namespace certauth::server {
 namespace {
 

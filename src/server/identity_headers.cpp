@@ -6,7 +6,6 @@
 
 #include "header_text.hpp"
 
-
 #include <openssl/x509.h>
 
 namespace certauth::server {

@@ -6,6 +6,16 @@
 
 using namespace certauth::client;
 
+TEST_CASE("parse_method takes GET and HEAD in any case, and nothing else", "[client]") {
+    CHECK(parse_method("GET") == HttpMethod::get);
+    CHECK(parse_method("head") == HttpMethod::head);
+    CHECK(parse_method("HeAd") == HttpMethod::head);
+    CHECK_FALSE(parse_method("POST"));
+    CHECK_FALSE(parse_method("GETS"));
+    CHECK_FALSE(parse_method(""));
+    CHECK(to_string(*parse_method("get")) == "GET");
+}
+
 TEST_CASE("parse_url reads https URLs as curl does", "[client]") {
     auto u = parse_url("https://localhost:3443/admin?x=1#frag");
     REQUIRE(u);
