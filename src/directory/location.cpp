@@ -44,8 +44,10 @@ std::string_view word_before_equals(std::string_view text) {
 // dbname=certauth"): text that begins with a keyword libpq knows and '='.
 // Text that begins with another word and '=' ("usr=joe password=..."), or
 // holds "password" and then '=', is taken as a connection string too, so
-// that libpq names what it cannot read, unless it names a JSON file: it ends
-// in ".json" or a file of that name exists (in `base`, if it is relative).
+// that libpq names what it cannot read, unless it names a JSON file: a file
+// of that name exists (in `base`, if it is relative), or it ends in ".json"
+// and holds no "password" before an '=' (a file error would repeat the
+// text, and "usr=joe password=s3cret.json" is no file name a person chose).
 bool is_conninfo(std::string_view text, const std::filesystem::path& base) {
     const std::string_view word = word_before_equals(text);
     if (!word.empty() && Ptr<PQconninfoOption>(PQconninfoParse((std::string(word) + "=x").c_str(), nullptr)) != nullptr)
@@ -53,10 +55,11 @@ bool is_conninfo(std::string_view text, const std::filesystem::path& base) {
     // Any other text with "password" and an '=' after it ("=x password=...")
     // is no file name a person chose: it is read as a connection string too.
     const std::size_t password = text.find("password");
-    if (word.empty() && (password == std::string_view::npos || text.find('=', password) == std::string_view::npos))
-        return false;
+    const bool password_given =
+        password != std::string_view::npos && text.find('=', password) != std::string_view::npos;
+    if (word.empty() && !password_given) return false;
     constexpr std::string_view json = ".json";
-    if (text.size() >= json.size() && text.substr(text.size() - json.size()) == json) return false;
+    if (!password_given && text.size() >= json.size() && text.substr(text.size() - json.size()) == json) return false;
     std::error_code ignored;
     return !std::filesystem::exists(base / std::filesystem::path(text), ignored);
 }

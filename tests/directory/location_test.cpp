@@ -152,12 +152,19 @@ TEST_CASE("location: libpq's keyword/value form is a PostgreSQL database, as psq
     CHECK(unreadable.error().message.find("hots") != std::string::npos);
     CHECK_FALSE(parse_location("dbname='certauth"));
     // Another word before the '=': libpq names it, unless the text ends in
-    // .json or names a file that exists.
+    // .json (with no password in it) or names a file that exists.
     const auto misspelled = parse_location("usr=joe password=s3cret dbname=certauth");
     REQUIRE_FALSE(misspelled);
     CHECK(misspelled.error().message ==
           "a PostgreSQL connection string libpq cannot read: invalid connection option \"usr\"");
     CHECK(parse_location("users=prod.json")->kind == Kind::json_file);
+    // A password and a name ending in .json: no file name, and never echoed.
+    const auto json_password = parse_location("usr=joe password=pw9q.json");
+    REQUIRE_FALSE(json_password);
+    CHECK(json_password.error().message ==
+          "a PostgreSQL connection string libpq cannot read: invalid connection option \"usr\"");
+    CHECK_FALSE(parse_location("x=1 password = pw9q.json"));
+    CHECK(parse_location("x=1 password = pw9q.json").error().message.find("pw9q") == std::string::npos);
     {
         const std::string name = "location_test_" + std::to_string(::getpid()) + "=users";
         std::ofstream(name) << "{}";
