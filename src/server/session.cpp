@@ -29,6 +29,7 @@
 #include "trusted_request.hpp"
 #include "worker_metrics.hpp"
 
+#include <certauth/client/upstream.hpp>
 #include <certauth/server/accept.hpp>
 #include <certauth/server/handler.hpp>
 
@@ -162,6 +163,14 @@ class Session final : public Connection, private ClientIo {
     // A WebSocket tunnel lives on one decision without requests: a reload
     // that refuses the user ends it at once.
     void check(std::uint64_t generation) noexcept override {
+        if (m_fin_unchecked && m_wait_client_read && !m_dropped) {
+            // Waiting without re-arming after a short read (wait()): a FIN
+            // that came with those bytes is seen here. Nothing in the
+            // socket: whatever comes next raises an event of its own.
+            m_fin_unchecked = false;
+            error_code ignored;
+            if (!client::still_open(fd())) m_socket.cancel(ignored); // the wait comes back; the read finds the end
+        }
         if (m_dropped || !m_forward || !m_forward->tunnelling()) return;
         if (generation == (trusted() && m_header_decision ? m_header_decision->generation : m_connection.generation))
             return;
@@ -292,14 +301,21 @@ class Session final : public Connection, private ClientIo {
     void wait(const Need& need) {
         park();
         if (need.client_read && !m_wait_client_read) {
-            // No re-arming when OpenSSL's last read found the socket empty.
-            m_local.emptied_read_wait.wait_readable(m_socket, m_tls && m_tls->take_emptied(),
-                                                    [this](const error_code&) {
-                                                        m_wait_client_read = false;
-                                                        // Whatever a read said before, bytes may be there now.
-                                                        if (m_tls) (void)m_tls->take_emptied();
-                                                        woken();
-                                                    });
+            // No re-arming when OpenSSL's last read found the socket empty,
+            // or took all it held: after a short read only a FIN can be
+            // there unannounced, and check() looks for it at the next sweep.
+            const bool emptied = m_tls && m_tls->take_emptied();
+            m_fin_unchecked = !emptied && m_tls && m_tls->take_short_read();
+            m_local.emptied_read_wait.wait_readable(m_socket, emptied || m_fin_unchecked, [this](const error_code&) {
+                m_wait_client_read = false;
+                m_fin_unchecked = false;
+                // Whatever a read said before, bytes may be there now.
+                if (m_tls) {
+                    (void)m_tls->take_emptied();
+                    (void)m_tls->take_short_read();
+                }
+                woken();
+            });
             m_wait_client_read = true;
             ++m_waits;
         }
@@ -892,6 +908,7 @@ class Session final : public Connection, private ClientIo {
     bool m_dropped = false;  // the sockets were closed: end at the next wake-up
     bool m_readable = false; // idle: the wait for the next request's bytes is over
     bool m_wait_client_read = false;
+    bool m_fin_unchecked = false; // waiting without re-arming after a short read (check())
     bool m_wait_client_write = false;
     bool m_wait_upstream_read = false;
     bool m_wait_upstream_write = false;

@@ -177,10 +177,17 @@ class TlsSocket {
     // Whether OpenSSL's last read of the socket found it empty (EAGAIN).
     // Then a wait for readability need not re-arm the descriptor
     // (emptied_read_wait.hpp). A read that returned less than it asked for
-    // does not count: the peer's FIN may be behind the bytes, and nothing
-    // would announce it again. Taking the answer forgets it: after a wait,
-    // only a new read tells.
+    // does not count here (take_short_read() tells of it): the peer's FIN
+    // may be behind the bytes, and nothing would announce it again. Taking
+    // the answer forgets it: after a wait, only a new read tells.
     bool take_emptied() noexcept { return std::exchange(m_emptied, false); }
+
+    // Whether OpenSSL's last read of the socket returned fewer bytes than it
+    // asked for: the socket held no more bytes then, but the peer's FIN may
+    // be behind them, unread and never announced. A wait without re-arming
+    // is then right for bytes, and the FIN is the caller's to look for
+    // (the session's check() at each sweep). Taken like take_emptied().
+    bool take_short_read() noexcept { return std::exchange(m_short_read, false); }
 
     // All `size` bytes or nothing: after want_*, call again with the same
     // `data` and `size` (OpenSSL holds the record it has begun). The
@@ -285,11 +292,12 @@ class TlsSocket {
 
     // The read BIO's callback (OpenSSL's socket BIO): after each read, note
     // whether it found the socket empty. Every call goes on with its result.
-    static long on_socket_call(BIO* bio, int operation, const char* /*data*/, std::size_t /*size*/, int /*argi*/,
-                               long /*argl*/, int ret, std::size_t* /*processed*/) {
+    static long on_socket_call(BIO* bio, int operation, const char* /*data*/, std::size_t size, int /*argi*/,
+                               long /*argl*/, int ret, std::size_t* processed) {
         if (operation == (BIO_CB_READ | BIO_CB_RETURN)) {
             auto* self = reinterpret_cast<TlsSocket*>(BIO_get_callback_arg(bio));
             self->m_emptied = ret <= 0 && BIO_should_retry(bio) != 0;
+            self->m_short_read = ret > 0 && processed != nullptr && *processed < size;
         }
         return ret;
     }
@@ -331,7 +339,8 @@ class TlsSocket {
     std::string m_pending; // written by OpenSSL, not taken by the socket yet (empty: no allocation)
     unsigned long m_last_error = 0;
     bool m_close_sent = false;
-    bool m_emptied = false; // see take_emptied()
+    bool m_emptied = false;    // see take_emptied()
+    bool m_short_read = false; // see take_short_read()
 };
 
 } // namespace certauth::server::detail
