@@ -25,7 +25,8 @@ class Connection : public Expirable {
     virtual void stop_gracefully() noexcept = 0;
     // Each sweep: the configuration generation now. A connection that holds
     // on to a decision without requests (a WebSocket tunnel) decides again
-    // when it changed.
+    // when it changed. A session also looks here for a FIN its wait would
+    // not announce (session.cpp).
     virtual void check(std::uint64_t generation) noexcept { (void)generation; }
 };
 
