@@ -305,18 +305,16 @@ class Session final : public Connection, private ClientIo {
             // No re-arming when OpenSSL's last read found the socket empty,
             // or took all it held: after a short read only a FIN can be
             // there unannounced, and check() looks for it at the next sweep.
-            const bool emptied = m_tls && m_tls->take_emptied();
-            m_fin_unchecked = !emptied && m_tls && m_tls->take_short_read();
-            m_local.emptied_read_wait.wait_readable(m_socket, emptied || m_fin_unchecked, [this](const error_code&) {
-                m_wait_client_read = false;
-                m_fin_unchecked = false;
-                // Whatever a read said before, bytes may be there now.
-                if (m_tls) {
-                    (void)m_tls->take_emptied();
-                    (void)m_tls->take_short_read();
-                }
-                woken();
-            });
+            const auto last_read = m_tls ? m_tls->take_last_read() : TlsSocket::LastRead::unknown;
+            m_fin_unchecked = last_read == TlsSocket::LastRead::short_read;
+            m_local.emptied_read_wait.wait_readable(m_socket, last_read != TlsSocket::LastRead::unknown,
+                                                    [this](const error_code&) {
+                                                        m_wait_client_read = false;
+                                                        m_fin_unchecked = false;
+                                                        // Whatever a read said before, bytes may be there now.
+                                                        if (m_tls) (void)m_tls->take_last_read();
+                                                        woken();
+                                                    });
             m_wait_client_read = true;
             ++m_waits;
         }

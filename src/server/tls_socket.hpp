@@ -106,7 +106,7 @@ class TlsSocket {
         BIO_set_data(writer, this);
         BIO_set_init(writer, 1);
         SSL_set0_wbio(m_ssl.get(), writer); // owned by the SSL handle
-        // Each read of the socket says whether it found it empty (take_emptied()).
+        // Each read of the socket says how it ended (take_last_read()).
         BIO* reader = SSL_get_rbio(m_ssl.get());
         BIO_set_callback_arg(reader, reinterpret_cast<char*>(this));
         BIO_set_callback_ex(reader, on_socket_call);
@@ -174,20 +174,21 @@ class TlsSocket {
     }
     bool has_pending() const noexcept { return buffered() > 0; }
 
-    // Whether OpenSSL's last read of the socket found it empty (EAGAIN).
-    // Then a wait for readability need not re-arm the descriptor
-    // (emptied_read_wait.hpp). A read that returned less than it asked for
-    // does not count here (take_short_read() tells of it): the peer's FIN
-    // may be behind the bytes, and nothing would announce it again. Taking
-    // the answer forgets it: after a wait, only a new read tells.
-    bool take_emptied() noexcept { return std::exchange(m_emptied, false); }
-
-    // Whether OpenSSL's last read of the socket returned fewer bytes than it
-    // asked for: the socket held no more bytes then, but the peer's FIN may
-    // be behind them, unread and never announced. A wait without re-arming
-    // is then right for bytes, and the FIN is the caller's to look for
-    // (the session's check() at each sweep). Taken like take_emptied().
-    bool take_short_read() noexcept { return std::exchange(m_short_read, false); }
+    // How OpenSSL's last read of the socket ended, as far as a wait for
+    // readability cares:
+    // - emptied: it found the socket empty (EAGAIN). Everything that comes
+    //   later raises an event, so the wait need not re-arm the descriptor
+    //   (emptied_read_wait.hpp).
+    // - short_read: it returned fewer bytes than it asked for. The socket
+    //   held no more bytes then, so a wait without re-arming is right for
+    //   bytes; but the peer's FIN may be behind them, unread and never
+    //   announced: that is the caller's to look for (the session's check()
+    //   at each sweep).
+    // - unknown: no read yet, or one that filled its buffer (more may be
+    //   there).
+    // Taking it forgets it: after a wait, only a new read tells.
+    enum class LastRead : unsigned char { unknown, emptied, short_read };
+    LastRead take_last_read() noexcept { return std::exchange(m_last_read, LastRead::unknown); }
 
     // All `size` bytes or nothing: after want_*, call again with the same
     // `data` and `size` (OpenSSL holds the record it has begun). The
@@ -296,8 +297,11 @@ class TlsSocket {
                                long /*argl*/, int ret, std::size_t* processed) {
         if (operation == (BIO_CB_READ | BIO_CB_RETURN)) {
             auto* self = reinterpret_cast<TlsSocket*>(BIO_get_callback_arg(bio));
-            self->m_emptied = ret <= 0 && BIO_should_retry(bio) != 0;
-            self->m_short_read = ret > 0 && processed != nullptr && *processed < size;
+            if (ret <= 0)
+                self->m_last_read = BIO_should_retry(bio) != 0 ? LastRead::emptied : LastRead::unknown;
+            else
+                self->m_last_read =
+                    processed != nullptr && *processed < size ? LastRead::short_read : LastRead::unknown;
         }
         return ret;
     }
@@ -339,8 +343,7 @@ class TlsSocket {
     std::string m_pending; // written by OpenSSL, not taken by the socket yet (empty: no allocation)
     unsigned long m_last_error = 0;
     bool m_close_sent = false;
-    bool m_emptied = false;    // see take_emptied()
-    bool m_short_read = false; // see take_short_read()
+    LastRead m_last_read = LastRead::unknown; // see take_last_read()
 };
 
 } // namespace certauth::server::detail

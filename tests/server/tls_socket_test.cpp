@@ -185,23 +185,26 @@ TEST_CASE("tls socket: handshake, request and answer over a non-blocking socketp
     CHECK(p.client_read_available() == answer + answer);
 }
 
-TEST_CASE("tls socket: a read that found the socket empty is told once, a read that found bytes never", "[server]") {
+TEST_CASE("tls socket: how the last read ended is told once: emptied, or short (bytes, and perhaps a FIN behind them)",
+          "[server]") {
+    using LastRead = TlsSocket::LastRead;
     Pair p;
     std::array<char, 64> buf{};
     std::size_t n = 0;
     p.handshake();
     (void)p.client_read_available(); // the session ticket
     CHECK(p.server->read(buf.data(), buf.size(), n) == Io::want_read);
-    CHECK(p.server->take_emptied());
-    CHECK_FALSE(p.server->take_emptied()); // taken: only a new read tells
-    // Found empty, then a read that returns bytes (fewer than it had room
-    // for: the client's FIN may be behind them) undoes it.
+    CHECK(p.server->take_last_read() == LastRead::emptied);
+    CHECK(p.server->take_last_read() == LastRead::unknown); // taken: only a new read tells
+    // Found empty, then a read that returns bytes, fewer than it had room
+    // for: the socket held no more, but the client's FIN may be behind them.
     CHECK(p.server->read(buf.data(), buf.size(), n) == Io::want_read);
     p.client_write("GET / HTTP/1.1\r\n\r\n");
     REQUIRE(p.server->read(buf.data(), buf.size(), n) == Io::done);
-    CHECK_FALSE(p.server->take_emptied());
+    CHECK(p.server->take_last_read() == LastRead::short_read);
+    CHECK(p.server->take_last_read() == LastRead::unknown);
     CHECK(p.server->read(buf.data(), buf.size(), n) == Io::want_read);
-    CHECK(p.server->take_emptied());
+    CHECK(p.server->take_last_read() == LastRead::emptied);
 }
 
 namespace {
