@@ -58,8 +58,7 @@ bool is_conninfo(std::string_view text, const std::filesystem::path& base) {
     const bool password_given =
         password != std::string_view::npos && text.find('=', password) != std::string_view::npos;
     if (word.empty() && !password_given) return false;
-    constexpr std::string_view json = ".json";
-    if (!password_given && text.size() >= json.size() && text.substr(text.size() - json.size()) == json) return false;
+    if (!password_given && text.ends_with(".json")) return false;
     std::error_code ignored;
     return !std::filesystem::exists(base / std::filesystem::path(text), ignored);
 }
@@ -267,7 +266,8 @@ namespace {
 // parse_location, a relative file name being relative to `base`.
 Result<Location> parse_location_in(std::string_view text, const std::filesystem::path& base) {
     if (text.empty())
-        return Error{"--users: empty; expected FILE.json, sqlite:PATH, postgresql://... or \"host=... dbname=...\""};
+        return Error{"the location of the users is empty; expected FILE.json, sqlite:PATH, postgresql://... or "
+                     "\"host=... dbname=...\""};
     if (text.rfind(k_sqlite_prefix, 0) == 0) {
         const std::string_view path = text.substr(k_sqlite_prefix.size());
         if (path.empty())
