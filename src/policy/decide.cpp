@@ -1,5 +1,6 @@
 #include <certauth/policy/decide.hpp>
 
+#include <certauth/percent_encoding.hpp>
 #include <certauth/x509/time_text.hpp>
 
 #include <algorithm>
@@ -83,13 +84,6 @@ std::string user_name(const std::shared_ptr<const nlohmann::json>& user) {
             it != user->end() && it->is_string() && !it->get_ref<const std::string&>().empty())
             return "CN=" + it->get<std::string>();
     return "the user";
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 } // namespace
@@ -194,8 +188,8 @@ std::optional<std::string> normalise_path(std::string_view target) {
         if (c == '#' || c == '\0' || c == '\\') return std::nullopt;
         if (c == '%') {
             if (i + 2 >= target.size()) return std::nullopt;
-            const int high = hex_value(target[i + 1]);
-            const int low = hex_value(target[i + 2]);
+            const int high = hex_digit(target[i + 1]);
+            const int low = hex_digit(target[i + 2]);
             if (high < 0 || low < 0) return std::nullopt;
             c = static_cast<char>(high * 16 + low);
             i += 2;

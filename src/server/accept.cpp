@@ -9,9 +9,6 @@ namespace {
 
 constexpr int k_full = 1000;
 
-using ascii::iequals;
-using ascii::trim;
-
 // A token character (RFC 9110 5.6.2).
 bool is_tchar(char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -73,7 +70,7 @@ struct MediaRange {
 // when it does not parse.
 bool parse_range(std::string_view element, MediaRange& range) {
     std::size_t end = find_unquoted(element, ';', 0);
-    const std::string_view media = trim(element.substr(0, end));
+    const std::string_view media = ascii::trim(element.substr(0, end));
     const std::size_t slash = media.find('/');
     if (slash == std::string_view::npos) return false;
     range.type = media.substr(0, slash);
@@ -84,11 +81,11 @@ bool parse_range(std::string_view element, MediaRange& range) {
         const std::size_t start = end + 1;
         end = find_unquoted(element, ';', start);
         const std::string_view parameter =
-            trim(element.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+            ascii::trim(element.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
         const std::size_t equals = parameter.find('=');
         if (equals == std::string_view::npos) continue;
-        if (!iequals(trim(parameter.substr(0, equals)), "q")) continue;
-        range.quality = parse_qvalue(trim(parameter.substr(equals + 1)));
+        if (!ascii::iequals(ascii::trim(parameter.substr(0, equals)), "q")) continue;
+        range.quality = parse_qvalue(ascii::trim(parameter.substr(equals + 1)));
         return range.quality >= 0; // parameters after q are extensions
     }
     return true;
@@ -97,21 +94,21 @@ bool parse_range(std::string_view element, MediaRange& range) {
 } // namespace
 
 int accept_quality(std::string_view accept, std::string_view type, std::string_view subtype) noexcept {
-    if (trim(accept).empty()) return k_full;
+    if (ascii::trim(accept).empty()) return k_full;
     int best_specificity = -1;
     int quality = 0;
     std::size_t start = 0;
     for (;;) {
         const std::size_t end = find_unquoted(accept, ',', start);
         const std::string_view element =
-            trim(accept.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+            ascii::trim(accept.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
         MediaRange range;
         if (!element.empty() && parse_range(element, range)) {
             int specificity = -1;
             if (range.type == "*")
                 specificity = 0;
-            else if (iequals(range.type, type))
-                specificity = range.subtype == "*" ? 1 : iequals(range.subtype, subtype) ? 2 : -1;
+            else if (ascii::iequals(range.type, type))
+                specificity = range.subtype == "*" ? 1 : ascii::iequals(range.subtype, subtype) ? 2 : -1;
             if (specificity > best_specificity) {
                 best_specificity = specificity;
                 quality = range.quality;

@@ -1,6 +1,6 @@
 #include "forwarding.hpp"
-#include "header_text.hpp"
 
+#include <certauth/ascii.hpp>
 #include <certauth/json_text.hpp>
 
 #include <boost/asio/buffer.hpp>
@@ -43,19 +43,20 @@ std::string_view view(beast::string_view text) { return {text.data(), text.size(
 // writes X-Forwarded-For, -Proto and -Host itself), and applications and
 // frameworks believe them.
 bool connection_report(std::string_view name) noexcept {
-    return istarts_with(name, "x-forwarded-") || iequals(name, "forwarded") || iequals(name, "x-real-ip") ||
-           iequals(name, "x-client-ip") || iequals(name, "true-client-ip");
+    return ascii::istarts_with(name, "x-forwarded-") || ascii::iequals(name, "forwarded") ||
+           ascii::iequals(name, "x-real-ip") || ascii::iequals(name, "x-client-ip") ||
+           ascii::iequals(name, "true-client-ip");
 }
 
 // Headers some frameworks route on instead of the request line (IIS,
 // Symfony, Laminas): certauth decided on the request line, so they never pass.
 bool routing_override(std::string_view name) noexcept {
-    return iequals(name, "x-original-url") || iequals(name, "x-rewrite-url");
+    return ascii::iequals(name, "x-original-url") || ascii::iequals(name, "x-rewrite-url");
 }
 
 // Only a WebSocket upgrade is tunnelled: after a 101 the bytes pass
 // unread, so another protocol (h2c) would carry requests past the routes.
-bool websocket_upgrade(std::string_view value) noexcept { return iequals(ascii::trim(value), "websocket"); }
+bool websocket_upgrade(std::string_view value) noexcept { return ascii::iequals(ascii::trim(value), "websocket"); }
 
 // Headers of one hop only (RFC 9110 7.6.1), and those certauth writes
 // itself (framing, Host, Expect): never copied from one side to the other.
@@ -63,7 +64,7 @@ bool hop_by_hop(std::string_view name) noexcept {
     for (const std::string_view hop :
          {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
           "content-length", "expect", "proxy-authorization", "proxy-authenticate"})
-        if (iequals(name, hop)) return true;
+        if (ascii::iequals(name, hop)) return true;
     return false;
 }
 
@@ -79,7 +80,7 @@ std::vector<std::string> connection_tokens(const Fields& fields) {
 }
 
 bool listed(const std::vector<std::string>& tokens, std::string_view name) {
-    return std::any_of(tokens.begin(), tokens.end(), [&](const std::string& t) { return iequals(t, name); });
+    return std::any_of(tokens.begin(), tokens.end(), [&](const std::string& t) { return ascii::iequals(t, name); });
 }
 
 void append_number(std::string& out, std::uint64_t value, int base = 10) {
@@ -753,11 +754,12 @@ Forwarding::Forwarding(const ForwardingConfig& config, UpstreamPool& pool, const
         // servers read X_Certauth_User as X-Certauth-User.
         if (name.find('_') != std::string_view::npos) continue;
         if (hop_by_hop(name) || listed(tokens, name) || is_identity_header(name) || routing_override(name) ||
-            iequals(name, "host") || iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") ||
-            iequals(name, "x-forwarded-host") || (link != ClientLink::trusted_proxy && connection_report(name)))
+            ascii::iequals(name, "host") || ascii::iequals(name, "x-forwarded-for") ||
+            ascii::iequals(name, "x-forwarded-proto") || ascii::iequals(name, "x-forwarded-host") ||
+            (link != ClientLink::trusted_proxy && connection_report(name)))
             continue;
         if (std::any_of(config.dropped_headers.begin(), config.dropped_headers.end(),
-                        [&](const std::string& dropped) { return iequals(name, dropped); }))
+                        [&](const std::string& dropped) { return ascii::iequals(name, dropped); }))
             continue;
         head += name;
         head += ": ";

@@ -7,7 +7,8 @@
 // with '%' in it is percent-decoded first: base64 itself has no '%').
 #include <certauth/server/header_certificate.hpp>
 
-#include "header_text.hpp"
+#include <certauth/ascii.hpp>
+#include <certauth/percent_encoding.hpp>
 
 #include <certauth/x509/encoding.hpp>
 
@@ -17,7 +18,7 @@ Result<x509::Chain> decode_base64_der(std::string_view value) {
     std::string text(ascii::trim(value));
     if (text.find('%') != std::string::npos) {
         std::size_t where = 0;
-        std::optional<std::string> decoded = detail::percent_decode(text, where);
+        std::optional<std::string> decoded = percent_decode(text, where);
         if (!decoded)
             return Error{"not base64: the '%' at character " + std::to_string(where) +
                          " is not followed by two hex digits"};

@@ -4,7 +4,7 @@
 // header_xfcc.cpp and header_rfc9440.cpp.
 #include <certauth/server/header_certificate.hpp>
 
-#include "header_text.hpp"
+#include <certauth/ascii.hpp>
 
 #include <array>
 #include <utility>
@@ -23,14 +23,14 @@ constexpr std::array<std::pair<HeaderFormat, std::string_view>, 4> k_formats{{
 // proxy configured with another format is the usual cause.
 std::string_view looks_like(std::string_view value) {
     value = ascii::trim(value);
-    if (detail::istarts_with(value, "-----BEGIN") || detail::istarts_with(value, "-----BEGIN%20") ||
-        detail::istarts_with(value, "%2D%2D%2D%2D%2DBEGIN"))
+    if (ascii::istarts_with(value, "-----BEGIN") || ascii::istarts_with(value, "-----BEGIN%20") ||
+        ascii::istarts_with(value, "%2D%2D%2D%2D%2DBEGIN"))
         return "url-pem";
     if (!value.empty() && value.front() == ':') return "rfc9440";
-    if (detail::istarts_with(value, "MII")) return "base64-der";
+    if (ascii::istarts_with(value, "MII")) return "base64-der";
     for (const std::string_view key : {"Hash=", "Cert=", "Chain=", "By=", "Subject="})
         for (std::size_t at = value.find('='); at != std::string_view::npos; at = value.find('=', at + 1))
-            if (at + 1 >= key.size() && detail::iequals(value.substr(at + 1 - key.size(), key.size()), key))
+            if (at + 1 >= key.size() && ascii::iequals(value.substr(at + 1 - key.size(), key.size()), key))
                 return "xfcc";
     return {};
 }

@@ -7,7 +7,7 @@
 // both whether or not its own validation passed: certauth verifies anyway.
 #include <certauth/server/header_certificate.hpp>
 
-#include "header_text.hpp"
+#include <certauth/ascii.hpp>
 
 #include <certauth/x509/encoding.hpp>
 

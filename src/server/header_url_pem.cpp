@@ -5,13 +5,14 @@
 // '+' is a '+', never a space).
 #include <certauth/server/header_certificate.hpp>
 
-#include "header_text.hpp"
+#include <certauth/ascii.hpp>
+#include <certauth/percent_encoding.hpp>
 
 namespace certauth::server {
 
 Result<x509::Chain> decode_url_pem(std::string_view value) {
     std::size_t where = 0;
-    const std::optional<std::string> pem = detail::percent_decode(ascii::trim(value), where);
+    const std::optional<std::string> pem = percent_decode(ascii::trim(value), where);
     if (!pem)
         return Error{"not URL-encoded PEM: the '%' at character " + std::to_string(where) +
                      " is not followed by two hex digits"};

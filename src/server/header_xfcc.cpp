@@ -9,7 +9,8 @@
 // present, else its Cert.
 #include <certauth/server/header_certificate.hpp>
 
-#include "header_text.hpp"
+#include <certauth/ascii.hpp>
+#include <certauth/percent_encoding.hpp>
 
 #include <vector>
 
@@ -69,7 +70,7 @@ Result<std::vector<Element>> parse_xfcc(std::string_view text) {
                              where()};
         }
         for (const Pair& pair : elements.back())
-            if (detail::iequals(pair.key, key))
+            if (ascii::iequals(pair.key, key))
                 return Error{"an XFCC element has the key \"" + std::string(key) + "\" twice"};
         elements.back().push_back(Pair{std::string(key), std::move(value)});
         while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
@@ -86,7 +87,7 @@ Result<std::vector<Element>> parse_xfcc(std::string_view text) {
 
 const Pair* find(const Element& element, std::string_view key) {
     for (const Pair& pair : element)
-        if (detail::iequals(pair.key, key)) return &pair;
+        if (ascii::iequals(pair.key, key)) return &pair;
     return nullptr;
 }
 
@@ -111,7 +112,7 @@ Result<x509::Chain> decode_xfcc(std::string_view value) {
         return Error{which + " has no Cert= or Chain=: the proxy must forward the certificate (Envoy: "
                              "set_current_client_cert_details with cert: true or chain: true)"};
     std::size_t where = 0;
-    const std::optional<std::string> text = detail::percent_decode(pem->value, where);
+    const std::optional<std::string> text = percent_decode(pem->value, where);
     if (!text)
         return Error{which + ": " + pem->key + "= is not URL-encoded PEM: the '%' at character " +
                      std::to_string(where) + " is not followed by two hex digits"};

@@ -1,18 +1,14 @@
 #include <certauth/server/identity_headers.hpp>
 
+#include <certauth/ascii.hpp>
 #include <certauth/json_text.hpp>
 #include <certauth/percent_encoding.hpp>
 #include <certauth/x509/encoding.hpp>
-
-#include "header_text.hpp"
 
 #include <openssl/x509.h>
 
 namespace certauth::server {
 namespace {
-
-using detail::iequals;
-using detail::istarts_with;
 
 void line(std::string& out, std::string_view name, std::string_view value) {
     out += name;
@@ -125,16 +121,16 @@ std::string reason_header(policy::Reason reason) {
 }
 
 bool is_identity_header(std::string_view name) noexcept {
-    if (istarts_with(name, "x-certauth-") || iequals(name, "x-forwarded-client-cert") || iequals(name, "client-cert") ||
-        iequals(name, "client-cert-chain"))
+    if (ascii::istarts_with(name, "x-certauth-") || ascii::iequals(name, "x-forwarded-client-cert") ||
+        ascii::iequals(name, "client-cert") || ascii::iequals(name, "client-cert-chain"))
         return true;
     // Other proxies' names for a client certificate or its verification (the
     // presets of header_certificate.cpp, nginx's usual X-SSL-*, IIS's
     // X-ARR-ClientCert): an application or a middleware behind certauth may
     // read them, and only a proxy in front may set them.
-    return istarts_with(name, "x-client-cert") || istarts_with(name, "x-ssl-") ||
-           istarts_with(name, "x-forwarded-tls-client-cert") || istarts_with(name, "x-amzn-mtls-") ||
-           iequals(name, "x-arr-clientcert");
+    return ascii::istarts_with(name, "x-client-cert") || ascii::istarts_with(name, "x-ssl-") ||
+           ascii::istarts_with(name, "x-forwarded-tls-client-cert") || ascii::istarts_with(name, "x-amzn-mtls-") ||
+           ascii::iequals(name, "x-arr-clientcert");
 }
 
 } // namespace certauth::server

@@ -1,8 +1,8 @@
 #include "status_server.hpp"
 
 #include "diagnostic.hpp"
-#include "header_text.hpp"
 
+#include <certauth/ascii.hpp>
 #include <certauth/json_text.hpp>
 
 #include <certauth/server/metrics_writer.hpp>
@@ -92,7 +92,7 @@ bool names_this_machine(std::string_view host) {
     } else {
         name = host.substr(0, host.rfind(':'));
         if (!name.empty() && name.back() == '.') name.pop_back();
-        if (iequals(name, "localhost")) return true;
+        if (ascii::iequals(name, "localhost")) return true;
     }
     in6_addr address{};
     return ::inet_pton(family, name.c_str(), &address) == 1;
