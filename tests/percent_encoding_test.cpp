@@ -4,6 +4,8 @@
 
 #include "support/catch.hpp"
 
+#include <cstddef>
+#include <optional>
 #include <string>
 
 using namespace certauth;
@@ -37,4 +39,6 @@ TEST_CASE("percent decoding: either case of hex, '+' stays '+', a bad escape is 
     CHECK(hex_digit('/') == -1);
     CHECK(hex_digit(':') == -1);
     CHECK(hex_digit('@') == -1);
+    CHECK(hex_digit('`') == -1);
+    CHECK(hex_digit('G') == -1);
 }

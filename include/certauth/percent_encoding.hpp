@@ -2,8 +2,9 @@
 // Percent-encoding and decoding (RFC 3986, section 2.1). Encoding: for
 // URIs certauth writes (a PostgreSQL directory's name) and the PEM of
 // XFCC's Cert and Chain. Decoding: for the certificates proxies send in
-// headers (URL-encoded PEM, XFCC) and, by hex_digit, for request paths
-// (policy's normalise_path, which refuses some decoded bytes).
+// headers (URL-encoded PEM, XFCC, Traefik's URL-escaped base64 DER) and, by
+// hex_digit, for request paths (policy's normalise_path, which refuses some
+// decoded bytes).
 
 #include <cstddef>
 #include <optional>

@@ -291,7 +291,7 @@ Result<Location> parse_location_in(std::string_view text, const std::filesystem:
             if (option->val != nullptr && std::string_view(option->keyword) == "dbname" &&
                 std::string_view(option->val).find("://") != std::string_view::npos)
                 return Error{"a PostgreSQL connection string whose dbname is a URI, which libpq does not read "
-                             "there: give the URI itself to --users"};
+                             "there: give the URI itself as the whole location"};
         return Location{Kind::postgresql, std::string(text)};
     }
     return Location{Kind::json_file, std::string(text)};

@@ -9,8 +9,9 @@
 
 #include <certauth/ascii.hpp>
 #include <certauth/percent_encoding.hpp>
-
 #include <certauth/x509/encoding.hpp>
+
+#include <algorithm>
 
 namespace certauth::server {
 

@@ -8,7 +8,6 @@
 #include <certauth/server/header_certificate.hpp>
 
 #include <certauth/ascii.hpp>
-
 #include <certauth/x509/encoding.hpp>
 
 #include <cctype>

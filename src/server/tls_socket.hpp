@@ -184,8 +184,8 @@ class TlsSocket {
     //   bytes; but the peer's FIN may be behind them, unread and never
     //   announced: that is the caller's to look for (the session's check()
     //   at each sweep).
-    // - unknown: no read yet, or one that filled its buffer (more may be
-    //   there).
+    // - unknown: no read yet, one that filled its buffer (more may be
+    //   there), or one that met the end of the stream or an error.
     // Taking it forgets it: after a wait, only a new read tells.
     enum class LastRead : unsigned char { unknown, emptied, short_read };
     LastRead take_last_read() noexcept { return std::exchange(m_last_read, LastRead::unknown); }
@@ -292,7 +292,7 @@ class TlsSocket {
     }
 
     // The read BIO's callback (OpenSSL's socket BIO): after each read, note
-    // whether it found the socket empty. Every call goes on with its result.
+    // how it ended (take_last_read()). Every call goes on with its result.
     static long on_socket_call(BIO* bio, int operation, const char* /*data*/, std::size_t size, int /*argi*/,
                                long /*argl*/, int ret, std::size_t* processed) {
         if (operation == (BIO_CB_READ | BIO_CB_RETURN)) {

@@ -100,6 +100,7 @@ TEST_CASE("location: a connection string libpq cannot read is an error that show
     REQUIRE_FALSE(nested);
     CHECK(nested.error().message.find("pw9q") == std::string::npos);
     CHECK(nested.error().message.find("dbname is a URI") != std::string::npos);
+    CHECK(nested.error().message.find("--") == std::string::npos); // names no flag: see the first test case
     // Text with "password" and an '=' is read as a connection string, never echoed as a file name.
     CHECK(error("=x password=s3pw9q").find("pw9q") == std::string::npos);
     CHECK(error("host-x=h password=s3pw9q").find("pw9q") == std::string::npos);

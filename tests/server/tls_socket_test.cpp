@@ -185,7 +185,7 @@ TEST_CASE("tls socket: handshake, request and answer over a non-blocking socketp
     CHECK(p.client_read_available() == answer + answer);
 }
 
-TEST_CASE("tls socket: how the last read ended is told once: emptied, or short (bytes, and perhaps a FIN behind them)",
+TEST_CASE("tls socket: how the last read ended is told once: emptied, short (perhaps a FIN behind), or unknown (full)",
           "[server]") {
     using LastRead = TlsSocket::LastRead;
     Pair p;
@@ -205,6 +205,11 @@ TEST_CASE("tls socket: how the last read ended is told once: emptied, or short (
     CHECK(p.server->take_last_read() == LastRead::unknown);
     CHECK(p.server->read(buf.data(), buf.size(), n) == Io::want_read);
     CHECK(p.server->take_last_read() == LastRead::emptied);
+    // A read that filled OpenSSL's buffer says nothing of what is behind:
+    // more records are.
+    p.client_write(std::string(64 * 1024, 'x'));
+    REQUIRE(p.server->read(buf.data(), buf.size(), n) == Io::done);
+    CHECK(p.server->take_last_read() == LastRead::unknown);
 }
 
 namespace {

@@ -6,8 +6,9 @@
 //
 // Which layer: turning header text into an x509::Chain is two steps. The
 // HTTP half - which field lines, percent-encoding, XFCC's elements and
-// quoting, RFC 8941 structured fields - is the server's, here; the
-// certificates themselves are parsed by x509::parse_chain (PEM or DER), as
+// quoting, RFC 8941 structured fields - is the server's, here (the
+// percent-decoding itself is the shared include/certauth/percent_encoding.hpp);
+// the certificates themselves are parsed by x509::parse_chain (PEM or DER), as
 // for files. So the x509 layer stays free of HTTP, and one PEM/DER parser
 // serves files, TLS and headers alike. Pure functions, no sockets and no
 // Asio: check uses them offline, and the fuzz target fuzz/header_certificate.cpp
