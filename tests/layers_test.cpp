@@ -93,3 +93,48 @@ TEST_CASE("no layer includes a higher one, Boost stays in src/client and src/ser
             }());
     CHECK(violations.empty());
 }
+
+// The library says what is wrong; the CLI says which flag gave it
+// (src/cli/setting_flag.hpp), since a configuration file, a scenario file or
+// a program calling the library gives the same setting another way. A string
+// literal below the CLI that spells a long option ("--cacert") or -k fails.
+TEST_CASE("no string of the library names a command-line flag", "[layers]") {
+    const fs::path root = CERTAUTH_SOURCE_DIR;
+    const std::regex literal_re(R"re("(?:[^"\\]|\\.)*")re");
+    const std::regex flag_re(R"re((^|[^A-Za-z0-9-])(--[a-z][a-z-]+|-k\b))re");
+    std::vector<std::string> violations;
+    std::size_t files = 0;
+    for (const auto& dir : {root / "include", root / "src"}) {
+        for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+            if (!entry.is_regular_file()) continue;
+            const fs::path relative = fs::relative(entry.path(), root);
+            const int layer = layer_of_path(relative);
+            if (layer < 1 || layer > 5) continue; // x509 to server
+            ++files;
+            std::ifstream in(entry.path());
+            std::string line;
+            int number = 0;
+            while (std::getline(in, line)) {
+                ++number;
+                const std::size_t first = line.find_first_not_of(" \t");
+                if (first != std::string::npos && line.compare(first, 2, "//") == 0) continue;
+                for (std::sregex_iterator it(line.begin(), line.end(), literal_re), end; it != end; ++it) {
+                    const std::string literal = it->str();
+                    std::smatch flag;
+                    if (std::regex_search(literal, flag, flag_re))
+                        violations.push_back(relative.generic_string() + ":" + std::to_string(number) + ": " +
+                                             flag[2].str() + " in " + literal);
+                }
+            }
+        }
+    }
+    CHECK(files > 50);
+    INFO("violations:\n"
+         << [&] {
+                std::string s;
+                for (auto& v : violations)
+                    s += "  " + v + "\n";
+                return s;
+            }());
+    CHECK(violations.empty());
+}

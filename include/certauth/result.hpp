@@ -3,6 +3,12 @@
 // std::expected (which needs -std=c++2b on g++ 12). Expected failures - a bad
 // file, bad PEM, bad JSON, an OpenSSL set-up error - travel as Result; the
 // message already holds its context ("users.json:12:7: users[3].cn: ...").
+//
+// An error about one of the caller's settings names it in `setting`, by the
+// name the library's options give it (ClientTlsOptions::cacert is "cacert"),
+// and its message says what is wrong without saying how the setting was
+// given. The caller adds that: the CLI names the flag (src/cli/setting_flag.cpp),
+// a scenario file the case's key (src/client/scenario_runner.cpp).
 
 #include <stdexcept>
 #include <string>
@@ -13,6 +19,7 @@ namespace certauth {
 
 struct Error {
     std::string message;
+    std::string setting = {}; // "" when the error concerns no one setting
 };
 
 template <class T>

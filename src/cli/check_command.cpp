@@ -285,12 +285,12 @@ int run_check(const CheckOptions& options, const CLI::App& root) {
 
     Result<std::optional<x509::TrustStore>> store = load_trust_store(options.trust);
     if (!store) {
-        print_error(store.error().message);
+        print_error(store.error());
         return 2;
     }
     Result<std::optional<policy::UserList>> users = load_user_list(options.trust);
     if (!users) {
-        print_error(users.error().message);
+        print_error(users.error());
         return 2;
     }
     const x509::TrustStore* trust = *store ? &**store : nullptr;

@@ -1,5 +1,7 @@
 #include "cli/output.hpp"
 
+#include "cli/setting_flag.hpp"
+
 #include <cstdlib>
 #include <iostream>
 
@@ -8,6 +10,8 @@
 namespace certauth::cli {
 
 void print_error(std::string_view message) { std::cerr << "certauth: error: " << message << '\n'; }
+
+void print_error(const Error& error) { print_error(with_flag(error)); }
 
 void print_warning(std::string_view message) { std::cerr << "certauth: warning: " << message << '\n'; }
 

@@ -46,13 +46,13 @@ int run_init(InitOptions& options) {
     if (options.days > 0) options.pki.days = options.days;
     Result<std::vector<PkiFile>> files = make_test_pki(options.pki, now);
     if (!files) {
-        print_error(files.error().message);
+        print_error(files.error());
         return 2;
     }
     const Result<void> written =
         write_pki_files(options.dir, *files, options.force ? Overwrite::allow : Overwrite::refuse);
     if (!written) {
-        print_error(written.error().message);
+        print_error(written.error());
         return 2;
     }
     std::printf("certauth: wrote %zu files to %s (a TEST PKI: see %s/README.md)\n", files->size(), options.dir.c_str(),

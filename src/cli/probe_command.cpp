@@ -86,7 +86,7 @@ Result<client::ClientRequest> build_request(const ProbeOptions& o) {
     }
     for (const std::string& text : o.resolve) {
         auto entry = client::parse_resolve(text);
-        if (!entry) return entry.error();
+        if (!entry) return Error{"--resolve " + entry.error().message};
         request.resolve.push_back(*entry);
     }
     request.servername = o.servername;
@@ -106,9 +106,9 @@ Result<client::ClientContext> build_context(const ProbeOptions& o) {
 
 int run_single(const CLI::App& cmd, const ProbeOptions& o) {
     auto request = build_request(o);
-    if (!request) return print_error(request.error().message), 2;
+    if (!request) return print_error(request.error()), 2;
     auto context = build_context(o);
-    if (!context) return print_error(context.error().message), 2;
+    if (!context) return print_error(context.error()), 2;
     Expectation expect;
     expect.status = o.expect;
     if (given(cmd, "--expect-reason")) expect.reason = o.expect_reason;
@@ -121,7 +121,7 @@ int run_single(const CLI::App& cmd, const ProbeOptions& o) {
                             use_colour(STDOUT_FILENO) ? Colour::on : Colour::off);
     }
     if (!exchange.response) {
-        print_error(exchange.failure ? exchange.failure->message : "no response");
+        print_error(exchange.failure ? failure_text(*exchange.failure) : "no response");
         return 2;
     }
     const auto problem = expectation_problem(exchange, expect);
@@ -137,9 +137,9 @@ int run_single(const CLI::App& cmd, const ProbeOptions& o) {
 
 int run_load(const CLI::App& cmd, const ProbeOptions& o) {
     auto request = build_request(o);
-    if (!request) return print_error(request.error().message), 2;
+    if (!request) return print_error(request.error()), 2;
     auto context = build_context(o);
-    if (!context) return print_error(context.error().message), 2;
+    if (!context) return print_error(context.error()), 2;
 
     client::LoadOptions load;
     load.request = *request;
@@ -167,7 +167,7 @@ int run_load(const CLI::App& cmd, const ProbeOptions& o) {
         };
     auto result = client::run_load(*context, load, progress);
     if (shown) std::cerr << "\r\033[K" << std::flush;
-    if (!result) return print_error(result.error().message), 2;
+    if (!result) return print_error(result.error()), 2;
 
     if (o.json)
         std::cout << json_text(load_json(*result, load), 2) << '\n';
@@ -207,7 +207,7 @@ int run_scenarios(const ProbeOptions& o) {
         if (!url) return print_error("--url: " + url.error().message), 2;
     }
     auto file = client::load_scenarios(o.scenarios);
-    if (!file) return print_error(file.error().message), 2;
+    if (!file) return print_error(file.error()), 2;
     const client::ScenarioRun run = client::run_scenarios(*file, o.scenario_url);
 
     std::ostringstream report;

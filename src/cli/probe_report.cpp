@@ -301,6 +301,21 @@ void write_junit_report(std::ostream& out, const client::ScenarioRun& run) {
     out << "  </testsuite>\n</testsuites>\n";
 }
 
+std::string_view failure_hint(std::string_view kind) noexcept {
+    using client::FailureKind;
+    if (kind == client::to_string(FailureKind::server_untrusted))
+        return "give its CA with --cacert FILE, or -k to skip verification";
+    if (kind == client::to_string(FailureKind::hostname_mismatch))
+        return "use the name it was issued for, or give that name with --servername or --resolve";
+    if (kind == client::to_string(FailureKind::client_certificate_required)) return "give one with --cert and --key";
+    return {};
+}
+
+std::string failure_text(const client::Failure& failure) {
+    const std::string_view hint = failure_hint(client::to_string(failure.kind));
+    return hint.empty() ? failure.message : failure.message + "; " + std::string(hint);
+}
+
 std::optional<std::string> expectation_problem(const client::Exchange& exchange, const Expectation& expect) {
     if (!exchange.response) return std::string("no response");
     const client::ClientResponse& response = *exchange.response;
@@ -455,8 +470,11 @@ void write_load_text(std::ostream& out, const client::LoadResult& result, const 
         out << '\n';
     }
     out << "errors       " << result.error_count() << '\n';
-    for (const auto& [kind, count] : result.errors)
-        out << "  " << kind << ": " << count.count << " (first: " << count.first_message << ")\n";
+    for (const auto& [kind, count] : result.errors) {
+        const std::string_view hint = failure_hint(kind);
+        out << "  " << kind << ": " << count.count << " (first: " << count.first_message << (hint.empty() ? "" : "; ")
+            << hint << ")\n";
+    }
 }
 
 json load_json(const client::LoadResult& result, const client::LoadOptions& options) {

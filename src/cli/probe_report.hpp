@@ -37,6 +37,14 @@ struct Expectation {
 // Whether `exchange` meets `expect`, and if not a sentence saying expected vs got.
 std::optional<std::string> expectation_problem(const client::Exchange& exchange, const Expectation& expect);
 
+// What the probe's user can change about a failure of this kind
+// (client::to_string(FailureKind)), in the probe's flags: "give its CA with
+// --cacert FILE, or -k to skip verification" for server_untrusted; "" for a
+// kind no flag helps. The library's message says what failed, not which flag.
+std::string_view failure_hint(std::string_view kind) noexcept;
+// The failure's message and, after "; ", its hint.
+std::string failure_text(const client::Failure& failure);
+
 // One exchange. Text: status line, body, TLS version and cipher, the server
 // certificate's subject and expiry on stdout; `verbose` adds the handshake
 // (CA names asked for, client certificate sent) and timings on `diag`.

@@ -258,7 +258,7 @@ Command add_serve_command(CLI::App& root) {
     return {cmd, [options, listen, &root]() -> int {
                 auto trusted = trusted_input(*options);
                 if (!trusted) {
-                    print_error(trusted.error().message);
+                    print_error(trusted.error());
                     return 2;
                 }
                 // --listen-trusted alone: no TLS listener unless --listen is given too.
@@ -274,7 +274,7 @@ Command add_serve_command(CLI::App& root) {
                 for (const std::string& text : options->listen) {
                     auto address = parse_listen(text);
                     if (!address) {
-                        print_error(address.error().message);
+                        print_error(address.error());
                         return 2;
                     }
                     server.listen.push_back(std::move(*address));
@@ -311,7 +311,7 @@ Command add_serve_command(CLI::App& root) {
                 if (!options->status.empty()) {
                     auto status = parse_status_address(options->status);
                     if (!status) {
-                        print_error(status.error().message);
+                        print_error(status.error());
                         return 2;
                     }
                     server.status = std::move(*status);
@@ -344,7 +344,7 @@ Command add_serve_command(CLI::App& root) {
 
                 auto created = server::Server::create(std::move(server));
                 if (!created) {
-                    print_error(created.error().message);
+                    print_error(created.error());
                     return 2;
                 }
                 users->on_change([running = created->get()] { running->reload(); });

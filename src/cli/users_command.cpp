@@ -89,9 +89,15 @@ void add_match_options(CLI::App& command, MatchOptions& match) {
 // cannot be one, or is a JSON file where `command` needs a database.
 std::optional<directory::Location> location_for(const std::string& text, std::string_view command,
                                                 bool json_file_allowed) {
+    if (text.empty() && !json_file_allowed) {
+        // The library's message offers a JSON file as well, which this command refuses.
+        print_error("the location of the users is empty; 'certauth users " + std::string(command) +
+                    "' needs a database: sqlite:PATH, postgresql://... or \"host=... dbname=...\"");
+        return std::nullopt;
+    }
     Result<directory::Location> location = directory::parse_location(text);
     if (!location) {
-        print_error(location.error().message);
+        print_error(location.error());
         return std::nullopt;
     }
     if (!json_file_allowed && !location->is_database()) {
@@ -107,7 +113,7 @@ std::optional<directory::Directory> open_directory(const directory::Location& lo
                                                    directory::OpenMode mode = directory::OpenMode::existing) {
     Result<directory::Directory> opened = directory::Directory::open(location, mode);
     if (!opened) {
-        print_error(opened.error().message);
+        print_error(opened.error());
         return std::nullopt;
     }
     return std::move(*opened);
@@ -130,7 +136,7 @@ int run_init(const UsersOptions& options) {
     if (!directory) return 2;
     Result<directory::Directory::InitOutcome> outcome = directory->init();
     if (!outcome) {
-        print_error(outcome.error().message);
+        print_error(outcome.error());
         return 2;
     }
     const std::string version = std::to_string(directory::k_schema_version);
@@ -148,12 +154,12 @@ int run_import(const UsersOptions& options) {
     // anything is written.
     Result<std::string> text = policy::read_user_list_text(options.file);
     if (!text) {
-        print_error(text.error().message);
+        print_error(text.error());
         return 2;
     }
     Result<json> document = parse_json(*text, options.file, DuplicateKeys::refused);
     if (!document) {
-        print_error(document.error().message);
+        print_error(document.error());
         return 2;
     }
     policy::UserListBuilder builder(options.file);
@@ -170,7 +176,7 @@ int run_import(const UsersOptions& options) {
     if (!directory) return 2;
     Result<directory::Counts> replaced = directory->replace(*document);
     if (!replaced) {
-        print_error(replaced.error().message);
+        print_error(replaced.error());
         return 2;
     }
     const std::size_t routes = document->contains("routes") ? document->at("routes").size() : 0;
@@ -208,7 +214,7 @@ int run_export(const UsersOptions& options) {
         Result<directory::Counts> counts = write_export(*location, std::cout);
         if (!counts) {
             std::cout.flush();
-            print_error(counts.error().message);
+            print_error(counts.error());
             return 2;
         }
         return finish_stdout(0);
@@ -268,19 +274,19 @@ int run_add(const UsersOptions& options) {
     if (!location) return 2;
     Result<json> entry = new_entry(options);
     if (!entry) {
-        print_error(entry.error().message);
+        print_error(entry.error());
         return 2;
     }
     policy::UserListBuilder check(location->name());
     if (Result<void> valid = check.add_user(*entry, "new entry"); !valid) {
-        print_error(valid.error().message);
+        print_error(valid.error());
         return 2;
     }
     auto directory = open_directory(*location);
     if (!directory) return 2;
     Result<std::string> id = directory->add(*entry);
     if (!id) {
-        print_error(id.error().message);
+        print_error(id.error());
         return 2;
     }
     std::cout << directory->name() << ": added " << directory::row_where("users", *id) << " " << json_text(*entry)
@@ -302,14 +308,14 @@ int run_remove(const UsersOptions& options) {
     }
     policy::UserListBuilder check(location->name());
     if (Result<void> valid = check.add_user(keys, "match keys"); !valid) {
-        print_error(valid.error().message);
+        print_error(valid.error());
         return 2;
     }
     auto directory = open_directory(*location);
     if (!directory) return 2;
     Result<std::size_t> removed = directory->remove(match);
     if (!removed) {
-        print_error(removed.error().message);
+        print_error(removed.error());
         return 2;
     }
     std::cout << directory->name() << ": removed " << plural(*removed, "entry", "entries") << " with exactly "
@@ -344,7 +350,7 @@ int run_list(const UsersOptions& options) {
     };
     if (Result<void> read = directory::read_entries(*location, printer("users"), printer("routes")); !read) {
         std::cout.flush();
-        print_error(read.error().message);
+        print_error(read.error());
         return 2;
     }
     return finish_stdout(0);
@@ -357,7 +363,7 @@ int run_lint(const UsersOptions& options) {
     if (!location) return 2;
     Result<directory::LintReport> report = directory::lint(*location);
     if (!report) {
-        print_error(report.error().message);
+        print_error(report.error());
         return 2;
     }
     const std::string counted =
@@ -396,7 +402,7 @@ int run_watch(const UsersOptions& options) {
     };
     Result<std::unique_ptr<directory::Watcher>> watcher = directory::Watcher::start(*location, watch);
     if (!watcher) {
-        print_error(watcher.error().message);
+        print_error(watcher.error());
         return 2;
     }
     int signal = 0;

@@ -94,7 +94,7 @@ Result<x509::Ptr<EVP_PKEY>> load_key(const std::filesystem::path& path, bool com
     x509::Ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr));
     if (!key) {
         const std::string why = x509::drain_errors();
-        if (combined) return Error{path.string() + ": holds no private key; give the key with --key FILE"};
+        if (combined) return Error{path.string() + ": holds no private key, and no key file is given"};
         if (why.find("bad decrypt") != std::string::npos || why.find("bad password") != std::string::npos ||
             why.find("interrupted or cancelled") != std::string::npos)
             return Error{path.string() + ": the private key is encrypted; give an unencrypted key"};
@@ -142,7 +142,7 @@ Result<ClientContext> ClientContext::create(const ClientTlsOptions& options) {
 
     if (!options.cacert.empty()) {
         auto cas = x509::load_chain(options.cacert);
-        if (!cas) return Error{"--cacert " + cas.error().message};
+        if (!cas) return Error{cas.error().message, "cacert"};
         X509_STORE* store = SSL_CTX_get_cert_store(ctx);
         for (const x509::Certificate& ca : *cas)
             if (X509_STORE_add_cert(store, ca.native()) != 1) {
@@ -156,13 +156,14 @@ Result<ClientContext> ClientContext::create(const ClientTlsOptions& options) {
             return Error{"cannot load the system's trusted CAs: " + x509::drain_errors()};
     } // -k without --cacert: no store; its per-handshake directory lookups would be wasted
 
-    if (options.cert.empty() && !options.key.empty()) return Error{"--key " + options.key.string() + " needs --cert"};
+    if (options.cert.empty() && !options.key.empty())
+        return Error{"no client certificate given for the key " + options.key.string(), "cert"};
     if (!options.cert.empty()) {
         auto chain = x509::load_chain(options.cert);
-        if (!chain) return Error{"--cert " + chain.error().message};
+        if (!chain) return Error{chain.error().message, "cert"};
         const bool combined = options.key.empty();
         auto key = load_key(combined ? options.cert : options.key, combined);
-        if (!key) return key.error();
+        if (!key) return Error{key.error().message, combined ? "cert" : "key"};
         const x509::Certificate& leaf = chain->front();
         if (X509_check_private_key(leaf.native(), key->get()) != 1) {
             ERR_clear_error();
@@ -287,15 +288,13 @@ Failure classify_tls_failure(unsigned long ossl_error, const HandshakeRecord* re
                     names += ", IP:" + address;
                 names = " (" + names + ")";
             }
-            return {FailureKind::hostname_mismatch,
-                    "hostname mismatch: the server certificate" + names + " is not valid for '" +
-                        std::string(verify_name) + "' (use the name it was issued for, --resolve or --servername)"};
+            return {FailureKind::hostname_mismatch, "hostname mismatch: the server certificate" + names +
+                                                        " is not valid for '" + std::string(verify_name) + "'"};
         }
         std::string message = "server certificate not trusted: ";
         message += error != X509_V_OK ? X509_verify_cert_error_string(error) : text.c_str();
         if (record && record->verify_depth >= 0)
             message += " (depth " + std::to_string(record->verify_depth) + ": " + record->verify_subject + ")";
-        message += "; give its CA with --cacert FILE, or -k to skip verification";
         return {FailureKind::server_untrusted, message};
     }
 
@@ -311,11 +310,11 @@ Failure classify_tls_failure(unsigned long ossl_error, const HandshakeRecord* re
         switch (alert) {
         case TLS13_AD_CERTIFICATE_REQUIRED:
             return {FailureKind::client_certificate_required,
-                    "the server requires a client certificate and none was sent (give --cert and --key): " + said};
+                    "the server requires a client certificate and none was sent: " + said};
         case SSL3_AD_HANDSHAKE_FAILURE:
             if (!sent && record && record->certificate_requested)
                 return {FailureKind::client_certificate_required,
-                        "the server requires a client certificate and none was sent (give --cert and --key): " + said};
+                        "the server requires a client certificate and none was sent: " + said};
             break;
         case SSL3_AD_BAD_CERTIFICATE:
         case SSL3_AD_UNSUPPORTED_CERTIFICATE:

@@ -477,8 +477,9 @@ unsigned default_load_threads(bool loopback_target, unsigned cores) noexcept {
 Result<LoadResult> run_load(const ClientContext& context, const LoadOptions& options,
                             const std::function<void(const LoadProgress&)>& progress,
                             std::chrono::milliseconds progress_interval) {
-    if (options.concurrency == 0) return Error{"--concurrency must be at least 1"};
-    if (options.requests && *options.requests == 0) return Error{"--requests must be at least 1"};
+    if (options.concurrency == 0) return Error{"the concurrency must be at least 1", "concurrency"};
+    if (options.requests && *options.requests == 0)
+        return Error{"the number of requests must be at least 1", "requests"};
     auto endpoint = pick_endpoint(options);
     if (!endpoint) return endpoint.error();
 

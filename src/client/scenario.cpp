@@ -227,7 +227,9 @@ Result<ScenarioFile> load_scenarios(const fs::path& file) {
 
 Result<Url> case_url(const ScenarioCase& scenario, std::string_view override_url) {
     const std::string text = override_url.empty() ? scenario.url : std::string(override_url);
-    if (text.empty()) return Error{"case \"" + scenario.name + "\": no URL (give --url or \"url\" in the defaults)"};
+    if (text.empty())
+        return Error{"case \"" + scenario.name +
+                     "\": no URL: give \"url\" in the case or in the defaults, or a target for every case"};
     auto url = parse_url(text);
     if (!url) return url.error();
     if (scenario.path) {

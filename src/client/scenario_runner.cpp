@@ -32,7 +32,10 @@ ScenarioRun run_scenarios(const ScenarioFile& file, std::string_view override_ur
         tls.insecure = scenario.insecure;
         auto context = ClientContext::create(tls);
         if (!context) {
-            CaseResult result = error_result(context.error().message);
+            // The settings of ClientTlsOptions have the names of the case's keys.
+            const Error& error = context.error();
+            CaseResult result =
+                error_result(error.setting.empty() ? error.message : "\"" + error.setting + "\": " + error.message);
             result.url = url->to_string();
             run.results.push_back(std::move(result));
             continue;

@@ -95,7 +95,7 @@ Result<Url> parse_url(std::string_view text) {
 }
 
 Result<ResolveOverride> parse_resolve(std::string_view text) {
-    const std::string context = "--resolve '" + std::string(text) + "'";
+    const std::string context = "'" + std::string(text) + "'";
     const std::size_t first = text.find(':');
     const std::size_t second = first == std::string_view::npos ? first : text.find(':', first + 1);
     if (second == std::string_view::npos) return Error{context + ": expected HOST:PORT:ADDRESS"};

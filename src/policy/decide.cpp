@@ -109,7 +109,7 @@ Decision decide(const x509::CertFacts* leaf, const std::optional<x509::ChainStat
     if (leaf == nullptr) return deny(Reason::no_certificate, "no client certificate was presented");
     if (!chain)
         return allow(Verdict::inspected, nullptr,
-                     "not verified: no trusted CA given (--ca), so the fields are shown but not vouched for");
+                     "not verified: no trusted CA given, so the fields are shown but not vouched for");
     if (!chain->verified()) {
         const Reason reason = reason_of(chain->problem);
         std::string detail = chain->detail.empty() ? who(*leaf) + " did not verify" : chain->detail;
@@ -124,7 +124,7 @@ Decision decide(const x509::CertFacts* leaf, const std::optional<x509::ChainStat
     if (now > leaf->not_after)
         return deny(Reason::expired, who(*leaf) + " expired " + x509::date_text(leaf->not_after) + ", " +
                                          x509::days_text(leaf->not_after, now) + " before the time of the check");
-    if (users == nullptr) return allow(Verdict::authenticated, nullptr, "verified; no user list given (--users)");
+    if (users == nullptr) return allow(Verdict::authenticated, nullptr, "verified; no user list given");
 
     if (std::shared_ptr<const nlohmann::json> user = users->find(*leaf))
         return allow(Verdict::authorised, std::move(user));

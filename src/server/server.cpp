@@ -171,8 +171,9 @@ void raise_file_limit(std::size_t wanted) {
     raised.rlim_cur = std::min<rlim_t>(limit.rlim_max, wanted);
     setrlimit(RLIMIT_NOFILE, &raised);
     if (raised.rlim_cur < wanted)
-        diagnostic("warning: the open-file limit (" + std::to_string(raised.rlim_cur) +
-                   ") is below --max-connections; raise it (ulimit -n) to serve that many clients");
+        diagnostic("warning: the open-file limit (" + std::to_string(raised.rlim_cur) + ") is below the " +
+                   std::to_string(wanted) +
+                   " descriptors the connections allowed need; raise it (ulimit -n) to serve that many clients");
 }
 
 // How often a worker drops its connections past their deadline: a timeout
@@ -387,9 +388,8 @@ struct Server::Impl final : private detail::StatusPages {
             std::to_string(threads) + (threads == 1 ? " thread" : " threads") + " (one event loop each, SO_REUSEPORT)";
         if (!options.listen.empty())
             diagnostic(std::string("client certificates ") +
-                       (options.tls.client_cert == ClientCertMode::require
-                            ? "required at the handshake (--require-cert)"
-                            : "requested; denials answered 401/403") +
+                       (options.tls.client_cert == ClientCertMode::require ? "required at the handshake"
+                                                                           : "requested; denials answered 401/403") +
                        "; " + thread_count);
         if (const auto& trusted = options.trusted) {
             diagnostic("trusted proxies send the client certificate in " + trusted->header.name +

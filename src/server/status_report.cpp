@@ -129,8 +129,9 @@ void write_connections(MetricsWriter& out, const Totals& totals, const StatusVie
     out.sample({{"result", "failed"}}, static_cast<double>(failed));
     out.family("certauth_handshake_failures_total",
                "Failed TLS handshakes by reason: timeout, closed (by the client), server_certificate_rejected (the "
-               "client's alert refused certauth's certificate), protocol; with --require-cert the refused client "
-               "certificate's reason (no_certificate, untrusted, expired, not_yet_valid, revoked, wrong_usage)",
+               "client's alert refused certauth's certificate), protocol; when certificates are required at the "
+               "handshake, the refused "
+               "client certificate's reason (no_certificate, untrusted, expired, not_yet_valid, revoked, wrong_usage)",
                MetricType::counter);
     for (std::size_t i = 0; i < k_handshake_failures; ++i)
         out.sample({{"reason", to_label(static_cast<HandshakeFailure>(i))}},
@@ -141,7 +142,7 @@ void write_connections(MetricsWriter& out, const Totals& totals, const StatusVie
                MetricType::counter);
     out.sample(static_cast<double>(totals.connections));
     out.family("certauth_connections_refused_total",
-               "Client connections closed at accept: max_connections (--max-connections were open) or stopping",
+               "Client connections closed at accept: max_connections (the most allowed were open) or stopping",
                MetricType::counter);
     for (std::size_t i = 0; i < k_refused_connections; ++i)
         out.sample({{"why", to_label(static_cast<RefusedConnection>(i))}}, static_cast<double>(totals.refused[i]));
@@ -206,7 +207,7 @@ void write_configuration(MetricsWriter& out, const StatusView& view) {
 
 void write_upstream(MetricsWriter& out, const Totals& totals) {
     out.family("certauth_upstream_requests_total",
-               "Requests forwarded to the application (--upstream) that it answered, by its status",
+               "Requests forwarded to the application (the upstream) that it answered, by its status",
                MetricType::counter);
     for (std::size_t s = 0; s < k_statuses; ++s)
         if (totals.upstream_requests[s] > 0)

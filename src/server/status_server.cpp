@@ -59,17 +59,17 @@ constexpr std::uint32_t k_header_limit = 8 * 1024;
 Result<void> clear_stale_socket(const std::string& path) {
     struct stat info {};
     if (::lstat(path.c_str(), &info) != 0) return {};
-    if (!S_ISSOCK(info.st_mode)) return Error{"--status " + path + ": the file exists and is not a socket"};
+    if (!S_ISSOCK(info.st_mode)) return Error{"unix:" + path + ": the file exists and is not a socket", "status"};
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return Error{"--status " + path + ": " + std::strerror(errno)};
+    if (fd < 0) return Error{"unix:" + path + ": " + std::strerror(errno), "status"};
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
     const bool in_use = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
     ::close(fd);
-    if (in_use) return Error{"--status " + path + ": another process is listening on this socket"};
+    if (in_use) return Error{"unix:" + path + ": another process is listening on this socket", "status"};
     if (::unlink(path.c_str()) != 0)
-        return Error{"--status " + path + ": cannot remove the old socket: " + std::strerror(errno)};
+        return Error{"unix:" + path + ": cannot remove the old socket: " + std::strerror(errno), "status"};
     return {};
 }
 
@@ -249,19 +249,19 @@ Result<std::unique_ptr<StatusServer>> StatusServer::bind(asio::io_context& io, c
     Protocol::endpoint endpoint;
     if (!address.unix_path.empty()) {
         if (address.unix_path.size() >= sizeof(sockaddr_un::sun_path))
-            return Error{"--status unix:" + address.unix_path + ": the path is too long for a unix socket"};
+            return Error{"unix:" + address.unix_path + ": the path is too long for a unix socket", "status"};
         if (auto cleared = clear_stale_socket(address.unix_path); !cleared) return cleared.error();
         endpoint = Protocol::endpoint(asio::local::stream_protocol::endpoint(address.unix_path));
     } else {
         const auto ip = asio::ip::make_address(address.tcp.host, ec);
-        if (ec) return Error{"--status " + address.text + ": " + ec.message()};
+        if (ec) return Error{address.text + ": " + ec.message(), "status"};
         endpoint = Protocol::endpoint(asio::ip::tcp::endpoint(ip, address.tcp.port));
     }
     impl->acceptor.open(endpoint.protocol(), ec);
     if (!ec && address.unix_path.empty()) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) impl->acceptor.bind(endpoint, ec);
     if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return Error{"cannot listen on --status " + address.text + ": " + ec.message()};
+    if (ec) return Error{address.text + ": cannot listen: " + ec.message(), "status"};
     if (!address.unix_path.empty()) {
         impl->unix_path = address.unix_path;
         impl->url = "unix:" + address.unix_path;
@@ -269,7 +269,7 @@ Result<std::unique_ptr<StatusServer>> StatusServer::bind(asio::io_context& io, c
         // The port the kernel chose for port 0 (sin_port and sin6_port lie
         // at the same offset).
         const auto bound = impl->acceptor.local_endpoint(ec);
-        if (ec) return Error{"cannot listen on --status " + address.text + ": " + ec.message()};
+        if (ec) return Error{address.text + ": cannot listen: " + ec.message(), "status"};
         const unsigned port = ntohs(reinterpret_cast<const sockaddr_in*>(bound.data())->sin_port);
         const std::string host = address.tcp.host;
         const bool v6 = host.find(':') != std::string::npos;

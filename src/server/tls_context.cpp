@@ -186,14 +186,14 @@ std::optional<x509::ChainStatus> resumed_verification(SSL* ssl, std::uint64_t ge
 }
 
 Result<TlsContext> TlsContext::create(const TlsSettings& settings, const x509::TrustStore& trust) {
-    if (settings.cert_file.empty()) return Error{"no server certificate given (--cert)"};
-    if (settings.key_file.empty()) return Error{"no server key given (--key)"};
+    if (settings.cert_file.empty()) return Error{"no server certificate given", "cert_file"};
+    if (settings.key_file.empty()) return Error{"no server key given", "key_file"};
     x509::drain_errors();
 
     auto chain = x509::load_chain(settings.cert_file);
-    if (!chain) return chain.error();
+    if (!chain) return Error{chain.error().message, "cert_file"};
     auto key = load_key(settings.key_file);
-    if (!key) return key.error();
+    if (!key) return Error{key.error().message, "key_file"};
 
     TlsContext context;
     context.m_ctx.reset(SSL_CTX_new(TLS_server_method()));

@@ -245,10 +245,10 @@ std::string describe_failure(const VerifyContext& v, X509_STORE_CTX* ctx, int er
                 text += "; no intermediate CA certificate was presented with it";
                 if (v.known_intermediates == 0)
                     text += " and none is known: if " + detail::issuer_of(cert) +
-                            " is an intermediate CA, give its certificate with --intermediate";
+                            " is an intermediate CA, its certificate must be given as a known intermediate";
                 else
-                    text += " and none of the " + std::to_string(v.known_intermediates) +
-                            " known intermediates (--intermediate) is " + detail::issuer_of(cert);
+                    text += " and none of the " + std::to_string(v.known_intermediates) + " known intermediates is " +
+                            detail::issuer_of(cert);
             }
             const bool cert_is_trusted =
                 std::any_of(v.authorities.begin(), v.authorities.end(),
@@ -467,7 +467,7 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
                              "certificates and a trusted root"};
             if ((X509_get_extension_flags(ca.native()) & EXFLAG_SS) != 0)
                 return Error{origin + ": " + which +
-                             " is self-signed, a root CA: a root is trusted with --ca, never completed as an "
+                             " is self-signed, a root CA: a root is given as a trusted CA, never as an "
                              "intermediate"};
             store.m_intermediates.push_back(std::move(ca));
         }

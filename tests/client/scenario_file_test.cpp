@@ -383,3 +383,24 @@ TEST_CASE("judge: reason_optional passes a body without a reason on its status -
     CHECK(r.body.size() == k_result_body_limit);
     CHECK_THAT(r.body, Catch::StartsWith("<html><head><title>400 The SSL certificate error</title>"));
 }
+
+TEST_CASE("a case that cannot be set up is an error naming the case's key, not a flag", "[client]") {
+    ScenarioFile file;
+    file.file = "dir/s.json";
+    ScenarioCase missing_ca;
+    missing_ca.name = "missing CA";
+    missing_ca.url = "https://localhost:1/";
+    missing_ca.cacert = "/nonexistent/ca.crt";
+    ScenarioCase no_url;
+    no_url.name = "no URL";
+    file.cases = {missing_ca, no_url};
+
+    const ScenarioRun run = run_scenarios(file, "");
+    REQUIRE(run.results.size() == 2);
+    CHECK(run.results[0].outcome == CaseOutcome::error);
+    CHECK(run.results[0].got == "setup");
+    CHECK_THAT(run.results[0].message, Catch::Matchers::StartsWith("\"cacert\": /nonexistent/ca.crt: "));
+    CHECK(run.results[1].outcome == CaseOutcome::error);
+    CHECK(run.results[1].message ==
+          "case \"no URL\": no URL: give \"url\" in the case or in the defaults, or a target for every case");
+}

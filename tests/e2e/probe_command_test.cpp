@@ -97,6 +97,28 @@ TEST_CASE("probe: a key not matching the certificate exits 2 before connecting",
     CHECK_FALSE(listener.has_pending_connection());
 }
 
+TEST_CASE("probe: an unusable file names the flag that gave it", "[e2e][cli]") {
+    SilentListener listener;
+    const std::string url = "https://127.0.0.1:" + std::to_string(listener.port()) + "/";
+    auto r = probe({url, "--cacert", "/nonexistent/ca.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Matchers::StartsWith("certauth: error: --cacert: /nonexistent/ca.crt: "));
+    r = probe({url, "--cacert", "fixtures/ca.crt", "--key", "fixtures/joe.key"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "certauth: error: --cert: no client certificate given for the key fixtures/joe.key\n");
+    r = probe({url, "--cacert", "fixtures/ca.crt", "--cert", "fixtures/joe.crt"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "certauth: error: --cert: fixtures/joe.crt: holds no private key, and no key file is given\n");
+    r = probe({url, "--cacert", "fixtures/ca.crt", "--cert", "fixtures/joe.crt", "--key", "/nonexistent/joe.key",
+               "--load", "--requests", "1"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Matchers::StartsWith("certauth: error: --key: /nonexistent/joe.key: "));
+    r = probe({url, "--resolve", "localhost:1:somewhere"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "certauth: error: --resolve 'localhost:1:somewhere': 'somewhere' is not a numeric IP address\n");
+    CHECK_FALSE(listener.has_pending_connection());
+}
+
 TEST_CASE("probe: against openssl s_server TLS errors exit 2 naming the cause and -k proceeds", "[e2e][cli]") {
     auto server = start_s_server({"-verify", "1", "-CAfile", source_path("fixtures/ca.crt")});
     auto r = probe({server.url()});
@@ -106,6 +128,8 @@ TEST_CASE("probe: against openssl s_server TLS errors exit 2 naming the cause an
     CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("server certificate not trusted") &&
                           Catch::Matchers::ContainsSubstring(
                               X509_verify_cert_error_string(X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)));
+    // The library says what failed; the CLI adds the flags that help.
+    CHECK_THAT(r.err, Catch::Matchers::EndsWith("; give its CA with --cacert FILE, or -k to skip verification\n"));
 
     r = probe({server.url(), "-k"});
     INFO(r.err);
@@ -126,7 +150,9 @@ TEST_CASE("probe: against openssl s_server TLS errors exit 2 naming the cause an
     r = probe({"https://wrong.example:" + port + "/", "--cacert", "fixtures/ca.crt", "--resolve",
                "wrong.example:" + port + ":127.0.0.1"});
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("hostname mismatch"));
+    CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("hostname mismatch") &&
+                          Catch::Matchers::EndsWith("is not valid for 'wrong.example'; use the name it was issued "
+                                                    "for, or give that name with --servername or --resolve\n"));
 }
 
 TEST_CASE("probe: a refused client certificate is named from the alert", "[e2e][cli]") {
@@ -134,7 +160,8 @@ TEST_CASE("probe: a refused client certificate is named from the alert", "[e2e][
     auto r = probe({server.url(), "--cacert", "fixtures/ca.crt"});
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring("requires a client certificate") &&
-                          Catch::Matchers::ContainsSubstring("tlsv13 alert certificate required"));
+                          Catch::Matchers::ContainsSubstring("tlsv13 alert certificate required") &&
+                          Catch::Matchers::EndsWith("; give one with --cert and --key\n"));
 }
 
 namespace {

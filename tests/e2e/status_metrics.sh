@@ -43,6 +43,17 @@ for bad in 10.1.2.3:9090 0.0.0.0:9090 '*:9090' unix:relative.sock; do
   [ "$code" = 2 ] || fail "--status $bad: exit $code, expected 2"
   grep -q "certauth: error: --status" "$work/bad.err" || fail "--status $bad: $(cat "$work/bad.err")"
 done
+# A socket path taken by a regular file: the listener's error, after the flag.
+: >"$work/regular"
+set +e
+"$CERTAUTH" serve --config fixtures/certauth.toml --listen 127.0.0.1:0 --status "unix:$work/regular" \
+  >/dev/null 2>"$work/bad.err"
+code=$?
+set -e
+[ "$code" = 2 ] || fail "--status on a regular file: exit $code, expected 2"
+[ "$(cat "$work/bad.err")" = "certauth: error: --status: unix:$work/regular: the file exists and is not a socket" ] ||
+  fail "--status on a regular file: $(cat "$work/bad.err")"
+[ -f "$work/regular" ] || fail "--status removed the regular file"
 
 # 2. A server with a status listener on a free loopback port.
 start_serve --config fixtures/certauth.toml --no-access-log --threads 2 --status 127.0.0.1:0

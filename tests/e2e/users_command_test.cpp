@@ -127,6 +127,14 @@ TEST_CASE("users: a JSON file is read by list, export and lint, the other comman
         CHECK(refused.err.find(fixture("users.json") + " is a JSON file; 'certauth users " + args[1] +
                                "' needs a database: sqlite:PATH or postgresql://...") != std::string::npos);
     }
+    // An empty location: the commands that need a database offer no JSON file.
+    const ProcessResult empty = run_certauth({"users", "add", "", "--cn", "x"});
+    CHECK(empty.exit_code == 2);
+    CHECK(empty.err == "certauth: error: the location of the users is empty; 'certauth users add' needs a database: "
+                       "sqlite:PATH, postgresql://... or \"host=... dbname=...\"\n");
+    const ProcessResult empty_list = run_certauth({"users", "list", ""});
+    CHECK(empty_list.exit_code == 2);
+    CHECK_THAT(empty_list.err, Catch::Matchers::ContainsSubstring("expected FILE.json, sqlite:PATH"));
     CHECK(run_certauth({"users", "list", fixture("users.json")}).out.find("users[6]  {\"fingerprint256\":") !=
           std::string::npos);
     CHECK(json::parse(run_certauth({"users", "export", fixture("users.json")}).out) ==

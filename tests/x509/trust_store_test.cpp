@@ -196,7 +196,7 @@ TEST_CASE("denials say which certificate, what failed and what would be accepted
         CHECK(s.detail ==
               "CN=joe issued by CN=certauth rogue CA, O=certauth, which is not a trusted CA; " + trusted +
                   "; no intermediate CA certificate was presented with it and none is known: if CN=certauth "
-                  "rogue CA, O=certauth is an intermediate CA, give its certificate with --intermediate" +
+                  "rogue CA, O=certauth is an intermediate CA, its certificate must be given as a known intermediate" +
                   openssl_words(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0));
     }
     SECTION("self-signed") {
@@ -303,7 +303,7 @@ TEST_CASE("an intermediate must be presented, the trust store does not accept pa
     CHECK(alone.detail == "CN=carol issued by CN=certauth test intermediate CA, O=certauth, which is not a trusted CA; "
                           "trusted: CN=certauth test CA, O=certauth; no intermediate CA certificate was presented with "
                           "it and none is known: if CN=certauth test intermediate CA, O=certauth is an intermediate "
-                          "CA, give its certificate with --intermediate" +
+                          "CA, its certificate must be given as a known intermediate" +
                               openssl_words(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0));
 
     // A bundle with the intermediate and the root: carol alone verifies.
@@ -512,4 +512,25 @@ TEST_CASE("verify is safe to call from several threads at once", "[x509]") {
     for (auto& thread : threads)
         thread.join();
     CHECK(wrong == 0);
+}
+
+TEST_CASE("known intermediates: a root among them is refused, and an issuer none of them is is named", "[x509]") {
+    TrustConfig config;
+    config.ca_files = {fixture("ca.crt")};
+    config.intermediate_files = {fixture("rogue-ca.crt")};
+    auto refused = TrustStore::load(config);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message ==
+          fixture("rogue-ca.crt") +
+              ": certificate 1 (CN=certauth rogue CA, O=certauth) is self-signed, a root CA: a root is given as a "
+              "trusted CA, never as an intermediate");
+
+    config.intermediate_files = {fixture("sub-ca.crt")};
+    auto store = TrustStore::load(config);
+    REQUIRE(store);
+    const auto s = verify(*store, "rogue.crt");
+    CHECK(s.problem == certauth::x509::ChainProblem::untrusted);
+    CHECK_THAT(s.detail, Catch::Matchers::ContainsSubstring(
+                             "; no intermediate CA certificate was presented with it and none of the 1 known "
+                             "intermediates is CN=certauth rogue CA, O=certauth"));
 }
