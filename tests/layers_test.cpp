@@ -109,7 +109,8 @@ TEST_CASE("no string of the library names a command-line flag", "[layers]") {
             if (!entry.is_regular_file()) continue;
             const fs::path relative = fs::relative(entry.path(), root);
             const int layer = layer_of_path(relative);
-            if (layer < 1 || layer > 5) continue; // x509 to server
+            // Below the CLI: the shared vocabulary (layer 0) to the server.
+            if (layer < 0 || layer > 5 || relative.generic_string() == "src/main.cpp") continue;
             ++files;
             std::ifstream in(entry.path());
             std::string line;

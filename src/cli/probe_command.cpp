@@ -86,7 +86,7 @@ Result<client::ClientRequest> build_request(const ProbeOptions& o) {
     }
     for (const std::string& text : o.resolve) {
         auto entry = client::parse_resolve(text);
-        if (!entry) return Error{"--resolve " + entry.error().message};
+        if (!entry) return Error{"--resolve: " + entry.error().message};
         request.resolve.push_back(*entry);
     }
     request.servername = o.servername;
@@ -121,7 +121,8 @@ int run_single(const CLI::App& cmd, const ProbeOptions& o) {
                             use_colour(STDOUT_FILENO) ? Colour::on : Colour::off);
     }
     if (!exchange.response) {
-        print_error(exchange.failure ? failure_text(*exchange.failure) : "no response");
+        print_error(exchange.failure ? with_hint(client::to_string(exchange.failure->kind), exchange.failure->message)
+                                     : "no response");
         return 2;
     }
     const auto problem = expectation_problem(exchange, expect);
@@ -175,7 +176,8 @@ int run_load(const CLI::App& cmd, const ProbeOptions& o) {
         write_load_text(std::cout, *result, load);
 
     if (result->responses == 0 && result->error_count() > 0) {
-        print_error("no response: " + result->errors.begin()->second.first_message);
+        const auto& [kind, first] = *result->errors.begin();
+        print_error("no response: " + with_hint(kind, first.first_message));
         return 2;
     }
     int code = result->error_count() > 0 ? 1 : 0;

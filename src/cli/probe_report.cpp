@@ -1,5 +1,7 @@
 #include "cli/probe_report.hpp"
 
+#include "cli/setting_flag.hpp"
+
 #include <certauth/x509/certificate.hpp>
 #include <certauth/x509/time_text.hpp>
 
@@ -233,7 +235,10 @@ void write_text_report(std::ostream& out, const client::ScenarioRun& run, Colour
             mark = "CAs [" + std::to_string(it - ca_lists.begin() + 1) + "]";
         }
         out << "    " << tls_text(r.tls, mark) << '\n';
-        if (r.outcome != client::CaseOutcome::passed) out << "    " << r.message << '\n';
+        if (r.outcome != client::CaseOutcome::passed) {
+            const std::string_view flag = flag_of_setting(r.setting);
+            out << "    " << r.message << (flag.empty() ? "" : " (" + std::string(flag) + ")") << '\n';
+        }
     }
     for (std::size_t i = 0; i < ca_lists.size(); ++i)
         out << "[" << i + 1 << "] CA names the server sent: " << ca_names(ca_lists[i]) << '\n';
@@ -311,9 +316,9 @@ std::string_view failure_hint(std::string_view kind) noexcept {
     return {};
 }
 
-std::string failure_text(const client::Failure& failure) {
-    const std::string_view hint = failure_hint(client::to_string(failure.kind));
-    return hint.empty() ? failure.message : failure.message + "; " + std::string(hint);
+std::string with_hint(std::string_view kind, const std::string& message) {
+    const std::string_view hint = failure_hint(kind);
+    return hint.empty() ? message : message + "; " + std::string(hint);
 }
 
 std::optional<std::string> expectation_problem(const client::Exchange& exchange, const Expectation& expect) {
@@ -470,11 +475,8 @@ void write_load_text(std::ostream& out, const client::LoadResult& result, const 
         out << '\n';
     }
     out << "errors       " << result.error_count() << '\n';
-    for (const auto& [kind, count] : result.errors) {
-        const std::string_view hint = failure_hint(kind);
-        out << "  " << kind << ": " << count.count << " (first: " << count.first_message << (hint.empty() ? "" : "; ")
-            << hint << ")\n";
-    }
+    for (const auto& [kind, count] : result.errors)
+        out << "  " << kind << ": " << count.count << " (first: " << with_hint(kind, count.first_message) << ")\n";
 }
 
 json load_json(const client::LoadResult& result, const client::LoadOptions& options) {

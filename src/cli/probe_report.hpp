@@ -42,8 +42,8 @@ std::optional<std::string> expectation_problem(const client::Exchange& exchange,
 // --cacert FILE, or -k to skip verification" for server_untrusted; "" for a
 // kind no flag helps. The library's message says what failed, not which flag.
 std::string_view failure_hint(std::string_view kind) noexcept;
-// The failure's message and, after "; ", its hint.
-std::string failure_text(const client::Failure& failure);
+// A message about a failure of this kind and, after "; ", the kind's hint.
+std::string with_hint(std::string_view kind, const std::string& message);
 
 // One exchange. Text: status line, body, TLS version and cipher, the server
 // certificate's subject and expiry on stdout; `verbose` adds the handshake

@@ -113,7 +113,7 @@ Result<std::optional<server::TrustedInput>> trusted_input(const ServeOptions& op
         input.proxies.clear();
         for (const std::string& text : options.trusted_proxy) {
             auto range = server::parse_address_range(text);
-            if (!range) return Error{"--trusted-proxy " + range.error().message};
+            if (!range) return Error{"--trusted-proxy: " + range.error().message};
             input.proxies.push_back(std::move(*range));
         }
     }

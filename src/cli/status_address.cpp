@@ -27,10 +27,10 @@ Result<server::StatusAddress> parse_status_address(std::string_view text) {
     if (text.substr(0, unix_prefix.size()) == unix_prefix) {
         out.unix_path = std::string(text.substr(unix_prefix.size()));
         if (out.unix_path.empty() || out.unix_path.front() != '/')
-            return Error{"--status " + out.text + ": expected unix:/absolute/path/of/the/socket"};
+            return Error{"--status: " + out.text + ": expected unix:/absolute/path/of/the/socket"};
         return out;
     }
-    const std::string usage = "--status " + out.text +
+    const std::string usage = "--status: " + out.text +
                               ": expected a loopback HOST:PORT (127.0.0.1:9090, [::1]:9090, localhost:9090) or "
                               "unix:/path (the status pages have no authentication)";
     auto address = parse_listen(text);

@@ -86,19 +86,22 @@ std::string describe(const x509::Certificate& cert) {
     return facts.subject.to_string() + ", issuer " + facts.issuer.to_string();
 }
 
+// The key from the key file, or from the certificate file when `combined`
+// (no key file given); an error names the file's setting, "key" or "cert".
 Result<x509::Ptr<EVP_PKEY>> load_key(const std::filesystem::path& path, bool combined) {
+    const std::string setting = combined ? "cert" : "key";
     auto bytes = x509::read_file(path);
-    if (!bytes) return bytes.error();
+    if (!bytes) return Error{bytes.error().message, setting};
     x509::Ptr<BIO> bio(BIO_new_mem_buf(bytes->data(), static_cast<int>(bytes->size())));
     if (!bio) return Error{path.string() + ": out of memory"};
     x509::Ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr));
     if (!key) {
         const std::string why = x509::drain_errors();
-        if (combined) return Error{path.string() + ": holds no private key, and no key file is given"};
+        if (combined) return Error{"no key file given, and " + path.string() + " holds no private key", "key"};
         if (why.find("bad decrypt") != std::string::npos || why.find("bad password") != std::string::npos ||
             why.find("interrupted or cancelled") != std::string::npos)
-            return Error{path.string() + ": the private key is encrypted; give an unencrypted key"};
-        return Error{path.string() + ": no PEM private key found" + (why.empty() ? "" : " (" + why + ")")};
+            return Error{path.string() + ": the private key is encrypted; give an unencrypted key", setting};
+        return Error{path.string() + ": no PEM private key found" + (why.empty() ? "" : " (" + why + ")"), setting};
     }
     return key;
 }
@@ -148,7 +151,7 @@ Result<ClientContext> ClientContext::create(const ClientTlsOptions& options) {
             if (X509_STORE_add_cert(store, ca.native()) != 1) {
                 const unsigned long e = ERR_peek_last_error();
                 if (ERR_GET_REASON(e) != X509_R_CERT_ALREADY_IN_HASH_TABLE)
-                    return Error{options.cacert.string() + ": cannot add a CA: " + x509::drain_errors()};
+                    return Error{options.cacert.string() + ": cannot add a CA: " + x509::drain_errors(), "cacert"};
                 ERR_clear_error();
             }
     } else if (!options.insecure) {
@@ -163,7 +166,7 @@ Result<ClientContext> ClientContext::create(const ClientTlsOptions& options) {
         if (!chain) return Error{chain.error().message, "cert"};
         const bool combined = options.key.empty();
         auto key = load_key(combined ? options.cert : options.key, combined);
-        if (!key) return Error{key.error().message, combined ? "cert" : "key"};
+        if (!key) return key.error();
         const x509::Certificate& leaf = chain->front();
         if (X509_check_private_key(leaf.native(), key->get()) != 1) {
             ERR_clear_error();
@@ -171,10 +174,10 @@ Result<ClientContext> ClientContext::create(const ClientTlsOptions& options) {
                          " does not match the certificate in " + options.cert.string() + " (" + describe(leaf) + ")"};
         }
         if (SSL_CTX_use_certificate(ctx, leaf.native()) != 1 || SSL_CTX_use_PrivateKey(ctx, key->get()) != 1)
-            return Error{options.cert.string() + ": cannot use the certificate: " + x509::drain_errors()};
+            return Error{options.cert.string() + ": cannot use the certificate: " + x509::drain_errors(), "cert"};
         for (std::size_t i = 1; i < chain->size(); ++i)
             if (SSL_CTX_add1_chain_cert(ctx, (*chain)[i].native()) != 1)
-                return Error{options.cert.string() + ": cannot use the chain: " + x509::drain_errors()};
+                return Error{options.cert.string() + ": cannot use the chain: " + x509::drain_errors(), "cert"};
         if (chain->size() == 1) {
             // A lone leaf: its intermediates are looked up in --cacert (the
             // store) once, here, not per handshake, and the root is left out -

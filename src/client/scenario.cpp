@@ -229,7 +229,8 @@ Result<Url> case_url(const ScenarioCase& scenario, std::string_view override_url
     const std::string text = override_url.empty() ? scenario.url : std::string(override_url);
     if (text.empty())
         return Error{"case \"" + scenario.name +
-                     "\": no URL: give \"url\" in the case or in the defaults, or a target for every case"};
+                         "\": no URL: give \"url\" in the case or in the defaults, or one URL for every case",
+                     "url"};
     auto url = parse_url(text);
     if (!url) return url.error();
     if (scenario.path) {
@@ -249,6 +250,22 @@ std::string expected_text(const ScenarioCase& scenario) {
     return text;
 }
 
+namespace {
+
+// What a failure's case can change, in the scenario file's keys: the CLI's
+// flags do not apply to a case (src/cli/probe_report.cpp has those).
+std::string with_case_hint(const Failure& failure) {
+    switch (failure.kind) {
+    case FailureKind::server_untrusted:
+        return failure.message + "; give the server's CA in \"cacert\", or \"insecure\": true to skip verification";
+    case FailureKind::hostname_mismatch: return failure.message + "; give the name it was issued for in \"url\"";
+    case FailureKind::client_certificate_required: return failure.message + "; give the case a \"cert\"";
+    default: return failure.message;
+    }
+}
+
+} // namespace
+
 CaseResult judge(const ScenarioCase& scenario, const Exchange& exchange) {
     CaseResult result;
     result.name = scenario.name;
@@ -264,7 +281,7 @@ CaseResult judge(const ScenarioCase& scenario, const Exchange& exchange) {
             // No word from the server: the exchange itself failed.
             result.outcome = CaseOutcome::error;
             result.got = std::string(to_string(failure.kind));
-            result.message = failure.message;
+            result.message = with_case_hint(failure);
             if (scenario.refused == Refusal::handshake) result.message += " (and no TLS alert from the server)";
             return result;
         }
@@ -273,7 +290,7 @@ CaseResult judge(const ScenarioCase& scenario, const Exchange& exchange) {
         if (scenario.refused != Refusal::handshake) {
             result.outcome = CaseOutcome::failed;
             result.message =
-                "expected " + result.expected + ", the server refused at the handshake: " + failure.message;
+                "expected " + result.expected + ", the server refused at the handshake: " + with_case_hint(failure);
         } else if (scenario.alert && *scenario.alert != alert) {
             result.outcome = CaseOutcome::failed;
             result.message = "expected alert " + *scenario.alert + ", got " + alert;

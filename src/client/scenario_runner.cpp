@@ -10,7 +10,7 @@ ScenarioRun run_scenarios(const ScenarioFile& file, std::string_view override_ur
     run.started = std::chrono::system_clock::now();
     const Clock::time_point start = Clock::now();
     for (const ScenarioCase& scenario : file.cases) {
-        auto error_result = [&](std::string message) {
+        auto error_result = [&](std::string message, std::string setting = {}) {
             CaseResult result;
             result.name = scenario.name;
             result.method = std::string(to_string(scenario.method));
@@ -18,11 +18,12 @@ ScenarioRun run_scenarios(const ScenarioFile& file, std::string_view override_ur
             result.expected = expected_text(scenario);
             result.got = "setup";
             result.message = std::move(message);
+            result.setting = std::move(setting);
             return result;
         };
         auto url = case_url(scenario, override_url);
         if (!url) {
-            run.results.push_back(error_result(url.error().message));
+            run.results.push_back(error_result(url.error().message, url.error().setting));
             continue;
         }
         ClientTlsOptions tls;

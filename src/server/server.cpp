@@ -163,7 +163,12 @@ class BasicListener final : public Listener, public std::enable_shared_from_this
     bool m_warned = false;
 };
 
-void raise_file_limit(std::size_t wanted) {
+// Raises the open-file limit to what `connections` clients need, as far as
+// the hard limit allows: a descriptor each, and 64 for the listeners and the
+// files.
+void raise_file_limit(std::size_t connections) {
+    constexpr std::size_t k_other_descriptors = 64;
+    const std::size_t wanted = connections + k_other_descriptors;
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
     if (limit.rlim_cur >= wanted) return;
@@ -171,9 +176,9 @@ void raise_file_limit(std::size_t wanted) {
     raised.rlim_cur = std::min<rlim_t>(limit.rlim_max, wanted);
     setrlimit(RLIMIT_NOFILE, &raised);
     if (raised.rlim_cur < wanted)
-        diagnostic("warning: the open-file limit (" + std::to_string(raised.rlim_cur) + ") is below the " +
-                   std::to_string(wanted) +
-                   " descriptors the connections allowed need; raise it (ulimit -n) to serve that many clients");
+        diagnostic("warning: the open-file limit (" + std::to_string(raised.rlim_cur) + ") is too low for " +
+                   std::to_string(connections) + " connections, the most allowed (they need " + std::to_string(wanted) +
+                   " descriptors); raise it (ulimit -n) to serve that many clients");
 }
 
 // How often a worker drops its connections past their deadline: a timeout
@@ -595,7 +600,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
                    ? Result<AccessLog>(AccessLog(options.log_format))
                    : AccessLog::open(options.log_format, options.access_log_file);
     if (!log) return log.error();
-    raise_file_limit(options.limits.max_connections + 64);
+    raise_file_limit(options.limits.max_connections);
     auto impl = std::make_unique<Impl>(std::move(options), std::move(*state), std::move(forwarding), std::move(*log));
     if (auto bound = impl->bind(); !bound) return bound.error();
     return std::unique_ptr<Server>(new Server(std::move(impl)));

@@ -130,8 +130,8 @@ void write_connections(MetricsWriter& out, const Totals& totals, const StatusVie
     out.family("certauth_handshake_failures_total",
                "Failed TLS handshakes by reason: timeout, closed (by the client), server_certificate_rejected (the "
                "client's alert refused certauth's certificate), protocol; when certificates are required at the "
-               "handshake, the refused "
-               "client certificate's reason (no_certificate, untrusted, expired, not_yet_valid, revoked, wrong_usage)",
+               "handshake, the refused client certificate's reason (no_certificate, untrusted, expired, "
+               "not_yet_valid, revoked, wrong_usage)",
                MetricType::counter);
     for (std::size_t i = 0; i < k_handshake_failures; ++i)
         out.sample({{"reason", to_label(static_cast<HandshakeFailure>(i))}},

@@ -418,74 +418,89 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
     store.m_config = config;
     store.m_store.reset(X509_STORE_new());
     if (!store.m_store) return Error{"cannot create an X509_STORE: " + drain_errors(ErrorQueue::first_reason)};
-    if (config.ca_files.empty()) return Error{"no CA file given: client certificates cannot be verified without one"};
+    if (config.ca_files.empty())
+        return Error{"no CA file given: client certificates cannot be verified without one", "ca_files"};
     if (config.max_depth < 0) return Error{"the maximum chain depth must not be negative"};
     if (config.security_level < 0 || config.security_level > 5)
         return Error{"security level " + std::to_string(config.security_level) + ": expected 0 to 5"};
 
-    for (const auto& path : config.ca_files) {
-        const std::string origin = path == "-" ? std::string("standard input") : path.string();
-        auto bytes = read_file(path);
-        if (!bytes) return bytes.error();
-        std::string no_certificate;
-        auto certs = detail::parse_certificates(*bytes, origin, no_certificate);
-        if (!certs) {
-            if (!no_certificate.empty()) return Error{origin + ": no certificate in CA file (" + no_certificate + ")"};
-            return certs.error();
+    const auto add_authorities = [&]() -> Result<void> {
+        for (const auto& path : config.ca_files) {
+            const std::string origin = path == "-" ? std::string("standard input") : path.string();
+            auto bytes = read_file(path);
+            if (!bytes) return bytes.error();
+            std::string no_certificate;
+            auto certs = detail::parse_certificates(*bytes, origin, no_certificate);
+            if (!certs) {
+                if (!no_certificate.empty())
+                    return Error{origin + ": no certificate in CA file (" + no_certificate + ")"};
+                return certs.error();
+            }
+            for (std::size_t i = 0; i < certs->size(); ++i) {
+                Certificate& ca = (*certs)[i];
+                if (X509_check_ca(ca.native()) == 0)
+                    return Error{origin + ": certificate " + std::to_string(i + 1) + " (" +
+                                 detail::subject_of(ca.native()) +
+                                 ") is not a CA certificate; a CA file holds the CAs that issue client certificates"};
+                if (X509_STORE_add_cert(store.m_store.get(), ca.native()) != 1)
+                    return Error{origin + ": cannot add certificate " + std::to_string(i + 1) + ": " +
+                                 drain_errors(ErrorQueue::first_reason)};
+                store.m_authorities.push_back(std::move(ca));
+            }
         }
-        for (std::size_t i = 0; i < certs->size(); ++i) {
-            Certificate& ca = (*certs)[i];
-            if (X509_check_ca(ca.native()) == 0)
-                return Error{origin + ": certificate " + std::to_string(i + 1) + " (" +
-                             detail::subject_of(ca.native()) +
-                             ") is not a CA certificate; a CA file holds the CAs that issue client certificates"};
-            if (X509_STORE_add_cert(store.m_store.get(), ca.native()) != 1)
-                return Error{origin + ": cannot add certificate " + std::to_string(i + 1) + ": " +
-                             drain_errors(ErrorQueue::first_reason)};
-            store.m_authorities.push_back(std::move(ca));
-        }
-    }
+        return {};
+    };
 
-    for (const auto& path : config.intermediate_files) {
-        const std::string origin = path == "-" ? std::string("standard input") : path.string();
-        auto bytes = read_file(path);
-        if (!bytes) return bytes.error();
-        std::string no_certificate;
-        auto certs = detail::parse_certificates(*bytes, origin, no_certificate);
-        if (!certs) {
-            if (!no_certificate.empty())
-                return Error{origin + ": no certificate in intermediate CA file (" + no_certificate + ")"};
-            return certs.error();
+    const auto add_intermediates = [&]() -> Result<void> {
+        for (const auto& path : config.intermediate_files) {
+            const std::string origin = path == "-" ? std::string("standard input") : path.string();
+            auto bytes = read_file(path);
+            if (!bytes) return bytes.error();
+            std::string no_certificate;
+            auto certs = detail::parse_certificates(*bytes, origin, no_certificate);
+            if (!certs) {
+                if (!no_certificate.empty())
+                    return Error{origin + ": no certificate in intermediate CA file (" + no_certificate + ")"};
+                return certs.error();
+            }
+            for (std::size_t i = 0; i < certs->size(); ++i) {
+                Certificate& ca = (*certs)[i];
+                const std::string which =
+                    "certificate " + std::to_string(i + 1) + " (" + detail::subject_of(ca.native()) + ")";
+                if (X509_check_ca(ca.native()) == 0)
+                    return Error{origin + ": " + which +
+                                 " is not a CA certificate; an intermediate file holds the CAs between client "
+                                 "certificates and a trusted root"};
+                if ((X509_get_extension_flags(ca.native()) & EXFLAG_SS) != 0)
+                    return Error{origin + ": " + which +
+                                 " is self-signed, a root CA: a root belongs among the trusted CAs, not the "
+                                 "intermediates"};
+                store.m_intermediates.push_back(std::move(ca));
+            }
         }
-        for (std::size_t i = 0; i < certs->size(); ++i) {
-            Certificate& ca = (*certs)[i];
-            const std::string which =
-                "certificate " + std::to_string(i + 1) + " (" + detail::subject_of(ca.native()) + ")";
-            if (X509_check_ca(ca.native()) == 0)
-                return Error{origin + ": " + which +
-                             " is not a CA certificate; an intermediate file holds the CAs between client "
-                             "certificates and a trusted root"};
-            if ((X509_get_extension_flags(ca.native()) & EXFLAG_SS) != 0)
-                return Error{origin + ": " + which +
-                             " is self-signed, a root CA: a root is given as a trusted CA, never as an "
-                             "intermediate"};
-            store.m_intermediates.push_back(std::move(ca));
-        }
-    }
+        return {};
+    };
 
-    for (const auto& path : config.crl_files) {
-        const std::string origin = path == "-" ? std::string("standard input") : path.string();
-        auto bytes = read_file(path);
-        if (!bytes) return bytes.error();
-        auto crls = parse_crls(*bytes, origin);
-        if (!crls) return crls.error();
-        for (auto& crl : *crls) {
-            if (X509_STORE_add_crl(store.m_store.get(), crl.get()) != 1)
-                return Error{origin + ": cannot add the CRL: " + drain_errors(ErrorQueue::first_reason)};
-            store.m_crls.push_back(std::move(crl));
-            store.m_crl_origins.push_back(origin);
+    const auto add_crls = [&]() -> Result<void> {
+        for (const auto& path : config.crl_files) {
+            const std::string origin = path == "-" ? std::string("standard input") : path.string();
+            auto bytes = read_file(path);
+            if (!bytes) return bytes.error();
+            auto crls = parse_crls(*bytes, origin);
+            if (!crls) return crls.error();
+            for (auto& crl : *crls) {
+                if (X509_STORE_add_crl(store.m_store.get(), crl.get()) != 1)
+                    return Error{origin + ": cannot add the CRL: " + drain_errors(ErrorQueue::first_reason)};
+                store.m_crls.push_back(std::move(crl));
+                store.m_crl_origins.push_back(origin);
+            }
         }
-    }
+        return {};
+    };
+    // An error about one of the files names the setting that gave it.
+    if (auto added = add_authorities(); !added) return Error{added.error().message, "ca_files"};
+    if (auto added = add_intermediates(); !added) return Error{added.error().message, "intermediate_files"};
+    if (auto added = add_crls(); !added) return Error{added.error().message, "crl_files"};
     store.m_crl_count = store.m_crls.size();
 
     // The store carries the same parameters as each verification, so that a

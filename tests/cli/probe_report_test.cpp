@@ -4,6 +4,8 @@
 
 #include "support/catch.hpp"
 
+#include <certauth/client/url.hpp>
+
 #include <sstream>
 
 using namespace certauth;
@@ -202,4 +204,19 @@ TEST_CASE("reports say per case what happened at the TLS level - version, certif
           "TLS: TLSv1.3, client certificate requested (CAs: CN=certauth test CA, O=certauth; CN=other CA) and sent, "
           "alert certificate_expired");
     CHECK(xpath(xml, "string(//testcase[3]/system-out)") == "TLS: TLSv1.2, no client certificate requested");
+}
+
+TEST_CASE("the load report adds the flags that help to the first message of a kind that they help", "[cli]") {
+    client::LoadResult result;
+    result.errors["server_untrusted"] = client::ErrorCount{3, "server certificate not trusted: x"};
+    result.errors["timed_out"] = client::ErrorCount{1, "timed out after 1 s"};
+    client::LoadOptions options;
+    options.request.url = *client::parse_url("https://localhost:3443/");
+    std::ostringstream out;
+    write_load_text(out, result, options);
+    CHECK_THAT(out.str(), Catch::Matchers::ContainsSubstring(
+                              "  server_untrusted: 3 (first: server certificate not trusted: x; give its CA with "
+                              "--cacert FILE, or -k to skip verification)\n"));
+    CHECK_THAT(out.str(), Catch::Matchers::ContainsSubstring("  timed_out: 1 (first: timed out after 1 s)\n"));
+    CHECK(with_hint("connection_refused", "connection refused") == "connection refused");
 }

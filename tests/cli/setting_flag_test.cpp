@@ -66,8 +66,7 @@ TEST_CASE("a library error names its setting, and the CLI the flag that gives it
         options = {};
         options.cert = fixture("joe.crt"); // no key in it, and none given
         error = client_error(options);
-        CHECK(cli::with_flag(error) ==
-              "--cert: " + fixture("joe.crt") + ": holds no private key, and no key file is given");
+        CHECK(cli::with_flag(error) == "--key: no key file given, and " + fixture("joe.crt") + " holds no private key");
 
         options.key = "/nonexistent/joe.key";
         error = client_error(options);

@@ -351,6 +351,14 @@ TEST_CASE("judge: an exchange that ends without a response and without an alert 
     Exchange untrusted;
     untrusted.failure = Failure{FailureKind::server_untrusted, "server certificate not trusted: ..."};
     CHECK(judge(refused_case(), untrusted).outcome == CaseOutcome::error);
+    // The advice speaks of the case's keys, not of the command line's flags.
+    ScenarioCase joe;
+    joe.name = "joe";
+    CHECK(judge(joe, untrusted).message == "server certificate not trusted: ...; give the server's CA in \"cacert\", "
+                                           "or \"insecure\": true to skip verification");
+    Exchange mismatch;
+    mismatch.failure = Failure{FailureKind::hostname_mismatch, "hostname mismatch: ..."};
+    CHECK(judge(joe, mismatch).message == "hostname mismatch: ...; give the name it was issued for in \"url\"");
 }
 
 TEST_CASE("judge: reason_optional passes a body without a reason on its status - a different reason still fails",
@@ -402,5 +410,7 @@ TEST_CASE("a case that cannot be set up is an error naming the case's key, not a
     CHECK_THAT(run.results[0].message, Catch::Matchers::StartsWith("\"cacert\": /nonexistent/ca.crt: "));
     CHECK(run.results[1].outcome == CaseOutcome::error);
     CHECK(run.results[1].message ==
-          "case \"no URL\": no URL: give \"url\" in the case or in the defaults, or a target for every case");
+          "case \"no URL\": no URL: give \"url\" in the case or in the defaults, or one URL for every case");
+    CHECK(run.results[1].setting == "url"); // the CLI names its --url
+    CHECK(run.results[0].setting.empty());  // "cacert" is the case's own key
 }

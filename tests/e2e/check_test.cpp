@@ -501,11 +501,16 @@ TEST_CASE("check: a bad --ca or --crl stops before any file (exit 2)", "[e2e][cl
         const auto r = check({"--ca", fixture(name), fixture("joe.crt")});
         CHECK(r.exit_code == 2);
         CHECK(r.out.empty());
-        CHECK(r.err.rfind("certauth: error: " + fixture(name) + ": ", 0) == 0);
+        CHECK(r.err.rfind("certauth: error: --ca: " + fixture(name) + ": ", 0) == 0);
     }
     const auto crl = check({"--ca", fixture("ca.crt"), "--crl", fixture("joe.crt"), fixture("joe.crt")});
     CHECK(crl.exit_code == 2);
-    CHECK(crl.err.rfind("certauth: error: " + fixture("joe.crt"), 0) == 0);
+    CHECK(crl.err.rfind("certauth: error: --crl: " + fixture("joe.crt"), 0) == 0);
+    const auto root = check({"--ca", fixture("ca.crt"), "--intermediate", fixture("ca.crt"), fixture("joe.crt")});
+    CHECK(root.exit_code == 2);
+    CHECK(root.err == "certauth: error: --intermediate: " + fixture("ca.crt") +
+                          ": certificate 1 (CN=certauth test CA, O=certauth) is self-signed, a root CA: a root belongs "
+                          "among the trusted CAs, not the intermediates\n");
     const auto no_ca = check({"--crl", fixture("ca.crl"), fixture("joe.crt")});
     CHECK(no_ca.exit_code == 2);
     CHECK(no_ca.err.find("needs --ca") != std::string::npos);

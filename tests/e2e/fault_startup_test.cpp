@@ -59,7 +59,8 @@ TEST_CASE("fault: start-up refuses a key it cannot read, an encrypted key, a mis
                dir.path.string());
     const std::string d = dir.path.string() + "/";
 
-    // The server's TLS settings name their flags (src/cli/setting_flag.hpp).
+    // The server names the setting of the file it cannot use, the CLI its flag
+    // (src/cli/setting_flag.hpp).
     SECTION("key path is a folder") {
         expect_refused(serve({"--key", d + "folder.key"}), {"error: --key: " + d + "folder.key", "directory"});
     }

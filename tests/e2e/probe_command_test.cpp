@@ -108,14 +108,14 @@ TEST_CASE("probe: an unusable file names the flag that gave it", "[e2e][cli]") {
     CHECK(r.err == "certauth: error: --cert: no client certificate given for the key fixtures/joe.key\n");
     r = probe({url, "--cacert", "fixtures/ca.crt", "--cert", "fixtures/joe.crt"});
     CHECK(r.exit_code == 2);
-    CHECK(r.err == "certauth: error: --cert: fixtures/joe.crt: holds no private key, and no key file is given\n");
+    CHECK(r.err == "certauth: error: --key: no key file given, and fixtures/joe.crt holds no private key\n");
     r = probe({url, "--cacert", "fixtures/ca.crt", "--cert", "fixtures/joe.crt", "--key", "/nonexistent/joe.key",
                "--load", "--requests", "1"});
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Matchers::StartsWith("certauth: error: --key: /nonexistent/joe.key: "));
     r = probe({url, "--resolve", "localhost:1:somewhere"});
     CHECK(r.exit_code == 2);
-    CHECK(r.err == "certauth: error: --resolve 'localhost:1:somewhere': 'somewhere' is not a numeric IP address\n");
+    CHECK(r.err == "certauth: error: --resolve: 'localhost:1:somewhere': 'somewhere' is not a numeric IP address\n");
     CHECK_FALSE(listener.has_pending_connection());
 }
 
@@ -222,7 +222,8 @@ TEST_CASE("probe --scenarios: refusals at the handshake by openssl s_server -Ver
         CHECK(cases["no certificate, status"]["verdict"] == "failed");
         CHECK_THAT(cases["no certificate, status"]["message"].get<std::string>(),
                    Catch::StartsWith("expected 401, the server refused at the handshake: the server requires a "
-                                     "client certificate"));
+                                     "client certificate") &&
+                       Catch::EndsWith("; give the case a \"cert\""));
         CHECK(cases["joe, refusal"]["verdict"] == "failed");
         CHECK_THAT(cases["joe, refusal"]["message"].get<std::string>(),
                    Catch::StartsWith("expected a refusal at the TLS handshake, got 200"));
@@ -304,6 +305,12 @@ TEST_CASE("probe: expectations and JSON and a scenario file against a Python HTT
     r = probe({"--scenarios", good}); // the file's url: nothing listens on port 1
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.out, Catch::Matchers::ContainsSubstring("connection refused"));
+
+    // A case without a URL: the text report names the flag that gives one.
+    r = probe({"--scenarios", dir.write("no-url.json", R"({"cases": [{"name": "x", "status": 200}]})")});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Matchers::ContainsSubstring("    case \"x\": no URL: give \"url\" in the case or in the "
+                                                         "defaults, or one URL for every case (--url)\n"));
 
     r = probe({"--scenarios", dir.write("bad.json", R"({"cases": [{"name": "x"}]})")});
     CHECK(r.exit_code == 2);

@@ -687,6 +687,23 @@ TEST_CASE("serve: --max-connections closes the excess at accept", "[e2e]") {
     CHECK(served);
 }
 
+TEST_CASE("serve: an open-file limit too low for --max-connections is warned about, in numbers", "[e2e]") {
+    // A hard limit of 256 that serve cannot raise; SIGTERM after 3 s stops it.
+    RunOptions options;
+    options.cwd = source_path("fixtures");
+    options.timeout = 30s;
+    const auto r = run({"bash", "-c",
+                        "ulimit -n 256 && exec timeout --preserve-status -s TERM 3 \"$0\" serve --listen 127.0.0.1:0 "
+                        "--no-access-log --max-connections 1000",
+                        certauth_binary()},
+                       options);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("certauth: warning: the open-file limit (256) is too low for 1000 connections, the most allowed "
+                     "(they need 1064 descriptors); raise it (ulimit -n) to serve that many clients\n") !=
+          std::string::npos);
+}
+
 TEST_CASE("serve: SIGTERM lets a request in flight finish, answered with Connection: close", "[e2e]") {
     ServeProcess server({"--no-access-log"});
     REQUIRE(server.started());

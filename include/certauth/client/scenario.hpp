@@ -83,6 +83,7 @@ struct CaseResult {
     std::string expected; // "401 unknown_user", "200 {\"cn\":\"joe\"}", "refused at handshake"
     std::string got;      // the same shape ("refused at handshake (unknown_ca)"), or the failure kind for an error
     std::string message;  // why it failed or erred; "" when passed
+    std::string setting;  // a setup error about the caller's setting: "url" (run_scenarios' override_url)
     int status = 0;       // observed; 0 without a response
     std::string reason;   // observed "reason" of the body, "" when none
     std::string body;     // the start of the body (k_result_body_limit bytes at most)
