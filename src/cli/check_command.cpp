@@ -116,7 +116,7 @@ Result<x509::Chain> read_chain(const std::string& file, FileResult& failed) {
         failed.message = bytes.error().message;
         return bytes.error();
     }
-    const std::string origin = file == "-" ? std::string("standard input") : file;
+    const std::string origin = x509::source_name(file);
     Result<x509::Chain> chain = bytes->empty()
                                     ? Result<x509::Chain>(Error{origin + ": empty file, no certificate found"})
                                     : x509::parse_chain(*bytes, origin);
@@ -193,7 +193,7 @@ std::string printable(std::string_view text) { return x509::escape_control_chara
 
 // The message without a leading "FILE: " (the line already starts with it).
 std::string without_origin(const std::string& message, const std::string& file) {
-    const std::string origin = file == "-" ? std::string("standard input") : file;
+    const std::string origin = x509::source_name(file);
     if (message.rfind(origin + ": ", 0) == 0) return message.substr(origin.size() + 2);
     return message;
 }

@@ -8,8 +8,8 @@
 namespace certauth::cli {
 
 Result<server::ListenAddress> parse_listen(std::string_view text) {
-    const std::string usage = "--listen " + std::string(text) +
-                              ": expected HOST:PORT (e.g. 127.0.0.1:3443, [::1]:3443, localhost:3443, *:3443)";
+    const std::string usage =
+        std::string(text) + ": expected HOST:PORT (e.g. 127.0.0.1:3443, [::1]:3443, localhost:3443, *:3443)";
     server::ListenAddress out;
     out.text = std::string(text);
     std::string_view port;

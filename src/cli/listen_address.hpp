@@ -10,7 +10,8 @@
 namespace certauth::cli {
 
 // "127.0.0.1:3443", "[::1]:3443", "localhost:3443", "*:3443", ":3443".
-// Errors say what is expected ("--listen x: expected HOST:PORT ...").
+// Errors say what is expected ("x: expected HOST:PORT ..."); the caller
+// names the flag.
 Result<server::ListenAddress> parse_listen(std::string_view text);
 
 } // namespace certauth::cli

@@ -176,8 +176,9 @@ int run_load(const CLI::App& cmd, const ProbeOptions& o) {
         write_load_text(std::cout, *result, load);
 
     if (result->responses == 0 && result->error_count() > 0) {
+        // The text summary above has the hint already; JSON has no hints.
         const auto& [kind, first] = *result->errors.begin();
-        print_error("no response: " + with_hint(kind, first.first_message));
+        print_error("no response: " + (o.json ? with_hint(kind, first.first_message) : first.first_message));
         return 2;
     }
     int code = result->error_count() > 0 ? 1 : 0;

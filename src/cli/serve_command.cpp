@@ -8,6 +8,7 @@
 #include "cli/listen_address.hpp"
 #include "cli/number_checks.hpp"
 #include "cli/output.hpp"
+#include "cli/setting_flag.hpp"
 #include "cli/status_address.hpp"
 #include "cli/trust_options.hpp"
 #include "cli/version.hpp"
@@ -81,7 +82,7 @@ Result<std::optional<server::TrustedInput>> trusted_input(const ServeOptions& op
             address.unix_path = text.substr(5);
             address.text = text;
             if (address.unix_path.empty() || address.unix_path.front() != '/')
-                return Error{"--listen-trusted " + text + ": expected unix:/absolute/path"};
+                return Error{"--listen-trusted: " + text + ": expected unix:/absolute/path"};
             input.listen.push_back(std::move(address));
             continue;
         }
@@ -274,7 +275,7 @@ Command add_serve_command(CLI::App& root) {
                 for (const std::string& text : options->listen) {
                     auto address = parse_listen(text);
                     if (!address) {
-                        print_error(address.error());
+                        print_error("--listen: " + address.error().message);
                         return 2;
                     }
                     server.listen.push_back(std::move(*address));
@@ -329,7 +330,8 @@ Command add_serve_command(CLI::App& root) {
                 auto users = std::make_shared<FollowedUsers>(options->trust);
                 server.loader = [trust = options->trust, users]() -> Result<server::StateInputs> {
                     auto store = load_trust_store(trust);
-                    if (!store) return store.error();
+                    // With its flag: a reload's diagnostic prints the message alone.
+                    if (!store) return Error{with_flag(store.error())};
                     if (!*store)
                         return Error{"serve needs the CAs trusted for client certificates: --ca FILE "
                                      "(or ca = \"...\" in the configuration file)"};

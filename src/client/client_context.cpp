@@ -97,10 +97,10 @@ Result<x509::Ptr<EVP_PKEY>> load_key(const std::filesystem::path& path, bool com
     x509::Ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr));
     if (!key) {
         const std::string why = x509::drain_errors();
-        if (combined) return Error{"no key file given, and " + path.string() + " holds no private key", "key"};
         if (why.find("bad decrypt") != std::string::npos || why.find("bad password") != std::string::npos ||
             why.find("interrupted or cancelled") != std::string::npos)
             return Error{path.string() + ": the private key is encrypted; give an unencrypted key", setting};
+        if (combined) return Error{"no key file given, and " + path.string() + " holds no private key", "key"};
         return Error{path.string() + ": no PEM private key found" + (why.empty() ? "" : " (" + why + ")"), setting};
     }
     return key;
@@ -171,7 +171,9 @@ Result<ClientContext> ClientContext::create(const ClientTlsOptions& options) {
         if (X509_check_private_key(leaf.native(), key->get()) != 1) {
             ERR_clear_error();
             return Error{"client key " + (combined ? options.cert : options.key).string() +
-                         " does not match the certificate in " + options.cert.string() + " (" + describe(leaf) + ")"};
+                             " does not match the certificate in " + options.cert.string() + " (" + describe(leaf) +
+                             ")",
+                         combined ? "cert" : "key"};
         }
         if (SSL_CTX_use_certificate(ctx, leaf.native()) != 1 || SSL_CTX_use_PrivateKey(ctx, key->get()) != 1)
             return Error{options.cert.string() + ": cannot use the certificate: " + x509::drain_errors(), "cert"};

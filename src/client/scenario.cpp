@@ -252,15 +252,17 @@ std::string expected_text(const ScenarioCase& scenario) {
 
 namespace {
 
-// What a failure's case can change, in the scenario file's keys: the CLI's
-// flags do not apply to a case (src/cli/probe_report.cpp has those).
-std::string with_case_hint(const Failure& failure) {
-    switch (failure.kind) {
+// `message` and what a case can change about a failure of this kind, in the
+// scenario file's keys: the CLI's flags do not apply to a case
+// (src/cli/probe_report.cpp has those).
+std::string with_case_hint(FailureKind kind, const std::string& message) {
+    switch (kind) {
     case FailureKind::server_untrusted:
-        return failure.message + "; give the server's CA in \"cacert\", or \"insecure\": true to skip verification";
-    case FailureKind::hostname_mismatch: return failure.message + "; give the name it was issued for in \"url\"";
-    case FailureKind::client_certificate_required: return failure.message + "; give the case a \"cert\"";
-    default: return failure.message;
+        return message + "; give the server's CA in \"cacert\", or \"insecure\": true to skip verification";
+    case FailureKind::hostname_mismatch: return message + "; use the name it was issued for in the URL";
+    case FailureKind::client_certificate_required:
+        return message + "; give the case a \"cert\", or expect \"refused\": \"handshake\"";
+    default: return message;
     }
 }
 
@@ -281,16 +283,17 @@ CaseResult judge(const ScenarioCase& scenario, const Exchange& exchange) {
             // No word from the server: the exchange itself failed.
             result.outcome = CaseOutcome::error;
             result.got = std::string(to_string(failure.kind));
-            result.message = with_case_hint(failure);
-            if (scenario.refused == Refusal::handshake) result.message += " (and no TLS alert from the server)";
+            result.message = with_case_hint(failure.kind, scenario.refused == Refusal::handshake
+                                                              ? failure.message + " (and no TLS alert from the server)"
+                                                              : failure.message);
             return result;
         }
         result.refused = true;
         result.got = "refused at handshake (" + alert + ")";
         if (scenario.refused != Refusal::handshake) {
             result.outcome = CaseOutcome::failed;
-            result.message =
-                "expected " + result.expected + ", the server refused at the handshake: " + with_case_hint(failure);
+            result.message = "expected " + result.expected +
+                             ", the server refused at the handshake: " + with_case_hint(failure.kind, failure.message);
         } else if (scenario.alert && *scenario.alert != alert) {
             result.outcome = CaseOutcome::failed;
             result.message = "expected alert " + *scenario.alert + ", got " + alert;

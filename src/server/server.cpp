@@ -164,21 +164,23 @@ class BasicListener final : public Listener, public std::enable_shared_from_this
 };
 
 // Raises the open-file limit to what `connections` clients need, as far as
-// the hard limit allows: a descriptor each, and 64 for the listeners and the
-// files.
-void raise_file_limit(std::size_t connections) {
+// the hard limit allows: `each` descriptors per connection (two when
+// forwarding: the client's and the application's) and 64 for the listeners
+// and the files.
+void raise_file_limit(std::size_t connections, std::size_t each) {
     constexpr std::size_t k_other_descriptors = 64;
-    const std::size_t wanted = connections + k_other_descriptors;
+    const std::size_t wanted = connections * each + k_other_descriptors;
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
     if (limit.rlim_cur >= wanted) return;
     rlimit raised = limit;
     raised.rlim_cur = std::min<rlim_t>(limit.rlim_max, wanted);
-    setrlimit(RLIMIT_NOFILE, &raised);
+    if (setrlimit(RLIMIT_NOFILE, &raised) != 0) raised = limit;
     if (raised.rlim_cur < wanted)
         diagnostic("warning: the open-file limit (" + std::to_string(raised.rlim_cur) + ") is too low for " +
                    std::to_string(connections) + " connections, the most allowed (they need " + std::to_string(wanted) +
-                   " descriptors); raise it (ulimit -n) to serve that many clients");
+                   " descriptors: " + std::to_string(each) +
+                   " each and 64 more); raise it (ulimit -n) to serve that many clients");
 }
 
 // How often a worker drops its connections past their deadline: a timeout
@@ -600,7 +602,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
                    ? Result<AccessLog>(AccessLog(options.log_format))
                    : AccessLog::open(options.log_format, options.access_log_file);
     if (!log) return log.error();
-    raise_file_limit(options.limits.max_connections);
+    raise_file_limit(options.limits.max_connections, options.upstream ? 2 : 1);
     auto impl = std::make_unique<Impl>(std::move(options), std::move(*state), std::move(forwarding), std::move(*log));
     if (auto bound = impl->bind(); !bound) return bound.error();
     return std::unique_ptr<Server>(new Server(std::move(impl)));

@@ -213,6 +213,10 @@ Result<Chain> parse_chain(std::string_view bytes, std::string_view origin) {
     return detail::parse_certificates(bytes, std::string(origin), no_certificate);
 }
 
+std::string source_name(const std::filesystem::path& path) {
+    return path == "-" ? std::string("standard input") : path.string();
+}
+
 Result<std::string> read_file(const std::filesystem::path& path) {
     if (path == "-") {
         std::string data;
@@ -259,7 +263,7 @@ Result<std::string> read_file(const std::filesystem::path& path) {
 }
 
 Result<Chain> load_chain(const std::filesystem::path& path) {
-    const std::string origin = path == "-" ? std::string("standard input") : path.string();
+    const std::string origin = source_name(path);
     auto bytes = read_file(path);
     if (!bytes) return bytes.error();
     if (bytes->empty()) return Error{origin + ": empty file, no certificate found"};

@@ -5,6 +5,9 @@
 #include "detail.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <string>
+#include <string_view>
 
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -411,6 +414,27 @@ Result<std::vector<Ptr<X509_CRL>>> parse_crls(std::string_view bytes, const std:
     return crls;
 }
 
+// The certificates of a file of CAs (`what`: "CA file"), each one a CA
+// certificate (`holds` says what the file is for); errors name the file and
+// the certificate.
+Result<Chain> read_authorities(const std::filesystem::path& path, std::string_view what, std::string_view holds) {
+    const std::string origin = source_name(path);
+    auto bytes = read_file(path);
+    if (!bytes) return bytes.error();
+    std::string no_certificate;
+    auto certs = detail::parse_certificates(*bytes, origin, no_certificate);
+    if (!certs) {
+        if (!no_certificate.empty())
+            return Error{origin + ": no certificate in " + std::string(what) + " (" + no_certificate + ")"};
+        return certs.error();
+    }
+    for (std::size_t i = 0; i < certs->size(); ++i)
+        if (X509_check_ca((*certs)[i].native()) == 0)
+            return Error{origin + ": certificate " + std::to_string(i + 1) + " (" +
+                         detail::subject_of((*certs)[i].native()) + ") is not a CA certificate; " + std::string(holds)};
+    return certs;
+}
+
 } // namespace
 
 Result<TrustStore> TrustStore::load(const TrustConfig& config) {
@@ -426,24 +450,12 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
 
     const auto add_authorities = [&]() -> Result<void> {
         for (const auto& path : config.ca_files) {
-            const std::string origin = path == "-" ? std::string("standard input") : path.string();
-            auto bytes = read_file(path);
-            if (!bytes) return bytes.error();
-            std::string no_certificate;
-            auto certs = detail::parse_certificates(*bytes, origin, no_certificate);
-            if (!certs) {
-                if (!no_certificate.empty())
-                    return Error{origin + ": no certificate in CA file (" + no_certificate + ")"};
-                return certs.error();
-            }
+            auto certs = read_authorities(path, "CA file", "a CA file holds the CAs that issue client certificates");
+            if (!certs) return certs.error();
             for (std::size_t i = 0; i < certs->size(); ++i) {
                 Certificate& ca = (*certs)[i];
-                if (X509_check_ca(ca.native()) == 0)
-                    return Error{origin + ": certificate " + std::to_string(i + 1) + " (" +
-                                 detail::subject_of(ca.native()) +
-                                 ") is not a CA certificate; a CA file holds the CAs that issue client certificates"};
                 if (X509_STORE_add_cert(store.m_store.get(), ca.native()) != 1)
-                    return Error{origin + ": cannot add certificate " + std::to_string(i + 1) + ": " +
+                    return Error{source_name(path) + ": cannot add certificate " + std::to_string(i + 1) + ": " +
                                  drain_errors(ErrorQueue::first_reason)};
                 store.m_authorities.push_back(std::move(ca));
             }
@@ -453,27 +465,16 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
 
     const auto add_intermediates = [&]() -> Result<void> {
         for (const auto& path : config.intermediate_files) {
-            const std::string origin = path == "-" ? std::string("standard input") : path.string();
-            auto bytes = read_file(path);
-            if (!bytes) return bytes.error();
-            std::string no_certificate;
-            auto certs = detail::parse_certificates(*bytes, origin, no_certificate);
-            if (!certs) {
-                if (!no_certificate.empty())
-                    return Error{origin + ": no certificate in intermediate CA file (" + no_certificate + ")"};
-                return certs.error();
-            }
+            auto certs = read_authorities(path, "intermediate CA file",
+                                          "an intermediate file holds the CAs between client certificates and a "
+                                          "trusted root");
+            if (!certs) return certs.error();
             for (std::size_t i = 0; i < certs->size(); ++i) {
                 Certificate& ca = (*certs)[i];
-                const std::string which =
-                    "certificate " + std::to_string(i + 1) + " (" + detail::subject_of(ca.native()) + ")";
-                if (X509_check_ca(ca.native()) == 0)
-                    return Error{origin + ": " + which +
-                                 " is not a CA certificate; an intermediate file holds the CAs between client "
-                                 "certificates and a trusted root"};
                 if ((X509_get_extension_flags(ca.native()) & EXFLAG_SS) != 0)
-                    return Error{origin + ": " + which +
-                                 " is self-signed, a root CA: a root belongs among the trusted CAs, not the "
+                    return Error{source_name(path) + ": certificate " + std::to_string(i + 1) + " (" +
+                                 detail::subject_of(ca.native()) +
+                                 ") is self-signed, a root CA: a root belongs among the trusted CAs, not the "
                                  "intermediates"};
                 store.m_intermediates.push_back(std::move(ca));
             }
@@ -483,7 +484,7 @@ Result<TrustStore> TrustStore::load(const TrustConfig& config) {
 
     const auto add_crls = [&]() -> Result<void> {
         for (const auto& path : config.crl_files) {
-            const std::string origin = path == "-" ? std::string("standard input") : path.string();
+            const std::string origin = source_name(path);
             auto bytes = read_file(path);
             if (!bytes) return bytes.error();
             auto crls = parse_crls(*bytes, origin);

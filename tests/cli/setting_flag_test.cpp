@@ -10,6 +10,7 @@
 
 #include <certauth/client/client.hpp>
 #include <certauth/client/load.hpp>
+#include <certauth/client/scenario.hpp>
 #include <certauth/client/url.hpp>
 #include <certauth/server/tls_context.hpp>
 #include <certauth/x509/trust_store.hpp>
@@ -89,6 +90,29 @@ TEST_CASE("a library error names its setting, and the CLI the flag that gives it
         CHECK(cli::with_flag(server_error(settings)) == "--key: no server key given");
         settings.key_file = "/nonexistent/server.key";
         CHECK(cli::with_flag(server_error(settings)).rfind("--key: /nonexistent/server.key: ", 0) == 0);
+    }
+    SECTION("the trusted CAs, the known intermediates and the CRLs") {
+        const auto trust_error = [](const x509::TrustConfig& config) {
+            auto store = x509::TrustStore::load(config);
+            REQUIRE_FALSE(store);
+            return cli::with_flag(store.error());
+        };
+        x509::TrustConfig config;
+        config.ca_files = {"/nonexistent/ca.crt"};
+        CHECK(trust_error(config).rfind("--ca: /nonexistent/ca.crt: ", 0) == 0);
+        config.ca_files = {fixture("ca.crt")};
+        config.intermediate_files = {"/nonexistent/sub-ca.crt"};
+        CHECK(trust_error(config).rfind("--intermediate: /nonexistent/sub-ca.crt: ", 0) == 0);
+        config.intermediate_files = {};
+        config.crl_files = {"/nonexistent/ca.crl"};
+        CHECK(trust_error(config).rfind("--crl: /nonexistent/ca.crl: ", 0) == 0);
+    }
+    SECTION("the URL of every scenario case") {
+        client::ScenarioCase no_url;
+        no_url.name = "x";
+        auto url = client::case_url(no_url, "");
+        REQUIRE_FALSE(url);
+        CHECK(cli::flag_of_setting(url.error().setting) == "--url");
     }
     SECTION("an error about no one setting, or one no flag gives, is its message alone") {
         CHECK(cli::with_flag(Error{"users.json:3:7: users[0].cn: expected a string"}) ==

@@ -358,7 +358,11 @@ TEST_CASE("judge: an exchange that ends without a response and without an alert 
                                            "or \"insecure\": true to skip verification");
     Exchange mismatch;
     mismatch.failure = Failure{FailureKind::hostname_mismatch, "hostname mismatch: ..."};
-    CHECK(judge(joe, mismatch).message == "hostname mismatch: ...; give the name it was issued for in \"url\"");
+    CHECK(judge(joe, mismatch).message == "hostname mismatch: ...; use the name it was issued for in the URL");
+    // A case that expects a refusal: what happened comes first, the advice last.
+    CHECK(judge(refused_case(), untrusted).message ==
+          "server certificate not trusted: ... (and no TLS alert from the server); give the server's CA in "
+          "\"cacert\", or \"insecure\": true to skip verification");
 }
 
 TEST_CASE("judge: reason_optional passes a body without a reason on its status - a different reason still fails",

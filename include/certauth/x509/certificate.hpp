@@ -57,6 +57,8 @@ Result<Chain> load_chain(const std::filesystem::path& path);
 
 // Reads a whole file (or "-": standard input) into memory; errors name it.
 Result<std::string> read_file(const std::filesystem::path& path);
+// How messages name a file given as `path`: "standard input" for "-".
+std::string source_name(const std::filesystem::path& path);
 
 // The entries of an OpenSSL name in certificate order, UTF-8 (a server's
 // list of acceptable CAs, a CRL's issuer); Name::to_string prints it.
