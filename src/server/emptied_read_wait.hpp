@@ -20,14 +20,19 @@
 // the wait completes at once (the caller reads: the read finds the bytes,
 // or nothing and the caller waits again); when none did, the wait is queued
 // without touching the descriptor. Each completion clears the flag.
+// nothing_announced() reads the flag: the pool of connections to the
+// application takes a kept connection on it without a peek, for a request
+// that may be sent again (forwarding.cpp, open()).
 //
 // Counted on the forwarding benchmark (docs/benchmarks.md, "Forwarding"):
-// a request waiting for the application's answer spares one epoll_ctl.
+// a request waiting for the application's answer spares one epoll_ctl, and
+// one on a kept connection spares the peek.
 //
 // This uses Asio's reactor interface (boost/asio/detail), read in the Boost
 // versions the build is tested with (1.81 and 1.83, whose interface is the
 // same; 1.82 between them). With another Boost, or another event loop than
-// epoll, the wait is Asio's own async_wait: correct, one epoll_ctl dearer.
+// epoll, the wait is Asio's own async_wait: correct, one epoll_ctl dearer;
+// and nothing_announced() says false, so that kept connections are peeked.
 
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/detail/epoll_reactor.hpp>
@@ -42,6 +47,14 @@
 #include <type_traits>
 #include <utility>
 
+// This Boost's reactor interface is the one read (see above).
+#if !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT) && defined(BOOST_ASIO_HAS_EPOLL) && BOOST_VERSION >= 108100 &&        \
+    BOOST_VERSION <= 108300
+#define CERTAUTH_KNOWN_ASIO_REACTOR 1
+#else
+#define CERTAUTH_KNOWN_ASIO_REACTOR 0
+#endif
+
 namespace certauth::server::detail {
 
 class EmptiedReadWait {
@@ -49,12 +62,7 @@ class EmptiedReadWait {
     using Reactor = boost::asio::detail::reactor;
     // Whether this Boost's reactor interface is the one read (see above).
     static constexpr bool k_known_reactor =
-#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
-        false;
-#else
-        std::is_same_v<Reactor, boost::asio::detail::epoll_reactor> && BOOST_VERSION >= 108100 &&
-        BOOST_VERSION <= 108300;
-#endif
+        CERTAUTH_KNOWN_ASIO_REACTOR && std::is_same_v<Reactor, boost::asio::detail::epoll_reactor>;
 
     explicit EmptiedReadWait(boost::asio::io_context& io) {
         if constexpr (k_known_reactor) m_reactor = &boost::asio::use_service<Reactor>(io);
@@ -77,6 +85,25 @@ class EmptiedReadWait {
         }
     }
 
+    // Whether nothing has been announced on `socket` since the last wait
+    // like async_wait above completed (or a read of Asio's own found it
+    // empty): no event has come, so no byte that arrived after the reads
+    // that followed that wait has been seen by the event loop. False when
+    // unknown (another Boost or event loop). The event loop learns of new
+    // bytes at its next look (epoll_wait), so this is as current as that
+    // look; a FIN that came with bytes read since is never announced again.
+    // On the thread running the socket's event loop only.
+    template <class Protocol, class Executor>
+    static bool nothing_announced(boost::asio::basic_stream_socket<Protocol, Executor>& socket) noexcept {
+        if constexpr (k_known_reactor) {
+            auto& impl =
+                (socket.*ImplOf<boost::asio::basic_stream_socket<Protocol, Executor>>::member).get_implementation();
+            return impl.reactor_data_ != nullptr && !speculative_read(impl.reactor_data_);
+        } else {
+            return false;
+        }
+    }
+
     // Waits for `socket` to become readable: with async_wait above when it
     // is `known_empty`, else with Asio's own wait (which re-arms).
     template <class Protocol, class Executor, class Handler>
@@ -89,6 +116,11 @@ class EmptiedReadWait {
     }
 
   private:
+    // Asio's speculative flag of the descriptor's reads: set by each event,
+    // cleared when a wait like async_wait above completes. A private member
+    // of the event loop's record; read in emptied_read_wait.cpp.
+    static bool speculative_read(Reactor::per_descriptor_data state) noexcept;
+
     // The socket's implementation (its descriptor and its event-loop
     // record), a protected member of Asio's basic_socket.
     template <class Socket>

@@ -68,20 +68,22 @@ bool hop_by_hop(std::string_view name) noexcept {
     return false;
 }
 
-// The names a message's Connection header lists: hop-by-hop for it.
+// The names a message's Connection headers list: hop-by-hop for it. Reads
+// the headers in place (the message must outlive it, unchanged).
 template <class Fields>
-std::vector<std::string> connection_tokens(const Fields& fields) {
-    std::vector<std::string> out;
-    const auto [first, last] = fields.equal_range(http::field::connection);
-    for (auto field = first; field != last; ++field)
-        for (const auto token : http::token_list(field->value()))
-            out.emplace_back(token.data(), token.size());
-    return out;
-}
+class ConnectionList {
+  public:
+    explicit ConnectionList(const Fields& fields) : m_range(fields.equal_range(http::field::connection)) {}
+    bool lists(std::string_view name) const {
+        for (auto field = m_range.first; field != m_range.second; ++field)
+            for (const auto token : http::token_list(field->value()))
+                if (ascii::iequals(view(token), name)) return true;
+        return false;
+    }
 
-bool listed(const std::vector<std::string>& tokens, std::string_view name) {
-    return std::any_of(tokens.begin(), tokens.end(), [&](const std::string& t) { return ascii::iequals(t, name); });
-}
+  private:
+    std::pair<typename Fields::const_iterator, typename Fields::const_iterator> m_range;
+};
 
 void append_number(std::string& out, std::uint64_t value, int base = 10) {
     char buf[24];
@@ -219,9 +221,13 @@ struct Forwarding::State {
     // next address. False when none is left (the error is in `why`).
     bool open(std::string& why, Steady::time_point now) {
         if (!retried) {
-            up = pool.take();
+            // A request that may be sent again skips the pool's check of a
+            // connection on which nothing has been announced since its last
+            // answer: if the application closed it, unseen, with that answer,
+            // the request is sent again on a new one (upstream_broken).
+            up = pool.take([this](UpstreamConnection& kept) { return retry_allowed && kept.quiet(); });
             if (up) {
-                up.set_emptied(true); // the pool's check found nothing in it
+                up.set_emptied(true); // nothing in it: the check found nothing, or nothing was announced
                 from_pool = true;
                 connecting = false;
                 upstream_started = now;
@@ -419,9 +425,11 @@ struct Forwarding::State {
     Io read_upstream() {
         if (up_in.size() >= k_chunk) return Io::done;
         std::size_t n = 0;
-        const Io io = plain_read(up.get(), scratch.data(), scratch.size() - up_in.size(), n);
+        const std::size_t room = scratch.size() - up_in.size();
+        const Io io = plain_read(up.get(), scratch.data(), room, n);
         if (io == Io::done) up_in.append(scratch.data(), n);
         up.set_emptied(io == Io::want_read);
+        up.set_drained(io == Io::want_read || (io == Io::done && n < room));
         return io;
     }
 
@@ -479,15 +487,16 @@ struct Forwarding::State {
 
         std::string& out = client_out;
         out.clear();
+        out.reserve(1024); // the head, in one allocation as a rule
         out += "HTTP/1.1 ";
         append_number(out, status);
         out += ' ';
         out += view(message.reason());
         out += "\r\n";
-        const std::vector<std::string> tokens = connection_tokens(message);
+        const ConnectionList connection(message);
         for (const auto& field : message) {
             const std::string_view name = view(field.name_string());
-            if (hop_by_hop(name) || listed(tokens, name)) continue;
+            if (hop_by_hop(name) || connection.lists(name)) continue;
             out += name;
             out += ": ";
             out += view(field.value());
@@ -728,10 +737,10 @@ Forwarding::Forwarding(const ForwardingConfig& config, UpstreamPool& pool, const
     s.chunked_out = s.request.chunked();
     const bool has_body = !s.request.is_done();
     s.retry_allowed = idempotent(method) && !has_body;
-    const std::vector<std::string> tokens = connection_tokens(request);
+    const ConnectionList connection(request);
     const auto upgrade = request.find(http::field::upgrade);
     s.upgrade_requested =
-        upgrade != request.end() && listed(tokens, "upgrade") && websocket_upgrade(view(upgrade->value()));
+        upgrade != request.end() && connection.lists("upgrade") && websocket_upgrade(view(upgrade->value()));
 
     // Nothing ambiguous goes on: two Host headers are refused.
     const auto [first_host, last_host] = request.equal_range(http::field::host);
@@ -753,7 +762,7 @@ Forwarding::Forwarding(const ForwardingConfig& config, UpstreamPool& pool, const
         // A name with '_' is dropped, as nginx does by default: CGI-style
         // servers read X_Certauth_User as X-Certauth-User.
         if (name.find('_') != std::string_view::npos) continue;
-        if (hop_by_hop(name) || listed(tokens, name) || is_identity_header(name) || routing_override(name) ||
+        if (hop_by_hop(name) || connection.lists(name) || is_identity_header(name) || routing_override(name) ||
             ascii::iequals(name, "host") || ascii::iequals(name, "x-forwarded-for") ||
             ascii::iequals(name, "x-forwarded-proto") || ascii::iequals(name, "x-forwarded-host") ||
             (link != ClientLink::trusted_proxy && connection_report(name)))

@@ -5,6 +5,8 @@
 // request waiting for the application costs no registering and releasing of
 // the descriptor (two epoll_ctl calls) - only the wait itself.
 
+#include "emptied_read_wait.hpp"
+
 #include <certauth/client/upstream.hpp>
 
 #include <boost/asio/basic_stream_socket.hpp>
@@ -63,10 +65,23 @@ class UpstreamConnection {
     void set_emptied(bool emptied) noexcept { m_emptied = emptied; }
     bool take_emptied() noexcept { return std::exchange(m_emptied, false); }
 
+    // Whether its last read took all it held (fewer bytes than there was
+    // room for, or none), set by each read.
+    void set_drained(bool drained) noexcept { m_drained = drained; }
+
+    // Whether nothing can be waiting in it but a close: its last read took
+    // all it held, and nothing has been announced since, as far as the
+    // worker's event loop has looked (EmptiedReadWait::nothing_announced).
+    // An application's close that came with the bytes of that read is
+    // never announced: only a request that may be sent again on another
+    // connection is sent on this knowledge.
+    bool quiet() noexcept { return m_drained && m_descriptor && EmptiedReadWait::nothing_announced(*m_descriptor); }
+
   private:
     std::unique_ptr<Descriptor> m_descriptor; // on the heap: a moved-from connection is empty
     int m_fd = -1;                            // m_descriptor's (Asio's native_handle() is not const)
     bool m_emptied = false;
+    bool m_drained = false;
 };
 
 using UpstreamPool = client::BasicUpstreamPool<UpstreamConnection>;

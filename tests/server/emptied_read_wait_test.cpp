@@ -3,7 +3,9 @@
 // loop: it completes on bytes, on the peer's close and at once when an event
 // came before it began; it stays queued while nothing comes; cancelling and
 // closing end it aborted; an event loop that goes with an aborted wait
-// unrun drops it without calling the handler.
+// unrun drops it without calling the handler; whether anything was
+// announced since a wait completed (the pool's knowledge of a kept
+// connection) follows the event loop's looks.
 #include "server/emptied_read_wait.hpp"
 
 #include "support/catch.hpp"
@@ -156,4 +158,45 @@ TEST_CASE("emptied read wait: a wait its socket's closing aborted is dropped una
         }
     }
     CHECK_FALSE(called);
+}
+
+TEST_CASE("emptied read wait: nothing is announced after a completed wait until the event loop sees an event",
+          "[server][security]") {
+    REQUIRE(EmptiedReadWait::k_known_reactor);
+    Pair p;
+    // Just registered: something may have come.
+    CHECK_FALSE(EmptiedReadWait::nothing_announced(p.ours));
+    p.wait();
+    REQUIRE(p.run_until_woken());
+    CHECK(EmptiedReadWait::nothing_announced(p.ours));
+
+    SECTION("bytes") {
+        p.send("stray");
+        // Not seen until the event loop looks.
+        CHECK(EmptiedReadWait::nothing_announced(p.ours));
+        p.io.poll();
+        CHECK_FALSE(EmptiedReadWait::nothing_announced(p.ours));
+        // Reading does not clear it: only the next completed wait does.
+        REQUIRE(p.read_until_empty());
+        CHECK_FALSE(EmptiedReadWait::nothing_announced(p.ours));
+        p.wait();
+        REQUIRE(p.run_until_woken());
+        CHECK(EmptiedReadWait::nothing_announced(p.ours));
+    }
+    SECTION("the peer's close") {
+        p.theirs.close();
+        p.io.poll();
+        CHECK_FALSE(EmptiedReadWait::nothing_announced(p.ours));
+    }
+    SECTION("Asio's own wait leaves it unknown") {
+        bool woken = false;
+        p.ours.async_wait(asio::socket_base::wait_read, [&woken](const boost::system::error_code&) { woken = true; });
+        p.send("x");
+        const auto until = std::chrono::steady_clock::now() + 1s;
+        while (!woken && std::chrono::steady_clock::now() < until)
+            p.io.run_one_for(10ms);
+        REQUIRE(woken);
+        REQUIRE(p.read_until_empty());
+        CHECK_FALSE(EmptiedReadWait::nothing_announced(p.ours));
+    }
 }

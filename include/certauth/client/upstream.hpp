@@ -102,10 +102,19 @@ class BasicUpstreamPool {
     // read as the answer to another client's request); an empty one when
     // none is left.
     Connection take() {
+        return take([](const Connection&) { return false; });
+    }
+    // The same, without the check (a system call) for a connection of
+    // which `known_quiet(connection)` says that nothing can have come since
+    // its answer but the application's close, unseen: the caller must be
+    // able to send its request again on another connection if this one
+    // turns out closed before anything of the answer came.
+    template <class KnownQuiet>
+    Connection take(KnownQuiet&& known_quiet) {
         while (!m_idle.empty()) {
             Connection connection = std::move(m_idle.back().connection);
             m_idle.pop_back();
-            if (still_open(connection.get())) return connection;
+            if (known_quiet(connection) || still_open(connection.get())) return connection;
         }
         return Connection{};
     }
