@@ -162,6 +162,7 @@ struct Forwarding::State {
     std::size_t next_address = 0;
     bool connecting = false;
     bool from_pool = false;
+    bool close_unchecked = false; // taken without the pool's check; nothing of the answer yet
     bool retried = false;
     std::string up_out;
     std::size_t up_out_sent = 0;
@@ -223,11 +224,21 @@ struct Forwarding::State {
         if (!retried) {
             // A request that may be sent again skips the pool's check of a
             // connection on which nothing has been announced since its last
-            // answer: if the application closed it, unseen, with that answer,
-            // the request is sent again on a new one (upstream_broken).
-            up = pool.take([this](UpstreamConnection& kept) { return retry_allowed && kept.quiet(); });
+            // answer (UpstreamConnection::quiet()): if the application
+            // closed it, unseen, with that answer, the request is sent again
+            // on a new one (upstream_broken).
+            bool taken_quiet = false;
+            up = pool.take([&](UpstreamConnection& kept) {
+                taken_quiet = retry_allowed && kept.quiet();
+                return taken_quiet;
+            });
             if (up) {
-                up.set_emptied(true); // nothing in it: the check found nothing, or nothing was announced
+                // Waited on without re-arming: the check found nothing in it,
+                // or nothing was announced but maybe a close that came with
+                // its last answer, which Session::check() looks for at the
+                // next sweep (unchecked_upstream()) if no answer came first.
+                up.set_emptied(true);
+                close_unchecked = taken_quiet;
                 from_pool = true;
                 connecting = false;
                 upstream_started = now;
@@ -427,7 +438,10 @@ struct Forwarding::State {
         std::size_t n = 0;
         const std::size_t room = scratch.size() - up_in.size();
         const Io io = plain_read(up.get(), scratch.data(), room, n);
-        if (io == Io::done) up_in.append(scratch.data(), n);
+        if (io == Io::done) {
+            up_in.append(scratch.data(), n);
+            close_unchecked = false;
+        }
         up.set_emptied(io == Io::want_read);
         up.set_drained(io == Io::want_read || (io == Io::done && n < room));
         return io;
@@ -862,6 +876,9 @@ const Forwarded& Forwarding::result() const noexcept { return m->result; }
 
 UpstreamConnection::Descriptor* Forwarding::upstream() noexcept { return m->up.waitable(); }
 bool Forwarding::take_upstream_emptied() noexcept { return m->up.take_emptied(); }
+UpstreamConnection::Descriptor* Forwarding::unchecked_upstream() noexcept {
+    return std::exchange(m->close_unchecked, false) ? m->up.waitable() : nullptr;
+}
 
 void Forwarding::timed_out() noexcept { m->timed_out = true; }
 

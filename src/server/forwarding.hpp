@@ -108,6 +108,11 @@ class Forwarding {
     // Whether the last read of the application's connection emptied it
     // (UpstreamConnection::take_emptied).
     bool take_upstream_emptied() noexcept;
+    // The application's connection, once, when it was taken from the pool
+    // without the check (UpstreamConnection::quiet()) and nothing of the
+    // answer has come on it yet: a close that came with its last answer may
+    // be in it, unannounced. Null otherwise.
+    UpstreamConnection::Descriptor* unchecked_upstream() noexcept;
     // The deadline passed: 504 when the application's answer has not begun,
     // else the exchange is cut. step() says what follows.
     void timed_out() noexcept;

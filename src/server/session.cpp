@@ -161,7 +161,8 @@ class Session final : public Connection, private ClientIo {
     }
 
     // At each sweep. A FIN that came with the last bytes read (wait()) is
-    // looked for once. A WebSocket tunnel lives on one decision without
+    // looked for once, on the client's socket and on a kept connection to
+    // the application taken without the pool's check. A WebSocket tunnel lives on one decision without
     // requests: a reload that refuses the user ends it at once.
     void check(std::uint64_t generation) noexcept override {
         if (m_fin_unchecked && m_wait_client_read && !m_dropped) {
@@ -171,6 +172,15 @@ class Session final : public Connection, private ClientIo {
             m_fin_unchecked = false;
             error_code ignored;
             if (!client::still_open(fd())) m_socket.cancel(ignored); // the wait comes back; the read finds the end
+        }
+        if (m_forward && m_wait_upstream_read && !m_dropped) {
+            // A kept connection taken without the pool's check, still
+            // without an answer: a close that came with its last answer is
+            // looked for once. Found, the wait comes back, the read finds
+            // the close, and the request goes again on a new connection.
+            Descriptor* upstream = m_forward->unchecked_upstream();
+            error_code ignored;
+            if (upstream != nullptr && !client::still_open(upstream->native_handle())) upstream->cancel(ignored);
         }
         if (m_dropped || !m_forward || !m_forward->tunnelling()) return;
         if (generation == (trusted() && m_header_decision ? m_header_decision->generation : m_connection.generation))

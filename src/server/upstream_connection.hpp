@@ -58,7 +58,9 @@ class UpstreamConnection {
     Descriptor* waitable() noexcept { return m_descriptor.get(); }
 
     // Whether the connection is known to be empty: its last read found
-    // nothing (EAGAIN), or the pool's check did, or it is new. Then a wait
+    // nothing (EAGAIN), or the pool's check did, or it is new, or it was
+    // taken on quiet() (then a close that came with its last answer may be
+    // in it: Forwarding::unchecked_upstream()). Then a wait
     // for the application's answer need not re-arm the descriptor
     // (emptied_read_wait.hpp). Taking the answer forgets it: after a wait,
     // only a new read tells.
@@ -69,12 +71,14 @@ class UpstreamConnection {
     // room for, or none), set by each read.
     void set_drained(bool drained) noexcept { m_drained = drained; }
 
-    // Whether nothing can be waiting in it but a close: its last read took
-    // all it held, and nothing has been announced since, as far as the
-    // worker's event loop has looked (EmptiedReadWait::nothing_announced).
-    // An application's close that came with the bytes of that read is
-    // never announced: only a request that may be sent again on another
-    // connection is sent on this knowledge.
+    // Whether nothing can be waiting in it but a close, as of the worker's
+    // event loop's last look: its last read took all it held, and nothing
+    // has been announced since (EmptiedReadWait::nothing_announced). Not
+    // covered: an application's close that came with the bytes of that
+    // read, which is never announced (only a request that may be sent again
+    // on another connection is sent on this knowledge, and the session
+    // looks for that close at the next sweep), and TCP urgent data, at
+    // which a read stops short (HTTP does not use it).
     bool quiet() noexcept { return m_drained && m_descriptor && EmptiedReadWait::nothing_announced(*m_descriptor); }
 
   private:

@@ -105,10 +105,11 @@ class BasicUpstreamPool {
         return take([](const Connection&) { return false; });
     }
     // The same, without the check (a system call) for a connection of
-    // which `known_quiet(connection)` says that nothing can have come since
-    // its answer but the application's close, unseen: the caller must be
-    // able to send its request again on another connection if this one
-    // turns out closed before anything of the answer came.
+    // which `known_quiet(connection)` says that nothing has come since its
+    // answer, as far as the caller has seen, but maybe the application's
+    // close: the caller must be able to send its request again on another
+    // connection if this one turns out closed before anything of the
+    // answer came.
     template <class KnownQuiet>
     Connection take(KnownQuiet&& known_quiet) {
         while (!m_idle.empty()) {
