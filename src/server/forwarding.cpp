@@ -221,6 +221,7 @@ struct Forwarding::State {
     // The next connection to try: a kept-alive one, else a new one to the
     // next address. False when none is left (the error is in `why`).
     bool open(std::string& why, Steady::time_point now) {
+        close_unchecked = false;
         if (!retried) {
             // A request that may be sent again skips the pool's check of a
             // connection on which nothing has been announced since its last
