@@ -12,8 +12,10 @@
 // the event loop for the next event. (A read that returned fewer bytes than
 // it asked for does not tell as much: a FIN that came with those bytes is
 // still unread, and no event would announce it again. The session waits so
-// on a client's socket all the same, and looks for that FIN at the next
-// sweep: Session::check() in session.cpp.)
+// on a client's socket all the same, and on a kept connection to the
+// application taken without the pool's check (UpstreamConnection::quiet()),
+// and looks for that FIN at the next sweep: Session::check() in
+// session.cpp.)
 //
 // The event loop keeps, per descriptor, whether an event came since a wait
 // like this one last completed (Asio's "speculative" flag). When one did,

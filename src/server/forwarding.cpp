@@ -162,7 +162,8 @@ struct Forwarding::State {
     std::size_t next_address = 0;
     bool connecting = false;
     bool from_pool = false;
-    bool close_unchecked = false; // taken without the pool's check; nothing of the answer yet
+    bool taken_unchecked = false; // taken without the pool's check
+    bool close_unchecked = false; // and nothing of the answer yet (unchecked_upstream())
     bool retried = false;
     std::string up_out;
     std::size_t up_out_sent = 0;
@@ -222,6 +223,7 @@ struct Forwarding::State {
     // next address. False when none is left (the error is in `why`).
     bool open(std::string& why, Steady::time_point now) {
         close_unchecked = false;
+        taken_unchecked = false;
         if (!retried) {
             // A request that may be sent again skips the pool's check of a
             // connection on which nothing has been announced since its last
@@ -240,6 +242,7 @@ struct Forwarding::State {
                 // next sweep (unchecked_upstream()) if no answer came first.
                 up.set_emptied(true);
                 close_unchecked = taken_quiet;
+                taken_unchecked = taken_quiet;
                 from_pool = true;
                 connecting = false;
                 upstream_started = now;
@@ -413,6 +416,7 @@ struct Forwarding::State {
     std::optional<Need> upstream_broken(const std::string& what, Steady::time_point now) {
         up.reset();
         if (from_pool && !retried && retry_allowed && !response_started) {
+            if (taken_unchecked) pool.check_always(); // the application closes without saying so
             retried = true;
             next_address = 0;
             phase = Phase::connecting;

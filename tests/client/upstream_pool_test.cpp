@@ -49,30 +49,51 @@ TEST_CASE("upstream pool: a kept connection the application closed or wrote into
     CHECK_FALSE(pool.take());
 }
 
-TEST_CASE("upstream pool: a connection the caller knows to be quiet is taken without the check", "[client]") {
-    BasicUpstreamPool<UniqueFd> pool;
-    const auto now = BasicUpstreamPool<UniqueFd>::Clock::now();
+namespace {
+
+// A pool holding an open connection and, used more recently, one the
+// application closed.
+struct OpenThenClosed {
+    using Pool = BasicUpstreamPool<UniqueFd>;
+    Pool pool;
+    Pool::Clock::time_point now = Pool::Clock::now();
     Pair open = socket_pair();
     Pair closed = socket_pair();
-    const int open_fd = open.ours.get();
-    const int closed_fd = closed.ours.get();
-    closed.theirs.reset();
-    pool.give_back(std::move(open.ours), now);
-    pool.give_back(std::move(closed.ours), now);
+    int open_fd = open.ours.get();
+    int closed_fd = closed.ours.get();
 
+    OpenThenClosed() {
+        closed.theirs.reset();
+        pool.give_back(std::move(open.ours), now);
+        pool.give_back(std::move(closed.ours), now);
+    }
+};
+
+} // namespace
+
+TEST_CASE("upstream pool: a connection the caller knows to be quiet is taken without the check", "[client]") {
+    OpenThenClosed kept;
     // Known quiet: taken as it is, closed or not (the caller sends its
     // request again elsewhere if it turns out closed).
     int asked = -1;
-    UniqueFd taken = pool.take([&](const UniqueFd& kept) {
-        asked = kept.get();
+    UniqueFd taken = kept.pool.take([&](const UniqueFd& connection) {
+        asked = connection.get();
         return true;
     });
-    CHECK(asked == closed_fd);
-    CHECK(taken.get() == closed_fd);
+    CHECK(asked == kept.closed_fd);
+    CHECK(taken.get() == kept.closed_fd);
 
     // Not known quiet: the check finds the open one usable.
-    pool.give_back(std::move(taken), now);
-    taken = pool.take([](const UniqueFd&) { return false; });
-    CHECK(taken.get() == open_fd);
-    CHECK(pool.idle() == 0);
+    kept.pool.give_back(std::move(taken), kept.now);
+    taken = kept.pool.take([](const UniqueFd&) { return false; });
+    CHECK(taken.get() == kept.open_fd);
+    CHECK(kept.pool.idle() == 0);
+}
+
+TEST_CASE("upstream pool: once told to, it checks every connection, known quiet or not", "[client]") {
+    OpenThenClosed kept;
+    kept.pool.check_always();
+    const UniqueFd taken = kept.pool.take([](const UniqueFd&) { return true; });
+    CHECK(taken.get() == kept.open_fd);
+    CHECK(kept.pool.idle() == 0);
 }

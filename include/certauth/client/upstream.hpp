@@ -115,10 +115,14 @@ class BasicUpstreamPool {
         while (!m_idle.empty()) {
             Connection connection = std::move(m_idle.back().connection);
             m_idle.pop_back();
-            if (known_quiet(connection) || still_open(connection.get())) return connection;
+            if ((!m_check_always && known_quiet(connection)) || still_open(connection.get())) return connection;
         }
         return Connection{};
     }
+    // A connection taken without the check turned out closed by the
+    // application: it closes connections without saying so, and every
+    // connection is checked from now on.
+    void check_always() noexcept { m_check_always = true; }
     void give_back(Connection connection, Clock::time_point now) {
         if (!connection) return;
         if (m_idle.size() >= m_max_idle) m_idle.erase(m_idle.begin()); // the longest idle goes
@@ -137,6 +141,7 @@ class BasicUpstreamPool {
     };
     std::vector<Idle> m_idle; // the most recently used last
     std::size_t m_max_idle;
+    bool m_check_always = false;
 };
 
 } // namespace certauth::client
