@@ -90,10 +90,11 @@ class EmptiedReadWait {
     // Whether nothing has been announced on `socket` since the last wait
     // like async_wait above completed: no event has come, so no byte that
     // arrived after the reads that followed that wait has been seen by the
-    // event loop. False when unknown (another Boost or event loop). The event loop learns of new
-    // bytes at its next look (epoll_wait), so this is as current as that
-    // look; a FIN that came with bytes read since is never announced again.
-    // On the thread running the socket's event loop only.
+    // event loop. False when unknown (another Boost or event loop). The
+    // event loop learns of new bytes at its next look (epoll_wait), so this
+    // is as current as that look; a FIN that came with bytes read since is
+    // never announced again. On the thread running the socket's event loop
+    // only.
     template <class Protocol, class Executor>
     static bool nothing_announced(boost::asio::basic_stream_socket<Protocol, Executor>& socket) noexcept {
         if constexpr (k_known_reactor) {

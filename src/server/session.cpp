@@ -162,8 +162,9 @@ class Session final : public Connection, private ClientIo {
 
     // At each sweep. A FIN that came with the last bytes read (wait()) is
     // looked for once, on the client's socket and on a kept connection to
-    // the application taken without the pool's check. A WebSocket tunnel lives on one decision without
-    // requests: a reload that refuses the user ends it at once.
+    // the application taken without the pool's check. A WebSocket tunnel
+    // lives on one decision without requests: a reload that refuses the
+    // user ends it at once.
     void check(std::uint64_t generation) noexcept override {
         if (m_fin_unchecked && m_wait_client_read && !m_dropped) {
             // Waiting without re-arming after a short read (wait()): a FIN
