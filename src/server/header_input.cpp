@@ -1,7 +1,7 @@
 #include "header_input.hpp"
 
 #include <certauth/policy/decide.hpp>
-#include <certauth/server/handler.hpp>
+#include <certauth/server/server_state.hpp>
 #include <certauth/x509/ossl.hpp>
 
 #include <openssl/err.h>
@@ -38,7 +38,7 @@ ConnectionDecision decide_now(const State& state, const CertificateHeader& heade
         out.decision.verdict = policy::Verdict::denied;
         out.decision.reason = policy::Reason::malformed;
         out.decision.detail = decoded.error().message;
-        out.body = decision_body(out.decision, out.cn);
+        finish_texts(out);
         return out;
     }
     if (!*decoded) return decide_chain(state, {}, x509::ChainStatus{}, now, forward_cert);

@@ -132,15 +132,13 @@ void decide_verified(ConnectionDecision& out, const State& state, const x509::Ce
     }
 }
 
-// The texts a connection keeps for its life, each allocated to its size:
-// they count in an idle connection's memory (docs/benchmarks.md).
+} // namespace
+
 void finish_texts(ConnectionDecision& out) {
     out.body = decision_body(out.decision, out.cn);
     out.body.shrink_to_fit();
     out.identity.shrink_to_fit();
 }
-
-} // namespace
 
 ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::optional<x509::ChainStatus>& handshake,
                                      std::chrono::system_clock::time_point now, ForwardCert forward_cert) {

@@ -44,6 +44,9 @@ dpkg-deb --field "$deb" Depends | tee "$work/depends"
 grep -q 'procps' "$work/depends" || fail "Depends has no procps (/bin/kill for ExecReload): $(cat "$work/depends")"
 grep -q 'libssl3' "$work/depends" || fail "Depends has no libssl3 (shlibdeps): $(cat "$work/depends")"
 grep -q 'libc6 (>=' "$work/depends" || fail "Depends has no versioned libc6: $(cat "$work/depends")"
+if grep -q '^CERTAUTH_TCMALLOC:BOOL=ON' "$BUILD/CMakeCache.txt"; then
+  grep -q 'libtcmalloc-minimal4' "$work/depends" || fail "Depends has no libtcmalloc-minimal4 (shlibdeps): $(cat "$work/depends")"
+fi
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/certauth/certauth.toml || fail "no conffile"
 elapsed "built $(basename "$deb") ($(du -h "$deb" | cut -f1))"
 

@@ -102,6 +102,12 @@ struct ConnectionDecision {
     std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max();
 };
 
+// Sets `out.body`, the answer to its decision, and keeps the texts a
+// connection holds for its life (the body, the identity headers) at their
+// size: they count in an idle connection's memory (docs/benchmarks.md).
+// Every ConnectionDecision made goes through it.
+void finish_texts(ConnectionDecision& out);
+
 // Decides a TLS connection under `state`: `handshake` is what the verify
 // callback recorded (nullopt when it did not run: no certificate, or a
 // resumed session, whose remembered verification is used while it holds -
