@@ -26,7 +26,7 @@ packages=(
   libssl-dev libcli11-dev nlohmann-json3-dev catch2 "libboost${boost_version}-dev"
   # directory back ends: PostgreSQL (client library, and a server for the tests) and SQLite
   libpq-dev "postgresql-${postgresql_version}" libsqlite3-dev
-  # the certauth binary's memory allocator (tcmalloc)
+  # tcmalloc, for builds with -DCERTAUTH_TCMALLOC=ON
   libgoogle-perftools-dev
   # end-to-end tests and fixtures
   curl wget openssl ca-certificates procps python3 libxml2-utils
