@@ -560,10 +560,16 @@ struct Forwarding::State {
         out += "\r\n";
         result.status = static_cast<int>(status);
         phase = Phase::relaying;
+        // The body bytes already read go out with the head: one TLS record
+        // for a small answer rather than two.
+        if (!pump_response_body()) return cut();
         return std::nullopt;
     }
 
-    // Parses the body in up_in into client_out (framed for the client).
+    // Parses the body in up_in into client_out (framed for the client), and
+    // closes a chunked body once it is whole. Called only while nothing of
+    // client_out waits to be written, so a write is retried with the bytes
+    // it began with.
     bool pump_response_body() {
         error_code ec;
         while (!response->is_done() && client_out.size() < k_chunk && !up_in.empty()) {
@@ -587,6 +593,10 @@ struct Forwarding::State {
             }
             if (ec) return false;
             if (used == 0 && produced == 0) break;
+        }
+        if (response->is_done() && chunked_to_client) {
+            chunked_to_client = false;
+            client_out += k_last_chunk; // with the last bytes of the body
         }
         return true;
     }
@@ -637,11 +647,6 @@ struct Forwarding::State {
     }
 
     std::optional<Need> finish(Steady::time_point now) {
-        if (chunked_to_client) {
-            chunked_to_client = false;
-            client_out = k_last_chunk;
-            return relay_step(now); // writes the last chunk, then ends here again
-        }
         // Back to the pool when the application keeps it and nothing is left over.
         if (up && response->keep_alive() && request.is_done() && up_in.empty() && !close_delimited) {
             up.cancel();
