@@ -83,7 +83,6 @@ std::string identity_headers(const policy::Decision& decision, const x509::CertF
                              ForwardCert forward_cert) {
     if (!decision.allowed() || !decision.user || leaf == nullptr) return empty_identity_headers(forward_cert);
     std::string out;
-    out.reserve(512);
     line(out, "X-Certauth-User", json_text(*decision.user, -1, Ascii::escaped));
     line(out, "X-Certauth-CN", header_safe(leaf->cn()));
     line(out, "X-Certauth-Roles", roles_of(*decision.user));
@@ -104,6 +103,7 @@ std::string identity_headers(const policy::Decision& decision, const x509::CertF
         xfcc += ";DNS=" + xfcc_value(dns);
     line(out, "X-Forwarded-Client-Cert", xfcc);
     if (forward_cert == ForwardCert::yes) forward_cert_headers(out, chain);
+    out.shrink_to_fit(); // kept by the connection as long as it lives
     return out;
 }
 

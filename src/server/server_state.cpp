@@ -137,7 +137,6 @@ void decide_verified(ConnectionDecision& out, const State& state, const x509::Ce
 void finish_texts(ConnectionDecision& out) {
     out.body = decision_body(out.decision, out.cn);
     out.body.shrink_to_fit();
-    out.identity.shrink_to_fit();
 }
 
 ConnectionDecision decide_connection(const State& state, SSL* ssl, const std::optional<x509::ChainStatus>& handshake,

@@ -102,10 +102,10 @@ struct ConnectionDecision {
     std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max();
 };
 
-// Sets `out.body`, the answer to its decision, and keeps the texts a
-// connection holds for its life (the body, the identity headers) at their
-// size: they count in an idle connection's memory (docs/benchmarks.md).
-// Every ConnectionDecision made goes through it.
+// Sets `out.body`, the answer to its decision, at its size: a connection
+// holds it (and the identity headers, which identity_headers() returns at
+// their size) for its life, so it counts in an idle connection's memory
+// (docs/benchmarks.md). Every ConnectionDecision made goes through it.
 void finish_texts(ConnectionDecision& out);
 
 // Decides a TLS connection under `state`: `handshake` is what the verify
