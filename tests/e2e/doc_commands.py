@@ -8,9 +8,9 @@ command are what its standard output must be: `...` inside a line stands for
 any text, a line of `...` alone for any number of lines. Each command runs on
 its own with bash, in --work (a copy of the repository root's layout), with
 the demo's port 3443 replaced by --port (and the pages' gateway example's
-8443 and 8080 by --gateway-port and --app-port), and must exit 0. Commands that
-cannot run inside a test (the demo and the whole CI run) are only checked to
-exist.
+8443 and 8080 by --gateway-port and --app-port), and must exit 0 (every
+command of a pipeline: bash -o pipefail). Commands that cannot run inside a
+test (the demo and the whole CI run) are only checked to exist.
 
 Links: every relative link of the given files must name a file of the
 repository, and an anchor (#part) a heading of that file.
@@ -94,11 +94,13 @@ def output_matches(expected, actual):
 
 
 def run_bounded(command, cwd):
-    """(exit code or None on timeout, stdout, stderr) of `bash -c command`;
-    on timeout its whole process group is killed."""
-    process = subprocess.Popen(["bash", "-c", command], cwd=cwd, env=dict(os.environ, NO_COLOR="1"),
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True)
+    """(exit code or None on timeout, stdout, stderr) of `bash -o pipefail -c
+    command` (a pipeline fails with any of its commands: `curl ... | python3`
+    with a body that did not end as framed, curl exiting 18 after the whole
+    JSON, is not a pass); on timeout its whole process group is killed."""
+    process = subprocess.Popen(["bash", "-o", "pipefail", "-c", command], cwd=cwd,
+                               env=dict(os.environ, NO_COLOR="1"), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         out, err = process.communicate(timeout=COMMAND_TIMEOUT)
         code = process.returncode

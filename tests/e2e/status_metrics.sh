@@ -32,6 +32,20 @@ command -v promtool >/dev/null || fail "promtool missing (Debian package prometh
 # (A label value may hold spaces: the value is what follows the last one.)
 sample() { awk -v name="$1" 'substr($0, 1, length(name) + 1) == name " " { print $NF }' "$work/metrics"; }
 scrape() { curl -sf --max-time 5 "$status/metrics" >"$work/metrics" || fail "GET /metrics"; }
+# code_of CURL_ARGS...: the status curl printed (-w '%{http_code}', 5 s at the
+# most), and curl's exit status after it, said on stderr too, when curl
+# failed after a status: a body cut short, or one never ended as framed
+# (curl waits until --max-time, then still prints the status). 000: no
+# answer at all (a refused handshake).
+code_of() {
+  local code rc=0
+  code="$(curl -s --max-time 5 -w '%{http_code}' "$@")" || rc=$?
+  if [ "$rc" != 0 ] && [ "$code" != 000 ]; then
+    echo "curl $*: status $code, then curl exit $rc" >&2
+    code+=" (curl exit $rc)"
+  fi
+  echo "$code"
+}
 epoch() { date -u -d "$1" +%s; }
 
 # 1. Refused addresses: the status pages have no authentication.
@@ -64,14 +78,14 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 [ -n "$status" ] || fail "no 'status on' line: $(cat "$work/serve.err")"
-[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$status/healthz")" = 200 ] || fail "/healthz"
-[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$status/nothing")" = 404 ] || fail "/nothing not 404"
-[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST "$status/metrics")" = 405 ] || fail "POST not 405"
+[ "$(code_of -o /dev/null "$status/healthz")" = 200 ] || fail "/healthz"
+[ "$(code_of -o /dev/null "$status/nothing")" = 404 ] || fail "/nothing not 404"
+[ "$(code_of -o /dev/null -X POST "$status/metrics")" = 405 ] || fail "POST not 405"
 # A page whose site name was pointed at 127.0.0.1 (DNS rebinding) sends that
 # name in Host: refused (421, naming it); localhost and IP addresses pass,
 # with or without a port, and so does a request without Host.
 status_port=${status##*:}
-host_code() { curl -s --max-time 5 -o "$work/host.out" -w '%{http_code}' "$@" "$status/status"; }
+host_code() { code_of -o "$work/host.out" "$@" "$status/status"; }
 [ "$(host_code -H "Host: rebind.example:$status_port")" = 421 ] || fail "a foreign Host not 421"
 grep -q '"error":"misdirected_request".*rebind.example' "$work/host.out" || fail "421 body: $(cat "$work/host.out")"
 [ "$(host_code -H "Host: localhost.example")" = 421 ] || fail "localhost.example not 421"
@@ -85,7 +99,7 @@ scrape
 [ "$(sample 'certauth_requests_total{code="200",reason="ok"}')" = 0 ] || fail "requests before any: $(cat "$work/metrics")"
 
 url="https://localhost:$serve_port/"
-request() { curl -s --max-time 5 --cacert fixtures/ca.crt -o /dev/null -w '%{http_code}' "$@" "$url"; }
+request() { code_of --cacert fixtures/ca.crt -o /dev/null "$@" "$url"; }
 for _ in 1 2 3; do [ "$(request --cert fixtures/joe.pem)" = 200 ] || fail "joe"; done
 for _ in 1 2; do [ "$(request --cert fixtures/bob.pem)" = 401 ] || fail "bob"; done
 [ "$(request --cert fixtures/rogue.pem)" = 401 ] || fail "rogue"
@@ -152,7 +166,7 @@ start_serve --config fixtures/certauth.toml --no-access-log --threads 1 --status
 for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
 curl -sf --max-time 5 --unix-socket "$sock" http://localhost/metrics >"$work/metrics" || fail "unix socket /metrics"
 promtool check metrics <"$work/metrics" || fail "promtool check metrics (unix socket)"
-[ "$(curl -s --max-time 5 --unix-socket "$sock" -o /dev/null -w '%{http_code}' http://localhost/healthz)" = 200 ] \
+[ "$(code_of --unix-socket "$sock" -o /dev/null http://localhost/healthz)" = 200 ] \
   || fail "unix socket /healthz"
 stop_serve
 [ ! -e "$sock" ] || fail "the socket file stayed after the server stopped"

@@ -27,7 +27,13 @@ EchoApp::EchoApp(const std::vector<std::string>& extra) {
 int EchoApp::requests_seen() const {
     const ProcessResult result =
         run({"curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + std::to_string(m_port) + "/requests"});
+    // A count not asked for whole (-1) would equal another such count: the
+    // caller's "no request reached the application" would hold.
+    INFO("curl http://127.0.0.1:" << m_port << "/requests: exit " << result.exit_code << ": " << result.err);
+    CHECK(result.exit_code == 0);
+    if (result.exit_code != 0) return -1;
     const auto body = nlohmann::json::parse(result.out, nullptr, false);
+    CHECK(body.is_object());
     return body.is_object() ? body.value("count", -1) : -1;
 }
 

@@ -23,7 +23,8 @@ class EchoApp {
     // "http://127.0.0.1:PORT" or "unix:/path": what --upstream takes.
     const std::string& upstream() const noexcept { return m_address; }
     unsigned short port() const noexcept { return m_port; }
-    // How many requests the application has seen (asking is not one).
+    // How many requests the application has seen (asking is not one); -1,
+    // and a failed CHECK, when curl did not get the count whole.
     int requests_seen() const;
 
   private:
