@@ -35,7 +35,7 @@ def pinned(command, cpus):
 
 
 def log(message):
-    print(f"gateway: {message}", file=sys.stderr, flush=True)
+    print(f"{os.path.splitext(os.path.basename(sys.argv[0]))[0]}: {message}", file=sys.stderr, flush=True)
 
 
 def parser(description, rounds, requests, concurrency):
