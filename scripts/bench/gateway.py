@@ -151,11 +151,15 @@ def main():
             results = measure_rounds(args, certauth, nginx, size)
         med = {name: {k: statistics.median(r[k] for r in rows) for k in rows[0]} for name, rows in results.items()}
         ratio = {k: med["certauth"][k] / med["nginx"][k] if med["nginx"][k] else float("nan") for k in med["nginx"]}
+        # Each certauth round against the nginx round next to it: the spread
+        # that the machine's changes of speed during the run leave.
+        by_round = [c["cpu_us"] / n["cpu_us"] for c, n in zip(results["certauth"], results["nginx"])]
         lines = [
             "| per proxy (one worker each) | certauth | nginx | certauth / nginx | target |",
             "|---|---|---|---|---|",
             f"| server CPU per keep-alive proxied request | {med['certauth']['cpu_us']:.1f} µs | "
             f"{med['nginx']['cpu_us']:.1f} µs | {ratio['cpu_us']:.2f} | ≤ 0.8 |",
+            f"| the same, round by round | | | {min(by_round):.2f} to {max(by_round):.2f} | |",
             f"| of which in user space | {med['certauth']['user_us']:.1f} µs | {med['nginx']['user_us']:.1f} µs | "
             f"{ratio['user_us']:.2f} | |",
             f"| of which in the kernel | {med['certauth']['system_us']:.1f} µs | {med['nginx']['system_us']:.1f} µs | "
