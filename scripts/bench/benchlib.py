@@ -1,5 +1,6 @@
 """What the side-by-side benchmarks (scripts/bench/gateway.py,
-scripts/bench/status_cost.py, scripts/bench/auth_request.py) share: their
+scripts/bench/status_cost.py, scripts/bench/auth_request.py,
+scripts/bench/builds_ab.py) share: their
 common options, servers in a process group of their own pinned to a CPU, a
 process's CPU time and memory with its descendants', nginx configurations,
 certauth probe --load, and the Markdown report. Standard library only; the

@@ -14,17 +14,22 @@ keep-alive connections), in an order that alternates from round to round.
 
 A build given as `PATH|NAME=VALUE|...` runs with those environment
 variables. Prints each build's median and rounds, and the ratios to the
---certauth build. Standard library only.
+--certauth build, as a Markdown table (also to --out). Standard library
+only.
 """
 
 import os
 import statistics
 
-from benchlib import OTHER_CPUS, Server, free_port, load, log, nginx_server, parse, parser, running, scratch
+from benchlib import (OTHER_CPUS, Server, free_port, load, log, nginx_server, parse, parser, running, scratch,
+                      write_report)
 
 
 def build_server(index, spec, fixtures, app_port):
     path, *assignments = spec.split("|")
+    for assignment in assignments:
+        if "=" not in assignment.strip("="):
+            raise SystemExit(f"builds_ab: --build {spec!r}: {assignment!r} is not NAME=VALUE")
     port = free_port()
     command = ["env", *assignments] if assignments else []
     command += [os.path.abspath(path), "serve", "--listen", f"127.0.0.1:{port}", "--threads", "1", "--no-access-log",
@@ -55,10 +60,13 @@ def main():
                     cpu_us[server.name].append((server.cpu() - before) * 1e6 / args.requests)
                 log(f"round {round_ + 1}: " + ", ".join(f"{rows[-1]:.1f}" for rows in cpu_us.values()) + " µs")
         base = statistics.median(cpu_us[builds[0].name])
+        lines = ["| build | server CPU per keep-alive proxied request (median) | of the first | rounds |",
+                 "|---|---|---|---|"]
         for name, rows in cpu_us.items():
             median = statistics.median(rows)
-            print(f"{name}: median {median:.2f} µs per request, {median / base:.3f} of the first; "
-                  f"rounds {' '.join(f'{x:.1f}' for x in rows)}")
+            lines.append(f"| `{name}` | {median:.2f} µs | {median / base:.3f} | {' '.join(f'{x:.1f}' for x in rows)} |")
+        write_report(args, f"Builds side by side: {args.rounds} interleaved rounds of {args.requests} requests, "
+                     f"{args.concurrency} connections.", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

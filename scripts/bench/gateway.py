@@ -153,13 +153,14 @@ def main():
         ratio = {k: med["certauth"][k] / med["nginx"][k] if med["nginx"][k] else float("nan") for k in med["nginx"]}
         # Each certauth round against the nginx round next to it: the spread
         # that the machine's changes of speed during the run leave.
-        by_round = [c["cpu_us"] / n["cpu_us"] for c, n in zip(results["certauth"], results["nginx"])]
+        by_round = [c["cpu_us"] / n["cpu_us"] for c, n in zip(results["certauth"], results["nginx"]) if n["cpu_us"]]
         lines = [
             "| per proxy (one worker each) | certauth | nginx | certauth / nginx | target |",
             "|---|---|---|---|---|",
             f"| server CPU per keep-alive proxied request | {med['certauth']['cpu_us']:.1f} µs | "
             f"{med['nginx']['cpu_us']:.1f} µs | {ratio['cpu_us']:.2f} | ≤ 0.8 |",
-            f"| the same, round by round | | | {min(by_round):.2f} to {max(by_round):.2f} | |",
+            f"| the same, round by round | | | {min(by_round, default=float('nan')):.2f} to "
+            f"{max(by_round, default=float('nan')):.2f} | |",
             f"| of which in user space | {med['certauth']['user_us']:.1f} µs | {med['nginx']['user_us']:.1f} µs | "
             f"{ratio['user_us']:.2f} | |",
             f"| of which in the kernel | {med['certauth']['system_us']:.1f} µs | {med['nginx']['system_us']:.1f} µs | "

@@ -562,14 +562,22 @@ struct Forwarding::State {
         phase = Phase::relaying;
         // The body bytes already read go out with the head: one TLS record
         // for a small answer rather than two.
-        if (!pump_response_body()) return cut();
+        if (!pump_response_body()) {
+            // Nothing went out yet: broken framing in those bytes is a 502,
+            // as a malformed head is.
+            client_out.clear();
+            chunked_to_client = false;
+            response_started = false;
+            result.upstream_error = UpstreamError::malformed;
+            return fail(502, where() + " sent a malformed response body");
+        }
         return std::nullopt;
     }
 
     // Parses the body in up_in into client_out (framed for the client), and
-    // closes a chunked body once it is whole. Called only while nothing of
-    // client_out waits to be written, so a write is retried with the bytes
-    // it began with.
+    // closes a chunked body once it is whole. Called only before a write of
+    // client_out has begun or after it ended, so that a write that must wait
+    // is retried with the bytes it began with.
     bool pump_response_body() {
         error_code ec;
         while (!response->is_done() && client_out.size() < k_chunk && !up_in.empty()) {

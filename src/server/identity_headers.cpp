@@ -111,6 +111,7 @@ std::string empty_identity_headers(ForwardCert forward_cert) {
     std::string out = "X-Certauth-User: \r\nX-Certauth-CN: \r\nX-Certauth-Roles: \r\nX-Certauth-Fingerprint256: "
                       "\r\nX-Forwarded-Client-Cert: \r\n";
     if (forward_cert == ForwardCert::yes) out += "Client-Cert: \r\nClient-Cert-Chain: \r\n";
+    out.shrink_to_fit(); // kept by the connection as long as it lives
     return out;
 }
 

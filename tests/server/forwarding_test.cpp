@@ -67,10 +67,11 @@ auto forwarding_to(std::string url) {
 // ends its side only (shutdown, a FIN) and keeps reading what comes, or
 // sends a whole second answer nobody asked for ("stray!") and keeps it open.
 // certauth keeps the connection for the next request and must find it
-// unusable. Counts its connections.
+// unusable. Or (broken_chunks) it answers with a chunked body whose second
+// chunk's size is not a number, and closes. Counts its connections.
 class OneShotApp {
   public:
-    enum class After { close, half_close, stray_answer };
+    enum class After { close, half_close, stray_answer, broken_chunks };
     explicit OneShotApp(After after) : m_after(after) {
         m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in address{};
@@ -111,8 +112,10 @@ class OneShotApp {
                 const int on = 1;
                 (void)::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
             }
-            answer_one(fd);
-            if (m_after == After::close) {
+            answer_one(fd, m_after == After::broken_chunks
+                               ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\n"
+                               : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            if (m_after == After::close || m_after == After::broken_chunks) {
                 ::close(fd);
                 continue;
             }
@@ -129,8 +132,9 @@ class OneShotApp {
             m_kept.push_back(fd);
         }
     }
-    // Reads a request (header, and a Content-Length body) for at most 2 s.
-    static void answer_one(int fd) {
+    // Reads a request (header, and a Content-Length body) for at most 2 s,
+    // and sends `answer` in one piece.
+    static void answer_one(int fd, const std::string& answer) {
         std::string request;
         const auto deadline = std::chrono::steady_clock::now() + 2s;
         std::size_t need = std::string::npos;
@@ -149,7 +153,6 @@ class OneShotApp {
             if (n <= 0) return;
             request.append(buffer, static_cast<std::size_t>(n));
         }
-        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
         (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
     }
 
@@ -290,6 +293,23 @@ TEST_CASE("forwarding: bytes the application sent after its answer are never rea
     CHECK(second->status == 200);
     CHECK(second->body == "ok");
     CHECK(app.connections() == 2);
+}
+
+TEST_CASE("forwarding: an answer whose body breaks in the bytes that came with its head is a 502, not a cut",
+          "[server]") {
+    // Its head and its broken first chunk come in one read: nothing has gone
+    // to the client when the break is found, so certauth can still answer.
+    OneShotApp app(OneShotApp::After::broken_chunks);
+    InProcessServer server(forwarding_to(app.upstream()));
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    auto got = joe->request("GET", "/broken");
+    REQUIRE(got);
+    CHECK(got->status == 502);
+    CHECK(got->json()["error"] == "bad_gateway");
+    CHECK(got->json()["detail"].get<std::string>().find("malformed response body") != std::string::npos);
+    CHECK(app.connections() == 1);
+    CHECK(drops_to_zero(server.server()));
 }
 
 TEST_CASE("forwarding: joe's requests reach the application, bob's do not, and connections end cleanly", "[server]") {
