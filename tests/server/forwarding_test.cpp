@@ -297,7 +297,7 @@ TEST_CASE("forwarding: bytes the application sent after its answer are never rea
 
 TEST_CASE("forwarding: an answer whose body breaks in the bytes that came with its head is a 502, not a cut",
           "[server]") {
-    // Its head and its broken first chunk come in one read: nothing has gone
+    // Its head and its broken chunks come in one read: nothing has gone
     // to the client when the break is found, so certauth can still answer.
     OneShotApp app(OneShotApp::After::broken_chunks);
     InProcessServer server(forwarding_to(app.upstream()));
