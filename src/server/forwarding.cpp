@@ -604,7 +604,7 @@ struct Forwarding::State {
         }
         if (response->is_done() && chunked_to_client) {
             chunked_to_client = false;
-            client_out += k_last_chunk; // with the last bytes of the body
+            client_out += k_last_chunk; // in one write with what was parsed with it
         }
         return true;
     }
