@@ -33,7 +33,7 @@ import statistics
 import subprocess
 import urllib.parse
 
-from benchlib import (Server, free_port, load, log, nginx_server, parse, parser, running, scratch, users_map,
+from benchlib import (Server, app_server, free_port, load, log, nginx_server, parse, parser, running, scratch, users_map,
                       write_report)
 
 
@@ -154,10 +154,7 @@ def main():
         os.chmod(work, 0o755)  # nginx's workers (www-data when started as root) read their files
         app_port, certauth_port, recipe_port, alone_port = free_port(), free_port(), free_port(), free_port()
         pooled_port = free_port()
-        app = nginx_server("app", work, app_port, f"""    server {{
-        listen 127.0.0.1:{app_port};
-        location / {{ return 200 "ok\\n"; }}
-    }}""")
+        app = app_server(work, app_port)
         certauth = certauth_trusted(args, "certauth", certauth_port, os.path.join(args.fixtures, "users.json"))
         recipe = recipe_nginx(args, work, recipe_port, certauth_port, app_port, keepalive=False)
         pooled = recipe_nginx(args, work, pooled_port, certauth_port, app_port)

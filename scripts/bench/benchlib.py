@@ -222,6 +222,14 @@ def nginx_server(name, work, port, body, cpus=None):
     return Server(name, ["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"], port, cpus=cpus)
 
 
+def app_server(work, port, locations="", cpus=None):
+    """The application behind the proxies: an nginx answering `ok` in 3 bytes (and `locations`, nginx lines)."""
+    return nginx_server("app", work, port, f"""    server {{
+        listen 127.0.0.1:{port};
+{locations}        location / {{ return 200 "ok\\n"; }}
+    }}""", cpus=cpus)
+
+
 def users_map(fixtures):
     """fixtures/users.json's users known by their CN alone, as the lines of an nginx map to their JSON."""
     with open(os.path.join(fixtures, "users.json")) as f:

@@ -21,7 +21,7 @@ only.
 import os
 import statistics
 
-from benchlib import (OTHER_CPUS, Server, free_port, load, log, nginx_server, parse, parser, running, scratch,
+from benchlib import (OTHER_CPUS, Server, app_server, free_port, load, log, parse, parser, running, scratch,
                       write_report)
 
 
@@ -44,10 +44,7 @@ def main():
     args = parse(p)
     with scratch("certauth-builds-ab-") as work:
         app_port = free_port()
-        app = nginx_server("app", work, app_port, f"""    server {{
-        listen 127.0.0.1:{app_port};
-        location / {{ return 200 "ok\\n"; }}
-    }}""", cpus=OTHER_CPUS)
+        app = app_server(work, app_port, cpus=OTHER_CPUS)
         builds = [build_server(i, spec, args.fixtures, app_port) for i, spec in enumerate([args.certauth] + args.build)]
         cpu_us = {server.name: [] for server in builds}
         with running([app] + builds):

@@ -24,8 +24,8 @@ import subprocess
 import sys
 import time
 
-from benchlib import (OTHER_CPUS, Server, free_port, load, log, nginx_server, parse, parser, pinned, running, scratch,
-                      users_map, write_report)
+from benchlib import (OTHER_CPUS, Server, app_server, free_port, load, log, nginx_server, parse, parser, pinned,
+                      running, scratch, users_map, write_report)
 
 
 def idle_memory(args, server, count):
@@ -103,11 +103,7 @@ def main():
         os.chmod(work, 0o755)
         os.chmod(big, 0o644)
         app_port, certauth_port, nginx_port = free_port(), free_port(), free_port()
-        app = nginx_server("app", work, app_port, f"""    server {{
-        listen 127.0.0.1:{app_port};
-        location = /big {{ alias {big}; }}
-        location / {{ return 200 "ok\\n"; }}
-    }}""", cpus=OTHER_CPUS)
+        app = app_server(work, app_port, f"        location = /big {{ alias {big}; }}\n", cpus=OTHER_CPUS)
         certauth = Server("certauth", [args.certauth, "serve", "--listen", f"127.0.0.1:{certauth_port}", "--threads", "1",
                                        "--no-access-log", "--max-connections", "20000", "--upstream",
                                        f"http://127.0.0.1:{app_port}"], certauth_port, cwd=args.fixtures)
@@ -155,7 +151,7 @@ def main():
         # that the machine's changes of speed during the run leave.
         by_round = [c["cpu_us"] / n["cpu_us"] for c, n in zip(results["certauth"], results["nginx"]) if n["cpu_us"]]
         lines = [
-            "| per proxy (one worker each) | certauth | nginx | certauth / nginx | target |",
+            "| per proxy (one worker each) | certauth | nginx | certauth / nginx | aim |",
             "|---|---|---|---|---|",
             f"| server CPU per keep-alive proxied request | {med['certauth']['cpu_us']:.1f} µs | "
             f"{med['nginx']['cpu_us']:.1f} µs | {ratio['cpu_us']:.2f} | ≤ 0.8 |",

@@ -53,7 +53,7 @@ for c in "${cases[@]}"; do
 import json, sys
 d = json.loads(open(sys.argv[1]).readline())
 print(d["outcome"], d["reason"] or "-")' "$work/check.json") || fail "$crt: check printed no JSON: $(cat "$work/check.err")"
-  curl -sS --cacert ca.crt --cert "$crt" --key "$key" -o "$work/body" -w '%{http_code}' \
+  curl -sS --max-time 20 --cacert ca.crt --cert "$crt" --key "$key" -o "$work/body" -w '%{http_code}' \
     "https://localhost:$port/" >"$work/status" 2>"$work/curl.err" || fail "$crt: curl: $(cat "$work/curl.err")"
   status="$(cat "$work/status")"
   got_reason="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("reason") or "-")' "$work/body")"
