@@ -67,11 +67,12 @@ auto forwarding_to(std::string url) {
 // ends its side only (shutdown, a FIN) and keeps reading what comes, or
 // sends a whole second answer nobody asked for ("stray!") and keeps it open.
 // certauth keeps the connection for the next request and must find it
-// unusable. Or (broken_chunks) it answers with a chunked body whose second
-// chunk's size is not a number, and closes. Counts its connections.
+// unusable. Or it answers with a chunked body, whole (chunked) or with a
+// second chunk whose size is not a number (broken_chunks), and closes.
+// Counts its connections.
 class OneShotApp {
   public:
-    enum class After { close, half_close, stray_answer, broken_chunks };
+    enum class After { close, half_close, stray_answer, chunked, broken_chunks };
     explicit OneShotApp(After after) : m_after(after) {
         m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in address{};
@@ -114,8 +115,10 @@ class OneShotApp {
             }
             answer_one(fd, m_after == After::broken_chunks
                                ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\n"
+                           : m_after == After::chunked
+                               ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
                                : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            if (m_after == After::close || m_after == After::broken_chunks) {
+            if (m_after == After::close || m_after == After::chunked || m_after == After::broken_chunks) {
                 ::close(fd);
                 continue;
             }
@@ -292,6 +295,27 @@ TEST_CASE("forwarding: bytes the application sent after its answer are never rea
     REQUIRE(second);
     CHECK(second->status == 200);
     CHECK(second->body == "ok");
+    CHECK(app.connections() == 2);
+}
+
+TEST_CASE("forwarding: a chunked answer that comes whole with its head goes to the client whole, last chunk included",
+          "[server]") {
+    // The head, the chunk and the last chunk come in one read and go out
+    // in one write: the client's parser must find the body's end there,
+    // and the connection carries the next request.
+    OneShotApp app(OneShotApp::After::chunked);
+    InProcessServer server(forwarding_to(app.upstream()));
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    for (const char* path : {"/first", "/second"}) {
+        CAPTURE(path);
+        auto got = joe->request("GET", path);
+        INFO(joe->last_error());
+        REQUIRE(got);
+        CHECK(got->status == 200);
+        CHECK(got->header("transfer-encoding") == "chunked");
+        CHECK(got->body == "hello");
+    }
     CHECK(app.connections() == 2);
 }
 

@@ -2,6 +2,11 @@
 
 #include <certauth/x509/ossl.hpp>
 
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <csignal>
@@ -170,47 +175,43 @@ long HttpClient::read_some(char* buffer, int size) {
 }
 
 std::optional<HttpResponse> HttpClient::read(bool head) {
+    namespace http = boost::beast::http;
+    http::response_parser<http::string_body> parser;
+    parser.eager(true);
+    parser.body_limit(boost::none);
+    if (head) parser.skip(true);
     char buffer[16384];
-    std::size_t header_end;
-    while ((header_end = m_pending.find("\r\n\r\n")) == std::string::npos) {
-        const long n = read_some(buffer, sizeof buffer);
-        if (n <= 0) return std::nullopt;
-        m_pending.append(buffer, static_cast<std::size_t>(n));
-    }
-    HttpResponse response;
-    const std::string head_text = m_pending.substr(0, header_end);
-    m_pending.erase(0, header_end + 4);
-    std::size_t line_end = head_text.find("\r\n");
-    const std::string status_line = head_text.substr(0, line_end);
-    std::smatch m;
-    if (!std::regex_match(status_line, m, std::regex(R"((HTTP/\d\.\d) (\d{3}) ?.*)"))) {
-        m_error = "bad status line: " + status_line;
-        return std::nullopt;
-    }
-    response.version = m[1].str();
-    response.status = std::stoi(m[2].str());
-    std::size_t pos = line_end == std::string::npos ? head_text.size() : line_end + 2;
-    while (pos < head_text.size()) {
-        std::size_t end = head_text.find("\r\n", pos);
-        if (end == std::string::npos) end = head_text.size();
-        const std::string line = head_text.substr(pos, end - pos);
-        const std::size_t colon = line.find(':');
-        if (colon != std::string::npos) {
-            std::string value = line.substr(colon + 1);
-            value.erase(0, value.find_first_not_of(' '));
-            response.headers[lower(line.substr(0, colon))] = value;
+    for (;;) {
+        if (!m_pending.empty()) {
+            boost::system::error_code ec;
+            const std::size_t used = parser.put(boost::asio::buffer(m_pending), ec);
+            m_pending.erase(0, used);
+            if (ec && ec != http::error::need_more) {
+                m_error = "bad response: " + ec.message();
+                return std::nullopt;
+            }
+            if (parser.is_done()) break;
+            if (!ec && used > 0) continue;
         }
-        pos = end + 2;
-    }
-    const std::size_t length =
-        head ? 0 : std::stoul(response.header("content-length").empty() ? "0" : response.header("content-length"));
-    while (m_pending.size() < length) {
         const long n = read_some(buffer, sizeof buffer);
-        if (n <= 0) return std::nullopt;
+        if (n <= 0) {
+            // The end of the stream ends a body that has no length, and
+            // nothing else (m_error keeps what the read said).
+            if (!parser.got_some()) return std::nullopt;
+            boost::system::error_code ec;
+            parser.put_eof(ec);
+            if (!ec && parser.is_done()) break;
+            return std::nullopt;
+        }
         m_pending.append(buffer, static_cast<std::size_t>(n));
     }
-    response.body = m_pending.substr(0, length);
-    m_pending.erase(0, length);
+    const auto& message = parser.get();
+    HttpResponse response;
+    response.version = "HTTP/" + std::to_string(message.version() / 10) + "." + std::to_string(message.version() % 10);
+    response.status = static_cast<int>(message.result_int());
+    for (const auto& field : message)
+        response.headers[lower(std::string(field.name_string()))] = std::string(field.value());
+    response.body = message.body();
     return response;
 }
 

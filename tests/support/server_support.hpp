@@ -74,8 +74,9 @@ class HttpClient {
     ~HttpClient();
 
     bool send(const std::string& bytes);
-    // Reads one response (Content-Length framed; HEAD: no body). nullopt on
-    // error or end of stream before a complete response.
+    // Reads one response, as its framing says (Content-Length, chunked, or
+    // to the end of the stream; HEAD: no body). nullopt on error, on broken
+    // framing or on end of stream before a complete response (last_error()).
     std::optional<HttpResponse> read(bool head = false);
     // GET/HEAD `path` with HTTP/1.1 (keep-alive) and read the answer.
     std::optional<HttpResponse> request(const std::string& method, const std::string& path,
