@@ -418,6 +418,7 @@ struct Forwarding::State {
         if (from_pool && !retried && retry_allowed && !response_started) {
             if (taken_unchecked) pool.check_always(); // the application closes without saying so
             retried = true;
+            result.retried = true;
             next_address = 0;
             phase = Phase::connecting;
             response.reset();

@@ -719,7 +719,8 @@ class Session final : public Connection, private ClientIo {
             m_metrics->request(m_response.status, m_response.reason, latency);
             if (m_forward) {
                 const Forwarded& result = m_forward->result();
-                m_metrics->upstream(result.upstream_status, result.upstream_latency, result.upstream_error);
+                m_metrics->upstream(result.upstream_status, result.upstream_latency, result.upstream_error,
+                                    result.retried);
             }
         }
         if (!logging) return;

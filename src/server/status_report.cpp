@@ -64,6 +64,7 @@ struct Totals {
     std::vector<std::uint64_t> upstream_requests = std::vector<std::uint64_t>(k_statuses);
     HistogramTotal<k_upstream_bounds_us.size()> upstream_duration;
     std::array<std::uint64_t, k_upstream_errors> upstream_errors{};
+    std::uint64_t upstream_retries = 0;
 
     explicit Totals(std::span<const WorkerMetrics* const> workers) {
         for (const WorkerMetrics* w : workers) {
@@ -82,6 +83,7 @@ struct Totals {
             upstream_duration.add(w->upstream_duration);
             for (std::size_t i = 0; i < upstream_errors.size(); ++i)
                 upstream_errors[i] += w->upstream_errors[i].value();
+            upstream_retries += w->upstream_retries.value();
         }
     }
 };
@@ -224,6 +226,12 @@ void write_upstream(MetricsWriter& out, const Totals& totals) {
     for (std::size_t i = 0; i < k_upstream_errors; ++i)
         out.sample({{"why", to_label(static_cast<UpstreamError>(i + 1))}},
                    static_cast<double>(totals.upstream_errors[i]));
+    out.family("certauth_upstream_retries_total",
+               "Forwarded requests sent again, once, on a new connection because the kept-alive connection they "
+               "went on first turned out closed by the application (only requests without a body that may be sent "
+               "twice: GET, HEAD, OPTIONS, TRACE, PUT, DELETE)",
+               MetricType::counter);
+    out.sample(static_cast<double>(totals.upstream_retries));
 }
 
 // --- /status -----------------------------------------------------------------------

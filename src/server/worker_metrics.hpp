@@ -102,13 +102,14 @@ struct alignas(64) WorkerMetrics {
     }
     // A forwarded request on the application's side: its status and time
     // to the response header (status 0: it gave none), or why certauth
-    // answered for it.
-    void upstream(int status, std::chrono::microseconds latency, UpstreamError error) noexcept {
+    // answered for it, and whether it was sent again on a new connection.
+    void upstream(int status, std::chrono::microseconds latency, UpstreamError error, bool retried) noexcept {
         if (status >= k_first_status && status < k_first_status + static_cast<int>(k_statuses)) {
             upstream_requests[static_cast<std::size_t>(status - k_first_status)].add();
             upstream_duration.observe(latency);
         }
         if (error != UpstreamError::none) upstream_errors[static_cast<std::size_t>(error) - 1].add();
+        if (retried) upstream_retries.add();
     }
     void handshake_done(bool resumed) noexcept { (resumed ? handshakes_resumed : handshakes_full).add(); }
     void handshake_failed(HandshakeFailure why) noexcept { handshake_failures[static_cast<std::size_t>(why)].add(); }
@@ -125,6 +126,7 @@ struct alignas(64) WorkerMetrics {
     std::array<LocalCounter, k_statuses> upstream_requests{}; // [status - 100]
     LocalHistogram<k_upstream_bounds_us.size()> upstream_duration{k_upstream_bounds_us};
     std::array<LocalCounter, k_upstream_errors> upstream_errors{}; // [UpstreamError - 1]
+    LocalCounter upstream_retries;
 };
 
 } // namespace certauth::server::detail

@@ -6,6 +6,7 @@
 #include "directory/directory_support.hpp"
 #include "support/hostile_support.hpp"
 #include "support/postgres.hpp"
+#include "support/status_pages.hpp"
 
 #include "support/catch.hpp"
 
@@ -54,39 +55,11 @@ unsigned short status_port(ServeProcess& server) {
     return static_cast<unsigned short>(std::stoi((*line)[1].str()));
 }
 
-// GET `path` from the status listener (plain HTTP); the body.
-std::string status_page(unsigned short port, const std::string& path) {
-    ClientOptions plain;
-    plain.tls = false;
-    auto client = HttpClient::connect(port, plain);
-    REQUIRE(client);
-    const auto response = client->request("GET", path, "Connection: close\r\n");
-    REQUIRE(response);
-    REQUIRE(response->status == 200);
-    return response->body;
-}
-
 nlohmann::json directory_status(unsigned short port) {
     const nlohmann::json status = nlohmann::json::parse(status_page(port, "/status"));
     INFO(status.dump(2));
     REQUIRE(status.contains("directory"));
     return status["directory"];
-}
-
-// The value of the sample `series` (name and labels as written) in /metrics,
-// which `promtool check metrics` accepts; -1 when absent.
-double metric(unsigned short port, const std::string& series) {
-    const std::string text = status_page(port, "/metrics");
-    RunOptions input;
-    input.input = text;
-    input.timeout = 30s;
-    const ProcessResult checked = run({"promtool", "check", "metrics"}, input);
-    INFO(checked.out << checked.err);
-    CHECK(checked.exit_code == 0);
-    const std::size_t at = text.find("\n" + series + " ");
-    if (at == std::string::npos) return -1;
-    const std::size_t value = at + 1 + series.size() + 1;
-    return std::stod(text.substr(value, text.find('\n', value) - value));
 }
 
 // Polls until `stem` gets `wanted` on a new connection; what it got last.

@@ -7,6 +7,7 @@
 #include "support/files.hpp"
 #include "support/hostile_support.hpp"
 #include "support/in_process_server.hpp"
+#include "support/status_pages.hpp"
 
 #include "support/catch.hpp"
 
@@ -68,11 +69,12 @@ auto forwarding_to(std::string url) {
 // sends a whole second answer nobody asked for ("stray!") and keeps it open.
 // certauth keeps the connection for the next request and must find it
 // unusable. Or it answers with a chunked body, whole (chunked) or with a
-// second chunk whose size is not a number (broken_chunks), and closes.
-// Counts its connections.
+// second chunk whose size is not a number (broken_chunks), and closes. Or
+// (drop_second) it keeps its first connection after the answer, reads the
+// next request on it and closes it unanswered. Counts its connections.
 class OneShotApp {
   public:
-    enum class After { close, half_close, stray_answer, chunked, broken_chunks };
+    enum class After { close, half_close, stray_answer, chunked, broken_chunks, drop_second };
     explicit OneShotApp(After after) : m_after(after) {
         m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in address{};
@@ -107,6 +109,12 @@ class OneShotApp {
             const int fd = ::accept(m_listener, nullptr, nullptr);
             if (fd < 0) continue;
             ++m_connections;
+            if (m_after == After::drop_second) {
+                answer_one(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                if (m_connections == 1) answer_one(fd, ""); // the second request, read and not answered
+                ::close(fd);
+                continue;
+            }
             if (m_after != After::stray_answer) {
                 // The answer and the FIN in one segment: certauth's event
                 // loop sees them in one event, and the FIN is never announced.
@@ -274,6 +282,27 @@ void each_on_a_new_connection(OneShotApp::After after) {
 TEST_CASE("forwarding: a GET or a POST on a kept-alive connection the application closed goes on a new one",
           "[server]") {
     each_on_a_new_connection(OneShotApp::After::close);
+}
+
+TEST_CASE("forwarding: a request sent again on a new connection is counted in /metrics", "[server][metrics]") {
+    // The application closes its first connection, kept alive after the
+    // first answer, when the second GET arrives on it: certauth sends that
+    // GET again on a new connection, once.
+    OneShotApp app(OneShotApp::After::drop_second);
+    InProcessServer server([&](server::ServerOptions& options) {
+        forward_to(options, app.upstream());
+        options.status = server::StatusAddress{"", {"127.0.0.1", 0, "127.0.0.1:0", ""}, "127.0.0.1:0"};
+    });
+    const unsigned short status = port_of_url(server.server().status_url());
+    CHECK(metric(status, "certauth_upstream_retries_total") == 0);
+    auto joe = HttpClient::connect(server.port(), as("joe"));
+    REQUIRE(joe);
+    CHECK(got(joe->request("GET", "/first")) == "200 ");
+    CHECK(got(joe->request("GET", "/second")) == "200 ");
+    CHECK(app.connections() == 2);
+    CHECK(metric(status, "certauth_upstream_retries_total") == 1);
+    CHECK(metric(status, "certauth_upstream_requests_total{code=\"200\"}") == 2);
+    CHECK(metric(status, "certauth_upstream_errors_total{why=\"closed\"}") == 0);
 }
 
 TEST_CASE("forwarding: a kept-alive connection the application half-closed with its answer is not waited on",
