@@ -33,8 +33,8 @@ import statistics
 import subprocess
 import urllib.parse
 
-from benchlib import (Server, app_server, free_port, load, log, nginx_server, parse, parser, running, scratch, users_map,
-                      write_report)
+from benchlib import (Server, app_server, free_port, load, log, nginx_server, parse, parser, running, scratch,
+                      users_map, write_report)
 
 
 def recipe_nginx(args, work, port, certauth_port, app_port, keepalive=True):

@@ -70,8 +70,9 @@ struct Forwarded {
     int upstream_status = 0; // what the application answered (0: nothing)
     std::chrono::microseconds upstream_latency{0};
     UpstreamError upstream_error = UpstreamError::none; // set with a 502 or 504 answer
-    // Sent again on a new connection: the kept-alive one it went on first
-    // turned out closed by the application before its answer.
+    // Tried again on a new connection (whatever came of it): the kept-alive
+    // one it went on first turned out closed by the application before its
+    // answer.
     bool retried = false;
 };
 

@@ -227,9 +227,9 @@ void write_upstream(MetricsWriter& out, const Totals& totals) {
         out.sample({{"why", to_label(static_cast<UpstreamError>(i + 1))}},
                    static_cast<double>(totals.upstream_errors[i]));
     out.family("certauth_upstream_retries_total",
-               "Forwarded requests sent again, once, on a new connection because the kept-alive connection they "
-               "went on first turned out closed by the application (only requests without a body that may be sent "
-               "twice: GET, HEAD, OPTIONS, TRACE, PUT, DELETE)",
+               "Forwarded requests tried again, once, on a new connection because the kept-alive connection they "
+               "went on first turned out closed by the application (idempotent requests without a body); a retry "
+               "that fails too is also counted in certauth_upstream_errors_total",
                MetricType::counter);
     out.sample(static_cast<double>(totals.upstream_retries));
 }

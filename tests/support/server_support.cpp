@@ -165,11 +165,14 @@ long HttpClient::read_some(char* buffer, int size) {
         const int n = SSL_read(m_ssl.get(), buffer, size);
         if (n <= 0) {
             const int e = SSL_get_error(m_ssl.get(), n);
+            m_ended = e == SSL_ERROR_ZERO_RETURN ||
+                      (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING);
             m_error = e == SSL_ERROR_ZERO_RETURN ? "close_notify" : "read: " + openssl_errors();
         }
         return n;
     }
     const ssize_t n = ::recv(m_fd, buffer, static_cast<std::size_t>(size), 0);
+    m_ended = n == 0;
     if (n <= 0) m_error = n == 0 ? "eof" : std::string("read: ") + std::strerror(errno);
     return n;
 }
@@ -178,6 +181,7 @@ std::optional<HttpResponse> HttpClient::read(bool head) {
     namespace http = boost::beast::http;
     http::response_parser<http::string_body> parser;
     parser.eager(true);
+    parser.header_limit(1024 * 1024); // beyond what certauth relays (64 KiB): its limit is the one tested
     parser.body_limit(boost::none);
     if (head) parser.skip(true);
     char buffer[16384];
@@ -196,8 +200,9 @@ std::optional<HttpResponse> HttpClient::read(bool head) {
         const long n = read_some(buffer, sizeof buffer);
         if (n <= 0) {
             // The end of the stream ends a body that has no length, and
-            // nothing else (m_error keeps what the read said).
-            if (!parser.got_some()) return std::nullopt;
+            // nothing else: not a timeout, a reset or a TLS error (m_error
+            // keeps what the read said).
+            if (!m_ended || !parser.got_some()) return std::nullopt;
             boost::system::error_code ec;
             parser.put_eof(ec);
             if (!ec && parser.is_done()) break;

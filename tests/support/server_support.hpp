@@ -93,6 +93,8 @@ class HttpClient {
 
   private:
     HttpClient() = default;
+    // Up to `size` bytes; <= 0 at the end of the stream (m_ended) or on an
+    // error (m_error says which).
     long read_some(char* buffer, int size);
 
     int m_fd = -1;
@@ -100,6 +102,7 @@ class HttpClient {
     x509::Ptr<SSL> m_ssl;
     std::string m_pending;
     std::string m_error;
+    bool m_ended = false; // the server ended the stream (a FIN, close_notify, or a FIN without it)
 };
 
 // One GET on a new connection.

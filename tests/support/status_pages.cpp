@@ -6,6 +6,7 @@
 #include "support/catch.hpp"
 
 #include <chrono>
+#include <thread>
 
 namespace certauth::test {
 
@@ -35,6 +36,16 @@ double metric(unsigned short port, const std::string& series) {
     if (at == std::string::npos) return -1;
     const std::size_t value = at + 1 + series.size() + 1;
     return std::stod(text.substr(value, text.find('\n', value) - value));
+}
+
+double metric_within(unsigned short port, const std::string& series, double wanted, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    double value = metric(port, series);
+    while (value != wanted && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+        value = metric(port, series);
+    }
+    return value;
 }
 
 unsigned short port_of_url(const std::string& url) {
