@@ -84,8 +84,9 @@ echo "curl plain http: $body"
 grep -q 'use https://' <<<"$body" || fail "plain http: detail"
 
 # wget, the issue's command.
-wget --timeout=20 --tries=1 -qSO "$work/wget.body" --no-check-certificate --certificate=fixtures/joe.crt --private-key=fixtures/joe.key \
-  --ca-certificate=fixtures/ca.crt "$url/" 2>"$work/wget.headers" || { cat "$work/wget.headers" >&2; fail "wget"; }
+wget --timeout=20 --tries=1 -qSO "$work/wget.body" --no-check-certificate --certificate=fixtures/joe.crt \
+  --private-key=fixtures/joe.key --ca-certificate=fixtures/ca.crt "$url/" 2>"$work/wget.headers" \
+  || { cat "$work/wget.headers" >&2; fail "wget"; }
 cat "$work/wget.headers"
 grep -q 'HTTP/1.1 200 OK' "$work/wget.headers" || fail "wget: status"
 grep -q '"cn":"joe"' "$work/wget.body" || fail "wget: body"
