@@ -198,6 +198,8 @@ struct Forwarding::State {
     std::optional<Need> fail(int status, const std::string& detail) {
         if (!response_started) {
             result.answer = gateway_error(status, detail);
+            result.answer->head = head_request; // its headers, no body
+            result.answer_detail = detail;
             result.status = status;
             if (status == 504) result.upstream_error = UpstreamError::timeout;
             if (status == 502 && result.upstream_error == UpstreamError::none)

@@ -64,6 +64,7 @@ struct Forwarded {
     // Nothing reached the client: certauth answers this (400, 413, 502, 504)
     // and closes.
     std::optional<Response> answer;
+    std::string answer_detail; // what its JSON's "detail" says
     // What the client sent beyond this exchange (a pipelined next request).
     std::string leftover;
     int status = 0;          // what the client got (0: nothing complete)

@@ -194,6 +194,7 @@ class PageWriter {
         case PageTopic::bad_target: bad_target(); break;
         case PageTopic::method_not_allowed: method_not_allowed(); break;
         case PageTopic::plain_http: plain_http(); break;
+        case PageTopic::gateway: gateway(); break;
         }
         return finish();
     }
@@ -235,6 +236,8 @@ class PageWriter {
             if (!m_facts.decision->detail.empty())
                 m_html.raw("<dt>Detail</dt><dd>").value(m_facts.decision->detail).raw("</dd>");
         }
+        if (m_facts.topic == PageTopic::gateway && !m_facts.detail.empty())
+            m_html.raw("<dt>Detail</dt><dd>").value(m_facts.detail).raw("</dd>");
         m_html.raw("<dt>Request</dt><dd class=\"mono\">").value(m_facts.method).text(" ").value(m_facts.target);
         m_html.raw("</dd><dt>Checked at</dt><dd>")
             .text(x509::timestamp_text(m_facts.now))
@@ -565,6 +568,40 @@ class PageWriter {
              " request; this server answers only GET and HEAD, the requests that open a page.");
         what_to_do();
         step("Open the address directly, as a link or in the address bar.");
+        end_steps();
+        close_card();
+    }
+
+    // You were let in (or the route is public); what lies behind certauth
+    // did not answer, or the request could not be passed on to it.
+    void gateway() {
+        switch (m_facts.status) {
+        case 504:
+            open(Tone::warn, "Timed out", "The application took too long to answer");
+            lead("This server let your request through, but the application behind it did not answer in time.");
+            break;
+        case 413:
+            open(Tone::no, "Too large", "What you sent is too large");
+            lead("The request's body is larger than this server passes on to the application.");
+            break;
+        case 400:
+            open(Tone::no, "Bad request", "This request cannot be passed on");
+            lead("Its form is ambiguous or broken, so this server does not pass it on to the application.");
+            break;
+        default:
+            open(Tone::warn, "Bad gateway", "The application is not answering");
+            lead("This server let your request through, but the application behind it could not be reached, "
+                 "or its answer was broken.");
+            break;
+        }
+        what_to_do();
+        if (m_facts.status == 413)
+            step("Go back and send less: a smaller file, or fewer at a time.");
+        else if (m_facts.status == 400)
+            step("Go back and try again.");
+        else
+            step("Try again in a moment: reload the page.");
+        step("If it keeps happening, tell the administrator the time and the technical details below.");
         end_steps();
         close_card();
     }

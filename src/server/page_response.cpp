@@ -69,4 +69,16 @@ void present_plain_http_as_page(Response& response, const RequestFacts& request,
     set_page(response, facts);
 }
 
+void present_gateway_answer_as_page(Response& response, std::string_view method, std::string_view target,
+                                    std::string_view detail, std::chrono::system_clock::time_point now) {
+    PageFacts facts;
+    facts.topic = PageTopic::gateway;
+    facts.status = response.status;
+    facts.method = method == "HEAD" ? std::string_view("GET") : method;
+    facts.target = target;
+    facts.detail = detail;
+    facts.now = now;
+    set_page(response, facts);
+}
+
 } // namespace certauth::server::detail

@@ -27,4 +27,10 @@ void present_as_page(Response& response, const RequestFacts& request, const Conn
 void present_plain_http_as_page(Response& response, const RequestFacts& request, std::string_view host,
                                 std::chrono::system_clock::time_point now);
 
+// The forwarding's own answer (forwarding.hpp's Forwarded::answer: 502,
+// 504, 400, 413) to `method` `target` as a page; `detail` is what its JSON
+// says happened.
+void present_gateway_answer_as_page(Response& response, std::string_view method, std::string_view target,
+                                    std::string_view detail, std::chrono::system_clock::time_point now);
+
 } // namespace certauth::server::detail

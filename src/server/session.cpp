@@ -624,9 +624,16 @@ class Session final : public Connection, private ClientIo {
     Io on_error(error_code ec) {
         std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits);
         if (error && ec == http::error::body_limit && m_context.output() == Output::forward &&
-            (m_tls_mode || trusted()))
-            error = respond_error(413, "the request body exceeds " +
-                                           std::to_string(m_context.forwarding->options.max_body_size) + " bytes");
+            (m_tls_mode || trusted())) {
+            // Its Content-Length is over --upstream-max-body-size: the
+            // forwarding's 413, a page for a browser as its others are.
+            const std::string detail =
+                "the request body exceeds " + std::to_string(m_context.forwarding->options.max_body_size) + " bytes";
+            error = respond_error(413, detail);
+            const RequestFacts facts = request_facts(m_parser->get());
+            if (!trusted() && prefers_html(facts.accept))
+                present_gateway_answer_as_page(*error, facts.method, facts.target, detail, Clock::now());
+        }
         if (!error) return Io::failed;
         m_parser.reset();
         m_response = std::move(*error);
@@ -655,7 +662,10 @@ class Session final : public Connection, private ClientIo {
                 decide(now);
             action = handle(facts, m_connection, m_state->user_list(), m_context.output());
         }
-        if (auto* forward = std::get_if<Forward>(&action)) return start_forwarding(*forward);
+        if (auto* forward = std::get_if<Forward>(&action)) {
+            m_forward_page = !trusted() && prefers_html(facts.accept); // for certauth's own 502, 504, 400, 413
+            return start_forwarding(*forward);
+        }
         m_response = std::move(std::get<Response>(action));
         if (!trusted() && prefers_html(facts.accept)) // a browser: the answer as a page (page_response.hpp)
             present_as_page(m_response, facts, m_connection, m_state->user_list(),
@@ -834,7 +844,11 @@ class Session final : public Connection, private ClientIo {
         if (result.answer) {
             m_response = *result.answer;
             m_response.reason = "-"; // 400, 413, 502, 504: the request was not answered by the application
-            begin_write(11, Clock::now());
+            const Clock::time_point wall = Clock::now();
+            if (m_forward_page) // a browser: the answer as a page (page_response.hpp)
+                present_gateway_answer_as_page(m_response, m_forward->method(), m_forward->target(),
+                                               result.answer_detail, wall);
+            begin_write(11, wall);
             return Io::done;
         }
         m_response = Response{};
@@ -914,6 +928,7 @@ class Session final : public Connection, private ClientIo {
     std::shared_ptr<const ConnectionDecision> m_header_decision; // trusted: the last request's
     std::optional<KeptFields> m_kept_fields;                     // trusted: a tunnel's certificate header
     bool m_decided = false;
+    bool m_forward_page = false; // the request being forwarded prefers a page (accept.hpp)
     bool m_stopping = false;
     bool m_failed = false;   // an exception was answered 400: the next one ends the connection
     bool m_dropped = false;  // the sockets were closed: end at the next wake-up

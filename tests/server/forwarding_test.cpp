@@ -424,6 +424,125 @@ TEST_CASE("forwarding: joe's requests reach the application, bob's do not, and c
     }
 }
 
+namespace {
+
+// What Chromium sends when it opens a page.
+const std::string k_page_accept = "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n";
+
+// A listener whose connections are accepted by the kernel and never read:
+// an application that takes a request and does not answer.
+class SilentApp {
+  public:
+    SilentApp() {
+        m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t size = sizeof address;
+        if (m_listener < 0 || ::bind(m_listener, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+            ::listen(m_listener, 16) != 0 ||
+            ::getsockname(m_listener, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+            throw std::runtime_error("silent app: cannot listen");
+        m_port = ntohs(address.sin_port);
+    }
+    ~SilentApp() { ::close(m_listener); }
+    SilentApp(const SilentApp&) = delete;
+    SilentApp& operator=(const SilentApp&) = delete;
+    std::string upstream() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+  private:
+    int m_listener = -1;
+    unsigned short m_port = 0;
+};
+
+// `path` asked by joe with `headers` (and `method`): the whole response,
+// after which the server closes the connection without another byte.
+HttpResponse joe_asks(unsigned short port, const std::string& method, const std::string& path,
+                      const std::string& headers) {
+    auto joe = HttpClient::connect(port, as("joe"));
+    REQUIRE(joe);
+    REQUIRE(joe->send(method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n"));
+    auto response = joe->read(method == "HEAD");
+    REQUIRE(response);
+    CHECK(joe->closed_by_server(3s));
+    return *response;
+}
+
+} // namespace
+
+TEST_CASE("forwarding: certauth's own 502, 504, 400 and 413 are pages for a browser and JSON for curl", "[server]") {
+    SECTION("the application cannot be reached: 502") {
+        InProcessServer orphan(forwarding_to("http://127.0.0.1:9"));
+        const HttpResponse page = joe_asks(orphan.port(), "GET", "/report?x=<b>", k_page_accept);
+        CHECK(page.status == 502);
+        CHECK(page.header("content-type") == "text/html; charset=utf-8");
+        CHECK(page.header("content-security-policy").find("default-src 'none'") != std::string::npos);
+        CHECK(page.body.find("<h1>The application is not answering</h1>") != std::string::npos);
+        CHECK(page.body.find("the application at http://127.0.0.1:9 refused the connection") != std::string::npos);
+        CHECK(page.body.find("GET /report?x=&lt;b&gt;") != std::string::npos);
+        CHECK(page.body.find("<script") == std::string::npos);
+
+        const HttpResponse json = joe_asks(orphan.port(), "GET", "/report", "Accept: */*\r\n");
+        CHECK(json.status == 502);
+        CHECK(json.header("content-type") == "application/json");
+        CHECK(json.json().value("error", "") == "bad_gateway");
+
+        // HEAD: the page's headers, no body.
+        const HttpResponse head = joe_asks(orphan.port(), "HEAD", "/report", k_page_accept);
+        CHECK(head.status == 502);
+        CHECK(std::stoul(head.header("content-length")) > 1000);
+        CHECK(head.body.empty());
+        const HttpResponse head_json = joe_asks(orphan.port(), "HEAD", "/report", "");
+        CHECK(head_json.status == 502);
+        CHECK(std::stoul(head_json.header("content-length")) > 0);
+        CHECK(head_json.body.empty());
+    }
+    SECTION("the application takes the request and does not answer: 504") {
+        SilentApp silent;
+        InProcessServer server(forwarding_to(silent.upstream()));
+        const HttpResponse page = joe_asks(server.port(), "GET", "/slow", k_page_accept);
+        CHECK(page.status == 504);
+        CHECK(page.header("content-type") == "text/html; charset=utf-8");
+        CHECK(page.body.find("<h1>The application took too long to answer</h1>") != std::string::npos);
+        CHECK(page.body.find("did not answer within 2 s") != std::string::npos);
+    }
+    SECTION("a request with two Host headers is not passed on: 400") {
+        InProcessServer orphan(forwarding_to("http://127.0.0.1:9"));
+        const HttpResponse page = joe_asks(orphan.port(), "GET", "/", "Host: y\r\n" + k_page_accept);
+        CHECK(page.status == 400);
+        CHECK(page.header("content-type") == "text/html; charset=utf-8");
+        CHECK(page.body.find("<h1>This request cannot be passed on</h1>") != std::string::npos);
+        CHECK(page.body.find("the request has more than one Host header") != std::string::npos);
+    }
+    SECTION("a body over --upstream-max-body-size: 413, by its Content-Length or as its chunks come") {
+        EchoApp app;
+        REQUIRE(app.started());
+        InProcessServer server([&app](server::ServerOptions& options) {
+            forward_to(options, app.upstream());
+            options.upstream->max_body_size = 4;
+        });
+        const HttpResponse by_length =
+            joe_asks(server.port(), "POST", "/upload", "Content-Length: 10\r\n" + k_page_accept);
+        CHECK(by_length.status == 413);
+        CHECK(by_length.header("content-type") == "text/html; charset=utf-8");
+        CHECK(by_length.body.find("<h1>What you sent is too large</h1>") != std::string::npos);
+        CHECK(by_length.body.find("the request body exceeds 4 bytes") != std::string::npos);
+
+        auto joe = HttpClient::connect(server.port(), as("joe"));
+        REQUIRE(joe);
+        REQUIRE(joe->send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n" + k_page_accept +
+                          "\r\n9\r\n123456789\r\n0\r\n\r\n"));
+        const auto by_chunks = joe->read();
+        REQUIRE(by_chunks);
+        CHECK(by_chunks->status == 413);
+        CHECK(by_chunks->body.find("<h1>What you sent is too large</h1>") != std::string::npos);
+
+        const HttpResponse json = joe_asks(server.port(), "POST", "/upload", "Content-Length: 10\r\n");
+        CHECK(json.status == 413);
+        CHECK(json.json().value("error", "") == "payload_too_large");
+    }
+}
+
 TEST_CASE("a client that half-closes after its request gets the answer, then the connection ends at the next sweep",
           "[server]") {
     // The request's last bytes and the client's FIN come in one segment: the

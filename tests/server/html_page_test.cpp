@@ -2,6 +2,7 @@
 // each reason's plain words, the escaping of every certificate- and
 // user-list-derived string, and the Content-Security-Policy that lets the
 // page's own style in and nothing else.
+#include <certauth/server/handler.hpp>
 #include <certauth/server/html_page.hpp>
 
 #include <certauth/x509/certificate.hpp>
@@ -11,6 +12,8 @@
 
 #include <array>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -203,6 +206,24 @@ TEST_CASE("html page: the other answers of serve are pages too", "[server]") {
     facts.https_url = "https://h\"><b>:1/";
     html = render_page(facts);
     CHECK(contains(html, "<a href=\"https://h&quot;&gt;&lt;b&gt;:1/\">"));
+
+    // --upstream: certauth's own answers, with what happened in the details.
+    facts.topic = PageTopic::gateway;
+    facts.detail = "the application at <app> sent a malformed response";
+    const std::vector<std::pair<int, std::string>> gateway = {
+        {502, "The application is not answering"},
+        {504, "The application took too long to answer"},
+        {400, "This request cannot be passed on"},
+        {413, "What you sent is too large"},
+    };
+    for (const auto& [status, heading] : gateway) {
+        facts.status = status;
+        html = render_page(facts);
+        check_self_contained(html);
+        CHECK(contains(html, "<h1>" + heading + "</h1>"));
+        CHECK(contains(html, "<dt>Detail</dt><dd>the application at &lt;app&gt; sent a malformed response</dd>"));
+        CHECK(contains(html, std::to_string(status) + " " + std::string(status_text(status))));
+    }
 }
 
 TEST_CASE("html page: the Content-Security-Policy forbids scripts and admits the page's own style by hash",

@@ -227,6 +227,7 @@ std::optional<HttpResponse> HttpClient::request(const std::string& method, const
 }
 
 bool HttpClient::closed_by_server(std::chrono::milliseconds timeout) {
+    if (!m_pending.empty()) return false; // bytes beyond the last response: data, not a close
     // Non-blocking while it waits: a readable socket may hold only TLS
     // records that are not data (a TLS 1.3 session ticket), after which a
     // blocking SSL_read would wait for the socket's own 10 s timeout.

@@ -82,7 +82,8 @@ class HttpClient {
     std::optional<HttpResponse> request(const std::string& method, const std::string& path,
                                         const std::string& extra_headers = "");
     // True when the server has closed the connection (EOF or close_notify),
-    // waiting at most `timeout`.
+    // waiting at most `timeout`; false when bytes came (or are left over
+    // from the last response) before the close.
     bool closed_by_server(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
     std::string tls_version() const;

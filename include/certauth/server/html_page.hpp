@@ -25,6 +25,8 @@ enum class PageTopic {
     bad_target,         // 400: the request target is not a valid path
     method_not_allowed, // 405
     plain_http,         // 401: plain HTTP sent to the TLS port
+    gateway,            // --upstream: certauth's own answer for the application (502, 504) or for a
+                        // request it cannot pass on (400, 413); `detail` says what happened
 };
 
 struct PageFacts {
@@ -43,6 +45,7 @@ struct PageFacts {
     // without one.
     const x509::CertFacts* certificate = nullptr;
     std::string_view https_url; // PageTopic::plain_http: the address to use instead
+    std::string_view detail;    // PageTopic::gateway: what went wrong, for the technical details
     std::chrono::system_clock::time_point now;
 };
 
