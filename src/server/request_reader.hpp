@@ -120,7 +120,7 @@ inline bool parse_request(RequestParser& parser, boost::beast::flat_buffer& buff
         buffer.consume(used);
         if (in_header && !parser.is_header_done()) header_bytes += used;
         if (in_header && parser.is_header_done() && framing_problem(parser.get())) {
-            ec = http::error::bad_transfer_encoding; // read_error_response says which problem
+            ec = http::error::bad_transfer_encoding; // read_error says which problem
             return true;
         }
         if (ec == http::error::need_more) {
@@ -180,27 +180,33 @@ void read_request(SyncReadStream& stream, boost::beast::flat_buffer& buffer, Req
     }
 }
 
-// The answer to a failed request read: 431 (request line and headers too
-// large), 413 (body too large) or 400 (malformed); nullopt when the
+// What a failed request read is answered with: 431 (request line and
+// headers too large), 413 (body too large) or 400 (malformed), and why
+// (handler.hpp's respond_error makes it the answer); nullopt when the
 // connection is just closed (end of stream, a request cut short, a timeout,
 // a cancelled or failed transport).
-inline std::optional<Response> read_error_response(const boost::beast::error_code& ec, const RequestParser& parser,
-                                                   const Limits& limits) {
+struct ReadError {
+    int status = 400;
+    std::string detail;
+};
+
+inline std::optional<ReadError> read_error(const boost::beast::error_code& ec, const RequestParser& parser,
+                                           const Limits& limits) {
     namespace http = boost::beast::http;
     if (!ec || ec.category() != http::make_error_code(http::error::bad_target).category()) return std::nullopt;
     if (ec == http::error::end_of_stream || ec == http::error::partial_message) return std::nullopt;
     if (ec == http::error::header_limit && parser.is_header_done())
-        return respond_error(431, "the request's trailer fields (or a chunk-size line) exceed " +
-                                      std::to_string(limits.max_header_size) + " bytes");
+        return ReadError{431, "the request's trailer fields (or a chunk-size line) exceed " +
+                                  std::to_string(limits.max_header_size) + " bytes"};
     if (ec == http::error::header_limit || (ec == http::error::buffer_overflow && !parser.is_header_done()))
-        return respond_error(431, "the request line and headers exceed " + std::to_string(limits.max_header_size) +
-                                      " bytes");
+        return ReadError{431,
+                         "the request line and headers exceed " + std::to_string(limits.max_header_size) + " bytes"};
     if (ec == http::error::bad_transfer_encoding && parser.is_header_done())
         if (const std::optional<std::string> problem = framing_problem(parser.get()))
-            return respond_error(400, "ambiguous request body framing: " + *problem);
+            return ReadError{400, "ambiguous request body framing: " + *problem};
     if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
-        return respond_error(413, "the request body exceeds " + std::to_string(limits.max_body_size) + " bytes");
-    return respond_error(400, "malformed HTTP request: " + ec.message());
+        return ReadError{413, "the request body exceeds " + std::to_string(limits.max_body_size) + " bytes"};
+    return ReadError{400, "malformed HTTP request: " + ec.message()};
 }
 
 // The facts handler.hpp answers from (views into `request`).

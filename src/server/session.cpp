@@ -622,21 +622,25 @@ class Session final : public Connection, private ClientIo {
     // 431, 413 or 400; end of stream, a request cut short or a transport
     // error: dropped.
     Io on_error(error_code ec) {
-        std::optional<Response> error = read_error_response(ec, *m_parser, m_context.limits);
-        if (error && ec == http::error::body_limit && m_context.output() == Output::forward &&
-            (m_tls_mode || trusted())) {
-            // Its Content-Length is over --upstream-max-body-size: the
-            // forwarding's 413, a page for a browser as its others are.
-            const std::string detail =
-                "the request body exceeds " + std::to_string(m_context.forwarding->options.max_body_size) + " bytes";
-            error = respond_error(413, detail);
-            const RequestFacts facts = request_facts(m_parser->get());
-            if (!trusted() && prefers_html(facts.accept))
-                present_gateway_answer_as_page(*error, facts.method, facts.target, detail, Clock::now());
-        }
+        std::optional<ReadError> error = read_error(ec, *m_parser, m_context.limits);
         if (!error) return Io::failed;
+        const bool forwarding = m_context.output() == Output::forward && (m_tls_mode || trusted());
+        if (forwarding && ec == http::error::body_limit)
+            error->detail =
+                "the request body exceeds " + std::to_string(m_context.forwarding->options.max_body_size) + " bytes";
+        m_response = respond_error(error->status, error->detail);
+        // A request that will not be passed on (a body over
+        // --upstream-max-body-size, ambiguous framing): for a browser, the
+        // forwarding's page, as its other answers are. The parser stops at
+        // such a header before it is done, its fields read (an Accept among
+        // them or not).
+        const bool request_line_read = !m_parser->get().method_string().empty();
+        if (forwarding && !trusted() && request_line_read && (error->status == 400 || error->status == 413)) {
+            const RequestFacts facts = request_facts(m_parser->get());
+            if (prefers_html(facts.accept))
+                present_gateway_answer_as_page(m_response, facts.method, facts.target, error->detail, Clock::now());
+        }
         m_parser.reset();
-        m_response = std::move(*error);
         if (!m_tls_mode) m_response.reason = "-";
         begin_write(11, Clock::now());
         return Io::done;

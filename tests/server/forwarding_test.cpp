@@ -506,13 +506,19 @@ TEST_CASE("forwarding: certauth's own 502, 504, 400 and 413 are pages for a brow
         CHECK(page.body.find("<h1>The application took too long to answer</h1>") != std::string::npos);
         CHECK(page.body.find("did not answer within 2 s") != std::string::npos);
     }
-    SECTION("a request with two Host headers is not passed on: 400") {
+    SECTION("two Host headers, or Transfer-Encoding with Content-Length: 400") {
         InProcessServer orphan(forwarding_to("http://127.0.0.1:9"));
         const HttpResponse page = joe_asks(orphan.port(), "GET", "/", "Host: y\r\n" + k_page_accept);
         CHECK(page.status == 400);
         CHECK(page.header("content-type") == "text/html; charset=utf-8");
         CHECK(page.body.find("<h1>This request cannot be passed on</h1>") != std::string::npos);
         CHECK(page.body.find("the request has more than one Host header") != std::string::npos);
+
+        const HttpResponse framing =
+            joe_asks(orphan.port(), "POST", "/", k_page_accept + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n");
+        CHECK(framing.status == 400);
+        CHECK(framing.body.find("<h1>This request cannot be passed on</h1>") != std::string::npos);
+        CHECK(framing.body.find("<dt>Detail</dt><dd>malformed HTTP request: bad Content-Length") != std::string::npos);
     }
     SECTION("a body over --upstream-max-body-size: 413, by its Content-Length or as its chunks come") {
         EchoApp app;

@@ -9,6 +9,8 @@
 // request leaves the server's origin, that the phone width needs no
 // horizontal scrolling, and screenshots at 1280x800 and 390x844 (light and
 // dark) written to $CERTAUTH_BUILD_DIR/browser-pages/ for a person to look at.
+// A second serve with --upstream to a port nothing listens on shows joe the
+// page for an application that is down (502), its detail folded away.
 //
 // Exit 0: passed; 1: failed; 77: skipped (no Chromium, or no
 // playwright-core: scripts/bootstrap.sh installs both).
@@ -17,6 +19,7 @@
 const assert = require('assert');
 const childProcess = require('child_process');
 const fs = require('fs');
+const net = require('net');
 const os = require('os');
 const path = require('path');
 
@@ -55,20 +58,21 @@ function withTimeout(promise, ms, what) {
 
 let skipped = false;
 
-// The serve child, killed however this process ends (a timeout included).
-let serveChild = null;
+// The serve children, killed however this process ends (a timeout included).
+const serveChildren = [];
 process.on('exit', () => {
-    if (serveChild && serveChild.exitCode === null) serveChild.kill('SIGKILL');
+    for (const child of serveChildren) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-// `certauth serve --listen 127.0.0.1:0` in fixtures/; resolves with the
-// child and its port once it prints its start-up line.
-function startServe() {
-    const child = childProcess.spawn(certauth, ['serve', '--listen', '127.0.0.1:0', '--no-access-log'], {
+// `certauth serve --listen 127.0.0.1:0` (and `extra` arguments) in
+// fixtures/; resolves with the child and its port once it prints its
+// start-up line.
+function startServe(extra = []) {
+    const child = childProcess.spawn(certauth, ['serve', '--listen', '127.0.0.1:0', '--no-access-log', ...extra], {
         cwd: fixtures,
         stdio: ['ignore', 'ignore', 'pipe'],
     });
-    serveChild = child;
+    serveChildren.push(child);
     let stderr = '';
     const started = new Promise((resolve, reject) => {
         child.stderr.on('data', (chunk) => {
@@ -80,6 +84,19 @@ function startServe() {
         child.on('error', reject);
     });
     return withTimeout(started, 30000, 'certauth serve start-up').then((port) => ({ child, port }));
+}
+
+// A port of 127.0.0.1 that was free a moment ago, and is closed again.
+function closedPort() {
+    const listening = new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const { port } = server.address();
+            server.close(() => resolve(port));
+        });
+    });
+    return withTimeout(listening, 5000, 'a free port');
 }
 
 function stopServe(serve) {
@@ -99,10 +116,13 @@ async function main() {
     fs.mkdirSync(outDir, { recursive: true });
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'certauth-browser-'));
     let serve;
+    let gateway;
     let browser;
     try {
         serve = await startServe();
-        const origin = `https://localhost:${serve.port}`;
+        const serveOrigin = `https://localhost:${serve.port}`;
+        gateway = await startServe(['--upstream', `http://127.0.0.1:${await closedPort()}`]);
+        const gatewayOrigin = `https://localhost:${gateway.port}`;
         try {
             browser = await withTimeout(
                 playwright.chromium.launch({
@@ -122,8 +142,9 @@ async function main() {
 
         // A new browser context (a fresh profile) presenting `stem`'s .p12
         // ("" for none); `check` gets the page, its response and the
-        // requests the page made.
+        // requests the page made. `options.origin`: another server's.
         async function visit(stem, target, options, check) {
+            const origin = options.origin || serveOrigin;
             const contextOptions = {
                 // Playwright relays the TLS connection to present the client
                 // certificate; the browser sees the relay's certificate.
@@ -281,11 +302,24 @@ async function main() {
         });
         passed('a hostile CN shows as text; no script runs, none may be inserted; no other origin is asked');
 
+        await visit('joe', '/report', { origin: gatewayOrigin, screenshot: 'bad-gateway-desktop.png' }, async ({ page, response }) => {
+            assert.strictEqual(response.status(), 502);
+            assert.strictEqual(response.headers()['content-type'], 'text/html; charset=utf-8');
+            const seen = await text(page);
+            assert.match(seen, /The application is not answering/);
+            assert.match(seen, /Try again in a moment/);
+            assert.doesNotMatch(seen, /refused the connection/, 'the detail is folded away');
+            await page.click('summary');
+            assert.match(await text(page), /the application at http:\/\/127\.0\.0\.1:\d+ refused the connection/);
+        });
+        passed('with --upstream and the application down, joe gets a page that says so (502)');
+
         console.log(`1..${checks}`);
         console.log(`screenshots: ${outDir}`);
     } finally {
         if (browser) await browser.close().catch(() => {});
         await stopServe(serve);
+        await stopServe(gateway);
         fs.rmSync(scratch, { recursive: true, force: true });
     }
 }
