@@ -327,6 +327,7 @@ Command add_serve_command(CLI::App& root) {
                 server.limits.max_body_size = options->max_body_size;
                 // A directory is followed: each change reloads the server (the
                 // callback is cleared before the server goes).
+                server.describe_error = [](const Error& error) { return with_flag(error); };
                 auto users = std::make_shared<FollowedUsers>(options->trust);
                 server.loader = [trust = options->trust, users]() -> Result<server::StateInputs> {
                     auto store = load_trust_store(trust);

@@ -425,14 +425,18 @@ struct Server::Impl final : private detail::StatusPages {
         const std::uint64_t current = holder.generation();
         const auto now = std::chrono::system_clock::now();
         auto inputs = options.loader();
-        if (!inputs) return reload_failed(now, inputs.error().message);
+        if (!inputs) return reload_failed(now, described(inputs.error()));
         auto next = build_state(std::move(*inputs), options.tls, current + 1, now);
-        if (!next) return reload_failed(now, next.error().message);
+        if (!next) return reload_failed(now, described(next.error()));
         holder.publish(*next);
         reloads.success(now);
         diagnostic("reloaded (generation " + std::to_string((*next)->generation) + "): " + (*next)->summary);
         for (const std::string& warning : (*next)->warnings)
             diagnostic("warning: " + warning);
+    }
+
+    std::string described(const Error& error) const {
+        return options.describe_error ? options.describe_error(error) : error.message;
     }
 
     void reload_failed(std::chrono::system_clock::time_point at, const std::string& why) {

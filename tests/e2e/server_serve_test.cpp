@@ -280,6 +280,13 @@ TEST_CASE("serve: a failed reload keeps the running configuration and says why",
     CHECK(line.find("does not match") != std::string::npos);
     CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "200 ");
 
+    fs::copy_file(fixture("server.key"), config.key, fs::copy_options::overwrite_existing);
+    write_atomically(config.cert, "not a certificate\n");
+    line = server.reload();
+    CHECK(line.find("reload failed, keeping generation 1") != std::string::npos);
+    CHECK(line.find("--cert: " + config.cert.string() + ": no certificate found") != std::string::npos);
+    CHECK(got(fetch(server.port(), "/", fixture("joe.crt"), fixture("joe.key"))) == "200 ");
+
     fs::remove(config.crl);
     line = server.reload();
     CHECK(line.find("reload failed, keeping generation 1") != std::string::npos);

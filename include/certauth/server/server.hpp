@@ -88,8 +88,11 @@ struct TrustedInput {
 
 struct ServerOptions {
     std::vector<ListenAddress> listen{{"127.0.0.1", 3443, "127.0.0.1:3443", {}}}; // TLS; may be empty with `trusted`
-    TlsSettings tls;         // its certificate and key: needed when `listen` is not empty
-    StateLoader loader;      // reads trust store and users (start-up and every reload)
+    TlsSettings tls;    // its certificate and key: needed when `listen` is not empty
+    StateLoader loader; // reads trust store and users (start-up and every reload)
+    // How a reload's error is told in its diagnostic (the CLI names the
+    // setting's flag: cli/setting_flag.hpp); the message alone when empty.
+    std::function<std::string(const Error&)> describe_error;
     std::string config_file; // named in the start-up line ("" when none)
     unsigned threads = 0;    // 0: one per core; each runs its own event loop (SO_REUSEPORT listeners)
     LogFormat log_format = LogFormat::text;
