@@ -909,4 +909,10 @@ std::string_view Forwarding::method() const noexcept { return view(m->request.ge
 
 std::string_view Forwarding::target() const noexcept { return view(m->request.get().target()); }
 
+std::string_view Forwarding::accept() const noexcept {
+    const auto& request = m->request.get();
+    const auto accept = request.find(http::field::accept);
+    return accept == request.end() ? std::string_view() : view(accept->value());
+}
+
 } // namespace certauth::server::detail

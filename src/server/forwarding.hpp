@@ -128,6 +128,9 @@ class Forwarding {
     // request, valid as long as this object).
     std::string_view method() const noexcept;
     std::string_view target() const noexcept;
+    // Its Accept header ("" when none): a browser's gets certauth's own
+    // answer (Forwarded::answer) as a page.
+    std::string_view accept() const noexcept;
 
   private:
     struct State;

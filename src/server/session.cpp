@@ -666,10 +666,7 @@ class Session final : public Connection, private ClientIo {
                 decide(now);
             action = handle(facts, m_connection, m_state->user_list(), m_context.output());
         }
-        if (auto* forward = std::get_if<Forward>(&action)) {
-            m_forward_page = !trusted() && prefers_html(facts.accept); // for certauth's own 502, 504, 400, 413
-            return start_forwarding(*forward);
-        }
+        if (auto* forward = std::get_if<Forward>(&action)) return start_forwarding(*forward);
         m_response = std::move(std::get<Response>(action));
         if (!trusted() && prefers_html(facts.accept)) // a browser: the answer as a page (page_response.hpp)
             present_as_page(m_response, facts, m_connection, m_state->user_list(),
@@ -849,7 +846,7 @@ class Session final : public Connection, private ClientIo {
             m_response = *result.answer;
             m_response.reason = "-"; // 400, 413, 502, 504: the request was not answered by the application
             const Clock::time_point wall = Clock::now();
-            if (m_forward_page) // a browser: the answer as a page (page_response.hpp)
+            if (!trusted() && prefers_html(m_forward->accept())) // a browser: the answer as a page (page_response.hpp)
                 present_gateway_answer_as_page(m_response, m_forward->method(), m_forward->target(),
                                                result.answer_detail, wall);
             begin_write(11, wall);
@@ -932,7 +929,6 @@ class Session final : public Connection, private ClientIo {
     std::shared_ptr<const ConnectionDecision> m_header_decision; // trusted: the last request's
     std::optional<KeptFields> m_kept_fields;                     // trusted: a tunnel's certificate header
     bool m_decided = false;
-    bool m_forward_page = false; // the request being forwarded prefers a page (accept.hpp)
     bool m_stopping = false;
     bool m_failed = false;   // an exception was answered 400: the next one ends the connection
     bool m_dropped = false;  // the sockets were closed: end at the next wake-up
