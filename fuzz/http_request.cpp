@@ -128,10 +128,13 @@ void connection_run(std::string_view bytes, std::size_t read_size, const server:
 
         out.clear();
         if (ec) {
-            const std::optional<server::Response> error = server::detail::read_error_response(ec, *parser, limits);
+            const std::optional<server::detail::ReadError> error = server::detail::read_error(ec, *parser, limits);
             if (!error) return; // dropped
-            if (error->keep_alive) fail("an error answer keeps the connection");
-            server::serialize(*error, 11, k_date, out);
+            if (error->status != 400 && error->status != 413 && error->status != 431)
+                fail("a read error answered other than 400, 413 or 431");
+            const server::Response answer = server::respond_error(error->status, error->detail);
+            if (answer.keep_alive) fail("an error answer keeps the connection");
+            server::serialize(answer, 11, k_date, out);
             return;
         }
         const server::RequestFacts facts = server::detail::request_facts(parser->get());

@@ -325,14 +325,14 @@ Command add_serve_command(CLI::App& root) {
                 server.limits.max_connections = options->max_connections;
                 server.limits.max_header_size = options->max_header_size;
                 server.limits.max_body_size = options->max_body_size;
+                // A reload's error names its flag, as start-up's print_error does.
+                server.describe_error = [](const Error& error) { return with_flag(error); };
                 // A directory is followed: each change reloads the server (the
                 // callback is cleared before the server goes).
-                server.describe_error = [](const Error& error) { return with_flag(error); };
                 auto users = std::make_shared<FollowedUsers>(options->trust);
                 server.loader = [trust = options->trust, users]() -> Result<server::StateInputs> {
                     auto store = load_trust_store(trust);
-                    // With its flag: a reload's diagnostic prints the message alone.
-                    if (!store) return Error{with_flag(store.error())};
+                    if (!store) return store.error();
                     if (!*store)
                         return Error{"serve needs the CAs trusted for client certificates: --ca FILE "
                                      "(or ca = \"...\" in the configuration file)"};

@@ -572,8 +572,9 @@ class PageWriter {
         close_card();
     }
 
-    // You were let in (or the route is public); what lies behind certauth
-    // did not answer, or the request could not be passed on to it.
+    // A request let through (or, broken in its header, one of an
+    // authorised connection) that the application did not answer, or that
+    // cannot be passed on to it.
     void gateway() {
         switch (m_facts.status) {
         case 504:

@@ -629,13 +629,17 @@ class Session final : public Connection, private ClientIo {
             error->detail =
                 "the request body exceeds " + std::to_string(m_context.forwarding->options.max_body_size) + " bytes";
         m_response = respond_error(error->status, error->detail);
-        // A request that will not be passed on (a body over
-        // --upstream-max-body-size, ambiguous framing): for a browser, the
-        // forwarding's page, as its other answers are. The parser stops at
-        // such a header before it is done, its fields read (an Accept among
-        // them or not).
+        // The parser stops at a faulty header before it is done, the fields
+        // before the fault read.
         const bool request_line_read = !m_parser->get().method_string().empty();
-        if (forwarding && !trusted() && request_line_read && (error->status == 400 || error->status == 413)) {
+        if (request_line_read) m_response.head = m_parser->get().method() == http::verb::head;
+        // A request of an authorised connection that will not be passed on
+        // (a body over --upstream-max-body-size, a malformed or ambiguous
+        // one): for a browser whose Accept came before the fault, the
+        // forwarding's page, as its other answers are. A connection not let
+        // in keeps the JSON: no decision was made for this request.
+        if (forwarding && !trusted() && request_line_read && (error->status == 400 || error->status == 413) &&
+            m_decided && m_connection.decision.allowed()) {
             const RequestFacts facts = request_facts(m_parser->get());
             if (prefers_html(facts.accept))
                 present_gateway_answer_as_page(m_response, facts.method, facts.target, error->detail, Clock::now());
@@ -846,9 +850,16 @@ class Session final : public Connection, private ClientIo {
             m_response = *result.answer;
             m_response.reason = "-"; // 400, 413, 502, 504: the request was not answered by the application
             const Clock::time_point wall = Clock::now();
-            if (!trusted() && prefers_html(m_forward->accept())) // a browser: the answer as a page (page_response.hpp)
-                present_gateway_answer_as_page(m_response, m_forward->method(), m_forward->target(),
-                                               result.answer_detail, wall);
+            if (!trusted() &&
+                prefers_html(m_forward->accept())) { // a browser: the answer as a page (page_response.hpp)
+                try {
+                    present_gateway_answer_as_page(m_response, m_forward->method(), m_forward->target(),
+                                                   result.answer_detail, wall);
+                } catch (const std::exception&) {
+                    m_response = *result.answer; // the JSON, rather than no answer
+                    m_response.reason = "-";
+                }
+            }
             begin_write(11, wall);
             return Io::done;
         }

@@ -519,6 +519,11 @@ TEST_CASE("forwarding: certauth's own 502, 504, 400 and 413 are pages for a brow
         CHECK(framing.status == 400);
         CHECK(framing.body.find("<h1>This request cannot be passed on</h1>") != std::string::npos);
         CHECK(framing.body.find("<dt>Detail</dt><dd>malformed HTTP request: bad Content-Length") != std::string::npos);
+        // An Accept after the fault was never read: JSON.
+        const HttpResponse unread =
+            joe_asks(orphan.port(), "POST", "/", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n" + k_page_accept);
+        CHECK(unread.status == 400);
+        CHECK(unread.header("content-type") == "application/json");
     }
     SECTION("a body over --upstream-max-body-size: 413, by its Content-Length or as its chunks come") {
         EchoApp app;
@@ -546,6 +551,22 @@ TEST_CASE("forwarding: certauth's own 502, 504, 400 and 413 are pages for a brow
         const HttpResponse json = joe_asks(server.port(), "POST", "/upload", "Content-Length: 10\r\n");
         CHECK(json.status == 413);
         CHECK(json.json().value("error", "") == "payload_too_large");
+
+        // HEAD: the headers, no body (joe_asks sees the connection close
+        // with nothing after them).
+        const HttpResponse head = joe_asks(server.port(), "HEAD", "/upload", "Content-Length: 10\r\n" + k_page_accept);
+        CHECK(head.status == 413);
+        CHECK(std::stoul(head.header("content-length")) > 1000);
+        CHECK(head.body.empty());
+
+        // bob's connection is not let in: no page about the application.
+        auto bob = HttpClient::connect(server.port(), as("bob"));
+        REQUIRE(bob);
+        REQUIRE(bob->send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n" + k_page_accept + "\r\n"));
+        const auto refused = bob->read();
+        REQUIRE(refused);
+        CHECK(refused->status == 413);
+        CHECK(refused->header("content-type") == "application/json");
     }
 }
 
