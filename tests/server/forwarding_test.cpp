@@ -63,6 +63,23 @@ auto forwarding_to(std::string url) {
     return [url = std::move(url)](server::ServerOptions& options) { forward_to(options, url); };
 }
 
+// A TCP socket listening on 127.0.0.1, on the port the kernel chose
+// (`port`); throws naming `who` when it cannot listen.
+int listen_on_loopback(const std::string& who, unsigned short& port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 || ::listen(fd, 16) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+        if (fd >= 0) ::close(fd);
+        throw std::runtime_error(who + ": cannot listen");
+    }
+    port = ntohs(address.sin_port);
+    return fd;
+}
+
 // An application that answers one request per connection ("ok"), although
 // its answer says nothing of closing, and then closes the connection, or
 // ends its side only (shutdown, a FIN) and keeps reading what comes, or
@@ -76,16 +93,7 @@ class OneShotApp {
   public:
     enum class After { close, half_close, stray_answer, chunked, broken_chunks, drop_second };
     explicit OneShotApp(After after) : m_after(after) {
-        m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t size = sizeof address;
-        if (m_listener < 0 || ::bind(m_listener, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-            ::listen(m_listener, 16) != 0 ||
-            ::getsockname(m_listener, reinterpret_cast<sockaddr*>(&address), &size) != 0)
-            throw std::runtime_error("one-shot app: cannot listen");
-        m_port = ntohs(address.sin_port);
+        m_listener = listen_on_loopback("one-shot app", m_port);
         m_thread = std::thread([this] { serve(); });
     }
     ~OneShotApp() {
@@ -170,7 +178,7 @@ class OneShotApp {
     After m_after;
     std::vector<int> m_kept; // the serving thread's, until the destructor
     int m_listener = -1;
-    int m_port = 0;
+    unsigned short m_port = 0;
     std::atomic<bool> m_stop{false};
     std::atomic<int> m_connections{0};
     std::thread m_thread;
@@ -433,18 +441,7 @@ const std::string k_page_accept = "Accept: text/html,application/xhtml+xml,appli
 // an application that takes a request and does not answer.
 class SilentApp {
   public:
-    SilentApp() {
-        m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t size = sizeof address;
-        if (m_listener < 0 || ::bind(m_listener, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-            ::listen(m_listener, 16) != 0 ||
-            ::getsockname(m_listener, reinterpret_cast<sockaddr*>(&address), &size) != 0)
-            throw std::runtime_error("silent app: cannot listen");
-        m_port = ntohs(address.sin_port);
-    }
+    SilentApp() { m_listener = listen_on_loopback("silent app", m_port); }
     ~SilentApp() { ::close(m_listener); }
     SilentApp(const SilentApp&) = delete;
     SilentApp& operator=(const SilentApp&) = delete;
