@@ -206,6 +206,19 @@ inline std::optional<ReadError> read_error(const boost::beast::error_code& ec, c
             return ReadError{400, "ambiguous request body framing: " + *problem};
     if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
         return ReadError{413, "the request body exceeds " + std::to_string(limits.max_body_size) + " bytes"};
+    // Beast refuses some framings at the field itself, before the header is
+    // done (the field it refused is not in the message): named as
+    // framing_problem names the others.
+    if (!parser.is_header_done()) {
+        const auto& request = parser.get();
+        const bool has_length = request.find(http::field::content_length) != request.end();
+        const bool has_coding = request.find(http::field::transfer_encoding) != request.end();
+        if ((ec == http::error::bad_content_length && has_coding) ||
+            (ec == http::error::bad_transfer_encoding && has_length))
+            return ReadError{400, "ambiguous request body framing: both Transfer-Encoding and Content-Length"};
+        if (ec == http::error::multiple_content_length)
+            return ReadError{400, "ambiguous request body framing: Content-Length values that differ"};
+    }
     return ReadError{400, "malformed HTTP request: " + ec.message()};
 }
 

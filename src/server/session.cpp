@@ -850,8 +850,8 @@ class Session final : public Connection, private ClientIo {
             m_response = *result.answer;
             m_response.reason = "-"; // 400, 413, 502, 504: the request was not answered by the application
             const Clock::time_point wall = Clock::now();
-            if (!trusted() &&
-                prefers_html(m_forward->accept())) { // a browser: the answer as a page (page_response.hpp)
+            // A browser: the answer as a page (page_response.hpp).
+            if (!trusted() && prefers_html(m_forward->accept())) {
                 try {
                     present_gateway_answer_as_page(m_response, m_forward->method(), m_forward->target(),
                                                    result.answer_detail, wall);

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 using namespace certauth;
 using namespace certauth::test;
@@ -134,6 +136,22 @@ TEST_CASE("security: ambiguous request framing is 400, closed, and the smuggled 
         CHECK(response->status == 400);
         CHECK(response->header("connection") == "close");
         CHECK(client->closed_by_server(3000ms)); // no second answer came first
+    }
+    // Refused by the parser at a field, or after the header: named the same.
+    for (const auto& [framing, problem] : std::vector<std::pair<std::string, std::string>>{
+             {"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "both Transfer-Encoding and Content-Length"},
+             {"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", "both Transfer-Encoding and Content-Length"},
+             {"Transfer-Encoding: xchunked\r\nContent-Length: 3\r\n", "both Transfer-Encoding and Content-Length"},
+             {"Content-Length: 3\r\nContent-Length: 4\r\n", "Content-Length values that differ"},
+         }) {
+        INFO(framing);
+        auto client = HttpClient::connect(server.port(), as("joe"));
+        REQUIRE(client);
+        REQUIRE(client->send("POST / HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n" + body));
+        const auto response = client->read();
+        REQUIRE(response);
+        CHECK(response->status == 400);
+        CHECK(response->json().value("detail", "") == "ambiguous request body framing: " + problem);
     }
     // The plain chunked form is fine (a POST is 405, answered after its body).
     auto client = HttpClient::connect(server.port(), as("joe"));

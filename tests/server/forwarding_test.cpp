@@ -515,7 +515,8 @@ TEST_CASE("forwarding: certauth's own 502, 504, 400 and 413 are pages for a brow
             joe_asks(orphan.port(), "POST", "/", k_page_accept + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n");
         CHECK(framing.status == 400);
         CHECK(framing.body.find("<h1>This request cannot be passed on</h1>") != std::string::npos);
-        CHECK(framing.body.find("<dt>Detail</dt><dd>malformed HTTP request: bad Content-Length") != std::string::npos);
+        CHECK(framing.body.find("<dt>Detail</dt><dd>ambiguous request body framing: both Transfer-Encoding and "
+                                "Content-Length") != std::string::npos);
         // An Accept after the fault was never read: JSON.
         const HttpResponse unread =
             joe_asks(orphan.port(), "POST", "/", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n" + k_page_accept);
