@@ -10,6 +10,10 @@
 namespace certauth::server::detail {
 namespace {
 
+// HEAD is answered with the headers GET would have: the same page, so the
+// same Content-Length.
+std::string_view page_method(std::string_view method) { return method == "HEAD" ? std::string_view("GET") : method; }
+
 void set_page(Response& response, const PageFacts& facts) {
     response.set_body(render_page(facts));
     response.content_type = k_page_content_type;
@@ -24,9 +28,7 @@ void present_as_page(Response& response, const RequestFacts& request, const Conn
     if (response.status == 204) return;
     PageFacts facts;
     facts.status = response.status;
-    // HEAD is answered with the headers GET would have: the same page, so
-    // the same Content-Length.
-    facts.method = request.method == "HEAD" ? std::string_view("GET") : request.method;
+    facts.method = page_method(request.method);
     facts.target = request.target;
     facts.now = now;
     // What handle() answered, found again the way it found it.
@@ -62,7 +64,7 @@ void present_plain_http_as_page(Response& response, const RequestFacts& request,
     PageFacts facts;
     facts.topic = PageTopic::plain_http;
     facts.status = response.status;
-    facts.method = request.method == "HEAD" ? std::string_view("GET") : request.method;
+    facts.method = page_method(request.method);
     facts.target = request.target;
     facts.https_url = url;
     facts.now = now;
@@ -74,7 +76,7 @@ void present_gateway_answer_as_page(Response& response, std::string_view method,
     PageFacts facts;
     facts.topic = PageTopic::gateway;
     facts.status = response.status;
-    facts.method = method == "HEAD" ? std::string_view("GET") : method;
+    facts.method = page_method(method);
     facts.target = target;
     facts.detail = detail;
     facts.now = now;
