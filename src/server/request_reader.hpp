@@ -44,6 +44,18 @@ inline void configure_parser(RequestParser& parser, const Limits& limits) {
     parser.eager(true);
 }
 
+// The request's Transfer-Encoding fields, joined as one list ("" when none).
+inline std::string transfer_codings(const RequestParser::value_type& request) {
+    namespace http = boost::beast::http;
+    std::string codings;
+    const auto [first, last] = request.equal_range(http::field::transfer_encoding);
+    for (auto field = first; field != last; ++field) {
+        if (field != first) codings += ", ";
+        codings.append(field->value().data(), field->value().size());
+    }
+    return codings;
+}
+
 // What makes a request's body framing ambiguous, for a person; nullopt when
 // it is not. A body is framed by Content-Length or by Transfer-Encoding:
 // chunked, never both, and chunked is the only transfer coding a request
@@ -54,17 +66,10 @@ inline void configure_parser(RequestParser& parser, const Limits& limits) {
 // decision. Such requests are answered 400 and the connection closed.
 inline std::optional<std::string> framing_problem(const RequestParser::value_type& request) {
     namespace http = boost::beast::http;
-    std::string codings;
-    bool has_coding = false;
-    const auto [first, last] = request.equal_range(http::field::transfer_encoding);
-    for (auto field = first; field != last; ++field) {
-        if (has_coding) codings += ", ";
-        codings.append(field->value().data(), field->value().size());
-        has_coding = true;
-    }
-    if (!has_coding) return std::nullopt;
+    if (request.find(http::field::transfer_encoding) == request.end()) return std::nullopt;
     if (request.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
     if (request.find(http::field::content_length) != request.end()) return "both Transfer-Encoding and Content-Length";
+    const std::string codings = transfer_codings(request);
     std::size_t count = 0;
     bool chunked = true;
     for (const auto coding : http::token_list(codings)) {
@@ -218,6 +223,10 @@ inline std::optional<ReadError> read_error(const boost::beast::error_code& ec, c
             return ReadError{400, "ambiguous request body framing: both Transfer-Encoding and Content-Length"};
         if (ec == http::error::multiple_content_length)
             return ReadError{400, "ambiguous request body framing: Content-Length values that differ"};
+        // A Transfer-Encoding field after one that ended in chunked.
+        if (ec == http::error::bad_transfer_encoding && has_coding)
+            return ReadError{400, "ambiguous request body framing: Transfer-Encoding \"" + transfer_codings(request) +
+                                      "\" followed by another coding: only \"chunked\" is accepted in a request"};
     }
     return ReadError{400, "malformed HTTP request: " + ec.message()};
 }
