@@ -100,6 +100,7 @@ void run(std::string_view response, std::string_view request) {
         }
     }
     const Forwarded& result = forwarding.result();
+    if (!result.answer && client.written.empty()) fail("the client got neither a response nor certauth's answer");
     if (result.answer && !client.written.empty()) fail("an answer after part of the response went out");
     if (result.answer && result.answer->status != 502 && result.answer->status != 504) fail("unexpected answer");
     if (!client.written.empty() && client.written.compare(0, 9, "HTTP/1.1 ") != 0) fail("bad status line sent");
