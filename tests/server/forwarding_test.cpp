@@ -88,10 +88,12 @@ int listen_on_loopback(const std::string& who, unsigned short& port) {
 // unusable. Or it answers with a chunked body, whole (chunked) or with a
 // second chunk whose size is not a number (broken_chunks), and closes. Or
 // (drop_second) it keeps its first connection after the answer, reads the
-// next request on it and closes it unanswered. Counts its connections.
+// next request on it and closes it unanswered; (drop_again) so, and every
+// later connection closes its first request unanswered too. Counts its
+// connections.
 class OneShotApp {
   public:
-    enum class After { close, half_close, stray_answer, chunked, broken_chunks, drop_second };
+    enum class After { close, half_close, stray_answer, chunked, broken_chunks, drop_second, drop_again };
     explicit OneShotApp(After after) : m_after(after) {
         m_listener = listen_on_loopback("one-shot app", m_port);
         m_thread = std::thread([this] { serve(); });
@@ -117,9 +119,11 @@ class OneShotApp {
             const int fd = ::accept(m_listener, nullptr, nullptr);
             if (fd < 0) continue;
             ++m_connections;
-            if (m_after == After::drop_second) {
-                answer_one(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                if (m_connections == 1) answer_one(fd, "", 10s); // the second request, read and not answered
+            if (m_after == After::drop_second || m_after == After::drop_again) {
+                const bool first = m_connections == 1;
+                if (first || m_after == After::drop_second)
+                    answer_one(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                if (first || m_after == After::drop_again) answer_one(fd, "", 10s); // read, not answered
                 ::close(fd);
                 continue;
             }
@@ -312,6 +316,32 @@ TEST_CASE("forwarding: a request sent again on a new connection is counted in /m
     CHECK(metric_within(status, "certauth_upstream_retries_total", 1, 5s) == 1);
     CHECK(metric(status, "certauth_upstream_requests_total{code=\"200\"}") == 2);
     CHECK(metric(status, "certauth_upstream_errors_total{why=\"closed\"}") == 0);
+}
+
+TEST_CASE("forwarding: a request is sent again once at most, and a POST never", "[server]") {
+    // The application takes a POST on the kept connection and closes it
+    // unanswered: it may have acted on it, so certauth answers 502.
+    OneShotApp post_app(OneShotApp::After::drop_second);
+    InProcessServer post_server(forwarding_to(post_app.upstream()));
+    auto joe = HttpClient::connect(post_server.port(), as("joe"));
+    REQUIRE(joe);
+    CHECK(got(joe->request("GET", "/first")) == "200 ");
+    REQUIRE(joe->send("POST /second HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
+    const auto posted = joe->read();
+    REQUIRE(posted);
+    CHECK(posted->status == 502);
+    CHECK(post_app.connections() == 1);
+    // A GET goes again on a new connection, and when that one drops it too,
+    // not a third time.
+    OneShotApp get_app(OneShotApp::After::drop_again);
+    InProcessServer get_server(forwarding_to(get_app.upstream()));
+    auto carol = HttpClient::connect(get_server.port(), as("carol"));
+    REQUIRE(carol);
+    CHECK(got(carol->request("GET", "/first")) == "200 ");
+    const auto again = carol->request("GET", "/second");
+    REQUIRE(again);
+    CHECK(again->status == 502);
+    CHECK(get_app.connections() == 2);
 }
 
 TEST_CASE("forwarding: a kept-alive connection the application half-closed with its answer is not waited on",
