@@ -30,6 +30,7 @@
 #include "worker_metrics.hpp"
 
 #include <certauth/client/upstream.hpp>
+#include <certauth/policy/decide.hpp>
 #include <certauth/server/accept.hpp>
 #include <certauth/server/handler.hpp>
 
@@ -188,12 +189,10 @@ class Session final : public Connection, private ClientIo {
             return;
         try {
             decide(Clock::now());
-            if (!tunnel_allowed()) {
-                diagnostic(
-                    "closed a tunnel of " + (m_peer.empty() ? peer_of(m_socket) : m_peer) +
-                    ": after the reload it is " +
-                    std::string(policy::to_string(trusted() && m_header_decision ? m_header_decision->decision.reason
-                                                                                 : m_connection.decision.reason)));
+            const policy::Decision decision = tunnel_decision();
+            if (!decision.allowed()) {
+                diagnostic("closed a tunnel of " + (m_peer.empty() ? peer_of(m_socket) : m_peer) +
+                           ": after the reload it is " + std::string(policy::to_string(decision.reason)));
                 drop();
             }
         } catch (const std::exception&) {
@@ -828,9 +827,15 @@ class Session final : public Connection, private ClientIo {
                                               m_context.forward_cert());
     }
 
-    bool tunnel_allowed() const noexcept {
-        if (trusted()) return m_header_decision && m_header_decision->decision.allowed();
-        return m_connection.decision.allowed();
+    // The decision its upgrade request would get now (after decide()): the
+    // connection's, or its route's, as handle() routes it. A public route
+    // keeps anyone's tunnel; a route whose roles the user lost ends it.
+    policy::Decision tunnel_decision() const {
+        const std::optional<std::string> path = policy::normalise_path(m_forward->target());
+        // Denied (untrusted) when either is missing, which no forwarded request lacks.
+        if (!path || (trusted() && !m_header_decision)) return {};
+        const policy::Decision& connection = trusted() ? m_header_decision->decision : m_connection.decision;
+        return policy::route(connection, m_state->user_list(), *path);
     }
 
     // A step of the upstream half; nullopt when it registered its waits.

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <regex>
 #include <string>
 #include <thread>
@@ -32,11 +33,9 @@ struct Got {
     json as_json() const { return json::parse(body, nullptr, false); }
 };
 
-Got fetch_with(unsigned short port, const std::string& client, const std::string& path,
-               std::vector<std::string> args = {}) {
-    args.push_back("-w");
-    args.push_back("\n%{http_code}");
-    const ProcessResult result = curl(port, client, path, args);
+// curl's answer to `path` (run with `-w '\n%{http_code}'`), checked on the
+// test's thread.
+Got got_from(const ProcessResult& result, const std::string& path) {
     INFO("curl " << path << ": exit " << result.exit_code << ": " << result.err);
     Got got;
     // An answer whose body never ends as framed keeps curl waiting until
@@ -48,6 +47,13 @@ Got fetch_with(unsigned short port, const std::string& client, const std::string
     got.status = std::atoi(result.out.c_str() + last + 1);
     got.body = result.out.substr(0, last);
     return got;
+}
+
+Got fetch_with(unsigned short port, const std::string& client, const std::string& path,
+               std::vector<std::string> args = {}) {
+    args.push_back("-w");
+    args.push_back("\n%{http_code}");
+    return got_from(curl(port, client, path, args), path);
 }
 
 std::string header_seen(const json& echo, const std::string& name) {
@@ -116,9 +122,12 @@ TEST_CASE("upstream: joe reaches the application with identity headers, a client
         CHECK(fetch_with(server.port(), "rogue", "/hello").status == 401);
         CHECK(app.requests_seen() == before);
         // A public route goes on without a certificate, its identity headers empty.
-        const Got open = fetch_with(server.port(), "", "/public/x", {"-H", "X-Certauth-User: {\"cn\":\"joe\"}"});
+        const Got open = fetch_with(
+            server.port(), "", "/public/x",
+            {"-H", "X-Certauth-User: {\"cn\":\"joe\"}", "-H", "X-Forwarded-Client-Cert: Hash=ab;Subject=\"CN=joe\""});
         REQUIRE(open.status == 200);
         CHECK(header_seen(open.as_json(), "x-certauth-user").empty());
+        CHECK(header_seen(open.as_json(), "x-forwarded-client-cert").empty()); // set empty, never the client's
         CHECK(app.requests_seen() == before + 1);
         // /healthz stays certauth's.
         const Got health = fetch_with(server.port(), "", "/healthz");
@@ -286,7 +295,14 @@ TEST_CASE("upstream: an application that is down is 502, a slow one 504, certaut
     ServeProcess server({"--log-format", "json", "--upstream", app.upstream(), "--upstream-timeout", "1"});
     REQUIRE(server.started());
     const auto start = std::chrono::steady_clock::now();
-    const Got slow = fetch_with(server.port(), "joe", "/slow?ms=3000");
+    // Another request is served while the slow one waits for its answer.
+    auto waiting = std::async(std::launch::async, [&] {
+        return curl(server.port(), "joe", "/slow?ms=3000", {"-w", "\n%{http_code}"});
+    });
+    std::this_thread::sleep_for(200ms);
+    CHECK(fetch_with(server.port(), "carol", "/meanwhile").status == 200);
+    CHECK(waiting.wait_for(0s) == std::future_status::timeout); // the slow one still waits
+    const Got slow = got_from(waiting.get(), "/slow?ms=3000");
     CHECK(slow.status == 504);
     CHECK(slow.as_json()["error"] == "gateway_timeout");
     CHECK(seconds_since(start) < 2.9);
@@ -294,34 +310,89 @@ TEST_CASE("upstream: an application that is down is 502, a slow one 504, certaut
     // The access log has the application's side (its line is written once
     // the answer went out: waited for, bounded).
     CHECK(server.process().wait_for_line(std::regex("\"upstream_status\":null"), std::chrono::seconds(5)));
-    CHECK(server.process().wait_for_line(std::regex("\"upstream_status\":200"), std::chrono::seconds(5)));
+    CHECK(server.process().wait_for_line(
+        std::regex("\"upstream_status\":200,\"upstream_latency_ms\":[0-9]+(\\.[0-9]+)?\\}"), std::chrono::seconds(5)));
 }
 
-TEST_CASE("upstream: a reload that removes joe refuses his next request on a kept-alive connection, and closes "
-          "his WebSocket",
+// A WebSocket opened through certauth: the 101 read, one frame echoed.
+std::unique_ptr<HttpClient> open_websocket(unsigned short port, const std::string& who, const std::string& path) {
+    auto tunnel = HttpClient::connect(port, as(who));
+    if (!tunnel || !tunnel->send("GET " + path +
+                                 " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+        return nullptr;
+    const auto switched = tunnel->read();
+    if (!switched || switched->status != 101) return nullptr;
+    return tunnel;
+}
+
+// One masked text frame out, its echo (unmasked) back: the tunnel carries bytes.
+bool echoes(HttpClient& tunnel, const std::string& text) {
+    const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    std::string frame = {static_cast<char>(0x81), static_cast<char>(0x80 | text.size())};
+    frame.append(reinterpret_cast<const char*>(mask), 4);
+    for (std::size_t i = 0; i < text.size(); ++i)
+        frame += static_cast<char>(text[i] ^ mask[i % 4]);
+    if (!tunnel.send(frame)) return false;
+    const auto echo = tunnel.read_exactly(2 + text.size());
+    return echo && *echo == std::string({static_cast<char>(0x81), static_cast<char>(text.size())}) + text;
+}
+
+// The fixtures' users.json with joe's roles replaced.
+std::string users_with_joe_roles(const json& roles) {
+    json users = json::parse(read_text(fixture("users.json")));
+    for (auto& entry : users["users"])
+        if (entry.is_object() && entry.value("cn", "") == "joe") entry["roles"] = roles;
+    return users.dump(2);
+}
+
+TEST_CASE("upstream: a reload re-decides kept-alive requests and open WebSockets, by user and by route",
           "[e2e][reload]") {
     EchoApp app;
     REQUIRE(app.started());
     ConfigCopy config;
     std::vector<std::string> args = config.args();
+    std::erase(args, "--no-access-log"); // the text access log is read below
     args.insert(args.end(), {"--upstream", app.upstream()});
     ServeProcess server(args);
     REQUIRE(server.started());
     auto joe = HttpClient::connect(server.port(), as("joe"));
     REQUIRE(joe);
-    CHECK(got(joe->request("GET", "/before")) == "200 ");
-    // A WebSocket of joe, open across the reload (a raw upgrade over the TLS client).
-    auto tunnel = HttpClient::connect(server.port(), as("joe"));
-    REQUIRE(tunnel);
-    REQUIRE(tunnel->send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
-    std::this_thread::sleep_for(300ms);
-    REQUIRE_FALSE(tunnel->closed_by_server(200ms));
+    CHECK(got(joe->request("GET", "/admin/x")) == "200 ");
+    // Tunnels open across the reloads, each carrying a frame first.
+    auto joe_ws = open_websocket(server.port(), "joe", "/ws");
+    auto joe_admin_ws = open_websocket(server.port(), "joe", "/admin/ws");
+    auto carol_ws = open_websocket(server.port(), "carol", "/ws");
+    auto bob_public_ws = open_websocket(server.port(), "bob", "/public/ws"); // unknown, on a public route
+    REQUIRE(joe_ws);
+    REQUIRE(joe_admin_ws);
+    REQUIRE(carol_ws);
+    REQUIRE(bob_public_ws);
+    for (HttpClient* tunnel : {joe_ws.get(), joe_admin_ws.get(), carol_ws.get(), bob_public_ws.get()})
+        CHECK(echoes(*tunnel, "before"));
 
+    // joe loses the role /admin requires: that tunnel ends, his others stay.
+    write_atomically(config.users, users_with_joe_roles(json::array({"reader"})));
+    REQUIRE(server.reload().find("reloaded") != std::string::npos);
+    CHECK(got(joe->request("GET", "/admin/x")) == "403 forbidden");
+    CHECK(got(joe->request("GET", "/x")) == "200 ");
+    // The access log's text line has the application's status and latency.
+    CHECK(server.process().wait_for_line(
+        std::regex("\"GET /x\" 200 ok cn=joe fp=[0-9A-F:]+ [0-9]+(\\.[0-9]+)?ms upstream=200 [0-9]+(\\.[0-9]+)?ms$"),
+        std::chrono::seconds(5)));
+    CHECK(joe_admin_ws->closed_by_server(3000ms));
+    CHECK(server.process().wait_for_line(std::regex("closed a tunnel of .*: after the reload it is forbidden"),
+                                         std::chrono::seconds(5)));
+    CHECK(echoes(*joe_ws, "after a role went"));
+
+    // joe is removed: his requests are refused, his tunnel ends; carol's and
+    // the public route's stay open through both reloads.
     write_atomically(config.users, users_without_joe());
     REQUIRE(server.reload().find("reloaded") != std::string::npos);
     CHECK(got(joe->request("GET", "/after")) == "401 unknown_user");
-    CHECK(tunnel->closed_by_server(3000ms));
+    CHECK(joe_ws->closed_by_server(3000ms));
+    CHECK(echoes(*carol_ws, "after"));
+    CHECK(echoes(*bob_public_ws, "after"));
 }
 
 TEST_CASE("upstream: 16 clients for 10 s through certauth with zero errors", "[e2e]") {

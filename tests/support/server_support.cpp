@@ -220,6 +220,18 @@ std::optional<HttpResponse> HttpClient::read(bool head) {
     return response;
 }
 
+std::optional<std::string> HttpClient::read_exactly(std::size_t size) {
+    char buffer[16384];
+    while (m_pending.size() < size) {
+        const long n = read_some(buffer, sizeof buffer);
+        if (n <= 0) return std::nullopt;
+        m_pending.append(buffer, static_cast<std::size_t>(n));
+    }
+    std::string bytes = m_pending.substr(0, size);
+    m_pending.erase(0, size);
+    return bytes;
+}
+
 std::optional<HttpResponse> HttpClient::request(const std::string& method, const std::string& path,
                                                 const std::string& extra_headers) {
     if (!send(method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n" + extra_headers + "\r\n")) return std::nullopt;

@@ -78,6 +78,9 @@ class HttpClient {
     // to the end of the stream; HEAD: no body). nullopt on error, on broken
     // framing or on end of stream before a complete response (last_error()).
     std::optional<HttpResponse> read(bool head = false);
+    // Exactly `size` bytes (what a read() left over first): raw bytes after
+    // a 101, for instance. nullopt on error or end of stream (last_error()).
+    std::optional<std::string> read_exactly(std::size_t size);
     // GET/HEAD `path` with HTTP/1.1 (keep-alive) and read the answer.
     std::optional<HttpResponse> request(const std::string& method, const std::string& path,
                                         const std::string& extra_headers = "");

@@ -8,7 +8,7 @@ answers what it received, so that a test sees exactly what reached it.
                            &mode=close for a chunked or close-delimited body
   /slow?ms=N               answers after N ms
   /status/N                an empty answer with status N (204, 304, ...)
-  /ws                      WebSocket echo (RFC 6455: text and binary frames,
+  /ws, /any/path/ws        WebSocket echo (RFC 6455: text and binary frames,
                            ping, close)
   /requests                how many requests it has seen (these not counted), as JSON
 
@@ -84,7 +84,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with SEEN_LOCK:
                 SEEN["count"] += 1
         query = urllib.parse.parse_qs(url.query)
-        if url.path == "/ws":
+        if url.path == "/ws" or url.path.endswith("/ws"):
             return self.websocket()
         size, digest = self.read_body()
         if url.path == "/requests":
