@@ -314,28 +314,12 @@ TEST_CASE("upstream: an application that is down is 502, a slow one 504, certaut
         std::regex("\"upstream_status\":200,\"upstream_latency_ms\":[0-9]+(\\.[0-9]+)?\\}"), std::chrono::seconds(5)));
 }
 
-// A WebSocket opened through certauth: the 101 read, one frame echoed.
+// A WebSocket of `who` opened through certauth (the 101 read); null when
+// it was not.
 std::unique_ptr<HttpClient> open_websocket(unsigned short port, const std::string& who, const std::string& path) {
     auto tunnel = HttpClient::connect(port, as(who));
-    if (!tunnel || !tunnel->send("GET " + path +
-                                 " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
-        return nullptr;
-    const auto switched = tunnel->read();
-    if (!switched || switched->status != 101) return nullptr;
+    if (!tunnel || !upgrade_to_websocket(*tunnel, path)) return nullptr;
     return tunnel;
-}
-
-// One masked text frame out, its echo (unmasked) back: the tunnel carries bytes.
-bool echoes(HttpClient& tunnel, const std::string& text) {
-    const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
-    std::string frame = {static_cast<char>(0x81), static_cast<char>(0x80 | text.size())};
-    frame.append(reinterpret_cast<const char*>(mask), 4);
-    for (std::size_t i = 0; i < text.size(); ++i)
-        frame += static_cast<char>(text[i] ^ mask[i % 4]);
-    if (!tunnel.send(frame)) return false;
-    const auto echo = tunnel.read_exactly(2 + text.size());
-    return echo && *echo == std::string({static_cast<char>(0x81), static_cast<char>(text.size())}) + text;
 }
 
 // The fixtures' users.json with joe's roles replaced.
@@ -369,7 +353,7 @@ TEST_CASE("upstream: a reload re-decides kept-alive requests and open WebSockets
     REQUIRE(carol_ws);
     REQUIRE(bob_public_ws);
     for (HttpClient* tunnel : {joe_ws.get(), joe_admin_ws.get(), carol_ws.get(), bob_public_ws.get()})
-        CHECK(echoes(*tunnel, "before"));
+        CHECK(websocket_echoes(*tunnel, "before"));
 
     // joe loses the role /admin requires: that tunnel ends, his others stay.
     write_atomically(config.users, users_with_joe_roles(json::array({"reader"})));
@@ -383,7 +367,7 @@ TEST_CASE("upstream: a reload re-decides kept-alive requests and open WebSockets
     CHECK(joe_admin_ws->closed_by_server(3000ms));
     CHECK(server.process().wait_for_line(std::regex("closed a tunnel of .*: after the reload it is forbidden"),
                                          std::chrono::seconds(5)));
-    CHECK(echoes(*joe_ws, "after a role went"));
+    CHECK(websocket_echoes(*joe_ws, "after a role went"));
 
     // joe is removed: his requests are refused, his tunnel ends; carol's and
     // the public route's stay open through both reloads.
@@ -391,8 +375,8 @@ TEST_CASE("upstream: a reload re-decides kept-alive requests and open WebSockets
     REQUIRE(server.reload().find("reloaded") != std::string::npos);
     CHECK(got(joe->request("GET", "/after")) == "401 unknown_user");
     CHECK(joe_ws->closed_by_server(3000ms));
-    CHECK(echoes(*carol_ws, "after"));
-    CHECK(echoes(*bob_public_ws, "after"));
+    CHECK(websocket_echoes(*carol_ws, "after"));
+    CHECK(websocket_echoes(*bob_public_ws, "after"));
 }
 
 TEST_CASE("upstream: 16 clients for 10 s through certauth with zero errors", "[e2e]") {

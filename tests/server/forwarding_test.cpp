@@ -11,8 +11,10 @@
 
 #include "support/catch.hpp"
 
+#include <certauth/policy/user_list.hpp>
 #include <certauth/x509/certificate.hpp>
 #include <certauth/x509/encoding.hpp>
+#include <certauth/x509/trust_store.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -263,6 +265,53 @@ TEST_CASE("forwarding: on a kept-alive trusted connection, an answer forwarded a
     CHECK(third != std::string::npos);
     CHECK(got.find("\"path\": \"/b\"") != std::string::npos);
     CHECK(app.requests_seen() == 2);
+}
+
+TEST_CASE("forwarding: on a trusted listener, a reload decides an open WebSocket again by its header's certificate",
+          "[server][reload]") {
+    EchoApp app;
+    REQUIRE(app.started());
+    TempDir dir;
+    const std::string users = dir.write("users.json", read_text(fixture("users.json")));
+    InProcessServer server([&](server::ServerOptions& options) {
+        options.listen.clear();
+        server::TrustedInput trusted;
+        trusted.listen = {server::ListenAddress{"127.0.0.1", 0, "127.0.0.1:0", {}}};
+        trusted.header = server::CertificateHeader{"X-Client-Cert", server::HeaderFormat::base64_der};
+        options.trusted = std::move(trusted);
+        forward_to(options, app.upstream());
+        options.loader = [users]() -> Result<server::StateInputs> {
+            x509::TrustConfig trust;
+            trust.ca_files = {fixture("ca.crt")};
+            trust.crl_files = {fixture("ca.crl")};
+            auto store = x509::TrustStore::load(trust);
+            if (!store) return store.error();
+            auto list = policy::UserList::load(users);
+            if (!list) return list.error();
+            return server::StateInputs{std::move(*store), std::move(*list)};
+        };
+    });
+    // The proxy in front passes each client's certificate in the header.
+    auto header_of = [](const std::string& file) {
+        auto chain = x509::parse_chain(read_text(fixture(file)), file);
+        REQUIRE(chain);
+        return "X-Client-Cert: " + x509::to_base64(x509::to_der(chain->front().native())) + "\r\n";
+    };
+    ClientOptions plain;
+    plain.tls = false;
+    auto joe = HttpClient::connect(server.port(), plain);
+    auto dave = HttpClient::connect(server.port(), plain);
+    REQUIRE(joe);
+    REQUIRE(dave);
+    REQUIRE(upgrade_to_websocket(*joe, "/ws", header_of("joe.crt")));
+    REQUIRE(upgrade_to_websocket(*dave, "/ws", header_of("dave.crt")));
+    CHECK(websocket_echoes(*joe, "before"));
+    CHECK(websocket_echoes(*dave, "before"));
+
+    write_atomically(users, users_without_joe());
+    server.server().reload();
+    CHECK(joe->closed_by_server(3000ms));
+    CHECK(websocket_echoes(*dave, "after"));
 }
 
 namespace {

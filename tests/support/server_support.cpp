@@ -283,4 +283,26 @@ std::optional<HttpResponse> fetch(unsigned short port, const std::string& path, 
     return client->request(method, path, "Connection: close\r\n");
 }
 
+bool upgrade_to_websocket(HttpClient& client, const std::string& path, const std::string& extra_headers) {
+    if (!client.send("GET " + path +
+                     " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+                     extra_headers + "\r\n"))
+        return false;
+    const auto switched = client.read();
+    return switched && switched->status == 101;
+}
+
+bool websocket_echoes(HttpClient& client, const std::string& text) {
+    if (text.size() > 125) return false; // one frame with a 7-bit length
+    const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    std::string frame = {static_cast<char>(0x81), static_cast<char>(0x80 | text.size())};
+    frame.append(reinterpret_cast<const char*>(mask), sizeof mask);
+    for (std::size_t i = 0; i < text.size(); ++i)
+        frame += static_cast<char>(text[i] ^ mask[i % sizeof mask]);
+    if (!client.send(frame)) return false;
+    const auto echo = client.read_exactly(2 + text.size());
+    return echo && *echo == std::string({static_cast<char>(0x81), static_cast<char>(text.size())}) + text;
+}
+
 } // namespace certauth::test

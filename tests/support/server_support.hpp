@@ -109,6 +109,13 @@ class HttpClient {
     bool m_ended = false; // the server ended the stream (a FIN, close_notify, or a FIN without it)
 };
 
+// Sends a WebSocket upgrade for `path` (with `extra_headers`) on `client`'s
+// connection; true when the answer is 101 (the connection is then a tunnel).
+bool upgrade_to_websocket(HttpClient& client, const std::string& path, const std::string& extra_headers = "");
+// One masked text frame out through a tunnel to an echoing application;
+// true when the same text comes back in one unmasked frame.
+bool websocket_echoes(HttpClient& client, const std::string& text);
+
 // One GET on a new connection.
 std::optional<HttpResponse> fetch(unsigned short port, const std::string& path, const std::string& cert = "",
                                   const std::string& key = "", const std::string& method = "GET");
