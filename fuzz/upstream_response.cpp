@@ -100,6 +100,9 @@ void run(std::string_view response, std::string_view request) {
         }
     }
     const Forwarded& result = forwarding.result();
+    // Here the client never fails and the request has no body, so the
+    // exchange cannot end on the client's side: with neither a response
+    // nor certauth's answer, the application's side was left unanswered.
     if (!result.answer && client.written.empty()) fail("the client got neither a response nor certauth's answer");
     if (result.answer && !client.written.empty()) fail("an answer after part of the response went out");
     if (result.answer && result.answer->status != 502 && result.answer->status != 504) fail("unexpected answer");

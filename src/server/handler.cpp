@@ -149,7 +149,7 @@ Action handle(const RequestFacts& request, const ConnectionDecision& connection,
     const bool has_user = decision.verdict != policy::Verdict::public_route || decision.user != nullptr;
     const std::string_view identity =
         has_user ? std::string_view(connection.identity) : no_identity(connection.forward_cert);
-    if (!answering) return Forward{identity, "ok"};
+    if (!answering) return Forward{identity, "ok", has_user};
 
     if (*path == "/favicon.ico") { // asked for by browsers with every page
         response.status = 204;

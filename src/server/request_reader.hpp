@@ -225,8 +225,9 @@ inline std::optional<ReadError> read_error(const boost::beast::error_code& ec, c
             return ReadError{400, "ambiguous request body framing: Content-Length values that differ"};
         // A Transfer-Encoding field after one that ended in chunked.
         if (ec == http::error::bad_transfer_encoding && has_coding)
-            return ReadError{400, "ambiguous request body framing: Transfer-Encoding \"" + transfer_codings(request) +
-                                      "\" followed by another coding: only \"chunked\" is accepted in a request"};
+            return ReadError{
+                400, "ambiguous request body framing: Transfer-Encoding \"" + transfer_codings(request) +
+                         "\" followed by another Transfer-Encoding field: only \"chunked\" is accepted in a request"};
     }
     return ReadError{400, "malformed HTTP request: " + ec.message()};
 }

@@ -164,8 +164,8 @@ class Session final : public Connection, private ClientIo {
     // At each sweep. A FIN that came with the last bytes read (wait()) is
     // looked for once, on the client's socket and on a kept connection to
     // the application taken without the pool's check. A WebSocket tunnel
-    // lives on one decision without requests: a reload that refuses the
-    // user ends it at once.
+    // lives on one decision without requests: after a reload it is decided
+    // again (tunnel_decision()) and ends at once when refused.
     void check(std::uint64_t generation) noexcept override {
         if (m_fin_unchecked && m_wait_client_read && !m_dropped) {
             // Waiting without re-arming after a short read (wait()): a FIN
@@ -795,6 +795,7 @@ class Session final : public Connection, private ClientIo {
         // A unix socket's peer has no address: "" (no X-Forwarded-For).
         if (m_peer_address.empty() && m_listening != Listening::trusted_unix) m_peer_address = peer_of(m_socket, false);
         m_forward_reason = forward.reason;
+        m_forward_with_user = forward.with_user;
         ClientIo& client = *this;
         m_forward = std::make_unique<Forwarding>(
             *m_context.forwarding, m_local.pool, m_socket.get_executor(), m_local.scratch, client, std::move(*m_parser),
@@ -828,13 +829,16 @@ class Session final : public Connection, private ClientIo {
     }
 
     // The decision its upgrade request would get now (after decide()): the
-    // connection's, or its route's, as handle() routes it. A public route
-    // keeps anyone's tunnel; a route whose roles the user lost ends it.
+    // connection's, or its route's, as handle() routes it. A route whose
+    // roles the user lost ends the tunnel; a public route keeps the tunnel of
+    // a client who was no user, but one that went to the application as a
+    // user's ends with that user's connection.
     policy::Decision tunnel_decision() const {
         const std::optional<std::string> path = policy::normalise_path(m_forward->target());
         // Denied (untrusted) when either is missing, which no forwarded request lacks.
         if (!path || (trusted() && !m_header_decision)) return {};
         const policy::Decision& connection = trusted() ? m_header_decision->decision : m_connection.decision;
+        if (m_forward_with_user && !connection.allowed()) return connection;
         return policy::route(connection, m_state->user_list(), *path);
     }
 
@@ -927,6 +931,7 @@ class Session final : public Connection, private ClientIo {
     std::unique_ptr<RequestParser> m_parser; // while a request is read and answered
     std::unique_ptr<Forwarding> m_forward;   // while a request is forwarded
     std::string_view m_forward_reason;
+    bool m_forward_with_user = false; // the forwarded request carried the connection's user
     Response m_response;
     beast::flat_buffer* m_in = nullptr;           // the thread's buffer, m_own_in, or none
     std::unique_ptr<beast::flat_buffer> m_own_in; // request bytes kept over a wait

@@ -295,18 +295,27 @@ TEST_CASE("upstream: an application that is down is 502, a slow one 504, certaut
     ServeProcess server({"--log-format", "json", "--upstream", app.upstream(), "--upstream-timeout", "1"});
     REQUIRE(server.started());
     const auto start = std::chrono::steady_clock::now();
-    // Another request is served while the slow one waits for its answer.
-    auto waiting = std::async(std::launch::async, [&] {
-        return curl(server.port(), "joe", "/slow?ms=3000", {"-w", "\n%{http_code}"});
-    });
-    std::this_thread::sleep_for(200ms);
-    CHECK(fetch_with(server.port(), "carol", "/meanwhile").status == 200);
-    CHECK(waiting.wait_for(0s) == std::future_status::timeout); // the slow one still waits
-    const Got slow = got_from(waiting.get(), "/slow?ms=3000");
+    const Got slow = fetch_with(server.port(), "joe", "/slow?ms=3000");
     CHECK(slow.status == 504);
     CHECK(slow.as_json()["error"] == "gateway_timeout");
     CHECK(seconds_since(start) < 2.9);
     CHECK(fetch_with(server.port(), "joe", "/fast").status == 200);
+    // Another request is served while a slow one waits for its answer (the
+    // default timeout, 60 s): the slow one is sent, seen by the application,
+    // and still unanswered when carol's answer has come.
+    ServeProcess patient({"--no-access-log", "--upstream", app.upstream()});
+    REQUIRE(patient.started());
+    const int seen = app.requests_seen();
+    auto waiting = std::async(std::launch::async, [&] {
+        return curl(patient.port(), "joe", "/slow?ms=4000", {"-w", "\n%{http_code}"});
+    });
+    const auto sent = std::chrono::steady_clock::now();
+    while (app.requests_seen() == seen && std::chrono::steady_clock::now() - sent < 3s)
+        std::this_thread::sleep_for(20ms);
+    CHECK(app.requests_seen() == seen + 1);
+    CHECK(fetch_with(patient.port(), "carol", "/meanwhile").status == 200);
+    CHECK(waiting.wait_for(0s) == std::future_status::timeout);
+    CHECK(got_from(waiting.get(), "/slow?ms=4000").status == 200);
     // The access log has the application's side (its line is written once
     // the answer went out: waited for, bounded).
     CHECK(server.process().wait_for_line(std::regex("\"upstream_status\":null"), std::chrono::seconds(5)));
@@ -320,14 +329,6 @@ std::unique_ptr<HttpClient> open_websocket(unsigned short port, const std::strin
     auto tunnel = HttpClient::connect(port, as(who));
     if (!tunnel || !upgrade_to_websocket(*tunnel, path)) return nullptr;
     return tunnel;
-}
-
-// The fixtures' users.json with joe's roles replaced.
-std::string users_with_joe_roles(const json& roles) {
-    json users = json::parse(read_text(fixture("users.json")));
-    for (auto& entry : users["users"])
-        if (entry.is_object() && entry.value("cn", "") == "joe") entry["roles"] = roles;
-    return users.dump(2);
 }
 
 TEST_CASE("upstream: a reload re-decides kept-alive requests and open WebSockets, by user and by route",
@@ -348,11 +349,14 @@ TEST_CASE("upstream: a reload re-decides kept-alive requests and open WebSockets
     auto joe_admin_ws = open_websocket(server.port(), "joe", "/admin/ws");
     auto carol_ws = open_websocket(server.port(), "carol", "/ws");
     auto bob_public_ws = open_websocket(server.port(), "bob", "/public/ws"); // unknown, on a public route
+    auto joe_public_ws = open_websocket(server.port(), "joe", "/public/ws"); // the application was told joe
     REQUIRE(joe_ws);
     REQUIRE(joe_admin_ws);
     REQUIRE(carol_ws);
     REQUIRE(bob_public_ws);
-    for (HttpClient* tunnel : {joe_ws.get(), joe_admin_ws.get(), carol_ws.get(), bob_public_ws.get()})
+    REQUIRE(joe_public_ws);
+    for (HttpClient* tunnel :
+         {joe_ws.get(), joe_admin_ws.get(), carol_ws.get(), bob_public_ws.get(), joe_public_ws.get()})
         CHECK(websocket_echoes(*tunnel, "before"));
 
     // joe loses the role /admin requires: that tunnel ends, his others stay.
@@ -368,13 +372,16 @@ TEST_CASE("upstream: a reload re-decides kept-alive requests and open WebSockets
     CHECK(server.process().wait_for_line(std::regex("closed a tunnel of .*: after the reload it is forbidden"),
                                          std::chrono::seconds(5)));
     CHECK(websocket_echoes(*joe_ws, "after a role went"));
+    CHECK(websocket_echoes(*joe_public_ws, "after a role went"));
 
-    // joe is removed: his requests are refused, his tunnel ends; carol's and
-    // the public route's stay open through both reloads.
+    // joe is removed: his requests are refused, his tunnels end, the one on
+    // the public route too (it carries joe); carol's and bob's stay open
+    // through both reloads.
     write_atomically(config.users, users_without_joe());
     REQUIRE(server.reload().find("reloaded") != std::string::npos);
     CHECK(got(joe->request("GET", "/after")) == "401 unknown_user");
     CHECK(joe_ws->closed_by_server(3000ms));
+    CHECK(joe_public_ws->closed_by_server(3000ms));
     CHECK(websocket_echoes(*carol_ws, "after"));
     CHECK(websocket_echoes(*bob_public_ws, "after"));
 }

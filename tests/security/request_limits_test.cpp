@@ -144,8 +144,8 @@ TEST_CASE("security: ambiguous request framing is 400, closed, and the smuggled 
              {"Transfer-Encoding: xchunked\r\nContent-Length: 3\r\n", "both Transfer-Encoding and Content-Length"},
              {"Content-Length: 3\r\nContent-Length: 4\r\n", "Content-Length values that differ"},
              {"Transfer-Encoding: gzip, chunked\r\nTransfer-Encoding: identity\r\n",
-              "Transfer-Encoding \"gzip, chunked\" followed by another coding: only \"chunked\" is accepted in a "
-              "request"},
+              "Transfer-Encoding \"gzip, chunked\" followed by another Transfer-Encoding field: only \"chunked\" is "
+              "accepted in a request"},
              {"Transfer-Encoding: chunked, identity\r\n",
               "Transfer-Encoding \"chunked, identity\": only \"chunked\" is accepted in a request"},
          }) {

@@ -11,10 +11,8 @@
 
 #include "support/catch.hpp"
 
-#include <certauth/policy/user_list.hpp>
 #include <certauth/x509/certificate.hpp>
 #include <certauth/x509/encoding.hpp>
-#include <certauth/x509/trust_store.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -60,6 +58,16 @@ server::UpstreamOptions upstream_to(const std::string& url) {
 void forward_to(server::ServerOptions& options, const std::string& url) {
     options.upstream = upstream_to(url);
     options.limits.shutdown_timeout = 1s;
+}
+// The same from a trusted listener only (plain HTTP from a proxy on
+// loopback, the client's certificate in X-Client-Cert as base64 DER).
+void forward_from_trusted_listener(server::ServerOptions& options, const std::string& url) {
+    options.listen.clear();
+    server::TrustedInput trusted;
+    trusted.listen = {server::ListenAddress{"127.0.0.1", 0, "127.0.0.1:0", {}}};
+    trusted.header = server::CertificateHeader{"X-Client-Cert", server::HeaderFormat::base64_der};
+    options.trusted = std::move(trusted);
+    forward_to(options, url);
 }
 auto forwarding_to(std::string url) {
     return [url = std::move(url)](server::ServerOptions& options) { forward_to(options, url); };
@@ -240,14 +248,8 @@ TEST_CASE("forwarding: on a kept-alive trusted connection, an answer forwarded a
           "[server]") {
     EchoApp app;
     REQUIRE(app.started());
-    InProcessServer server([&](server::ServerOptions& options) {
-        options.listen.clear();
-        server::TrustedInput trusted;
-        trusted.listen = {server::ListenAddress{"127.0.0.1", 0, "127.0.0.1:0", {}}};
-        trusted.header = server::CertificateHeader{"X-Client-Cert", server::HeaderFormat::base64_der};
-        options.trusted = std::move(trusted);
-        forward_to(options, app.upstream());
-    });
+    InProcessServer server(
+        [&](server::ServerOptions& options) { forward_from_trusted_listener(options, app.upstream()); });
     auto chain = x509::parse_chain(read_text(fixture("joe.crt")), "joe.crt");
     REQUIRE(chain);
     const std::string joe = x509::to_base64(x509::to_der(chain->front().native()));
@@ -274,22 +276,8 @@ TEST_CASE("forwarding: on a trusted listener, a reload decides an open WebSocket
     TempDir dir;
     const std::string users = dir.write("users.json", read_text(fixture("users.json")));
     InProcessServer server([&](server::ServerOptions& options) {
-        options.listen.clear();
-        server::TrustedInput trusted;
-        trusted.listen = {server::ListenAddress{"127.0.0.1", 0, "127.0.0.1:0", {}}};
-        trusted.header = server::CertificateHeader{"X-Client-Cert", server::HeaderFormat::base64_der};
-        options.trusted = std::move(trusted);
-        forward_to(options, app.upstream());
-        options.loader = [users]() -> Result<server::StateInputs> {
-            x509::TrustConfig trust;
-            trust.ca_files = {fixture("ca.crt")};
-            trust.crl_files = {fixture("ca.crl")};
-            auto store = x509::TrustStore::load(trust);
-            if (!store) return store.error();
-            auto list = policy::UserList::load(users);
-            if (!list) return list.error();
-            return server::StateInputs{std::move(*store), std::move(*list)};
-        };
+        forward_from_trusted_listener(options, app.upstream());
+        options.loader = fixture_loader(users);
     });
     // The proxy in front passes each client's certificate in the header.
     auto header_of = [](const std::string& file) {

@@ -274,6 +274,7 @@ TEST_CASE("handler: forward mode forwards any method of an authorised user, answ
         const Action action = handle(get("/admin/x", method), joe, &users, Output::forward);
         REQUIRE(std::holds_alternative<Forward>(action));
         CHECK(std::get<Forward>(action).identity == joe.identity);
+        CHECK(std::get<Forward>(action).with_user);
     }
     // The application's own favicon.
     CHECK(std::holds_alternative<Forward>(handle(get("/favicon.ico"), joe, &users, Output::forward)));
@@ -296,4 +297,10 @@ TEST_CASE("handler: forward mode forwards any method of an authorised user, answ
     const Action open = handle(get("/public/page"), bob, &users, Output::forward);
     REQUIRE(std::holds_alternative<Forward>(open));
     CHECK(std::get<Forward>(open).identity.find("X-Certauth-User: \r\n") != std::string_view::npos);
+    CHECK_FALSE(std::get<Forward>(open).with_user);
+    // joe's on the public route carries joe.
+    const Action joes = handle(get("/public/page"), joe, &users, Output::forward);
+    REQUIRE(std::holds_alternative<Forward>(joes));
+    CHECK(std::get<Forward>(joes).identity == joe.identity);
+    CHECK(std::get<Forward>(joes).with_user);
 }

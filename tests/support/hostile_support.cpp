@@ -76,6 +76,13 @@ std::string users_without_joe() {
     return j.dump(2);
 }
 
+std::string users_with_joe_roles(const nlohmann::json& roles) {
+    nlohmann::json j = nlohmann::json::parse(read_text(fixture("users.json")));
+    for (auto& entry : j["users"])
+        if (entry.is_object() && entry.value("cn", "") == "joe") entry["roles"] = roles;
+    return j.dump(2);
+}
+
 std::optional<Memory> memory_of(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     if (!in) return std::nullopt;

@@ -10,6 +10,8 @@
 
 #include <certauth/x509/ossl.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -58,6 +60,8 @@ ClientOptions plain_tcp();
 
 // The users file without joe (fixtures/users.json minus its joe entry).
 std::string users_without_joe();
+// The fixtures' users.json with joe's roles replaced by `roles`.
+std::string users_with_joe_roles(const nlohmann::json& roles);
 
 // From /proc/PID/status, in KiB: resident set size now (VmRSS) and its peak (VmHWM).
 struct Memory {

@@ -8,6 +8,19 @@
 
 namespace certauth::test {
 
+server::StateLoader fixture_loader(const std::string& users) {
+    return [users]() -> Result<server::StateInputs> {
+        x509::TrustConfig trust;
+        trust.ca_files = {fixture("ca.crt")};
+        trust.crl_files = {fixture("ca.crl")};
+        auto store = x509::TrustStore::load(trust);
+        if (!store) return store.error();
+        auto list = policy::UserList::load(users);
+        if (!list) return list.error();
+        return server::StateInputs{std::move(*store), std::move(*list)};
+    };
+}
+
 InProcessServer::InProcessServer(const std::function<void(server::ServerOptions&)>& configure) {
     server::ServerOptions options;
     options.listen = {server::ListenAddress{"127.0.0.1", 0, "127.0.0.1:0", {}}};
@@ -15,16 +28,7 @@ InProcessServer::InProcessServer(const std::function<void(server::ServerOptions&
     options.tls.key_file = fixture("server.key");
     options.threads = 1;
     options.log_format = server::LogFormat::none;
-    options.loader = []() -> Result<server::StateInputs> {
-        x509::TrustConfig trust;
-        trust.ca_files = {fixture("ca.crt")};
-        trust.crl_files = {fixture("ca.crl")};
-        auto store = x509::TrustStore::load(trust);
-        if (!store) return store.error();
-        auto users = policy::UserList::load(fixture("users.json"));
-        if (!users) return users.error();
-        return server::StateInputs{std::move(*store), std::move(*users)};
-    };
+    options.loader = fixture_loader(fixture("users.json"));
     if (configure) configure(options);
     auto created = server::Server::create(std::move(options));
     INFO((created ? std::string() : created.error().message));

@@ -9,9 +9,14 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 
 namespace certauth::test {
+
+// What the server loads at start-up and at each reload: the fixtures' CA
+// and CRL, and the user list in `users`.
+server::StateLoader fixture_loader(const std::string& users);
 
 class InProcessServer {
   public:

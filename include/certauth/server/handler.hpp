@@ -73,6 +73,9 @@ struct Response {
 struct Forward {
     std::string_view identity;
     std::string_view reason = "ok"; // for the log
+    // The identity is the connection's user (false: a public route's
+    // request from a client who is none, its identity headers empty).
+    bool with_user = true;
 };
 
 using Action = std::variant<Response, Forward>;
