@@ -303,7 +303,7 @@ TEST_CASE("upstream: an application that is down is 502, a slow one 504, certaut
     // Another request is served while a slow one waits for its answer (the
     // default timeout, 60 s): the slow one is sent, seen by the application,
     // and still unanswered when carol's answer has come.
-    ServeProcess patient({"--no-access-log", "--upstream", app.upstream()});
+    ServeProcess patient({"--no-access-log", "--threads", "1", "--upstream", app.upstream()}); // one worker for both
     REQUIRE(patient.started());
     const int seen = app.requests_seen();
     auto waiting = std::async(std::launch::async, [&] {
@@ -338,7 +338,9 @@ TEST_CASE("upstream: a reload re-decides kept-alive requests and open WebSockets
     ConfigCopy config;
     std::vector<std::string> args = config.args();
     std::erase(args, "--no-access-log"); // the text access log is read below
-    args.insert(args.end(), {"--upstream", app.upstream()});
+    // One worker: one sweep decides every tunnel again, so once one tunnel
+    // is seen closed, the others' decisions are made and they are tested.
+    args.insert(args.end(), {"--threads", "1", "--upstream", app.upstream()});
     ServeProcess server(args);
     REQUIRE(server.started());
     auto joe = HttpClient::connect(server.port(), as("joe"));

@@ -288,18 +288,28 @@ TEST_CASE("forwarding: on a trusted listener, a reload decides an open WebSocket
     ClientOptions plain;
     plain.tls = false;
     auto joe = HttpClient::connect(server.port(), plain);
+    auto joe_public = HttpClient::connect(server.port(), plain);
     auto dave = HttpClient::connect(server.port(), plain);
+    auto nobody_public = HttpClient::connect(server.port(), plain);
     REQUIRE(joe);
+    REQUIRE(joe_public);
     REQUIRE(dave);
+    REQUIRE(nobody_public);
     REQUIRE(upgrade_to_websocket(*joe, "/ws", header_of("joe.crt")));
+    REQUIRE(upgrade_to_websocket(*joe_public, "/public/ws", header_of("joe.crt")));
     REQUIRE(upgrade_to_websocket(*dave, "/ws", header_of("dave.crt")));
-    CHECK(websocket_echoes(*joe, "before"));
-    CHECK(websocket_echoes(*dave, "before"));
+    REQUIRE(upgrade_to_websocket(*nobody_public, "/public/ws")); // no certificate: a public route only
+    for (HttpClient* tunnel : {joe.get(), joe_public.get(), dave.get(), nobody_public.get()})
+        CHECK(websocket_echoes(*tunnel, "before"));
 
+    // One worker (InProcessServer): once joe's tunnels are seen closed, the
+    // sweep has decided the others too.
     write_atomically(users, users_without_joe());
     server.server().reload();
     CHECK(joe->closed_by_server(3000ms));
+    CHECK(joe_public->closed_by_server(3000ms)); // the application was told it is joe's
     CHECK(websocket_echoes(*dave, "after"));
+    CHECK(websocket_echoes(*nobody_public, "after"));
 }
 
 namespace {

@@ -303,4 +303,13 @@ TEST_CASE("handler: forward mode forwards any method of an authorised user, answ
     REQUIRE(std::holds_alternative<Forward>(joes));
     CHECK(std::get<Forward>(joes).identity == joe.identity);
     CHECK(std::get<Forward>(joes).with_user);
+    // Verified without a user list: the connection's identity, a user's.
+    ConnectionDecision verified;
+    verified.decision.verdict = policy::Verdict::authenticated;
+    verified.decision.reason = Reason::ok;
+    verified.identity = "X-Certauth-CN: joe\r\n";
+    const Action anyone = handle(get("/x"), verified, nullptr, Output::forward);
+    REQUIRE(std::holds_alternative<Forward>(anyone));
+    CHECK(std::get<Forward>(anyone).identity == verified.identity);
+    CHECK(std::get<Forward>(anyone).with_user);
 }
